@@ -1,0 +1,338 @@
+/*
+ * client.c: one accepted connection, its bufferevent, its timers, and the
+ * one way it ends.
+ *
+ * client_close(c, reason) is that way: it stops the service, lets the
+ * pending output drain (bufferevent_free() would drop it: daytime's line,
+ * an error line, the last echoed bytes), half-closes, reads and drops
+ * whatever the peer still sends until it closes too (so the kernel does
+ * not answer unread input with a reset that destroys what we sent), and
+ * only then frees.  Every stage is bounded in time.  The free itself is
+ * deferred to the client's own timer event, so a service may close any
+ * client, itself included, and keep using the pointer until it returns.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+
+#include "log.h"
+#include "synackd.h"
+
+#define CLIENT_DRAIN_TIMEOUT 10	/* seconds without write progress */
+#define CLIENT_LINGER_TIMEOUT 2	/* seconds to wait for the peer's FIN */
+
+static void client_read_cb(struct bufferevent *, void *);
+static void client_write_cb(struct bufferevent *, void *);
+static void client_event_cb(struct bufferevent *, short, void *);
+static void client_timer_cb(evutil_socket_t, short, void *);
+
+static long
+timeval_diff_ms(const struct timeval *a, const struct timeval *b)
+{
+	return (a->tv_sec - b->tv_sec) * 1000L + (a->tv_usec - b->tv_usec) / 1000L;
+}
+
+static void
+client_now(struct client *c, struct timeval *tv)
+{
+	event_base_gettimeofday_cached(bufferevent_get_base(c->bev), tv);
+}
+
+static void
+client_arm(struct client *c, long ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(c->timer, &tv);
+}
+
+void
+client_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen)
+{
+	const struct listener_conf *lc = l->conf;
+	struct event_base *base = evconnlistener_get_base(l->evl);
+	struct client *c;
+
+	if ((c = calloc(1, sizeof *c)) == NULL ||
+	    (c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL ||
+	    (c->timer = evtimer_new(base, client_timer_cb, c)) == NULL) {
+		log_warnx("listener %s: no memory for a new client", lc->name);
+		if (c != NULL && c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	c->listener = l;
+	c->state = CLIENT_OPEN;
+	net_addr_format(sa, (socklen_t)socklen, c->peer, sizeof c->peer);
+	TAILQ_INSERT_TAIL(&l->clients, c, entry);
+	l->stats.accepted++;
+	l->stats.active++;
+	server_client_added(l->server);
+	log_debug("client %s connected to %s", c->peer, lc->name);
+
+	client_now(c, &c->last_active);
+	if (l->server->conf->idle_timeout > 0)
+		client_arm(c, l->server->conf->idle_timeout * 1000L);
+	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (lc->service->open != NULL)
+		lc->service->open(c);
+}
+
+struct evbuffer *
+client_input(struct client *c)
+{
+	return bufferevent_get_input(c->bev);
+}
+
+size_t
+client_pending(const struct client *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+void
+client_write(struct client *c, const void *data, size_t len)
+{
+	if (evbuffer_add(bufferevent_get_output(c->bev), data, len) == 0)
+		c->bytes_queued += len;
+}
+
+/* data must outlive the client: chargen's static pattern. */
+void
+client_write_ref(struct client *c, const void *data, size_t len)
+{
+	if (evbuffer_add_reference(bufferevent_get_output(c->bev), data, len, NULL, NULL) == 0)
+		c->bytes_queued += len;
+}
+
+void
+client_write_buffer(struct client *c, struct evbuffer *buf)
+{
+	size_t len = evbuffer_get_length(buf);
+
+	if (evbuffer_add_buffer(bufferevent_get_output(c->bev), buf) == 0)
+		c->bytes_queued += len;
+}
+
+/* The service's drained() runs when the output falls to this many bytes. */
+void
+client_set_lowat(struct client *c, size_t lowat)
+{
+	c->lowat = lowat;
+	if (!c->paused)
+		bufferevent_setwatermark(c->bev, EV_WRITE, lowat, 0);
+}
+
+/* Stop reading until the output drains to half of output_limit. */
+static void
+client_pause(struct client *c)
+{
+	c->paused = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE,
+	    (size_t)c->listener->conf->output_limit / 2, 0);
+}
+
+static void
+client_resume(struct client *c)
+{
+	c->paused = 0;
+	bufferevent_setwatermark(c->bev, EV_WRITE, c->lowat, 0);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+/* Schedule the free; nothing more happens on this connection. */
+static void
+client_kill(struct client *c)
+{
+	c->state = CLIENT_DEAD;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+	evtimer_del(c->timer);
+	event_active(c->timer, EV_TIMEOUT, 1);
+}
+
+/* Next step of closing: drain the output, then half-close and linger. */
+static void
+client_finish(struct client *c)
+{
+	struct timeval tv = { CLIENT_DRAIN_TIMEOUT, 0 };
+
+	if (client_pending(c) > 0) {
+		c->state = CLIENT_DRAINING;
+		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+		bufferevent_set_timeouts(c->bev, NULL, &tv);
+		if (!c->peer_eof)
+			bufferevent_enable(c->bev, EV_READ);
+		return;
+	}
+	if (c->peer_eof || shutdown(bufferevent_getfd(c->bev), SHUT_WR) == -1) {
+		client_kill(c);
+		return;
+	}
+	c->state = CLIENT_LINGERING;
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	bufferevent_enable(c->bev, EV_READ);
+	client_arm(c, CLIENT_LINGER_TIMEOUT * 1000L);
+}
+
+void
+client_close(struct client *c, const char *reason)
+{
+	struct evbuffer *in;
+
+	if (c->state != CLIENT_OPEN)
+		return;
+	c->reason = reason;
+	c->paused = 0;
+	evtimer_del(c->timer);
+	in = bufferevent_get_input(c->bev);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	client_finish(c);
+}
+
+static void
+client_fail(struct client *c, const char *reason, int error)
+{
+	if (c->state == CLIENT_OPEN || c->state == CLIENT_DRAINING) {
+		c->reason = reason;
+		c->error = error;
+	}
+	client_kill(c);
+}
+
+void
+client_free(struct client *c)
+{
+	struct listener *l = c->listener;
+	uint64_t out = c->bytes_queued - client_pending(c);
+
+	if (c->error != 0)
+		log_debug("client %s disconnected from %s: %s: %s, %llu bytes in, %llu bytes out",
+		    c->peer, l->conf->name, c->reason, strerror(c->error),
+		    (unsigned long long)c->bytes_in, (unsigned long long)out);
+	else
+		log_debug("client %s disconnected from %s: %s, %llu bytes in, %llu bytes out",
+		    c->peer, l->conf->name, c->reason != NULL ? c->reason : "closed",
+		    (unsigned long long)c->bytes_in, (unsigned long long)out);
+	l->stats.closed++;
+	l->stats.active--;
+	l->stats.bytes_out += out;
+	if (l->conf->service->close != NULL)
+		l->conf->service->close(c);
+	TAILQ_REMOVE(&l->clients, c, entry);
+	event_free(c->timer);
+	bufferevent_free(c->bev);
+	free(c);
+	server_client_removed(l->server);
+}
+
+static void
+client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len = evbuffer_get_length(in), n = len - c->in_left;
+
+	c->bytes_in += n;
+	c->listener->stats.bytes_in += n;
+	client_now(c, &c->last_active);
+	if (c->state != CLIENT_OPEN) {
+		evbuffer_drain(in, len);
+		c->in_left = 0;
+		return;
+	}
+	c->listener->conf->service->read(c);
+	if (c->state != CLIENT_OPEN) {
+		c->in_left = 0;
+		return;
+	}
+	c->in_left = evbuffer_get_length(in);
+	if (!c->paused && client_pending(c) >= (size_t)c->listener->conf->output_limit)
+		client_pause(c);
+}
+
+static void
+client_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	client_now(c, &c->last_active);
+	if (c->state == CLIENT_DRAINING) {
+		if (client_pending(c) == 0)
+			client_finish(c);
+		return;
+	}
+	if (c->state != CLIENT_OPEN)
+		return;
+	if (c->paused && client_pending(c) <= (size_t)c->listener->conf->output_limit / 2)
+		client_resume(c);
+	if (c->listener->conf->service->drained != NULL)
+		c->listener->conf->service->drained(c);
+}
+
+static void
+client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct client *c = arg;
+
+	if (what & BEV_EVENT_EOF) {
+		c->peer_eof = 1;
+		if (c->state == CLIENT_OPEN)
+			client_close(c, "closed by peer");
+		else if (c->state == CLIENT_LINGERING)
+			client_kill(c);
+		/* draining: the peer may still read what is left */
+	} else if (what & BEV_EVENT_ERROR)
+		client_fail(c, what & BEV_EVENT_READING ? "read error" : "write error",
+		    EVUTIL_SOCKET_ERROR());
+	else if (what & BEV_EVENT_TIMEOUT) {
+		log_debug("client %s: output not drained in %d s, dropping it", c->peer,
+		    CLIENT_DRAIN_TIMEOUT);
+		client_kill(c);
+	}
+}
+
+/* Idle check while open; the linger bound; and the deferred free. */
+static void
+client_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+	long timeout = c->listener->server->conf->idle_timeout * 1000L, idle;
+	uint64_t out;
+	struct timeval now;
+
+	if (c->state == CLIENT_DEAD) {
+		client_free(c);
+		return;
+	}
+	if (c->state == CLIENT_LINGERING) {
+		client_kill(c);
+		return;
+	}
+	if (c->state != CLIENT_OPEN || timeout <= 0)
+		return;
+	/* writes complete without a callback; count progress as activity */
+	client_now(c, &now);
+	out = c->bytes_queued - client_pending(c);
+	if (out != c->idle_mark) {
+		c->idle_mark = out;
+		c->last_active = now;
+	}
+	idle = timeval_diff_ms(&now, &c->last_active);
+	if (idle >= timeout) {
+		c->listener->stats.idle_closed++;
+		client_close(c, "idle timeout");
+		return;
+	}
+	client_arm(c, timeout - idle);
+}

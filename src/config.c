@@ -1,0 +1,480 @@
+/*
+ * config.c: the INI file (parsed by inih) -> struct config.
+ *
+ * Every value is checked here, so that a file that passes `synackd -t`
+ * only fails later for reasons of the running system (a port in use).
+ * Errors read "FILE:LINE: what is wrong" and only the first is reported.
+ *
+ * inih hands the handler the section name but not the line, and does not
+ * tell two sections of the same name apart, so lines are fed to it by our
+ * own reader, which counts them and sees each section header first.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "log.h"
+#include "synackd.h"
+
+enum key_type { K_BOOL, K_INT, K_LONG, K_STRING, K_LOGLEVEL, K_LOG, K_SERVICE, K_ADDRESS };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	long min, max;
+};
+
+#define S(field) offsetof(struct config, field)
+#define L(field) offsetof(struct listener_conf, field)
+
+static const struct key server_keys[] = {
+	{ "daemon", K_BOOL, S(daemon), 0, 1 },
+	{ "pidfile", K_STRING, S(pidfile), 0, 0 },
+	{ "user", K_STRING, S(user), 0, 0 },
+	{ "log", K_LOG, S(log), 0, 0 },
+	{ "log_level", K_LOGLEVEL, S(log_level), 0, 0 },
+	{ "workers", K_INT, S(workers), 0, 1024 },
+	{ "max_clients", K_LONG, S(max_clients), 1, 10000000 },
+	{ "idle_timeout", K_LONG, S(idle_timeout), 0, 31536000 },
+	{ "shutdown_timeout", K_LONG, S(shutdown_timeout), 0, 86400 },
+	{ "metrics", K_STRING, S(metrics), 0, 0 },
+};
+
+static const struct key listener_keys[] = {
+	{ "service", K_SERVICE, L(service), 0, 0 },
+	{ "address", K_ADDRESS, L(address), 0, 0 },
+	{ "port", K_INT, L(port), 0, 65535 },
+	{ "backlog", K_INT, L(backlog), 1, INT_MAX },
+	{ "reuseport", K_BOOL, L(reuseport), 0, 1 },
+	{ "keepalive", K_BOOL, L(keepalive), 0, 1 },
+	{ "defer_accept", K_INT, L(defer_accept), 0, 3600 },
+	{ "proxy_protocol", K_BOOL, L(proxy_protocol), 0, 1 },
+	{ "max_line", K_LONG, L(max_line), 1, 1048576 },
+	{ "output_limit", K_LONG, L(output_limit), 1024, 1073741824 },
+};
+
+#define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
+
+struct parse {
+	const char *name;
+	FILE *f;
+	int line;
+	struct config *conf;
+	struct listener_conf *cur;	/* NULL while in [server] */
+	int in_section;
+	char *err;
+	size_t errlen;
+	int failed;
+	int fail_line;
+};
+
+static int __attribute__((format(printf, 3, 4)))
+parse_error(struct parse *p, int line, const char *fmt, ...)
+{
+	char msg[ERRLEN];
+	va_list ap;
+
+	if (p->failed)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%d: %s", p->name, line, msg);
+	p->failed = 1;
+	p->fail_line = line;
+	return 0;
+}
+
+static struct listener_conf *
+listener_conf_new(const char *name, int line)
+{
+	struct listener_conf *lc = calloc(1, sizeof *lc);
+
+	if (lc == NULL || (lc->name = strdup(name)) == NULL ||
+	    (lc->address = strdup("*")) == NULL) {
+		if (lc != NULL) {
+			free(lc->name);
+			free(lc);
+		}
+		return NULL;
+	}
+	lc->line = line;
+	lc->port = -1;
+	lc->backlog = 511;
+	lc->max_line = 4096;
+	lc->output_limit = 1048576;
+	return lc;
+}
+
+static void
+listener_conf_free(struct listener_conf *lc)
+{
+	free(lc->name);
+	free(lc->address);
+	free(lc);
+}
+
+static int
+valid_name(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+			return 0;
+	return 1;
+}
+
+/* A "[...]" line, seen by the reader before inih: start a section. */
+static void
+parse_section(struct parse *p, char *s)
+{
+	struct listener_conf *lc;
+	char *end = strchr(s, ']'), *name;
+
+	if (end == NULL) {
+		parse_error(p, p->line, "missing ']' in section header");
+		return;
+	}
+	*end = '\0';
+	p->in_section = 1;
+	if (strcmp(s, "server") == 0) {
+		p->cur = NULL;
+		return;
+	}
+	if (strncmp(s, "listener", 8) != 0 || (s[8] != ' ' && s[8] != '\t')) {
+		parse_error(p, p->line, "unknown section [%s] (expected [server] or [listener NAME])", s);
+		return;
+	}
+	for (name = s + 8; *name == ' ' || *name == '\t'; name++)
+		;
+	for (end = name + strlen(name); end > name && isspace((unsigned char)end[-1]); end--)
+		end[-1] = '\0';
+	if (!valid_name(name)) {
+		parse_error(p, p->line, "bad listener name \"%s\" (letters, digits, '-', '_', '.')", name);
+		return;
+	}
+	TAILQ_FOREACH(lc, &p->conf->listeners, entry) {
+		if (strcmp(lc->name, name) == 0) {
+			parse_error(p, p->line, "duplicate listener \"%s\" (first at line %d)", name,
+			    lc->line);
+			return;
+		}
+	}
+	if ((lc = listener_conf_new(name, p->line)) == NULL) {
+		parse_error(p, p->line, "out of memory");
+		return;
+	}
+	TAILQ_INSERT_TAIL(&p->conf->listeners, lc, entry);
+	p->cur = lc;
+}
+
+/*
+ * The line reader inih calls: counts lines, refuses lines longer than its
+ * buffer (inih would silently split them), and starts sections.
+ */
+static char *
+parse_reader(char *buf, int size, void *arg)
+{
+	struct parse *p = arg;
+	size_t n;
+	char *s;
+	int c;
+
+	if (p->failed || fgets(buf, size, p->f) == NULL)
+		return NULL;
+	p->line++;
+	n = strlen(buf);
+	if (n == (size_t)size - 1 && buf[n - 1] != '\n' && !feof(p->f)) {
+		while ((c = fgetc(p->f)) != EOF && c != '\n')
+			;
+		parse_error(p, p->line, "line longer than %d characters", size - 2);
+		return NULL;
+	}
+	if (p->line == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) == 0)
+		s = buf + 3;
+	else
+		s = buf;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '[') {
+		char copy[256];
+
+		snprintf(copy, sizeof copy, "%s", s + 1);
+		copy[strcspn(copy, "\r\n")] = '\0';
+		parse_section(p, copy);
+		if (p->failed)
+			return NULL;
+	}
+	return buf;
+}
+
+static int
+parse_number(struct parse *p, const struct key *k, const char *value, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (*value == '\0' || errno != 0 || *end != '\0' || v < k->min || v > k->max)
+		return parse_error(p, p->line, "%s: \"%s\" is not a number from %ld to %ld", k->name,
+		    value, k->min, k->max);
+	*out = v;
+	return 1;
+}
+
+static int
+parse_value(struct parse *p, const struct key *k, void *base, const char *value)
+{
+	void *field = (char *)base + k->offset;
+	const struct service *svc;
+	char *copy;
+	long v;
+	int level;
+
+	switch (k->type) {
+	case K_BOOL:
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 ||
+		    strcmp(value, "on") == 0 || strcmp(value, "1") == 0)
+			*(int *)field = 1;
+		else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 ||
+		    strcmp(value, "off") == 0 || strcmp(value, "0") == 0)
+			*(int *)field = 0;
+		else
+			return parse_error(p, p->line, "%s: \"%s\" is not yes or no", k->name, value);
+		return 1;
+	case K_INT:
+		if (!parse_number(p, k, value, &v))
+			return 0;
+		*(int *)field = (int)v;
+		return 1;
+	case K_LONG:
+		return parse_number(p, k, value, (long *)field);
+	case K_LOGLEVEL:
+		if ((level = log_level_parse(value)) == -1)
+			return parse_error(p, p->line,
+			    "%s: \"%s\" is not one of error, warn, info, debug", k->name, value);
+		*(int *)field = level;
+		return 1;
+	case K_LOG:
+		if (strcmp(value, "stderr") != 0 && strcmp(value, "syslog") != 0 && value[0] != '/')
+			return parse_error(p, p->line,
+			    "%s: \"%s\" is not stderr, syslog or an absolute path", k->name, value);
+		break;
+	case K_SERVICE:
+		if ((svc = service_find(value)) == NULL)
+			return parse_error(p, p->line, "%s: unknown service \"%s\" (one of %s)", k->name,
+			    value, service_names());
+		*(const struct service **)field = svc;
+		return 1;
+	case K_ADDRESS:
+		if (value[0] == '\0')
+			return parse_error(p, p->line, "%s: empty", k->name);
+		break;
+	case K_STRING:
+		break;
+	}
+	if ((copy = strdup(value)) == NULL)
+		return parse_error(p, p->line, "out of memory");
+	free(*(char **)field);
+	*(char **)field = copy;
+	return 1;
+}
+
+/*
+ * Keys of the interface whose feature this version does not have yet:
+ * accepted with their default value, refused otherwise, so that no
+ * setting is silently ignored.
+ */
+static int
+parse_unavailable(struct parse *p, const char *name)
+{
+	struct config *c = p->conf;
+
+	if (p->cur != NULL) {
+		if (p->cur->proxy_protocol)
+			return parse_error(p, p->line, "proxy_protocol: not available in this version");
+		return 1;
+	}
+	if (c->daemon)
+		return parse_error(p, p->line, "daemon: detaching is not available in this version");
+	if (c->pidfile != NULL && c->pidfile[0] != '\0')
+		return parse_error(p, p->line, "pidfile: not available in this version");
+	if (c->user != NULL && c->user[0] != '\0')
+		return parse_error(p, p->line, "user: not available in this version");
+	if (c->workers != 1)
+		return parse_error(p, p->line, "workers: only 1 event loop is available in this version");
+	if (c->metrics != NULL && c->metrics[0] != '\0')
+		return parse_error(p, p->line, "metrics: the metrics endpoint is not available in this version");
+	return 1;
+}
+
+static int
+parse_handler(void *arg, const char *section, const char *name, const char *value)
+{
+	struct parse *p = arg;
+	const struct key *keys;
+	size_t nkeys, i;
+	uint64_t *seen;
+	void *base;
+
+	if (p->failed)
+		return 0;
+	if (!p->in_section)
+		return parse_error(p, p->line, "\"%s\" outside of any section", name);
+	if (p->cur == NULL) {
+		keys = server_keys;
+		nkeys = NKEYS(server_keys);
+		base = p->conf;
+		seen = &p->conf->seen;
+	} else {
+		keys = listener_keys;
+		nkeys = NKEYS(listener_keys);
+		base = p->cur;
+		seen = &p->cur->seen;
+	}
+	for (i = 0; i < nkeys; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			break;
+	if (i == nkeys)
+		return parse_error(p, p->line, "unknown key \"%s\" in [%s]", name, section);
+	if (*seen & (1ULL << i))
+		return parse_error(p, p->line, "\"%s\" set twice in [%s]", name, section);
+	*seen |= 1ULL << i;
+	if (!parse_value(p, &keys[i], base, value))
+		return 0;
+	if (p->cur != NULL && strcmp(name, "defer_accept") == 0)
+		p->cur->defer_accept_line = p->line;
+	return parse_unavailable(p, name);
+}
+
+/* What can only be checked once the whole file is read. */
+static int
+config_check(struct parse *p)
+{
+	struct config *c = p->conf;
+	struct listener_conf *lc, *other;
+	char msg[ERRLEN], a[NET_ADDRSTRLEN];
+
+	TAILQ_FOREACH(lc, &c->listeners, entry) {
+		if (lc->service == NULL && (lc->service = service_find(lc->name)) == NULL)
+			return parse_error(p, lc->line, "listener %s: no service set (one of %s)",
+			    lc->name, service_names());
+		if (lc->defer_accept > 0 && lc->service->speaks_first)
+			return parse_error(p, lc->defer_accept_line,
+			    "listener %s: defer_accept makes no sense for %s: the server speaks first",
+			    lc->name, lc->service->name);
+		if (strncmp(lc->address, "unix:", 5) == 0) {
+			if (lc->port != -1)
+				return parse_error(p, lc->line,
+				    "listener %s: port does not apply to a unix socket", lc->name);
+		} else if (lc->port == -1)
+			return parse_error(p, lc->line, "listener %s: no port set (0 lets the kernel choose)",
+			    lc->name);
+		if (net_addr_parse(&lc->addr, lc->address, lc->port, msg, sizeof msg) == -1)
+			return parse_error(p, lc->line, "listener %s: address: %s", lc->name, msg);
+		for (other = TAILQ_FIRST(&c->listeners); other != lc;
+		     other = TAILQ_NEXT(other, entry)) {
+			if (net_addr_overlap(&lc->addr, &other->addr))
+				return parse_error(p, lc->line,
+				    "listener %s: %s overlaps listener %s (line %d)", lc->name,
+				    net_addr_str(&lc->addr, a, sizeof a), other->name, other->line);
+		}
+	}
+	return 1;
+}
+
+static struct config *
+config_new(void)
+{
+	struct config *c = calloc(1, sizeof *c);
+
+	if (c == NULL)
+		return NULL;
+	TAILQ_INIT(&c->listeners);
+	c->log_level = LOG_LEVEL_INFO;
+	c->workers = 1;
+	c->max_clients = 10000;
+	c->idle_timeout = 300;
+	c->shutdown_timeout = 10;
+	if ((c->log = strdup("stderr")) == NULL) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+config_free(struct config *c)
+{
+	struct listener_conf *lc;
+
+	if (c == NULL)
+		return;
+	while ((lc = TAILQ_FIRST(&c->listeners)) != NULL) {
+		TAILQ_REMOVE(&c->listeners, lc, entry);
+		listener_conf_free(lc);
+	}
+	free(c->path);
+	free(c->pidfile);
+	free(c->user);
+	free(c->log);
+	free(c->metrics);
+	free(c);
+}
+
+/* Parse an open file; name is what error messages call it. */
+struct config *
+config_parse(FILE *f, const char *name, char *err, size_t errlen)
+{
+	struct parse p = { .name = name, .f = f, .err = err, .errlen = errlen };
+	int r;
+
+	if ((p.conf = config_new()) == NULL || (p.conf->path = strdup(name)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		config_free(p.conf);
+		return NULL;
+	}
+	r = ini_parse_stream(parse_reader, &p, parse_handler, &p);
+	/* inih reports the first line it could not parse and reads on */
+	if (r > 0 && (!p.failed || r < p.fail_line)) {
+		p.failed = 0;
+		parse_error(&p, r, "syntax error (expected [section] or key = value)");
+	}
+	else if (r < 0 && !p.failed)
+		parse_error(&p, p.line, "out of memory");
+	if (!p.failed && ferror(f))
+		parse_error(&p, p.line, "read error: %s", strerror(errno));
+	if (!p.failed)
+		config_check(&p);
+	if (p.failed) {
+		config_free(p.conf);
+		return NULL;
+	}
+	return p.conf;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	struct config *c;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	c = config_parse(f, path, err, errlen);
+	fclose(f);
+	return c;
+}

@@ -1,0 +1,352 @@
+/*
+ * net.c: address parsing and formatting, and the hand-made listening
+ * socket: socket(), options, bind(), listen(), getsockname().
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "net.h"
+
+#define UNIX_PREFIX "unix:"
+
+static int
+net_addr_parse_unix(struct net_addr *a, const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)&a->ss;
+	size_t n = strlen(path);
+
+	if (n == 0 || path[0] != '/') {
+		snprintf(err, errlen, "unix socket path must be absolute: \"%s\"", path);
+		return -1;
+	}
+	if (n >= sizeof sun->sun_path) {
+		snprintf(err, errlen, "unix socket path longer than %zu bytes: \"%s\"",
+		    sizeof sun->sun_path - 1, path);
+		return -1;
+	}
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, n + 1);
+	a->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+	return 0;
+}
+
+/*
+ * Parse a listen or connect address: "*", "0.0.0.0", "::", a numeric IPv4
+ * or IPv6 address (brackets allowed) or "unix:/path"; the port applies to
+ * the IP forms.  No name resolution: a daemon's addresses are numeric.
+ */
+int
+net_addr_parse(struct net_addr *a, const char *host, int port, char *err, size_t errlen)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t n;
+
+	memset(a, 0, sizeof *a);
+	if (strncmp(host, UNIX_PREFIX, strlen(UNIX_PREFIX)) == 0)
+		return net_addr_parse_unix(a, host + strlen(UNIX_PREFIX), err, errlen);
+	if (port < 0 || port > 65535) {
+		snprintf(err, errlen, "port %d out of range 0-65535", port);
+		return -1;
+	}
+	if (strcmp(host, "*") == 0) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_any;
+		sin6->sin6_port = htons((uint16_t)port);
+		a->len = sizeof *sin6;
+		a->dual = 1;
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		a->len = sizeof *sin;
+		return 0;
+	}
+	n = strlen(host);
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof buf) {
+		memcpy(buf, host + 1, n - 2);
+		buf[n - 2] = '\0';
+	} else if (n < sizeof buf)
+		memcpy(buf, host, n + 1);
+	else
+		buf[0] = '\0';
+	if (buf[0] != '\0' && inet_pton(AF_INET6, buf, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		a->len = sizeof *sin6;
+		return 0;
+	}
+	snprintf(err, errlen, "\"%s\" is not a numeric IPv4 or IPv6 address, \"*\" or unix:/path",
+	    host);
+	return -1;
+}
+
+/* "HOST:PORT", "[V6]:PORT" or "unix:/path", as given on a command line. */
+int
+net_addr_parse_hostport(struct net_addr *a, const char *s, char *err, size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN + 2], *end;
+	const char *colon;
+	long port;
+
+	if (strncmp(s, UNIX_PREFIX, strlen(UNIX_PREFIX)) == 0)
+		return net_addr_parse(a, s, 0, err, errlen);
+	colon = strrchr(s, ':');
+	if (colon == NULL || colon == s || colon[1] == '\0') {
+		snprintf(err, errlen, "\"%s\" is not HOST:PORT, [IPV6]:PORT or unix:/path", s);
+		return -1;
+	}
+	if ((size_t)(colon - s) >= sizeof host) {
+		snprintf(err, errlen, "\"%s\": address too long", s);
+		return -1;
+	}
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	if (strchr(host, ':') != NULL && host[0] != '[') {
+		snprintf(err, errlen, "\"%s\": put an IPv6 address in brackets, [ADDR]:PORT", s);
+		return -1;
+	}
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || port < 0 || port > 65535) {
+		snprintf(err, errlen, "\"%s\": port \"%s\" is not a number from 0 to 65535", s,
+		    colon + 1);
+		return -1;
+	}
+	return net_addr_parse(a, host, (int)port, err, errlen);
+}
+
+int
+net_addr_port(const struct net_addr *a)
+{
+	if (a->ss.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+	if (a->ss.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+	return -1;
+}
+
+int
+net_addr_equal(const struct net_addr *a, const struct net_addr *b)
+{
+	return a->ss.ss_family == b->ss.ss_family && a->len == b->len && a->dual == b->dual &&
+	    memcmp(&a->ss, &b->ss, a->len) == 0;
+}
+
+static int
+net_addr_is_any(const struct net_addr *a)
+{
+	if (a->ss.ss_family == AF_INET)
+		return ((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	if (a->ss.ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
+	return 0;
+}
+
+/*
+ * Would binding both addresses collide?  Same unix path; or the same port
+ * with equal addresses, or with a wildcard covering the other address.
+ * Port 0 never collides: the kernel picks distinct ports.
+ */
+int
+net_addr_overlap(const struct net_addr *a, const struct net_addr *b)
+{
+	const struct sockaddr_un *ua, *ub;
+	int pa = net_addr_port(a);
+
+	if (a->ss.ss_family == AF_UNIX || b->ss.ss_family == AF_UNIX) {
+		if (a->ss.ss_family != b->ss.ss_family)
+			return 0;
+		ua = (const struct sockaddr_un *)&a->ss;
+		ub = (const struct sockaddr_un *)&b->ss;
+		return strcmp(ua->sun_path, ub->sun_path) == 0;
+	}
+	if (pa == 0 || pa != net_addr_port(b))
+		return 0;
+	if (a->dual || b->dual)
+		return 1;
+	if (a->ss.ss_family != b->ss.ss_family)
+		return 0;
+	return net_addr_is_any(a) || net_addr_is_any(b) || net_addr_equal(a, b);
+}
+
+/* "127.0.0.1:7007", "[::1]:7007" or "unix:/path". */
+const char *
+net_addr_format(const struct sockaddr *sa, socklen_t salen, char *buf, size_t size)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
+	char host[INET6_ADDRSTRLEN];
+	size_t plen;
+
+	switch (sa->sa_family) {
+	case AF_INET:
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+		snprintf(buf, size, "%s:%u", host, ntohs(sin->sin_port));
+		break;
+	case AF_INET6:
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+		snprintf(buf, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
+		break;
+	case AF_UNIX:
+		plen = salen > offsetof(struct sockaddr_un, sun_path)
+		    ? salen - offsetof(struct sockaddr_un, sun_path) : 0;
+		if (plen > sizeof sun->sun_path)
+			plen = sizeof sun->sun_path;
+		/* an unnamed peer (every client of a unix listener) has no path */
+		if (plen == 0 || sun->sun_path[0] == '\0')
+			snprintf(buf, size, "unix:");
+		else
+			snprintf(buf, size, "unix:%.*s", (int)strnlen(sun->sun_path, plen),
+			    sun->sun_path);
+		break;
+	default:
+		snprintf(buf, size, "(family %d)", sa->sa_family);
+		break;
+	}
+	return buf;
+}
+
+const char *
+net_addr_str(const struct net_addr *a, char *buf, size_t size)
+{
+	return net_addr_format((const struct sockaddr *)&a->ss, a->len, buf, size);
+}
+
+static int
+net_fail(int fd, char *err, size_t errlen, const char *call, const struct net_addr *a)
+{
+	char addr[NET_ADDRSTRLEN];
+	int saved = errno;
+
+	snprintf(err, errlen, "%s %s: %s", call, net_addr_str(a, addr, sizeof addr),
+	    strerror(saved));
+	if (fd != -1)
+		close(fd);
+	errno = saved;
+	return -1;
+}
+
+static int
+net_setopt(int fd, int level, int name, int value)
+{
+	return setsockopt(fd, level, name, &value, sizeof value);
+}
+
+/*
+ * A unix socket file left by a process that died refuses connections:
+ * remove it.  A live listener, or a file that is not a socket, stays and
+ * bind() reports it.
+ */
+static void
+net_unlink_stale(const struct net_addr *a)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)&a->ss;
+	struct stat st;
+	int fd;
+
+	if (lstat(sun->sun_path, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == -1 && errno == ECONNREFUSED)
+		unlink(sun->sun_path);
+	close(fd);
+}
+
+/*
+ * Make a listening socket by hand and return it, non-blocking and
+ * close-on-exec.  The address is updated with what was bound, so a port 0
+ * comes back as the port the kernel chose.
+ */
+int
+net_listen(struct net_addr *a, const struct net_listen_opts *o, char *err, size_t errlen)
+{
+	int fd, family = a->ss.ss_family;
+
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 && a->dual && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT)) {
+		/* "*" on a host without IPv6: IPv4 only */
+		int port = net_addr_port(a);
+		struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
+
+		memset(a, 0, sizeof *a);
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		sin->sin_port = htons((uint16_t)port);
+		a->len = sizeof *sin;
+		family = AF_INET;
+		fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
+	if (fd == -1)
+		return net_fail(fd, err, errlen, "socket", a);
+
+	if (family != AF_UNIX) {
+		if (net_setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
+			return net_fail(fd, err, errlen, "setsockopt SO_REUSEADDR", a);
+		if (o->reuseport && net_setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1) == -1)
+			return net_fail(fd, err, errlen, "setsockopt SO_REUSEPORT", a);
+		/* "::" and specific IPv6 addresses are IPv6 only; "*" takes both */
+		if (family == AF_INET6 &&
+		    net_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, a->dual ? 0 : 1) == -1)
+			return net_fail(fd, err, errlen, "setsockopt IPV6_V6ONLY", a);
+		/* accepted sockets inherit these on Linux: one call, not one per client */
+		if (o->keepalive && net_setopt(fd, SOL_SOCKET, SO_KEEPALIVE, 1) == -1)
+			return net_fail(fd, err, errlen, "setsockopt SO_KEEPALIVE", a);
+		if (o->nodelay && net_setopt(fd, IPPROTO_TCP, TCP_NODELAY, 1) == -1)
+			return net_fail(fd, err, errlen, "setsockopt TCP_NODELAY", a);
+		if (o->defer_accept > 0 &&
+		    net_setopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, o->defer_accept) == -1)
+			return net_fail(fd, err, errlen, "setsockopt TCP_DEFER_ACCEPT", a);
+	} else
+		net_unlink_stale(a);
+
+	if (bind(fd, (struct sockaddr *)&a->ss, a->len) == -1)
+		return net_fail(fd, err, errlen, "bind", a);
+	if (family != AF_UNIX) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+			return net_fail(fd, err, errlen, "getsockname", a);
+		memcpy(&a->ss, &ss, len);
+		a->len = len;
+	}
+	if (listen(fd, o->backlog) == -1) {
+		int saved = errno;
+
+		if (family == AF_UNIX)
+			unlink(((struct sockaddr_un *)&a->ss)->sun_path);
+		errno = saved;
+		return net_fail(fd, err, errlen, "listen", a);
+	}
+	return fd;
+}
+
+/* The kernel's cap on every listen() backlog, or -1 if it cannot be read. */
+int
+net_somaxconn(void)
+{
+	FILE *f = fopen("/proc/sys/net/core/somaxconn", "re");
+	int v = -1;
+
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}

@@ -1,0 +1,212 @@
+/*
+ * server.c: the running daemon: its event loop, its listeners, the count
+ * of clients against max_clients, signals and the graceful shutdown.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "synackd.h"
+
+static void server_signal_cb(evutil_socket_t, short, void *);
+
+static const int server_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+
+/*
+ * Bind every listener, or none: on failure the ones already open are
+ * closed again, so a failed start leaves nothing behind.
+ */
+struct server *
+server_new(struct config *conf, char *err, size_t errlen)
+{
+	struct listener_conf *lc;
+	struct listener *l;
+	struct server *s;
+
+	if ((s = calloc(1, sizeof *s)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->conf = conf;
+	TAILQ_INIT(&s->listeners);
+	TAILQ_FOREACH(lc, &conf->listeners, entry) {
+		if ((l = listener_new(s, lc, err, errlen)) == NULL) {
+			server_free(s);
+			return NULL;
+		}
+		TAILQ_INSERT_TAIL(&s->listeners, l, entry);
+	}
+	return s;
+}
+
+/* Create the event loop and start accepting; call after detaching. */
+int
+server_start(struct server *s, char *err, size_t errlen)
+{
+	struct listener *l;
+	size_t i;
+
+	if ((s->base = event_base_new()) == NULL) {
+		snprintf(err, errlen, "event_base_new: cannot create the event loop");
+		return -1;
+	}
+	for (i = 0; i < sizeof server_signals / sizeof server_signals[0]; i++) {
+		s->signals[i] = evsignal_new(s->base, server_signals[i], server_signal_cb, s);
+		if (s->signals[i] == NULL || evsignal_add(s->signals[i], NULL) == -1) {
+			snprintf(err, errlen, "evsignal_add %s: failed", strsignal(server_signals[i]));
+			return -1;
+		}
+	}
+	TAILQ_FOREACH(l, &s->listeners, entry)
+		if (listener_start(l, s->base, err, errlen) == -1)
+			return -1;
+	return 0;
+}
+
+int
+server_run(struct server *s)
+{
+	log_info("synackd %s started, max_clients=%ld", PACKAGE_VERSION, s->conf->max_clients);
+	if (event_base_dispatch(s->base) == -1) {
+		log_error("event_base_dispatch failed");
+		return -1;
+	}
+	log_info("synackd stopped");
+	return 0;
+}
+
+static void
+server_listeners_refresh(struct server *s)
+{
+	struct listener *l;
+
+	TAILQ_FOREACH(l, &s->listeners, entry)
+		listener_refresh(l);
+}
+
+void
+server_client_added(struct server *s)
+{
+	s->nclients++;
+	if (!s->full && s->nclients >= (unsigned long)s->conf->max_clients) {
+		s->full = 1;
+		log_info("max_clients %ld reached, accepting paused", s->conf->max_clients);
+		server_listeners_refresh(s);
+	}
+}
+
+void
+server_client_removed(struct server *s)
+{
+	struct listener *l;
+
+	s->nclients--;
+	/* a descriptor came free: retry listeners that ran out of them */
+	TAILQ_FOREACH(l, &s->listeners, entry)
+		if (l->backoff)
+			listener_set_backoff(l, 0);
+	if (s->full && s->nclients < (unsigned long)s->conf->max_clients) {
+		s->full = 0;
+		if (!s->stopping)
+			log_info("accepting resumed, %lu clients", s->nclients);
+		server_listeners_refresh(s);
+	}
+	if (s->stopping && s->nclients == 0 && s->base != NULL)
+		event_base_loopbreak(s->base);
+}
+
+static void
+server_shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	struct listener *l;
+	struct client *c;
+
+	log_warnx("shutdown_timeout: closing %lu clients that are still open", s->nclients);
+	TAILQ_FOREACH(l, &s->listeners, entry)
+		while ((c = TAILQ_FIRST(&l->clients)) != NULL)
+			client_free(c);
+	event_base_loopbreak(s->base);
+}
+
+/*
+ * Graceful shutdown: stop listening at once (a new connect is refused),
+ * close every client through the draining close, and give them
+ * shutdown_timeout seconds.
+ */
+void
+server_stop(struct server *s)
+{
+	struct timeval tv = { s->conf->shutdown_timeout, 0 };
+	struct listener *l;
+	struct client *c, *next;
+
+	if (s->stopping)
+		return;
+	s->stopping = 1;
+	TAILQ_FOREACH(l, &s->listeners, entry) {
+		listener_close(l);
+		for (c = TAILQ_FIRST(&l->clients); c != NULL; c = next) {
+			next = TAILQ_NEXT(c, entry);
+			client_close(c, "shutdown");
+		}
+	}
+	if (s->nclients == 0) {
+		event_base_loopbreak(s->base);
+		return;
+	}
+	log_info("waiting up to %ld s for %lu clients", s->conf->shutdown_timeout, s->nclients);
+	s->shutdown_timer = evtimer_new(s->base, server_shutdown_timeout_cb, s);
+	if (s->shutdown_timer == NULL || evtimer_add(s->shutdown_timer, &tv) == -1)
+		server_shutdown_timeout_cb(-1, 0, s);
+}
+
+static void
+server_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *s = arg;
+	char err[ERRLEN];
+
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("%s: shutting down", strsignal((int)sig));
+		server_stop(s);
+		break;
+	case SIGHUP:
+		log_warnx("SIGHUP: reloading is not available in this version; nothing changed");
+		break;
+	case SIGUSR1:
+		if (log_reopen(err, sizeof err) == -1)
+			log_error("SIGUSR1: cannot reopen the log: %s", err);
+		else
+			log_info("SIGUSR1: log reopened");
+		break;
+	}
+}
+
+void
+server_free(struct server *s)
+{
+	struct listener *l;
+	size_t i;
+
+	if (s == NULL)
+		return;
+	s->stopping = 1;
+	while ((l = TAILQ_FIRST(&s->listeners)) != NULL) {
+		TAILQ_REMOVE(&s->listeners, l, entry);
+		listener_free(l);
+	}
+	for (i = 0; i < sizeof s->signals / sizeof s->signals[0]; i++)
+		if (s->signals[i] != NULL)
+			event_free(s->signals[i]);
+	if (s->shutdown_timer != NULL)
+		event_free(s->shutdown_timer);
+	if (s->base != NULL)
+		event_base_free(s->base);
+	free(s);
+}

@@ -1,0 +1,42 @@
+/*
+ * service.c: the table of services a listener can run.  A new service is
+ * one service-NAME.c file and one line here.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "synackd.h"
+
+static const struct service *const services[] = {
+	&service_echo,
+	&service_discard,
+	&service_chargen,
+	&service_daytime,
+	&service_chat,
+};
+
+const struct service *
+service_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
+		if (strcmp(services[i]->name, name) == 0)
+			return services[i];
+	return NULL;
+}
+
+/* "echo, discard, ...", for error messages. */
+const char *
+service_names(void)
+{
+	static char names[128];
+
+	if (names[0] == '\0') {
+		for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
+			if (i > 0)
+				strcat(names, ", ");
+			strcat(names, services[i]->name);
+		}
+	}
+	return names;
+}

@@ -1,0 +1,119 @@
+/*
+ * synackd.c: main.  Options, configuration, listeners, run, shut down.
+ *
+ * The order matters: everything that can fail for a reason the operator
+ * must see (a bad option, a bad file, a port in use) happens while stderr
+ * is still the terminal, before the log moves elsewhere.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "synackd.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: synackd [-c FILE] [-d] [-t] [-h] [-V]\n"
+	    "  -c, --config FILE  configuration file (default: %s)\n"
+	    "  -d, --daemon       detach from the terminal (not available in this version)\n"
+	    "  -t, --test         check the configuration and exit\n"
+	    "  -h, --help         this help\n"
+	    "  -V, --version      print the version\n",
+	    SYNACKD_CONFIG);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "daemon", no_argument, NULL, 'd' },
+		{ "test", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = SYNACKD_CONFIG;
+	struct config *conf;
+	struct server *s;
+	char err[ERRLEN];
+	int ch, test = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "c:dthV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			fprintf(stderr, "synackd: -d: detaching is not available in this version\n");
+			return EXIT_USAGE;
+		case 't':
+			test = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("synackd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "synackd: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	if ((conf = config_load(path, err, sizeof err)) == NULL) {
+		fprintf(stderr, "synackd: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (test) {
+		printf("configuration OK\n");
+		config_free(conf);
+		return 0;
+	}
+	if (TAILQ_EMPTY(&conf->listeners))
+		fprintf(stderr, "synackd: %s: no [listener NAME] section: nothing to serve\n", path);
+
+	/* a client that goes away mid-write must not kill the daemon */
+	signal(SIGPIPE, SIG_IGN);
+	log_set_level(conf->log_level);
+	log_route_libevent();
+
+	if ((s = server_new(conf, err, sizeof err)) == NULL) {
+		fprintf(stderr, "synackd: %s\n", err);
+		config_free(conf);
+		return EXIT_OSERR;
+	}
+	if (log_open(conf->log, "synackd", err, sizeof err) == -1) {
+		fprintf(stderr, "synackd: log: %s\n", err);
+		server_free(s);
+		config_free(conf);
+		return EXIT_OSERR;
+	}
+	if (server_start(s, err, sizeof err) == -1) {
+		log_error("%s", err);
+		if (strcmp(conf->log, "stderr") != 0)
+			fprintf(stderr, "synackd: %s\n", err);
+		server_free(s);
+		log_close();
+		config_free(conf);
+		return EXIT_OSERR;
+	}
+	rc = server_run(s) == 0 ? 0 : EXIT_OSERR;
+	server_free(s);
+	log_close();
+	config_free(conf);
+	return rc;
+}

@@ -1,0 +1,189 @@
+/*
+ * synackd.h: the daemon's internal interface, grouped by the file that
+ * implements each part.  Data flows one way: config -> listeners ->
+ * clients -> services; logging (log.h) and sockets (net.h) are on the side.
+ */
+#ifndef SYNACKD_H
+#define SYNACKD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/queue.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "net.h"
+
+/* Exit codes, as in sysexits(3). */
+#define EXIT_USAGE 64
+#define EXIT_OSERR 71
+#define EXIT_CONFIG 78
+
+#define ERRLEN 512
+
+struct client;
+struct listener;
+struct server;
+
+/* config.c */
+struct listener_conf {
+	TAILQ_ENTRY(listener_conf) entry;
+	char *name;
+	int line;		/* of its [listener NAME] header */
+	const struct service *service;
+	char *address;		/* as written */
+	struct net_addr addr;	/* parsed, with the port */
+	int port;		/* -1 until set */
+	int backlog;
+	int reuseport;
+	int keepalive;
+	int defer_accept;
+	int defer_accept_line;
+	int proxy_protocol;
+	long max_line;
+	long output_limit;
+	uint64_t seen;		/* keys set, to refuse duplicates */
+};
+TAILQ_HEAD(listener_confs, listener_conf);
+
+struct config {
+	char *path;
+	int daemon;
+	char *pidfile;
+	char *user;
+	char *log;
+	int log_level;
+	int workers;
+	long max_clients;
+	long idle_timeout;
+	long shutdown_timeout;
+	char *metrics;
+	uint64_t seen;
+	struct listener_confs listeners;
+};
+
+struct config *config_load(const char *path, char *err, size_t errlen);
+struct config *config_parse(FILE *f, const char *name, char *err, size_t errlen);
+void config_free(struct config *);
+
+/* service.c */
+struct service {
+	const char *name;
+	int speaks_first;	/* sends before reading: TCP_DEFER_ACCEPT makes no sense */
+	int (*listener_init)(struct listener *);
+	void (*listener_free)(struct listener *);
+	void (*open)(struct client *);
+	void (*read)(struct client *);
+	void (*drained)(struct client *);
+	void (*close)(struct client *);
+};
+const struct service *service_find(const char *name);
+const char *service_names(void);
+
+/* service-*.c */
+extern const struct service service_echo;
+extern const struct service service_discard;
+extern const struct service service_chargen;
+extern const struct service service_daytime;
+extern const struct service service_chat;
+
+/* service-chargen.c */
+size_t chargen_pattern(size_t offset, char *buf, size_t len);
+/* service-daytime.c */
+size_t daytime_format(time_t t, char *buf, size_t size);
+
+/* listener.c */
+struct listener_stats {
+	uint64_t accepted;
+	uint64_t closed;
+	uint64_t idle_closed;
+	uint64_t accept_errors;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	unsigned active;
+};
+
+struct listener {
+	TAILQ_ENTRY(listener) entry;
+	struct server *server;
+	const struct listener_conf *conf;
+	struct net_addr addr;	/* bound: the real port */
+	char addrstr[NET_ADDRSTRLEN];
+	int fd;
+	struct evconnlistener *evl;
+	struct event *retry;	/* re-enable accepting after EMFILE and friends */
+	int enabled;		/* accepting now */
+	int backoff;		/* accept failed for lack of resources */
+	TAILQ_HEAD(, client) clients;
+	void *service_state;
+	struct listener_stats stats;
+};
+TAILQ_HEAD(listeners, listener);
+
+struct listener *listener_new(struct server *, const struct listener_conf *, char *err,
+    size_t errlen);
+int listener_start(struct listener *, struct event_base *, char *err, size_t errlen);
+void listener_refresh(struct listener *);
+void listener_set_backoff(struct listener *, int on);
+void listener_close(struct listener *);
+void listener_free(struct listener *);
+
+/* client.c */
+enum client_state { CLIENT_OPEN, CLIENT_DRAINING, CLIENT_LINGERING, CLIENT_DEAD };
+
+struct client {
+	TAILQ_ENTRY(client) entry;
+	struct listener *listener;
+	struct bufferevent *bev;
+	char peer[NET_ADDRSTRLEN];
+	enum client_state state;
+	const char *reason;
+	int peer_eof;
+	int error;		/* errno of a read or write failure */
+	int paused;		/* reading stopped until output drains */
+	size_t lowat;		/* write low watermark the service asked for */
+	uint64_t bytes_in;
+	size_t in_left;		/* input the service left for later */
+	uint64_t bytes_queued;	/* bytes_out = bytes_queued - pending output */
+	struct event *timer;	/* idle check, linger bound, deferred free */
+	struct timeval last_active;
+	uint64_t idle_mark;
+	void *state_data;	/* the service's per-client state */
+};
+
+void client_accept(struct listener *, evutil_socket_t, struct sockaddr *, int socklen);
+void client_close(struct client *, const char *reason);
+void client_free(struct client *);
+void client_write(struct client *, const void *, size_t);
+void client_write_ref(struct client *, const void *, size_t);
+void client_write_buffer(struct client *, struct evbuffer *);
+void client_set_lowat(struct client *, size_t);
+size_t client_pending(const struct client *);
+struct evbuffer *client_input(struct client *);
+
+/* server.c */
+struct server {
+	struct config *conf;
+	struct event_base *base;
+	struct listeners listeners;
+	unsigned long nclients;
+	int full;		/* max_clients reached: accepting paused */
+	int stopping;
+	struct event *signals[4];
+	struct event *shutdown_timer;
+};
+
+struct server *server_new(struct config *, char *err, size_t errlen);
+int server_start(struct server *, char *err, size_t errlen);
+int server_run(struct server *);
+void server_free(struct server *);
+void server_stop(struct server *);
+void server_client_added(struct server *);
+void server_client_removed(struct server *);
+
+#endif

@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+# address: a listener bound to one specific address (127.0.0.2, port 0)
+# accepts there, and the same port on another loopback address (127.0.0.1)
+# is refused.
+import errno
+import os
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from synacktest import (Daemon, abort, check, check_eq, echo_check, main,  # noqa: E402
+                        listener, server_section, skip, try_connect)
+
+
+def run():
+    probe, err = try_connect(('127.0.0.2', 9), timeout=2)
+    if probe:
+        probe.close()
+    elif err in (errno.EADDRNOTAVAIL, errno.ENETUNREACH):
+        skip('127.0.0.2 is not usable on this host (%s)' % os.strerror(err))
+    conf = {'server': server_section(),
+            'listener two': listener('echo', address='127.0.0.2')}
+    with Daemon(conf) as d:
+        host, port = d.addr('two')
+        check_eq(host, '127.0.0.2', 'address in the listening line')
+        check(port > 0, 'the real port must be logged, got %d' % port)
+        s = echo_check(('127.0.0.2', port))
+        abort(s)
+        s, err = try_connect(('127.0.0.1', port))
+        if s:
+            s.close()
+        check_eq(err, errno.ECONNREFUSED,
+                 'connecting to 127.0.0.1:%d (errno; the listener is bound to '
+                 '127.0.0.2 only)' % port)
+
+
+main(run)

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+# echo: 50 concurrent clients each send 1 MiB of random bytes and get exactly
+# the same bytes back, in order, within a bounded time.
+import os
+import selectors
+import socket
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from synacktest import Daemon, abort, check, fail, listener, main, server_section  # noqa: E402
+
+CLIENTS = 50
+SIZE = 1 << 20
+CHUNK = 65536
+
+
+def run():
+    conf = {'server': server_section(), 'listener echo': listener('echo')}
+    with Daemon(conf) as d:
+        addr = d.addr('echo')
+        sel = selectors.DefaultSelector()
+        state = []
+        for i in range(CLIENTS):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.settimeout(5)
+            s.connect(addr)
+            s.setblocking(False)
+            st = {'i': i, 'sock': s, 'data': os.urandom(SIZE), 'sent': 0,
+                  'got': bytearray(), 'done': False}
+            state.append(st)
+            sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE, st)
+
+        deadline = time.monotonic() + 40
+        pending = CLIENTS
+        while pending:
+            if time.monotonic() > deadline:
+                short = [(st['i'], st['sent'], len(st['got'])) for st in state
+                         if not st['done']][:5]
+                fail('echo of %d x %d bytes not done within 40 s; %d clients '
+                     'unfinished, e.g. (client, sent, received): %r' %
+                     (CLIENTS, SIZE, pending, short))
+            for key, ev in sel.select(1.0):
+                st = key.data
+                s = st['sock']
+                if ev & selectors.EVENT_WRITE and st['sent'] < SIZE:
+                    try:
+                        n = s.send(st['data'][st['sent']:st['sent'] + CHUNK])
+                        st['sent'] += n
+                    except BlockingIOError:
+                        pass
+                    if st['sent'] == SIZE:
+                        sel.modify(s, selectors.EVENT_READ, st)
+                if ev & selectors.EVENT_READ:
+                    try:
+                        chunk = s.recv(1 << 20)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        fail('client %d: EOF after %d of %d echoed bytes' %
+                             (st['i'], len(st['got']), SIZE))
+                    off = len(st['got'])
+                    if chunk != st['data'][off:off + len(chunk)]:
+                        fail('client %d: echoed bytes differ from sent bytes at '
+                             'offset %d' % (st['i'], off))
+                    st['got'] += chunk
+                    check(len(st['got']) <= st['sent'],
+                          'client %d: got more bytes back (%d) than it sent (%d)'
+                          % (st['i'], len(st['got']), st['sent']))
+                    if len(st['got']) == SIZE:
+                        st['done'] = True
+                        pending -= 1
+                        sel.unregister(s)
+        for st in state:
+            check(bytes(st['got']) == st['data'],
+                  'client %d: echo differs from what was sent' % st['i'])
+            abort(st['sock'])
+
+
+main(run, timeout=90)

@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+# ipv6: "address = ::1" listens on [::1]:PORT; "address = *" is one
+# dual-stack socket logged as [::]:PORT that accepts over IPv4 and IPv6.
+import errno
+import os
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from synacktest import (Daemon, abort, check, check_eq, echo_check,  # noqa: E402
+                        have_ipv6_loopback, listener, main, server_section, skip,
+                        ss_listen_queues, try_connect)
+
+
+def run():
+    if not have_ipv6_loopback():
+        skip('this host has no IPv6 loopback (::1)')
+    conf = {'server': server_section(),
+            'listener six': listener('echo', address='::1'),
+            'listener any': listener('echo', address='*')}
+    with Daemon(conf) as d:
+        six = d.listeners['six']
+        check(six['text'].startswith('[::1]:'),
+              'listening line of ::1 must show [::1]:PORT, got %r' % six['text'])
+        host, port = six['addr']
+        abort(echo_check(('::1', port)))
+        s, err = try_connect(('127.0.0.1', port))
+        if s:
+            s.close()
+        check_eq(err, errno.ECONNREFUSED,
+                 'IPv4 connect to the port of the ::1-only listener')
+
+        anyl = d.listeners['any']
+        check(anyl['text'].startswith('[::]:'),
+              'listening line of address=* must show [::]:PORT, got %r' % anyl['text'])
+        port = anyl['addr'][1]
+        abort(echo_check(('127.0.0.1', port)))
+        abort(echo_check(('::1', port)))
+        rows = ss_listen_queues(port)
+        check(len(rows) == 1,
+              'address=* must be one dual-stack socket; ss shows %r' % rows)
+
+
+main(run)

@@ -1,0 +1,728 @@
+# synacktest: the harness shared by the loopback integration tests.
+#
+# It starts the real synackd on port 0 from a config written into a private
+# temporary directory, follows its log, learns each listener's real address
+# from its "listening on" line, and stops it with SIGTERM. Every wait is a
+# bounded poll; every test runs under a global alarm; a test ends with exit
+# status 0 (pass), 1 (fail) or 77 (skip), as automake expects.
+
+import errno
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+SKIP = 77
+
+LOG_RE = re.compile(
+    r'^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}) (error|warn|info|debug): (.*)$')
+LISTEN_RE = re.compile(
+    r'listener (\S+?):? listening on (\S+) service=(\S+) backlog=(\d+)')
+
+
+class Failure(Exception):
+    """A test assertion that did not hold."""
+
+
+class Skip(Exception):
+    """The test cannot run on this host."""
+
+
+def skip(reason):
+    raise Skip(reason)
+
+
+def fail(msg):
+    raise Failure(msg)
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+    return cond
+
+
+def check_eq(got, want, what):
+    if got != want:
+        raise Failure('%s: expected %r, got %r' % (what, want, got))
+
+
+def note(msg):
+    print(msg, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# Paths and temporary directories
+
+def synackd_path():
+    path = os.environ.get('SYNACKD')
+    if not path:
+        top = os.environ.get('SYNACK_SRCDIR') or os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), '..', '..')
+        path = os.path.join(top, 'src', 'synackd')
+    path = os.path.abspath(path)
+    if not os.access(path, os.X_OK):
+        fail('daemon binary %s does not exist or is not executable '
+             '(set SYNACKD)' % path)
+    return path
+
+
+_tempdirs = []
+_children = []
+
+
+def make_tempdir():
+    """A private temporary directory, removed when the test ends. Kept short
+    so that unix socket paths inside it fit in sun_path."""
+    d = tempfile.mkdtemp(prefix='synack-')
+    if len(d) > 60:
+        shutil.rmtree(d, ignore_errors=True)
+        d = tempfile.mkdtemp(prefix='synack-', dir='/tmp')
+    _tempdirs.append(d)
+    return d
+
+
+def _cleanup():
+    for p in _children:
+        if p.poll() is None:
+            try:
+                p.kill()
+                p.wait(5)
+            except Exception:
+                pass
+    for d in _tempdirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# Waiting
+
+def wait_for(pred, timeout, interval=0.02, what=None):
+    """Poll pred() until it returns a true value (returned) or timeout
+    seconds pass (returns None, or fails when `what` describes the wait)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            if what:
+                fail('timed out after %.1f s waiting for %s' % (timeout, what))
+            return None
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------------------
+# Config
+
+def render_config(conf):
+    """conf is INI text, or a dict {section: {key: value}} rendered in
+    insertion order (values None are left out)."""
+    if isinstance(conf, str):
+        return conf
+    out = []
+    for section, keys in conf.items():
+        out.append('[%s]' % section)
+        for k, v in keys.items():
+            if v is None:
+                continue
+            out.append('%s = %s' % (k, v))
+        out.append('')
+    return '\n'.join(out)
+
+
+def server_section(**kw):
+    d = {'log': 'stderr', 'log_level': 'info'}
+    d.update({k: str(v) for k, v in kw.items()})
+    return d
+
+
+def listener(service, address='127.0.0.1', port=0, **kw):
+    d = {'service': service, 'address': address}
+    if not address.startswith('unix:'):
+        d['port'] = str(port)
+    d.update({k: str(v) for k, v in kw.items()})
+    return d
+
+
+# ---------------------------------------------------------------------------
+# Sockets
+
+def fmt_addr(sa):
+    """Format a socket address the way synackd logs it: a:p, [a]:p."""
+    host, port = sa[0], sa[1]
+    if ':' in host:
+        return '[%s]:%d' % (host, port)
+    return '%s:%d' % (host, port)
+
+
+def parse_addr(text):
+    """'127.0.0.1:7007' -> ('127.0.0.1', 7007); '[::1]:7' -> ('::1', 7);
+    'unix:/path' -> '/path'."""
+    if text.startswith('unix:'):
+        return text[len('unix:'):]
+    host, port = text.rsplit(':', 1)
+    if host.startswith('[') and host.endswith(']'):
+        host = host[1:-1]
+    return (host, int(port))
+
+
+def _family(addr):
+    if isinstance(addr, str):
+        return socket.AF_UNIX
+    return socket.AF_INET6 if ':' in addr[0] else socket.AF_INET
+
+
+def make_socket(addr, rcvbuf=None, sndbuf=None):
+    s = socket.socket(_family(addr), socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    if sndbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+    return s
+
+
+def connect(addr, timeout=5.0, rcvbuf=None, sndbuf=None):
+    """A connected blocking socket with `timeout` as its I/O timeout."""
+    s = make_socket(addr, rcvbuf, sndbuf)
+    s.settimeout(timeout)
+    try:
+        s.connect(addr)
+    except OSError as e:
+        s.close()
+        fail('connect to %r: %s' % (addr, e))
+    return s
+
+
+def try_connect(addr, timeout=2.0):
+    """Returns (socket, None) or (None, errno)."""
+    s = make_socket(addr)
+    s.settimeout(timeout)
+    try:
+        s.connect(addr)
+    except socket.timeout:
+        s.close()
+        return None, errno.ETIMEDOUT
+    except OSError as e:
+        s.close()
+        return None, e.errno
+    return s, None
+
+
+def abort(sock):
+    """Close with SO_LINGER 0: a reset, no TIME_WAIT left on this side."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                        b'\x01\x00\x00\x00\x00\x00\x00\x00')
+    except OSError:
+        pass
+    sock.close()
+
+
+def recv_exact(sock, n, timeout=5.0):
+    """Read exactly n bytes within timeout seconds or fail, saying what
+    arrived."""
+    buf = bytearray()
+    deadline = time.monotonic() + timeout
+    while len(buf) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            fail('expected %d bytes within %.1f s, got %d: %r' %
+                 (n, timeout, len(buf), bytes(buf[:200])))
+        r, _, _ = select.select([sock], [], [], left)
+        if not r:
+            continue
+        try:
+            chunk = sock.recv(min(n - len(buf), 1 << 20), socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            continue
+        except OSError as e:
+            fail('expected %d bytes, got %d, then error: %s' %
+                 (n, len(buf), e))
+        if not chunk:
+            fail('expected %d bytes, got %d and then EOF: %r' %
+                 (n, len(buf), bytes(buf[-200:])))
+        buf += chunk
+    return bytes(buf)
+
+
+def recv_line(sock, timeout=5.0, term=b'\n', limit=1 << 20):
+    """Read one line (up to and including term) byte-wise safe: reads with
+    MSG_PEEK so nothing after the line is consumed."""
+    buf = bytearray()
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            fail('expected a line within %.1f s, got %r' %
+                 (timeout, bytes(buf[:200])))
+        r, _, _ = select.select([sock], [], [], left)
+        if not r:
+            continue
+        try:
+            peek = sock.recv(65536, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            continue
+        except OSError as e:
+            fail('expected a line, got %r and then error: %s' %
+                 (bytes(buf[:200]), e))
+        if not peek:
+            fail('expected a line, got %r and then EOF' % bytes(buf[:200]))
+        i = peek.find(term)
+        take = len(peek) if i < 0 else i + len(term)
+        buf += sock.recv(take)
+        if i >= 0:
+            return bytes(buf)
+        if len(buf) > limit:
+            fail('line longer than %d bytes: %r...' % (limit, bytes(buf[:200])))
+
+
+def expect_silence(sock, duration):
+    """Nothing (no data, no EOF) arrives on sock for `duration` seconds."""
+    r, _, _ = select.select([sock], [], [], duration)
+    if r:
+        try:
+            data = sock.recv(4096, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except OSError as e:
+            fail('expected silence, got error %s' % e)
+        if data:
+            fail('expected nothing to arrive, got %r' % data[:200])
+        fail('expected the connection to stay open, got EOF')
+
+
+def recv_until_eof(sock, timeout=5.0, limit=64 << 20):
+    """All bytes until EOF; fails on timeout. A reset after data counts as
+    the end too: returns (data, 'eof'|'reset')."""
+    buf = bytearray()
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            fail('expected EOF within %.1f s; got %d bytes and the connection '
+                 'still open (last: %r)' % (timeout, len(buf), bytes(buf[-100:])))
+        r, _, _ = select.select([sock], [], [], left)
+        if not r:
+            continue
+        try:
+            chunk = sock.recv(1 << 20, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            continue
+        except ConnectionResetError:
+            return bytes(buf), 'reset'
+        if not chunk:
+            return bytes(buf), 'eof'
+        buf += chunk
+        if len(buf) > limit:
+            fail('more than %d bytes before EOF' % limit)
+
+
+def echo_roundtrip(sock, payload=b'ping\n', timeout=5.0, what='echo'):
+    """Send payload on an echo connection and check it comes back."""
+    sock.sendall(payload)
+    got = recv_exact(sock, len(payload), timeout)
+    if got != payload:
+        fail('%s: sent %r, got back %r' % (what, payload[:100], got[:100]))
+
+
+def echo_check(addr, payload=b'ping\n', timeout=5.0):
+    """Connect to an echo listener, check one round trip, return the socket."""
+    s = connect(addr, timeout)
+    echo_roundtrip(s, payload, timeout, 'echo via %r' % (addr,))
+    return s
+
+
+def ioctl_int(sock, req):
+    import fcntl
+    import struct
+    r = fcntl.ioctl(sock.fileno(), req, b'\0\0\0\0')
+    return struct.unpack('i', r)[0]
+
+
+SIOCINQ = 0x541B    # FIONREAD: bytes in the receive queue
+SIOCOUTQ = 0x5411   # TIOCOUTQ: bytes in the send queue (unsent + unacked)
+
+
+def ss(args):
+    """Run iproute2's ss; skip the test when it is not installed."""
+    exe = shutil.which('ss') or ('/usr/sbin/ss' if os.path.exists('/usr/sbin/ss')
+                                 else '/sbin/ss')
+    if not os.path.exists(exe):
+        skip('iproute2 ss is not installed')
+    r = subprocess.run([exe] + args, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=10)
+    if r.returncode != 0:
+        fail('ss %s failed: %s' % (' '.join(args), r.stderr.decode(errors='replace')))
+    return r.stdout.decode(errors='replace')
+
+
+def ss_listen_queues(port, tcp6=False):
+    """[(recv_q, send_q, local)] of TCP listeners on `port` (any address)."""
+    out = ss(['-ltnH', 'sport = :%d' % port])
+    rows = []
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) < 4:
+            continue
+        # State Recv-Q Send-Q Local Peer
+        rows.append((int(f[1]), int(f[2]), f[3]))
+    return rows
+
+
+def ss_conn_queues(local_port, peer_port):
+    """(recv_q, send_q) of the established TCP socket local_port<->peer_port,
+    or None."""
+    out = ss(['-tnH', 'state', 'established',
+              '( sport = :%d and dport = :%d )' % (local_port, peer_port)])
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 4:
+            # with a state filter ss prints no State column
+            return int(f[0]), int(f[1])
+    return None
+
+
+def somaxconn():
+    with open('/proc/sys/net/core/somaxconn') as f:
+        return int(f.read().split()[0])
+
+
+def have_ipv6_loopback():
+    try:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    except OSError:
+        return False
+    try:
+        s.bind(('::1', 0))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def rss_kib(pid):
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The daemon
+
+class _Reader(threading.Thread):
+    def __init__(self, stream, lines, cond):
+        super().__init__(daemon=True)
+        self.stream, self.lines, self.cond = stream, lines, cond
+
+    def run(self):
+        for raw in iter(self.stream.readline, b''):
+            line = raw.decode('utf-8', errors='replace').rstrip('\r\n')
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+
+class Daemon:
+    """synackd under test.
+
+    conf: INI text or a dict (see render_config); the text may contain
+    @TMPDIR@, replaced by the daemon's private temporary directory.
+    expect_listeners: names whose "listening on" line must appear before the
+    constructor returns (default: every [listener NAME] in the config).
+    log_path: the config logs to this file instead of stderr; log lines are
+    then read from it.
+    """
+
+    def __init__(self, conf, expect_listeners=None, log_path=None,
+                 start_timeout=10.0, tmpdir=None, args=(), ready=None):
+        self.tmpdir = tmpdir or make_tempdir()
+        text = render_config(conf).replace('@TMPDIR@', self.tmpdir)
+        self.conf_text = text
+        self.conf_path = os.path.join(self.tmpdir, 'synackd.conf')
+        with open(self.conf_path, 'w') as f:
+            f.write(text)
+        self.log_path = log_path
+        if expect_listeners is None:
+            expect_listeners = re.findall(r'^\s*\[listener\s+([^\]\s]+)\s*\]',
+                                          text, re.M)
+        self._lines = []
+        self._out = []
+        self._cond = threading.Condition()
+        self.exit_code = None
+        self._stopped = False
+        self.proc = subprocess.Popen(
+            [synackd_path(), '-c', self.conf_path] + list(args),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, cwd=self.tmpdir)
+        _children.append(self.proc)
+        self.pid = self.proc.pid
+        self._readers = [_Reader(self.proc.stderr, self._lines, self._cond),
+                         _Reader(self.proc.stdout, self._out, self._cond)]
+        for r in self._readers:
+            r.start()
+        self.listeners = {}
+        try:
+            for name in expect_listeners:
+                m = self.wait_log(r'listener %s:? listening on ' % re.escape(name),
+                                  start_timeout)
+                self._record_listener(m.string)
+            if ready is not None:
+                wait_for(ready, start_timeout, what='the daemon to be ready')
+        except Failure:
+            self.kill()
+            raise
+
+    def _record_listener(self, line):
+        m = LISTEN_RE.search(line)
+        if not m:
+            fail('cannot parse listening line %r' % line)
+        self.listeners[m.group(1)] = {
+            'addr': parse_addr(m.group(2)), 'text': m.group(2),
+            'service': m.group(3), 'backlog': int(m.group(4)), 'line': line}
+
+    # -- log ---------------------------------------------------------------
+
+    def log_lines(self):
+        """Every log line so far (stderr, or the log file)."""
+        if self.log_path:
+            try:
+                with open(self.log_path, 'rb') as f:
+                    return [l.decode('utf-8', errors='replace').rstrip('\r\n')
+                            for l in f.read().splitlines()]
+            except FileNotFoundError:
+                return []
+        with self._cond:
+            return list(self._lines)
+
+    def stderr_lines(self):
+        with self._cond:
+            return list(self._lines)
+
+    def stdout_lines(self):
+        with self._cond:
+            return list(self._out)
+
+    def messages(self, level=None):
+        """The MESSAGE parts of log lines (optionally of one level)."""
+        out = []
+        for line in self.log_lines():
+            m = LOG_RE.match(line)
+            if m and (level is None or m.group(2) == level):
+                out.append(m.group(3))
+        return out
+
+    def find_log(self, regex, start=0):
+        rx = re.compile(regex)
+        for line in self.log_lines()[start:]:
+            m = rx.search(line)
+            if m:
+                return m
+        return None
+
+    def find_all_log(self, regex):
+        rx = re.compile(regex)
+        return [m for m in (rx.search(l) for l in self.log_lines()) if m]
+
+    def wait_log(self, regex, timeout=5.0, start=0):
+        """The first log line (from index `start`) matching regex; fails fast
+        if the daemon exits, and after timeout, showing the log."""
+        rx = re.compile(regex)
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.log_lines()
+            for line in lines[start:]:
+                m = rx.search(line)
+                if m:
+                    return m
+            if self.proc.poll() is not None:
+                # let the readers drain what the child wrote before exiting
+                for r in self._readers:
+                    r.join(2)
+                lines = self.log_lines()
+                for line in lines[start:]:
+                    m = rx.search(line)
+                    if m:
+                        return m
+                fail('synackd exited with status %s while waiting for log '
+                     '/%s/\n%s' % (self.proc.returncode, regex,
+                                   self.describe()))
+            if time.monotonic() >= deadline:
+                fail('no log line matching /%s/ within %.1f s\n%s' %
+                     (regex, timeout, self.describe()))
+            if self.log_path:
+                time.sleep(0.02)
+            else:
+                with self._cond:
+                    if len(self._lines) == len(lines):
+                        self._cond.wait(min(0.1, max(0.0, deadline - time.monotonic())))
+
+    def log_count(self):
+        return len(self.log_lines())
+
+    def describe(self):
+        lines = self.log_lines()
+        text = '--- synackd log (%d lines) ---\n' % len(lines)
+        text += '\n'.join(lines[-60:])
+        if self.log_path:
+            err = self.stderr_lines()
+            if err:
+                text += '\n--- stderr ---\n' + '\n'.join(err[-30:])
+        return text + '\n--- end ---'
+
+    # -- addresses -----------------------------------------------------------
+
+    def addr(self, name):
+        if name not in self.listeners:
+            fail('no listening line for listener %r (have %r)' %
+                 (name, sorted(self.listeners)))
+        return self.listeners[name]['addr']
+
+    def port(self, name):
+        return self.addr(name)[1]
+
+    # -- lifetime ------------------------------------------------------------
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def signal(self, sig):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout):
+        try:
+            self.exit_code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        for r in self._readers:
+            r.join(2)
+        return self.exit_code
+
+    def stop(self, timeout=15.0, sig=signal.SIGTERM):
+        """Graceful stop: the daemon must exit 0 within timeout seconds."""
+        if self._stopped:
+            return self.exit_code
+        if self.proc.poll() is not None:
+            rc = self.wait_exit(1)
+            fail('synackd had already exited with status %s\n%s' %
+                 (rc, self.describe()))
+        self.proc.send_signal(sig)
+        rc = self.wait_exit(timeout)
+        if rc is None:
+            self.kill()
+            fail('synackd did not exit within %.0f s of %s\n%s' %
+                 (timeout, signal.Signals(sig).name, self.describe()))
+        if rc != 0:
+            fail('synackd exited with status %s after %s, expected 0\n%s' %
+                 (rc, signal.Signals(sig).name, self.describe()))
+        self._stopped = True
+        return rc
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+        for r in self._readers:
+            r.join(1)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, etype, evalue, tb):
+        if etype is None:
+            self.stop()
+        else:
+            if self.alive():
+                self.kill()
+            if etype is Failure and evalue is not None and \
+                    'synackd log' not in str(evalue):
+                evalue.args = (str(evalue) + '\n' + self.describe(),)
+        return False
+
+
+def run_synackd(args, timeout=10.0, cwd=None):
+    """Run synackd with args to completion: (rc, stdout, stderr)."""
+    try:
+        r = subprocess.run([synackd_path()] + list(args), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout, cwd=cwd)
+    except subprocess.TimeoutExpired:
+        fail('synackd %s did not exit within %.0f s' % (' '.join(args), timeout))
+    return (r.returncode, r.stdout.decode(errors='replace'),
+            r.stderr.decode(errors='replace'))
+
+
+def run_daemon_expect_fail(conf, timeout=10.0, tmpdir=None):
+    """Start synackd on conf, which must fail to start: (rc, stderr, path)."""
+    d = tmpdir or make_tempdir()
+    text = render_config(conf).replace('@TMPDIR@', d)
+    path = os.path.join(d, 'synackd.conf')
+    with open(path, 'w') as f:
+        f.write(text)
+    proc = subprocess.Popen([synackd_path(), '-c', path], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=d)
+    _children.append(proc)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        fail('synackd was expected to fail at start but is still running '
+             'after %.0f s; stderr:\n%s' % (timeout, err.decode(errors='replace')))
+    return proc.returncode, err.decode(errors='replace'), path
+
+
+# ---------------------------------------------------------------------------
+# Test entry point
+
+def _on_alarm(signum, frame):
+    raise Failure('test exceeded its time limit (global alarm)')
+
+
+def main(fn, timeout=60):
+    """Run fn() under a global alarm; exit 0 / 1 / 77."""
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.alarm(timeout)
+    name = os.path.basename(sys.argv[0])
+    rc = 1
+    try:
+        fn()
+        rc = 0
+        print('PASS: %s' % name, flush=True)
+    except Skip as e:
+        rc = SKIP
+        print('SKIP: %s: %s' % (name, e), flush=True)
+    except Failure as e:
+        print('FAIL: %s: %s' % (name, e), flush=True)
+        tb = traceback.extract_tb(sys.exc_info()[2])
+        here = [f for f in tb if f.filename.endswith(name)]
+        if here:
+            print('  at %s line %d: %s' % (name, here[-1].lineno, here[-1].line),
+                  flush=True)
+    except Exception:
+        print('FAIL: %s: unexpected exception' % name, flush=True)
+        traceback.print_exc(file=sys.stdout)
+    finally:
+        signal.alarm(0)
+        _cleanup()
+    sys.stdout.flush()
+    os._exit(rc)
