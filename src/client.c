@@ -200,6 +200,16 @@ client_close(struct client *c, const char *reason)
 	client_finish(c);
 }
 
+/* Close without sending what is pending: for a peer that does not read. */
+void
+client_abort(struct client *c, const char *reason)
+{
+	if (c->state != CLIENT_OPEN)
+		return;
+	c->reason = reason;
+	client_kill(c);
+}
+
 static void
 client_fail(struct client *c, const char *reason, int error)
 {

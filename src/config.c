@@ -277,10 +277,15 @@ parse_value(struct parse *p, const struct key *k, void *base, const char *value)
 			    value, service_names());
 		*(const struct service **)field = svc;
 		return 1;
-	case K_ADDRESS:
-		if (value[0] == '\0')
-			return parse_error(p, p->line, "%s: empty", k->name);
+	case K_ADDRESS: {
+		struct net_addr a;
+		char msg[ERRLEN];
+
+		/* the port is checked on its own line; the address here */
+		if (net_addr_parse(&a, value, 0, msg, sizeof msg) == -1)
+			return parse_error(p, p->line, "%s: %s", k->name, msg);
 		break;
+	}
 	case K_STRING:
 		break;
 	}

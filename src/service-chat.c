@@ -30,10 +30,8 @@ chat_broadcast(struct client *from, const char *msg, size_t len)
 		if (c == from || c->state != CLIENT_OPEN)
 			continue;
 		if (client_pending(c) + len > limit) {
-			/* its backlog is dropped: it could never catch up */
-			evbuffer_drain(bufferevent_get_output(c->bev), client_pending(c));
-			client_write(c, "error: too slow, disconnected\n", 30);
-			client_close(c, "slow consumer");
+			/* the kernel's buffers are full too: no error line would arrive */
+			client_abort(c, "slow consumer");
 			continue;
 		}
 		client_write(c, msg, len);

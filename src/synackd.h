@@ -158,6 +158,7 @@ struct client {
 
 void client_accept(struct listener *, evutil_socket_t, struct sockaddr *, int socklen);
 void client_close(struct client *, const char *reason);
+void client_abort(struct client *, const char *reason);
 void client_free(struct client *);
 void client_write(struct client *, const void *, size_t);
 void client_write_ref(struct client *, const void *, size_t);

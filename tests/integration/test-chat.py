@@ -15,7 +15,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, abort, check, check_eq, connect,  # noqa: E402
                         expect_silence, fail, fmt_addr, listener, main, note,
-                        recv_line, recv_until_eof, server_section)
+                        recv_line, recv_until_eof, rss_kib, server_section)
 
 MAX_LINE = 100
 
@@ -82,91 +82,95 @@ def room(d):
 
 
 def slow_consumer(d):
+    """P publishes, R reads everything, S never reads. P waits for R to get
+    each small batch, so R always keeps up; S must be closed as a slow
+    consumer while R goes on receiving every line."""
     p, r = join(d, 'slow', 2)
     (s,) = join(d, 'slow', 1, rcvbuf=4096)
     P, S = fmt_addr(p.getsockname()), fmt_addr(s.getsockname())
     prefix = P.encode() + b': '
     payload = b'z' * 990
-    p.setblocking(False)
-    r.setblocking(False)
-
-    out = bytearray()         # not yet sent by P
-    sent_lines = 0
-    rbuf = bytearray()
-    got_lines = 0
-    closed = None
-    budget = 64 << 20
-    sent_bytes = 0
+    p.settimeout(10)
     rx = re.compile(r'client %s disconnected from slow: ([^,]+),' % re.escape(S))
+
+    sent_lines = 0
+    sent_bytes = 0
+    closed = None
+    budget = 16 << 20
     deadline = time.monotonic() + 60
-    last_log_check = 0
-    marker_sent = False
-    while True:
-        now = time.monotonic()
-        if now > deadline:
-            fail('slow consumer test did not finish within 60 s: P sent %d lines '
-                 '(%d bytes), R got %d lines, slow member closed: %r' %
-                 (sent_lines, sent_bytes, got_lines, closed))
-        if closed is None and now - last_log_check > 0.1:
-            last_log_check = now
-            m = d.find_log(rx)
-            if m:
-                closed = m.group(1)
-                note('slow member closed (%s) after %d lines (%d bytes)' %
-                     (closed, sent_lines, sent_bytes))
-                check_eq(closed, 'slow consumer', 'close reason of the member '
-                         'that never reads')
-            elif sent_bytes >= budget:
-                fail('a member that never reads was not closed after %d bytes '
-                     'were sent to the room' % sent_bytes)
-        if not out:
-            if closed is None:
-                for _ in range(64):
-                    out += b'%08d ' % sent_lines + payload + b'\n'
-                    sent_lines += 1
-            elif not marker_sent:
-                out += b'marker\n'
-                marker_sent = True
-        want_w = [p] if out else []
-        rd, wr, _ = select.select([r], want_w, [], 0.1)
-        if wr:
-            try:
-                n = p.send(out)
-                del out[:n]
-                sent_bytes += n
-            except BlockingIOError:
-                pass
-        if rd:
-            try:
-                chunk = r.recv(1 << 20)
-            except BlockingIOError:
-                chunk = None
-            if chunk == b'':
-                fail('R got EOF after %d lines while the slow member was being '
-                     'dealt with' % got_lines)
-            if chunk:
-                rbuf += chunk
-                while True:
-                    i = rbuf.find(b'\n')
-                    if i < 0:
-                        break
-                    line = bytes(rbuf[:i + 1])
-                    del rbuf[:i + 1]
-                    if line == prefix + b'marker\n':
-                        check_eq(got_lines, sent_lines, 'lines R received before '
-                                 'the marker (every line P sent)')
-                        note('R received all %d lines and the marker' % got_lines)
-                        # the slow member's socket ends (after what was queued)
-                        data, how = recv_until_eof(s, timeout=15, limit=128 << 20)
-                        note('slow member drained %d bytes then %s' % (len(data), how))
-                        for x in (p, r, s):
-                            abort(x)
-                        return
-                    want = prefix + b'%08d ' % got_lines + payload + b'\n'
-                    if line != want:
-                        fail('R line %d: expected %r..., got %r...' %
-                             (got_lines, want[:40], line[:40]))
-                    got_lines += 1
+    rbuf = bytearray()
+
+    def next_line():
+        while True:
+            i = rbuf.find(b'\n')
+            if i >= 0:
+                line = bytes(rbuf[:i + 1])
+                del rbuf[:i + 1]
+                return line
+            rd, _, _ = select.select([r], [], [], max(0.0, deadline - time.monotonic()))
+            if not rd:
+                fail('R received nothing more within the time limit (%d lines '
+                     'sent)' % sent_lines)
+            chunk = r.recv(1 << 20)
+            if not chunk:
+                fail('R got EOF after %d lines while S was being dealt with'
+                     % sent_lines)
+            rbuf.extend(chunk)
+
+    rss0 = rss_kib(d.pid)
+    got_lines = 0
+    while closed is None and sent_bytes < budget:
+        check(time.monotonic() < deadline, 'slow consumer test did not finish '
+              'within 60 s: %d lines (%d bytes) sent' % (sent_lines, sent_bytes))
+        batch = b''.join(b'%08d ' % n + payload + b'\n'
+                         for n in range(sent_lines, sent_lines + 16))
+        p.sendall(batch)
+        sent_lines += 16
+        sent_bytes += len(batch)
+        while got_lines < sent_lines:
+            line = next_line()
+            want = prefix + b'%08d ' % got_lines + payload + b'\n'
+            if line != want:
+                fail('R line %d: expected %r..., got %r' %
+                     (got_lines, want[:40], line[:80]))
+            got_lines += 1
+        m = d.find_log(rx)
+        if m:
+            closed = m.group(1)
+    note('%d lines (%d bytes) sent; S close logged: %r' %
+         (sent_lines, sent_bytes, closed))
+
+    # the room goes on
+    p.sendall(b'marker\n')
+    check_eq(next_line(), prefix + b'marker\n', 'R: the line after the flood')
+    rss1 = rss_kib(d.pid)
+    if rss0 is not None and rss1 is not None:
+        note('daemon RSS %d KiB -> %d KiB' % (rss0, rss1))
+        check(rss1 - rss0 < 32 * 1024, 'daemon RSS grew by %d KiB while a member '
+              'did not read %d bytes sent to the room' % (rss1 - rss0, sent_bytes))
+    if closed is None:
+        # the close may be logged only once the daemon gives up delivering
+        # the last bytes to S
+        closed = d.wait_log(rx, timeout=30).group(1)
+    check_eq(closed, 'slow consumer', 'close reason of the member that never reads')
+
+    # S's stream: whole lines from P in order, maybe an error line, then the end
+    data, how = recv_until_eof(s, timeout=15, limit=128 << 20)
+    note('S drained %d bytes then %s' % (len(data), how))
+    check(len(data) < sent_bytes // 2, 'S received %d of %d bytes although it was '
+          'closed as a slow consumer' % (len(data), sent_bytes))
+    lines = data.split(b'\n')
+    check_eq(lines[-1], b'', 'S\'s stream must end with a complete line; its '
+             'tail is %r' % data[-120:])
+    for n, line in enumerate(lines[:-1]):
+        if line.startswith(b'error: ') and n == len(lines) - 2:
+            break
+        want = prefix + b'%08d ' % n + payload
+        if line != want:
+            fail('S line %d: expected %r... (or a final "error: " line), got '
+                 '%r...%r' % (n, want[:40], line[:60], line[-40:]))
+    for x in (p, r, s):
+        abort(x)
 
 
 def run():

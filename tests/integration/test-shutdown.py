@@ -79,7 +79,7 @@ def drain(d):
     wait_for(lambda: (ss_conn_queues(addr[1], cport) or (1, 0))[0] == 0, 10,
              what='the daemon to read all sent bytes')
     t0 = time.monotonic()
-    d.signal(signal.SIGTERM)
+    d.send_signal(signal.SIGTERM)
     wait_for(lambda: refused(addr), 3, what='the listener to refuse new connects '
              'after SIGTERM')
     got, how = recv_until_eof(idle, timeout=5)
@@ -109,7 +109,7 @@ def bounded(d):
     sent = send_until_stalled(b, 64 << 20)
     note('non-reading client stalled after %d bytes' % sent)
     t0 = time.monotonic()
-    d.signal(signal.SIGTERM)
+    d.send_signal(signal.SIGTERM)
     wait_for(lambda: refused(addr), 2, what='the listener to refuse new connects '
              'after SIGTERM')
     check(d.alive(), 'after SIGTERM the listener closed, but the daemon exited at '

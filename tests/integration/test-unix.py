@@ -62,6 +62,15 @@ def run():
              '(stderr: %r)' % err)
     check(live in err, 'the error must name the path %s: %r' % (live, err))
     check(is_socket(live), 'the live socket file must not be removed')
+    # the daemon may have probed the path with a connect: drop those
+    mine.setblocking(False)
+    while True:
+        try:
+            mine.accept()[0].close()
+        except BlockingIOError:
+            break
+    mine.setblocking(True)
+    mine.settimeout(5)
     c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     c.settimeout(5)
     c.connect(live)

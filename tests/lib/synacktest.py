@@ -601,7 +601,7 @@ class Daemon:
     def alive(self):
         return self.proc.poll() is None
 
-    def signal(self, sig):
+    def send_signal(self, sig):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
 

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Install what building and testing synack needs on Debian or Ubuntu.
+# Only the missing packages are installed; as non-root it uses sudo.
+set -e
+
+PACKAGES="build-essential autoconf automake pkg-config libevent-dev libinih-dev
+libcmocka-dev python3 iproute2 socat"
+
+missing=
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=
+else
+	SUDO=sudo
+fi
+echo "installing:$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
