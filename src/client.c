@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -79,12 +80,45 @@ client_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, int s
 	log_debug("client %s connected to %s", c->peer, lc->name);
 
 	client_now(c, &c->last_active);
-	if (l->server->conf->idle_timeout > 0)
-		client_arm(c, l->server->conf->idle_timeout * 1000L);
+	client_idle_start(c);
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (lc->service->open != NULL)
 		lc->service->open(c);
+}
+
+/* Start the idle timer, if idle_timeout is set (also after a reload set it). */
+void
+client_idle_start(struct client *c)
+{
+	long timeout = c->listener->server->conf->idle_timeout;
+
+	if (c->state == CLIENT_OPEN && timeout > 0 && !evtimer_pending(c->timer, NULL))
+		client_arm(c, timeout * 1000L);
+}
+
+/*
+ * Serve what the client sent before now, even if it is not read yet, then
+ * close: a graceful shutdown answers every byte that had arrived.  Reading
+ * exactly what the kernel holds (FIONREAD) bounds the work against a
+ * client that keeps sending.
+ */
+void
+client_serve_pending(struct client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	int avail = 0, n;
+
+	if (c->state != CLIENT_OPEN)
+		return;
+	if (ioctl(fd, FIONREAD, &avail) == 0) {
+		while (avail > 0 && (n = evbuffer_read(in, fd, avail)) > 0)
+			avail -= n;
+	}
+	if (evbuffer_get_length(in) > c->in_left)
+		client_read_cb(c->bev, c);
+	client_close(c, "shutdown");
 }
 
 struct evbuffer *
@@ -243,7 +277,7 @@ client_free(struct client *c)
 	event_free(c->timer);
 	bufferevent_free(c->bev);
 	free(c);
-	server_client_removed(l->server);
+	server_client_removed(l->server, l);
 }
 
 static void

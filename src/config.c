@@ -13,7 +13,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,7 @@ static const struct key server_keys[] = {
 	{ "daemon", K_BOOL, S(daemon), 0, 1 },
 	{ "pidfile", K_STRING, S(pidfile), 0, 0 },
 	{ "user", K_STRING, S(user), 0, 0 },
+	{ "group", K_STRING, S(group), 0, 0 },
 	{ "log", K_LOG, S(log), 0, 0 },
 	{ "log_level", K_LOGLEVEL, S(log_level), 0, 0 },
 	{ "workers", K_INT, S(workers), 0, 1024 },
@@ -115,12 +118,32 @@ listener_conf_new(const char *name, int line)
 	return lc;
 }
 
-static void
+void
 listener_conf_free(struct listener_conf *lc)
 {
+	if (lc == NULL)
+		return;
 	free(lc->name);
 	free(lc->address);
 	free(lc);
+}
+
+/* A listener keeps its own copy: it outlives the config it came from. */
+struct listener_conf *
+listener_conf_dup(const struct listener_conf *lc)
+{
+	struct listener_conf *d = malloc(sizeof *d);
+
+	if (d == NULL)
+		return NULL;
+	*d = *lc;
+	d->name = strdup(lc->name);
+	d->address = strdup(lc->address);
+	if (d->name == NULL || d->address == NULL) {
+		listener_conf_free(d);
+		return NULL;
+	}
+	return d;
 }
 
 static int
@@ -296,13 +319,9 @@ parse_value(struct parse *p, const struct key *k, void *base, const char *value)
 	return 1;
 }
 
-/*
- * Keys of the interface whose feature this version does not have yet:
- * accepted with their default value, refused otherwise, so that no
- * setting is silently ignored.
- */
+/* Checks of one key that go beyond its type. */
 static int
-parse_unavailable(struct parse *p, const char *name)
+parse_check(struct parse *p, const char *name)
 {
 	struct config *c = p->conf;
 
@@ -311,12 +330,13 @@ parse_unavailable(struct parse *p, const char *name)
 			return parse_error(p, p->line, "proxy_protocol: not available in this version");
 		return 1;
 	}
-	if (c->daemon)
-		return parse_error(p, p->line, "daemon: detaching is not available in this version");
-	if (c->pidfile != NULL && c->pidfile[0] != '\0')
-		return parse_error(p, p->line, "pidfile: not available in this version");
-	if (c->user != NULL && c->user[0] != '\0')
-		return parse_error(p, p->line, "user: not available in this version");
+	if (strcmp(name, "pidfile") == 0 && c->pidfile[0] != '\0' && c->pidfile[0] != '/')
+		return parse_error(p, p->line, "pidfile: \"%s\" is not an absolute path", c->pidfile);
+	/* unknown here means unknown at start: refuse now rather than run as root */
+	if (strcmp(name, "user") == 0 && c->user[0] != '\0' && getpwnam(c->user) == NULL)
+		return parse_error(p, p->line, "user: unknown user \"%s\"", c->user);
+	if (strcmp(name, "group") == 0 && c->group[0] != '\0' && getgrnam(c->group) == NULL)
+		return parse_error(p, p->line, "group: unknown group \"%s\"", c->group);
 	if (c->workers != 1)
 		return parse_error(p, p->line, "workers: only 1 event loop is available in this version");
 	if (c->metrics != NULL && c->metrics[0] != '\0')
@@ -360,7 +380,7 @@ parse_handler(void *arg, const char *section, const char *name, const char *valu
 		return 0;
 	if (p->cur != NULL && strcmp(name, "defer_accept") == 0)
 		p->cur->defer_accept_line = p->line;
-	return parse_unavailable(p, name);
+	return parse_check(p, name);
 }
 
 /* What can only be checked once the whole file is read. */
@@ -412,8 +432,14 @@ config_new(void)
 	c->max_clients = 10000;
 	c->idle_timeout = 300;
 	c->shutdown_timeout = 10;
-	if ((c->log = strdup("stderr")) == NULL) {
-		free(c);
+	c->log = strdup("stderr");
+	c->pidfile = strdup("");
+	c->user = strdup("");
+	c->group = strdup("");
+	c->metrics = strdup("");
+	if (c->log == NULL || c->pidfile == NULL || c->user == NULL || c->group == NULL ||
+	    c->metrics == NULL) {
+		config_free(c);
 		return NULL;
 	}
 	return c;
@@ -433,6 +459,7 @@ config_free(struct config *c)
 	free(c->path);
 	free(c->pidfile);
 	free(c->user);
+	free(c->group);
 	free(c->log);
 	free(c->metrics);
 	free(c);

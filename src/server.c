@@ -99,11 +99,16 @@ server_client_added(struct server *s)
 }
 
 void
-server_client_removed(struct server *s)
+server_client_removed(struct server *s, struct listener *gone_from)
 {
 	struct listener *l;
 
 	s->nclients--;
+	if (gone_from->retired && !gone_from->freeing && !s->stopping &&
+	    TAILQ_EMPTY(&gone_from->clients)) {
+		TAILQ_REMOVE(&s->listeners, gone_from, entry);
+		listener_free(gone_from);
+	}
 	/* a descriptor came free: retry listeners that ran out of them */
 	TAILQ_FOREACH(l, &s->listeners, entry)
 		if (l->backoff)
@@ -151,7 +156,7 @@ server_stop(struct server *s)
 		listener_close(l);
 		for (c = TAILQ_FIRST(&l->clients); c != NULL; c = next) {
 			next = TAILQ_NEXT(c, entry);
-			client_close(c, "shutdown");
+			client_serve_pending(c);
 		}
 	}
 	if (s->nclients == 0) {
@@ -162,6 +167,149 @@ server_stop(struct server *s)
 	s->shutdown_timer = evtimer_new(s->base, server_shutdown_timeout_cb, s);
 	if (s->shutdown_timer == NULL || evtimer_add(s->shutdown_timer, &tv) == -1)
 		server_shutdown_timeout_cb(-1, 0, s);
+}
+
+static struct listener *
+server_find_listener(struct server *s, const char *name)
+{
+	struct listener *l;
+
+	TAILQ_FOREACH(l, &s->listeners, entry)
+		if (!l->retired && strcmp(l->conf->name, name) == 0)
+			return l;
+	return NULL;
+}
+
+static struct listener_conf *
+config_find_listener(struct config *conf, const char *name)
+{
+	struct listener_conf *lc;
+
+	TAILQ_FOREACH(lc, &conf->listeners, entry)
+		if (strcmp(lc->name, name) == 0)
+			return lc;
+	return NULL;
+}
+
+/* Stop a listener that a reload removed; its clients end gracefully. */
+static void
+server_retire(struct server *s, struct listener *l, const char *reason)
+{
+	struct client *c, *next;
+
+	log_info("listener %s: %s, closing %s", l->conf->name, reason, l->addrstr);
+	listener_close(l);
+	l->retired = 1;
+	if (TAILQ_EMPTY(&l->clients)) {
+		TAILQ_REMOVE(&s->listeners, l, entry);
+		listener_free(l);
+		return;
+	}
+	for (c = TAILQ_FIRST(&l->clients); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		client_close(c, reason);
+	}
+}
+
+static void
+server_add_listener(struct server *s, const struct listener_conf *lc)
+{
+	struct listener *l;
+	char err[ERRLEN];
+
+	if ((l = listener_new(s, lc, err, sizeof err)) == NULL) {
+		log_error("listener %s: reload: %s; not added", lc->name, err);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&s->listeners, l, entry);
+	if (listener_start(l, s->base, err, sizeof err) == -1) {
+		log_error("listener %s: reload: %s; not added", lc->name, err);
+		TAILQ_REMOVE(&s->listeners, l, entry);
+		listener_free(l);
+	}
+}
+
+static int
+strdiff(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") != 0;
+}
+
+/* Server settings: apply what can change at run time, name the rest. */
+static void
+server_reload_settings(struct server *s, const struct config *old, const struct config *nc)
+{
+	struct listener *l;
+	struct client *c;
+	char err[ERRLEN];
+
+	if (old->daemon != nc->daemon)
+		log_warnx("reload: daemon changed; takes effect at the next start");
+	if (strdiff(old->pidfile, nc->pidfile))
+		log_warnx("reload: pidfile changed; takes effect at the next start");
+	if (strdiff(old->user, nc->user) || strdiff(old->group, nc->group))
+		log_warnx("reload: user or group changed; takes effect at the next start");
+	if (old->workers != nc->workers)
+		log_warnx("reload: workers changed; takes effect at the next start");
+	if (strdiff(old->log, nc->log)) {
+		if (log_open(nc->log, "synackd", err, sizeof err) == -1)
+			log_error("reload: log: %s; still logging as before", err);
+		else
+			log_info("reload: now logging to %s", nc->log);
+	}
+	log_set_level(nc->log_level);
+	s->conf = (struct config *)nc;
+	if (old->idle_timeout == 0 && nc->idle_timeout > 0) {
+		TAILQ_FOREACH(l, &s->listeners, entry)
+			TAILQ_FOREACH(c, &l->clients, entry)
+				client_idle_start(c);
+	}
+	/* max_clients: pause or resume accepting under the new limit */
+	if (s->nclients >= (unsigned long)nc->max_clients && !s->full) {
+		s->full = 1;
+		log_info("max_clients %ld reached, accepting paused", nc->max_clients);
+	} else if (s->nclients < (unsigned long)nc->max_clients && s->full) {
+		s->full = 0;
+		log_info("accepting resumed, %lu clients", s->nclients);
+	}
+	server_listeners_refresh(s);
+}
+
+/*
+ * SIGHUP: read the file again.  An invalid file changes nothing.
+ * Otherwise listeners are matched by name: removed ones close, changed
+ * ones are reconfigured (a listener whose new socket cannot be had keeps
+ * the old one), new ones open.  Established clients of the listeners
+ * that stay are not touched.
+ */
+static void
+server_reload(struct server *s)
+{
+	struct config *old = s->conf, *nc;
+	struct listener *l, *next;
+	struct listener_conf *lc;
+	char err[ERRLEN];
+
+	if ((nc = config_load(old->path, err, sizeof err)) == NULL) {
+		log_error("reload: %s; the running configuration stays", err);
+		return;
+	}
+	log_info("reload: %s", old->path);
+	for (l = TAILQ_FIRST(&s->listeners); l != NULL; l = next) {
+		next = TAILQ_NEXT(l, entry);
+		if (l->retired)
+			continue;
+		if ((lc = config_find_listener(nc, l->conf->name)) == NULL)
+			server_retire(s, l, "removed by reload");
+		else if (listener_reconfigure(l, lc) == 1)
+			server_retire(s, l, "service changed by reload");
+	}
+	TAILQ_FOREACH(lc, &nc->listeners, entry)
+		if (server_find_listener(s, lc->name) == NULL)
+			server_add_listener(s, lc);
+	server_reload_settings(s, old, nc);
+	config_free(old);
+	log_info("reload: done");
 }
 
 static void
@@ -177,7 +325,8 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 		server_stop(s);
 		break;
 	case SIGHUP:
-		log_warnx("SIGHUP: reloading is not available in this version; nothing changed");
+		if (!s->stopping)
+			server_reload(s);
 		break;
 	case SIGUSR1:
 		if (log_reopen(err, sizeof err) == -1)
@@ -208,5 +357,6 @@ server_free(struct server *s)
 		event_free(s->shutdown_timer);
 	if (s->base != NULL)
 		event_base_free(s->base);
+	config_free(s->conf);
 	free(s);
 }

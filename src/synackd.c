@@ -22,11 +22,76 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: synackd [-c FILE] [-d] [-t] [-h] [-V]\n"
 	    "  -c, --config FILE  configuration file (default: %s)\n"
-	    "  -d, --daemon       detach from the terminal (not available in this version)\n"
+	    "  -d, --daemon       detach from the terminal (also: daemon = yes)\n"
 	    "  -t, --test         check the configuration and exit\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n",
 	    SYNACKD_CONFIG);
+}
+
+/*
+ * Start in the order that keeps errors visible and leaves nothing behind:
+ * pidfile lock (a second instance stops here), bind every listener,
+ * detach, log, drop privileges, event loop, pid, "ready".
+ */
+static int
+start(struct config *conf, int detach)
+{
+	char err[ERRLEN], *pidpath = NULL;
+	int pidfd = -1, ready = -1, rc = EXIT_OSERR;
+	struct server *s = NULL;
+
+	if (conf->pidfile[0] != '\0') {
+		if ((pidpath = strdup(conf->pidfile)) == NULL) {
+			fprintf(stderr, "synackd: out of memory\n");
+			config_free(conf);
+			return EXIT_OSERR;
+		}
+		if ((pidfd = pidfile_open(pidpath, err, sizeof err)) == -1) {
+			fprintf(stderr, "synackd: %s\n", err);
+			free(pidpath);
+			config_free(conf);
+			return EXIT_OSERR;
+		}
+	}
+	if ((s = server_new(conf, err, sizeof err)) == NULL) {
+		fprintf(stderr, "synackd: %s\n", err);
+		config_free(conf);
+		goto out;
+	}
+	if (detach && (ready = daemon_detach(err, sizeof err)) == -1) {
+		fprintf(stderr, "synackd: %s\n", err);
+		goto out;
+	}
+	if (log_open(conf->log, "synackd", err, sizeof err) == -1) {
+		fprintf(stderr, "synackd: log: %s\n", err);
+		goto out;
+	}
+	if (conf->user[0] != '\0' &&
+	    privileges_drop(conf->user, conf->group, err, sizeof err) == -1)
+		goto fail;
+	if (server_start(s, err, sizeof err) == -1)
+		goto fail;
+	if (pidfd != -1 && pidfile_write(pidfd, pidpath, err, sizeof err) == -1)
+		goto fail;
+	daemon_ready(ready);
+	/* detached, stderr is /dev/null now: syslog is the one place left */
+	if (ready != -1 && strcmp(conf->log, "stderr") == 0)
+		log_open("syslog", "synackd", err, sizeof err);
+	ready = -1;
+	rc = server_run(s) == 0 ? 0 : EXIT_OSERR;
+	goto out;
+fail:
+	log_error("%s", err);
+	if (strcmp(conf->log, "stderr") != 0)
+		fprintf(stderr, "synackd: %s\n", err);
+out:
+	daemon_fail(ready, rc);
+	server_free(s);
+	log_close();
+	pidfile_close(pidfd, pidpath);
+	free(pidpath);
+	return rc;
 }
 
 int
@@ -42,9 +107,8 @@ main(int argc, char **argv)
 	};
 	const char *path = SYNACKD_CONFIG;
 	struct config *conf;
-	struct server *s;
 	char err[ERRLEN];
-	int ch, test = 0, rc;
+	int ch, test = 0, detach = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:dthV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -52,8 +116,8 @@ main(int argc, char **argv)
 			path = optarg;
 			break;
 		case 'd':
-			fprintf(stderr, "synackd: -d: detaching is not available in this version\n");
-			return EXIT_USAGE;
+			detach = 1;
+			break;
 		case 't':
 			test = 1;
 			break;
@@ -90,30 +154,5 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	log_set_level(conf->log_level);
 	log_route_libevent();
-
-	if ((s = server_new(conf, err, sizeof err)) == NULL) {
-		fprintf(stderr, "synackd: %s\n", err);
-		config_free(conf);
-		return EXIT_OSERR;
-	}
-	if (log_open(conf->log, "synackd", err, sizeof err) == -1) {
-		fprintf(stderr, "synackd: log: %s\n", err);
-		server_free(s);
-		config_free(conf);
-		return EXIT_OSERR;
-	}
-	if (server_start(s, err, sizeof err) == -1) {
-		log_error("%s", err);
-		if (strcmp(conf->log, "stderr") != 0)
-			fprintf(stderr, "synackd: %s\n", err);
-		server_free(s);
-		log_close();
-		config_free(conf);
-		return EXIT_OSERR;
-	}
-	rc = server_run(s) == 0 ? 0 : EXIT_OSERR;
-	server_free(s);
-	log_close();
-	config_free(conf);
-	return rc;
+	return start(conf, detach || conf->daemon);
 }

@@ -56,6 +56,7 @@ struct config {
 	int daemon;
 	char *pidfile;
 	char *user;
+	char *group;
 	char *log;
 	int log_level;
 	int workers;
@@ -70,6 +71,17 @@ struct config {
 struct config *config_load(const char *path, char *err, size_t errlen);
 struct config *config_parse(FILE *f, const char *name, char *err, size_t errlen);
 void config_free(struct config *);
+struct listener_conf *listener_conf_dup(const struct listener_conf *);
+void listener_conf_free(struct listener_conf *);
+
+/* daemon.c */
+int daemon_detach(char *err, size_t errlen);
+int daemon_fail(int fd, int code);
+void daemon_ready(int fd);
+int pidfile_open(const char *path, char *err, size_t errlen);
+int pidfile_write(int fd, const char *path, char *err, size_t errlen);
+void pidfile_close(int fd, const char *path);
+int privileges_drop(const char *user, const char *group, char *err, size_t errlen);
 
 /* service.c */
 struct service {
@@ -111,7 +123,7 @@ struct listener_stats {
 struct listener {
 	TAILQ_ENTRY(listener) entry;
 	struct server *server;
-	const struct listener_conf *conf;
+	struct listener_conf *conf;	/* its own copy */
 	struct net_addr addr;	/* bound: the real port */
 	char addrstr[NET_ADDRSTRLEN];
 	int fd;
@@ -119,6 +131,8 @@ struct listener {
 	struct event *retry;	/* re-enable accepting after EMFILE and friends */
 	int enabled;		/* accepting now */
 	int backoff;		/* accept failed for lack of resources */
+	int retired;		/* removed by a reload; freed when its clients are gone */
+	int freeing;
 	TAILQ_HEAD(, client) clients;
 	void *service_state;
 	struct listener_stats stats;
@@ -128,6 +142,7 @@ TAILQ_HEAD(listeners, listener);
 struct listener *listener_new(struct server *, const struct listener_conf *, char *err,
     size_t errlen);
 int listener_start(struct listener *, struct event_base *, char *err, size_t errlen);
+int listener_reconfigure(struct listener *, const struct listener_conf *);
 void listener_refresh(struct listener *);
 void listener_set_backoff(struct listener *, int on);
 void listener_close(struct listener *);
@@ -160,6 +175,8 @@ void client_accept(struct listener *, evutil_socket_t, struct sockaddr *, int so
 void client_close(struct client *, const char *reason);
 void client_abort(struct client *, const char *reason);
 void client_free(struct client *);
+void client_serve_pending(struct client *);
+void client_idle_start(struct client *);
 void client_write(struct client *, const void *, size_t);
 void client_write_ref(struct client *, const void *, size_t);
 void client_write_buffer(struct client *, struct evbuffer *);
@@ -185,6 +202,6 @@ int server_run(struct server *);
 void server_free(struct server *);
 void server_stop(struct server *);
 void server_client_added(struct server *);
-void server_client_removed(struct server *);
+void server_client_removed(struct server *, struct listener *);
 
 #endif

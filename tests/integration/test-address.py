@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # address: a listener bound to one specific address (127.0.0.2, port 0)
 # accepts there, and the same port on another loopback address (127.0.0.1)
-# is refused.
+# is refused; a 0.0.0.0 listener accepts on any loopback address.
 import errno
 import os
 import sys
@@ -19,7 +19,8 @@ def run():
     elif err in (errno.EADDRNOTAVAIL, errno.ENETUNREACH):
         skip('127.0.0.2 is not usable on this host (%s)' % os.strerror(err))
     conf = {'server': server_section(),
-            'listener two': listener('echo', address='127.0.0.2')}
+            'listener two': listener('echo', address='127.0.0.2'),
+            'listener all': listener('echo', address='0.0.0.0')}
     with Daemon(conf) as d:
         host, port = d.addr('two')
         check_eq(host, '127.0.0.2', 'address in the listening line')
@@ -32,6 +33,14 @@ def run():
         check_eq(err, errno.ECONNREFUSED,
                  'connecting to 127.0.0.1:%d (errno; the listener is bound to '
                  '127.0.0.2 only)' % port)
+
+        # 0.0.0.0 is every IPv4 address
+        check(d.listeners['all']['text'].startswith('0.0.0.0:'),
+              'listening line of 0.0.0.0 must show 0.0.0.0:PORT, got %r'
+              % d.listeners['all']['text'])
+        port = d.port('all')
+        for host in ('127.0.0.1', '127.0.0.2', '127.1.2.3'):
+            abort(echo_check((host, port)))
 
 
 main(run)

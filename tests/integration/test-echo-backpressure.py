@@ -14,6 +14,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (SIOCINQ, SIOCOUTQ, Daemon, abort, check, fail,  # noqa: E402
                         ioctl_int, listener, main, note, rss_kib, server_section,
+                        check_rss_growth,
                         ss_conn_queues)
 
 OUTPUT_LIMIT = 65536
@@ -85,12 +86,7 @@ def run():
             check(held <= OUTPUT_LIMIT + (1 << 20),
                   'the daemon buffers ~%d bytes for one client, expected at most '
                   'about output_limit=%d' % (held, OUTPUT_LIMIT))
-        rss1 = rss_kib(d.pid)
-        if rss0 is not None and rss1 is not None:
-            note('daemon RSS %d KiB -> %d KiB' % (rss0, rss1))
-            check(rss1 - rss0 < 32 * 1024,
-                  'daemon RSS grew by %d KiB for one non-reading client'
-                  % (rss1 - rss0))
+        check_rss_growth(d.pid, rss0, 'for one client that sends and never reads')
 
         # now read: everything comes back, intact, and then the rest of the
         # stream can be sent too

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # echo: 50 concurrent clients each send 1 MiB of random bytes and get exactly
-# the same bytes back, in order, within a bounded time.
+# the same bytes back, in order, within a bounded time; a client that sends
+# and then half-closes still gets every byte back before the daemon closes.
 import os
+import select
 import selectors
 import socket
 import sys
@@ -9,7 +11,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import Daemon, abort, check, fail, listener, main, server_section  # noqa: E402
+from synacktest import (Daemon, abort, check, check_eq, connect, fail,  # noqa: E402
+                        listener, main, recv_until_eof, server_section)
 
 CLIENTS = 50
 SIZE = 1 << 20
@@ -76,6 +79,33 @@ def run():
             check(bytes(st['got']) == st['data'],
                   'client %d: echo differs from what was sent' % st['i'])
             abort(st['sock'])
+
+        # send without reading until the daemon stops taking more (its own
+        # output is pending then), half-close, and only then read: every
+        # byte still comes back, then EOF
+        most = 32 * SIZE
+        s = connect(addr, timeout=10, rcvbuf=16384)
+        data = os.urandom(most)
+        s.setblocking(False)
+        sent = 0
+        deadline = time.monotonic() + 30
+        while sent < most:
+            check(time.monotonic() < deadline, 'half-close client: sending did '
+                  'not stall nor finish within 30 s')
+            _, w, _ = select.select([], [s], [], 0.5)
+            if not w:
+                break
+            try:
+                sent += s.send(data[sent:sent + CHUNK])
+            except BlockingIOError:
+                pass
+        s.shutdown(socket.SHUT_WR)
+        got, how = recv_until_eof(s, timeout=30, limit=2 * most)
+        check(len(got) == sent, 'half-close client: sent %d bytes without reading, '
+              'then SHUT_WR; got %d back before %s' % (sent, len(got), how))
+        check(got == data[:sent], 'half-close client: echoed bytes differ')
+        check_eq(how, 'eof', 'how the connection ended after the half-close')
+        s.close()
 
 
 main(run, timeout=90)

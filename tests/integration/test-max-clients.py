@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-# max_clients: at the limit the daemon stops accepting (logs "accepting
-# paused"); a further client completes the handshake (it waits in the
-# backlog) but gets no service; when a slot frees the daemon resumes
-# ("accepting resumed") and serves it.
+# max_clients: at the limit (counted over all listeners together) the daemon
+# stops accepting (logs "accepting paused"); a further client completes the
+# handshake (it waits in the backlog) but gets no service; when a slot frees
+# the daemon resumes ("accepting resumed") and serves it.
 import os
 import sys
 
@@ -15,17 +15,23 @@ from synacktest import (Daemon, abort, check_eq, connect, echo_check,  # noqa: E
 
 def run():
     conf = {'server': server_section(max_clients=2),
-            'listener echo': listener('echo')}
+            'listener echo': listener('echo'),
+            'listener other': listener('echo')}
     with Daemon(conf) as d:
         addr = d.addr('echo')
+        # one client on each listener: the limit is for all of them together
         a = echo_check(addr, b'first\n')
-        b = echo_check(addr, b'second\n')
+        b = echo_check(d.addr('other'), b'second\n')
         d.wait_log(r'accepting paused', timeout=5)
 
         c = connect(addr, timeout=5)   # completes: the kernel queues it
         c.sendall(b'third\n')
+        o = connect(d.addr('other'), timeout=5)
+        o.sendall(b'other\n')
         expect_silence(c, 1.5)
+        expect_silence(o, 0.1)
         echo_roundtrip(b, b'second still served\n')
+        abort(o)   # leave c as the only one waiting
 
         mark = d.log_count()
         a.close()

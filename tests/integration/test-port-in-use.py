@@ -3,7 +3,6 @@
 # "bind 127.0.0.1:PORT: Address already in use" and leaves no listening
 # socket behind; the listener that held the port keeps working.
 import os
-import re
 import socket
 import sys
 

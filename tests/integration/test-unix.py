@@ -10,7 +10,7 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check, check_eq, echo_check, echo_roundtrip,  # noqa: E402
+from synacktest import (Daemon, check, check_eq, echo_check, echo_roundtrip,  # noqa: E402
                         listener, main, make_tempdir, run_daemon_expect_fail,
                         server_section)
 

@@ -13,7 +13,6 @@ import select
 import shutil
 import signal
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
@@ -407,6 +406,30 @@ def have_ipv6_loopback():
         return False
     finally:
         s.close()
+
+
+def sanitized(pid):
+    """True when the daemon runs under AddressSanitizer (its quarantine
+    makes memory use grow in a way that says nothing about buffering)."""
+    try:
+        with open('/proc/%d/maps' % pid) as f:
+            return 'libasan' in f.read()
+    except OSError:
+        return False
+
+
+def check_rss_growth(pid, before, what, limit_kib=32 * 1024):
+    """The daemon's resident memory grew by less than limit_kib since
+    `before` (a rss_kib() reading); skipped where it cannot be measured."""
+    after = rss_kib(pid)
+    if before is None or after is None:
+        return
+    if sanitized(pid):
+        limit_kib *= 8
+    print('daemon RSS %d KiB -> %d KiB' % (before, after), flush=True)
+    if after - before >= limit_kib:
+        fail('daemon memory grew by %d KiB %s (limit %d KiB): output is not '
+             'bounded' % (after - before, what, limit_kib))
 
 
 def rss_kib(pid):

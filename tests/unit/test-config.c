@@ -1,0 +1,969 @@
+/*
+ * test-config.c: config_parse() and config_load().
+ *
+ * Every case feeds a whole file to the parser through a temporary stream
+ * and checks either the parsed values or the single error message, which
+ * must read exactly "t.conf:LINE: ..." with the line of the culprit.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+#include "synackd.h"
+
+#define NAME "t.conf"
+
+/* Parse text as the file NAME; err gets the message on failure. */
+static struct config *
+parse(const char *text, char *err, size_t errlen)
+{
+	struct config *c;
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	rewind(f);
+	err[0] = '\0';
+	c = config_parse(f, NAME, err, errlen);
+	fclose(f);
+	return c;
+}
+
+static struct config *
+parse_ok(const char *text)
+{
+	char err[ERRLEN];
+	struct config *c = parse(text, err, sizeof err);
+
+	if (c == NULL)
+		fail_msg("refused: %s\n--- file ---\n%s", err, text);
+	return c;
+}
+
+/* The file must be refused with "t.conf:LINE: ...SUBSTRING...". */
+static void
+check_error_case(const char *what, const char *text, int line, const char *substring)
+{
+	char err[ERRLEN], prefix[64];
+	struct config *c = parse(text, err, sizeof err);
+
+	if (c != NULL) {
+		config_free(c);
+		fail_msg("%s: accepted, expected line %d: %s\n--- file ---\n%s", what, line,
+		    substring, text);
+	}
+	snprintf(prefix, sizeof prefix, NAME ":%d: ", line);
+	if (strncmp(err, prefix, strlen(prefix)) != 0 || strstr(err, substring) == NULL ||
+	    strchr(err, '\n') != NULL)
+		fail_msg("%s: got \"%s\"\nexpected \"%s...%s...\"\n--- file ---\n%s", what, err,
+		    prefix, substring, text);
+}
+
+static void
+check_error(const char *text, int line, const char *substring)
+{
+	check_error_case("refused", text, line, substring);
+}
+
+static struct listener_conf *
+nth_listener(struct config *c, int n)
+{
+	struct listener_conf *lc;
+
+	TAILQ_FOREACH(lc, &c->listeners, entry)
+		if (n-- == 0)
+			return lc;
+	return NULL;
+}
+
+static int
+count_listeners(struct config *c)
+{
+	struct listener_conf *lc;
+	int n = 0;
+
+	TAILQ_FOREACH(lc, &c->listeners, entry)
+		n++;
+	return n;
+}
+
+static void
+check_server_defaults(const struct config *c)
+{
+	assert_int_equal(c->daemon, 0);
+	assert_true(c->pidfile == NULL || c->pidfile[0] == '\0');
+	assert_true(c->user == NULL || c->user[0] == '\0');
+	assert_non_null(c->log);
+	assert_string_equal(c->log, "stderr");
+	assert_int_equal(c->log_level, LOG_LEVEL_INFO);
+	assert_int_equal(c->workers, 1);
+	assert_int_equal(c->max_clients, 10000);
+	assert_int_equal(c->idle_timeout, 300);
+	assert_int_equal(c->shutdown_timeout, 10);
+	assert_true(c->metrics == NULL || c->metrics[0] == '\0');
+}
+
+/* ---- accepted files ---- */
+
+static void
+test_empty_file(void **state)
+{
+	struct config *c = parse_ok("");
+
+	check_server_defaults(c);
+	assert_string_equal(c->path, NAME);
+	assert_true(TAILQ_EMPTY(&c->listeners));
+	config_free(c);
+}
+
+static void
+test_server_defaults(void **state)
+{
+	struct config *c = parse_ok("[server]\n");
+
+	check_server_defaults(c);
+	assert_true(TAILQ_EMPTY(&c->listeners));
+	config_free(c);
+}
+
+static void
+test_listener_defaults(void **state)
+{
+	/* a listener needs a port; everything else is left out */
+	struct config *c = parse_ok("[server]\n[listener echo]\nport = 0\n");
+	struct listener_conf *lc;
+
+	check_server_defaults(c);
+	assert_int_equal(count_listeners(c), 1);
+	lc = nth_listener(c, 0);
+	assert_string_equal(lc->name, "echo");
+	assert_int_equal(lc->line, 2);
+	assert_ptr_equal(lc->service, &service_echo);
+	assert_string_equal(lc->address, "*");
+	assert_int_equal(lc->addr.dual, 1);
+	assert_int_equal(lc->addr.ss.ss_family, AF_INET6);
+	assert_int_equal(net_addr_port(&lc->addr), 0);
+	assert_int_equal(lc->port, 0);
+	assert_int_equal(lc->backlog, 511);
+	assert_int_equal(lc->reuseport, 0);
+	assert_int_equal(lc->keepalive, 0);
+	assert_int_equal(lc->defer_accept, 0);
+	assert_int_equal(lc->proxy_protocol, 0);
+	assert_int_equal(lc->max_line, 4096);
+	assert_int_equal(lc->output_limit, 1048576);
+	config_free(c);
+}
+
+static void
+test_every_key(void **state)
+{
+	struct config *c = parse_ok(
+	    "[server]\n"
+	    "daemon = no\n"
+	    "pidfile =\n"
+	    "user =\n"
+	    "log = /var/log/synackd.log\n"
+	    "log_level = debug\n"
+	    "workers = 1\n"
+	    "max_clients = 77\n"
+	    "idle_timeout = 0\n"
+	    "shutdown_timeout = 3\n"
+	    "metrics =\n"
+	    "\n"
+	    "[listener room]\n"
+	    "service = chat\n"
+	    "address = 127.0.0.1\n"
+	    "port = 7070\n"
+	    "backlog = 16\n"
+	    "reuseport = yes\n"
+	    "keepalive = yes\n"
+	    "defer_accept = 5\n"
+	    "proxy_protocol = no\n"
+	    "max_line = 100\n"
+	    "output_limit = 2048\n");
+	struct listener_conf *lc;
+
+	assert_int_equal(c->daemon, 0);
+	assert_true(c->pidfile == NULL || c->pidfile[0] == '\0');
+	assert_true(c->user == NULL || c->user[0] == '\0');
+	assert_string_equal(c->log, "/var/log/synackd.log");
+	assert_int_equal(c->log_level, LOG_LEVEL_DEBUG);
+	assert_int_equal(c->workers, 1);
+	assert_int_equal(c->max_clients, 77);
+	assert_int_equal(c->idle_timeout, 0);
+	assert_int_equal(c->shutdown_timeout, 3);
+	assert_true(c->metrics == NULL || c->metrics[0] == '\0');
+
+	assert_int_equal(count_listeners(c), 1);
+	lc = nth_listener(c, 0);
+	assert_string_equal(lc->name, "room");
+	assert_int_equal(lc->line, 13);
+	assert_ptr_equal(lc->service, &service_chat);
+	assert_string_equal(lc->address, "127.0.0.1");
+	assert_int_equal(lc->addr.ss.ss_family, AF_INET);
+	assert_int_equal(lc->addr.dual, 0);
+	assert_int_equal(net_addr_port(&lc->addr), 7070);
+	assert_int_equal(lc->port, 7070);
+	assert_int_equal(lc->backlog, 16);
+	assert_int_equal(lc->reuseport, 1);
+	assert_int_equal(lc->keepalive, 1);
+	assert_int_equal(lc->defer_accept, 5);
+	assert_int_equal(lc->proxy_protocol, 0);
+	assert_int_equal(lc->max_line, 100);
+	assert_int_equal(lc->output_limit, 2048);
+	config_free(c);
+}
+
+static void
+test_listeners_in_order(void **state)
+{
+	struct config *c = parse_ok(
+	    "[listener one]\n"
+	    "service = echo\n"
+	    "port = 1\n"
+	    "[server]\n"
+	    "max_clients = 5\n"
+	    "[listener two]\n"
+	    "service = discard\n"
+	    "port = 2\n"
+	    "\n"
+	    "[listener three]\n"
+	    "service = daytime\n"
+	    "port = 3\n");
+
+	assert_int_equal(count_listeners(c), 3);
+	assert_string_equal(nth_listener(c, 0)->name, "one");
+	assert_int_equal(nth_listener(c, 0)->line, 1);
+	assert_int_equal(nth_listener(c, 0)->port, 1);
+	assert_string_equal(nth_listener(c, 1)->name, "two");
+	assert_int_equal(nth_listener(c, 1)->line, 6);
+	assert_ptr_equal(nth_listener(c, 1)->service, &service_discard);
+	assert_string_equal(nth_listener(c, 2)->name, "three");
+	assert_int_equal(nth_listener(c, 2)->line, 10);
+	assert_int_equal(nth_listener(c, 2)->port, 3);
+	/* [server] may come back after a listener: its keys are server keys */
+	assert_int_equal(c->max_clients, 5);
+	config_free(c);
+}
+
+static void
+test_booleans(void **state)
+{
+	static const struct {
+		const char *word;
+		int value;
+	} cases[] = {
+		{ "yes", 1 }, { "true", 1 }, { "on", 1 }, { "1", 1 },
+		{ "no", 0 }, { "false", 0 }, { "off", 0 }, { "0", 0 },
+	};
+	char text[256];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct config *c;
+
+		snprintf(text, sizeof text,
+		    "[listener echo]\nport = 0\nreuseport = %s\nkeepalive = %s\n",
+		    cases[i].word, cases[i].word);
+		c = parse_ok(text);
+		assert_int_equal(nth_listener(c, 0)->reuseport, cases[i].value);
+		assert_int_equal(nth_listener(c, 0)->keepalive, cases[i].value);
+		config_free(c);
+	}
+}
+
+static void
+test_log_values(void **state)
+{
+	static const struct {
+		const char *text;
+		int level;
+	} levels[] = {
+		{ "error", LOG_LEVEL_ERROR },
+		{ "warn", LOG_LEVEL_WARN },
+		{ "info", LOG_LEVEL_INFO },
+		{ "debug", LOG_LEVEL_DEBUG },
+	};
+	static const char *const logs[] = { "stderr", "syslog", "/tmp/synackd.log" };
+	char text[256];
+	struct config *c;
+
+	for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+		snprintf(text, sizeof text, "[server]\nlog_level = %s\n", levels[i].text);
+		c = parse_ok(text);
+		assert_int_equal(c->log_level, levels[i].level);
+		config_free(c);
+	}
+	for (size_t i = 0; i < sizeof logs / sizeof logs[0]; i++) {
+		snprintf(text, sizeof text, "[server]\nlog = %s\n", logs[i]);
+		c = parse_ok(text);
+		assert_string_equal(c->log, logs[i]);
+		config_free(c);
+	}
+}
+
+/* The extremes of every number are accepted. */
+static void
+test_number_limits(void **state)
+{
+	struct config *c = parse_ok(
+	    "[server]\n"
+	    "max_clients = 10000000\n"
+	    "idle_timeout = 31536000\n"
+	    "shutdown_timeout = 86400\n"
+	    "[listener a]\n"
+	    "service = echo\n"
+	    "port = 65535\n"
+	    "backlog = 1\n"
+	    "defer_accept = 3600\n"
+	    "max_line = 1048576\n"
+	    "output_limit = 1073741824\n"
+	    "[listener b]\n"
+	    "service = echo\n"
+	    "port = 0\n"
+	    "backlog = 2147483647\n"
+	    "defer_accept = 0\n"
+	    "max_line = 1\n"
+	    "output_limit = 1024\n"
+	    "[listener c]\n"
+	    "service = echo\n"
+	    "address = 127.0.0.1\n"
+	    "port = 1\n");
+	struct listener_conf *a, *b;
+
+	assert_int_equal(c->max_clients, 10000000);
+	assert_int_equal(c->idle_timeout, 31536000);
+	assert_int_equal(c->shutdown_timeout, 86400);
+	a = nth_listener(c, 0);
+	b = nth_listener(c, 1);
+	assert_int_equal(a->port, 65535);
+	assert_int_equal(net_addr_port(&a->addr), 65535);
+	assert_int_equal(a->backlog, 1);
+	assert_int_equal(a->defer_accept, 3600);
+	assert_int_equal(a->max_line, 1048576);
+	assert_int_equal(a->output_limit, 1073741824);
+	assert_int_equal(b->port, 0);
+	assert_int_equal(b->backlog, INT_MAX);
+	assert_int_equal(b->max_line, 1);
+	assert_int_equal(b->output_limit, 1024);
+	assert_int_equal(nth_listener(c, 2)->port, 1);
+	config_free(c);
+
+	c = parse_ok("[server]\nmax_clients = 1\nshutdown_timeout = 0\n");
+	assert_int_equal(c->max_clients, 1);
+	assert_int_equal(c->shutdown_timeout, 0);
+	config_free(c);
+}
+
+static void
+test_services_by_key(void **state)
+{
+	static const struct {
+		const char *name;
+		const struct service *svc;
+	} cases[] = {
+		{ "echo", &service_echo },
+		{ "discard", &service_discard },
+		{ "chargen", &service_chargen },
+		{ "daytime", &service_daytime },
+		{ "chat", &service_chat },
+	};
+	char text[256];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct config *c;
+
+		/* the listener's name is another service: the key wins */
+		snprintf(text, sizeof text, "[listener %s]\nservice = %s\nport = 0\n",
+		    i == 0 ? "chat" : "echo", cases[i].name);
+		c = parse_ok(text);
+		assert_ptr_equal(nth_listener(c, 0)->service, cases[i].svc);
+		config_free(c);
+	}
+}
+
+static void
+test_service_from_name(void **state)
+{
+	static const struct {
+		const char *name;
+		const struct service *svc;
+	} cases[] = {
+		{ "echo", &service_echo },
+		{ "discard", &service_discard },
+		{ "chargen", &service_chargen },
+		{ "daytime", &service_daytime },
+		{ "chat", &service_chat },
+	};
+	char text[256];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct config *c;
+
+		snprintf(text, sizeof text, "[listener %s]\nport = 0\n", cases[i].name);
+		c = parse_ok(text);
+		assert_ptr_equal(nth_listener(c, 0)->service, cases[i].svc);
+		config_free(c);
+	}
+}
+
+static void
+test_addresses(void **state)
+{
+	static const struct {
+		const char *address;
+		int family, dual, port;
+	} cases[] = {
+		{ "*", AF_INET6, 1, 7 },
+		{ "0.0.0.0", AF_INET, 0, 7 },
+		{ "::", AF_INET6, 0, 7 },
+		{ "127.0.0.1", AF_INET, 0, 7 },
+		{ "::1", AF_INET6, 0, 7 },
+		{ "[::1]", AF_INET6, 0, 7 },
+		{ "unix:/tmp/synack-test.sock", AF_UNIX, 0, -1 },
+	};
+	char text[256];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct listener_conf *lc;
+		struct config *c;
+
+		if (cases[i].port == -1)
+			snprintf(text, sizeof text, "[listener echo]\naddress = %s\n",
+			    cases[i].address);
+		else
+			snprintf(text, sizeof text, "[listener echo]\naddress = %s\nport = %d\n",
+			    cases[i].address, cases[i].port);
+		c = parse_ok(text);
+		lc = nth_listener(c, 0);
+		assert_string_equal(lc->address, cases[i].address);
+		assert_int_equal(lc->addr.ss.ss_family, cases[i].family);
+		assert_int_equal(lc->addr.dual, cases[i].dual);
+		assert_int_equal(net_addr_port(&lc->addr), cases[i].port);
+		config_free(c);
+	}
+}
+
+/* Listeners that can all be bound at once are no conflict. */
+static void
+test_no_overlap(void **state)
+{
+	static const char *const files[] = {
+		/* port 0: the kernel picks distinct ports */
+		"[listener a]\nservice = echo\naddress = 127.0.0.1\nport = 0\n"
+		"[listener b]\nservice = echo\naddress = 127.0.0.1\nport = 0\n",
+		"[listener a]\nservice = echo\nport = 0\n"
+		"[listener b]\nservice = echo\nport = 0\n",
+		/* different specific addresses */
+		"[listener a]\nservice = echo\naddress = 127.0.0.1\nport = 7\n"
+		"[listener b]\nservice = echo\naddress = 127.0.0.2\nport = 7\n",
+		/* different ports */
+		"[listener a]\nservice = echo\nport = 7\n"
+		"[listener b]\nservice = echo\nport = 8\n",
+		/* "::" is IPv6 only, so 0.0.0.0 is free */
+		"[listener a]\nservice = echo\naddress = ::\nport = 7\n"
+		"[listener b]\nservice = echo\naddress = 0.0.0.0\nport = 7\n",
+		/* different unix paths */
+		"[listener a]\nservice = echo\naddress = unix:/tmp/a\n"
+		"[listener b]\nservice = echo\naddress = unix:/tmp/b\n",
+	};
+
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		struct config *c = parse_ok(files[i]);
+
+		assert_int_equal(count_listeners(c), 2);
+		config_free(c);
+	}
+}
+
+static void
+test_comments_and_blanks(void **state)
+{
+	struct config *c = parse_ok(
+	    "; a comment\n"
+	    "# another\n"
+	    "\n"
+	    "[server]   ; after a header\n"
+	    "   \n"
+	    "max_clients = 42   ; inline\n"
+	    "[listener echo]\n"
+	    "port=9\n"
+	    "backlog   =   12\n");
+
+	assert_int_equal(c->max_clients, 42);
+	assert_int_equal(nth_listener(c, 0)->port, 9);
+	assert_int_equal(nth_listener(c, 0)->backlog, 12);
+	config_free(c);
+}
+
+static void
+test_crlf_and_bom(void **state)
+{
+	struct config *c = parse_ok(
+	    "\xEF\xBB\xBF[server]\r\n"
+	    "max_clients = 42\r\n"
+	    "[listener echo]\r\n"
+	    "address = 127.0.0.1\r\n"
+	    "port = 9\r\n");
+
+	assert_int_equal(c->max_clients, 42);
+	assert_string_equal(nth_listener(c, 0)->name, "echo");
+	assert_string_equal(nth_listener(c, 0)->address, "127.0.0.1");
+	assert_int_equal(nth_listener(c, 0)->port, 9);
+	config_free(c);
+
+	/* line numbers still count from the BOM line */
+	check_error("\xEF\xBB\xBF[server]\r\n\r\nbogus = 1\r\n", 3, "unknown key \"bogus\"");
+}
+
+/* Keys of features this version lacks: their default is fine. */
+static void
+test_unavailable_defaults(void **state)
+{
+	struct config *c = parse_ok(
+	    "[server]\n"
+	    "daemon = no\n"
+	    "pidfile =\n"
+	    "user =\n"
+	    "workers = 1\n"
+	    "metrics =\n"
+	    "[listener echo]\n"
+	    "port = 0\n"
+	    "proxy_protocol = no\n");
+
+	check_server_defaults(c);
+	assert_int_equal(nth_listener(c, 0)->proxy_protocol, 0);
+	config_free(c);
+
+	c = parse_ok("[server]\ndaemon = off\n[listener echo]\nport = 0\nproxy_protocol = false\n");
+	assert_int_equal(c->daemon, 0);
+	config_free(c);
+}
+
+/* ---- refused files ---- */
+
+struct bad {
+	const char *what;
+	const char *text;
+	int line;
+	const char *substring;
+};
+
+static void
+run_bad(const struct bad *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		check_error_case(cases[i].what, cases[i].text, cases[i].line, cases[i].substring);
+}
+
+#define RUN_BAD(t) run_bad((t), sizeof(t) / sizeof((t)[0]))
+
+static void
+test_bad_keys_and_sections(void **state)
+{
+	static const struct bad cases[] = {
+		{ "unknown server key", "[server]\nlog = stderr\nfoo = 1\n", 3,
+		    "unknown key \"foo\" in [server]" },
+		{ "unknown listener key", "[listener echo]\nport = 1\nbogus = 2\n", 3,
+		    "unknown key \"bogus\" in [listener echo]" },
+		{ "server key in a listener", "[listener echo]\nport = 1\nmax_clients = 5\n", 3,
+		    "unknown key \"max_clients\" in [listener echo]" },
+		{ "listener key in server", "[server]\n\nport = 1\n", 3,
+		    "unknown key \"port\" in [server]" },
+		{ "unknown section", "[server]\n\n[servers]\n", 3,
+		    "unknown section [servers] (expected [server] or [listener NAME])" },
+		{ "listener without a name", "[server]\n[listener]\n", 2,
+		    "unknown section [listener]" },
+		{ "listener glued to its name", "[listenerecho]\n", 1,
+		    "unknown section [listenerecho]" },
+		{ "bad listener name", "[server]\n[listener a/b]\n", 2,
+		    "bad listener name \"a/b\"" },
+		{ "missing ]", "[server]\nlog = stderr\n[listener echo\n", 3,
+		    "missing ']' in section header" },
+		{ "key before any section", "; comment\nport = 1\n[server]\n", 2,
+		    "\"port\" outside of any section" },
+		{ "duplicate listener",
+		    "[listener a]\nservice = echo\nport = 1\n\n[listener a]\nservice = echo\n", 5,
+		    "duplicate listener \"a\" (first at line 1)" },
+		{ "duplicate listener, first not on line 1",
+		    "[server]\n[listener b]\nport = 0\nservice = echo\n[listener b]\n", 5,
+		    "duplicate listener \"b\" (first at line 2)" },
+		{ "listener key set twice", "[listener echo]\nport = 1\nbacklog = 5\nport = 2\n", 4,
+		    "\"port\" set twice in [listener echo]" },
+		{ "server key set twice", "[server]\nmax_clients = 1\nmax_clients = 1\n", 3,
+		    "\"max_clients\" set twice in [server]" },
+		{ "server key set twice across sections",
+		    "[server]\nlog = stderr\n[listener echo]\nport = 0\n[server]\nlog = syslog\n", 6,
+		    "\"log\" set twice in [server]" },
+		{ "line without =", "[server]\nlog_level\n", 2,
+		    "syntax error (expected [section] or key = value)" },
+		{ "syntax error before a bad key", "[server]\njunk\nfoo = 1\n", 2,
+		    "syntax error" },
+		{ "first of two errors", "[server]\nfoo = 1\nbar = 2\n", 2,
+		    "unknown key \"foo\"" },
+	};
+
+	RUN_BAD(cases);
+}
+
+static void
+test_bad_values(void **state)
+{
+	static const struct bad cases[] = {
+		{ "port not a number", "[listener echo]\nport = abc\n", 2,
+		    "port: \"abc\" is not a number from 0 to 65535" },
+		{ "port with junk", "[listener echo]\nport = 70x\n", 2,
+		    "port: \"70x\" is not a number from 0 to 65535" },
+		{ "port hex", "[listener echo]\nport = 0x10\n", 2,
+		    "port: \"0x10\" is not a number" },
+		{ "port empty", "[listener echo]\nport =\n", 2, "port: \"\" is not a number" },
+		{ "port 70000", "[listener echo]\nport = 70000\n", 2,
+		    "port: \"70000\" is not a number from 0 to 65535" },
+		{ "port 65536", "[listener echo]\nport = 65536\n", 2, "port: \"65536\"" },
+		{ "port -1", "[listener echo]\nport = -1\n", 2, "port: \"-1\"" },
+		{ "port overflowing long", "[listener echo]\nport = 99999999999999999999999\n", 2,
+		    "port: \"99999999999999999999999\"" },
+		{ "backlog 0", "[listener echo]\nport = 1\nbacklog = 0\n", 3,
+		    "backlog: \"0\" is not a number from 1 to 2147483647" },
+		{ "backlog over int", "[listener echo]\nport = 1\nbacklog = 2147483648\n", 3,
+		    "backlog: \"2147483648\"" },
+		{ "defer_accept 3601", "[listener echo]\nport = 1\ndefer_accept = 3601\n", 3,
+		    "defer_accept: \"3601\" is not a number from 0 to 3600" },
+		{ "max_line 0", "[listener chat]\nport = 1\nmax_line = 0\n", 3,
+		    "max_line: \"0\" is not a number from 1 to 1048576" },
+		{ "max_line too big", "[listener chat]\nport = 1\nmax_line = 1048577\n", 3,
+		    "max_line: \"1048577\"" },
+		{ "output_limit 1023", "[listener echo]\nport = 1\noutput_limit = 1023\n", 3,
+		    "output_limit: \"1023\" is not a number from 1024 to 1073741824" },
+		{ "max_clients 0", "[server]\nmax_clients = 0\n", 2,
+		    "max_clients: \"0\" is not a number from 1 to 10000000" },
+		{ "idle_timeout negative", "[server]\nidle_timeout = -5\n", 2,
+		    "idle_timeout: \"-5\" is not a number from 0 to 31536000" },
+		{ "shutdown_timeout words", "[server]\nshutdown_timeout = ten\n", 2,
+		    "shutdown_timeout: \"ten\" is not a number from 0 to 86400" },
+		{ "workers out of range", "[server]\nworkers = 5000\n", 2,
+		    "workers: \"5000\" is not a number from 0 to 1024" },
+		{ "bad boolean", "[listener echo]\nport = 1\nreuseport = maybe\n", 3,
+		    "reuseport: \"maybe\" is not yes or no" },
+		{ "empty boolean", "[listener echo]\nport = 1\nkeepalive =\n", 3,
+		    "keepalive: \"\" is not yes or no" },
+		{ "bad daemon boolean", "[server]\ndaemon = 2\n", 2,
+		    "daemon: \"2\" is not yes or no" },
+		{ "bad log_level", "[server]\nlog_level = verbose\n", 2,
+		    "log_level: \"verbose\" is not one of error, warn, info, debug" },
+		{ "relative log", "[server]\nlog = synackd.log\n", 2,
+		    "log: \"synackd.log\" is not stderr, syslog or an absolute path" },
+		{ "empty log", "[server]\nlog =\n", 2, "log: \"\" is not stderr" },
+		{ "unknown service", "[listener x]\nport = 1\nservice = ftp\n", 3,
+		    "service: unknown service \"ftp\" (one of echo, discard, chargen, daytime, chat)" },
+		{ "empty service", "[listener x]\nservice =\n", 2, "unknown service \"\"" },
+		{ "empty address", "[listener echo]\nport = 1\naddress =\n", 3, "address: empty" },
+	};
+
+	RUN_BAD(cases);
+}
+
+/*
+ * Addresses are checked once the listener is complete (a unix address
+ * takes no port), so the error names the [listener] line.
+ */
+static void
+test_bad_addresses(void **state)
+{
+	static const struct bad cases[] = {
+		{ "host name", "[server]\n[listener echo]\naddress = localhost\nport = 1\n", 2,
+		    "listener echo: address: \"localhost\" is not a numeric IPv4 or IPv6 address" },
+		{ "bad IPv4", "[listener echo]\naddress = 127.0.0.256\nport = 1\n", 1,
+		    "\"127.0.0.256\" is not a numeric" },
+		{ "IPv4 in brackets", "[listener echo]\naddress = [127.0.0.1]\nport = 1\n", 1,
+		    "\"[127.0.0.1]\" is not a numeric" },
+		{ "address with a port", "[listener echo]\naddress = 127.0.0.1:7\nport = 1\n", 1,
+		    "\"127.0.0.1:7\" is not a numeric" },
+		{ "unix path not absolute", "[listener echo]\naddress = unix:tmp/s\n", 1,
+		    "listener echo: address: unix socket path must be absolute: \"tmp/s\"" },
+		{ "unix path empty", "[listener echo]\naddress = unix:\n", 1,
+		    "unix socket path must be absolute" },
+		{ "missing port", "[server]\n\n[listener echo]\naddress = 127.0.0.1\n", 3,
+		    "listener echo: no port set (0 lets the kernel choose)" },
+		{ "missing port, no keys", "[listener echo]\n", 1, "listener echo: no port set" },
+		{ "port for a unix socket",
+		    "[listener echo]\naddress = unix:/tmp/s\nport = 1\n", 1,
+		    "listener echo: port does not apply to a unix socket" },
+		{ "no service, name is not one", "[server]\n[listener web]\nport = 80\n", 2,
+		    "listener web: no service set (one of echo, discard, chargen, daytime, chat)" },
+	};
+
+	RUN_BAD(cases);
+}
+
+static void
+test_unix_path_length(void **state)
+{
+	struct sockaddr_un sun;
+	size_t max = sizeof sun.sun_path - 1;
+	char path[sizeof sun.sun_path + 8], text[512], want[128];
+	struct config *c;
+
+	/* the longest path that fits is accepted ... */
+	memset(path, 'p', max);
+	path[0] = '/';
+	path[max] = '\0';
+	snprintf(text, sizeof text, "[listener echo]\naddress = unix:%s\n", path);
+	c = parse_ok(text);
+	assert_int_equal(nth_listener(c, 0)->addr.ss.ss_family, AF_UNIX);
+	config_free(c);
+
+	/* ... one more byte is not */
+	memset(path, 'p', max + 1);
+	path[0] = '/';
+	path[max + 1] = '\0';
+	snprintf(text, sizeof text, "[server]\n[listener echo]\naddress = unix:%s\n", path);
+	snprintf(want, sizeof want, "listener echo: address: unix socket path longer than %zu bytes",
+	    max);
+	check_error(text, 2, want);
+}
+
+static void
+test_overlaps(void **state)
+{
+	static const struct bad cases[] = {
+		{ "same address and port",
+		    "[listener a]\nservice = echo\naddress = 127.0.0.1\nport = 7\n"
+		    "[listener b]\nservice = discard\naddress = 127.0.0.1\nport = 7\n", 5,
+		    "listener b: 127.0.0.1:7 overlaps listener a (line 1)" },
+		{ "same IPv6 address and port, spelled differently",
+		    "[server]\n[listener a]\nservice = echo\naddress = ::1\nport = 7\n"
+		    "[listener b]\nservice = echo\naddress = [0::1]\nport = 7\n", 6,
+		    "listener b: [::1]:7 overlaps listener a (line 2)" },
+		{ "* then a specific IPv4 address",
+		    "[listener a]\nservice = echo\naddress = *\nport = 7\n"
+		    "[listener b]\nservice = echo\naddress = 127.0.0.1\nport = 7\n", 5,
+		    "listener b: 127.0.0.1:7 overlaps listener a (line 1)" },
+		{ "a specific IPv6 address then *",
+		    "[listener a]\nservice = echo\naddress = ::1\nport = 7\n"
+		    "[listener b]\nservice = echo\nport = 7\n", 5,
+		    "listener b: [::]:7 overlaps listener a (line 1)" },
+		{ "0.0.0.0 then a specific address",
+		    "[listener a]\nservice = echo\naddress = 0.0.0.0\nport = 7\n"
+		    "[listener b]\nservice = echo\naddress = 10.1.2.3\nport = 7\n", 5,
+		    "listener b: 10.1.2.3:7 overlaps listener a (line 1)" },
+		{ "a specific address then ::",
+		    "[listener a]\nservice = echo\naddress = ::1\nport = 7\n"
+		    "[listener b]\nservice = echo\naddress = ::\nport = 7\n", 5,
+		    "listener b: [::]:7 overlaps listener a (line 1)" },
+		{ "* then 0.0.0.0",
+		    "[listener a]\nservice = echo\nport = 7\n"
+		    "[listener b]\nservice = echo\naddress = 0.0.0.0\nport = 7\n", 4,
+		    "listener b: 0.0.0.0:7 overlaps listener a (line 1)" },
+		{ "third listener overlaps the first",
+		    "[listener a]\nservice = echo\naddress = 127.0.0.1\nport = 7\n"
+		    "[listener b]\nservice = echo\naddress = 127.0.0.1\nport = 8\n"
+		    "[listener c]\nservice = echo\naddress = 127.0.0.1\nport = 7\n", 9,
+		    "listener c: 127.0.0.1:7 overlaps listener a (line 1)" },
+		{ "same unix path",
+		    "[listener a]\nservice = echo\naddress = unix:/tmp/s\n"
+		    "[listener b]\nservice = chat\naddress = unix:/tmp/s\n", 4,
+		    "listener b: unix:/tmp/s overlaps listener a (line 1)" },
+	};
+
+	RUN_BAD(cases);
+}
+
+static void
+test_defer_accept(void **state)
+{
+	static const struct bad cases[] = {
+		{ "daytime",
+		    "[listener d]\nservice = daytime\nport = 0\ndefer_accept = 5\n", 4,
+		    "listener d: defer_accept makes no sense for daytime: the server speaks first" },
+		{ "chargen",
+		    "[listener c]\nservice = chargen\nport = 0\ndefer_accept = 1\n", 4,
+		    "listener c: defer_accept makes no sense for chargen" },
+		{ "service from the name",
+		    "[server]\n[listener chargen]\ndefer_accept = 2\nport = 0\n", 3,
+		    "listener chargen: defer_accept makes no sense for chargen" },
+		{ "defer_accept before service",
+		    "[listener d]\ndefer_accept = 5\nservice = daytime\nport = 0\n", 2,
+		    "defer_accept makes no sense for daytime" },
+	};
+	static const char *const good[] = {
+		"[listener e]\nservice = echo\nport = 0\ndefer_accept = 5\n",
+		"[listener discard]\nport = 0\ndefer_accept = 5\n",
+		"[listener chat]\nport = 0\ndefer_accept = 5\n",
+		"[listener daytime]\nport = 0\ndefer_accept = 0\n",
+		"[listener chargen]\nport = 0\ndefer_accept = 0\n",
+	};
+
+	RUN_BAD(cases);
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		struct config *c = parse_ok(good[i]);
+
+		config_free(c);
+	}
+}
+
+static void
+test_unavailable_refused(void **state)
+{
+	static const struct bad cases[] = {
+		{ "daemon = yes", "[server]\nlog = stderr\ndaemon = yes\n", 3,
+		    "daemon: detaching is not available in this version" },
+		{ "pidfile", "[server]\npidfile = /run/synackd.pid\n", 2,
+		    "pidfile: not available in this version" },
+		{ "user", "[server]\n\nuser = nobody\n", 3, "user: not available in this version" },
+		{ "workers = 2", "[server]\nworkers = 2\n", 2,
+		    "workers: only 1 event loop is available in this version" },
+		{ "workers = 0", "[server]\nworkers = 0\n", 2,
+		    "workers: only 1 event loop is available in this version" },
+		{ "metrics", "[server]\nmetrics = 127.0.0.1:9107\n", 2,
+		    "metrics: the metrics endpoint is not available in this version" },
+		{ "proxy_protocol = yes", "[listener echo]\nport = 0\nproxy_protocol = yes\n", 3,
+		    "proxy_protocol: not available in this version" },
+	};
+
+	RUN_BAD(cases);
+}
+
+static void
+test_line_too_long(void **state)
+{
+	char text[1024], want[64];
+	char *err = malloc(ERRLEN);
+	int max;
+	struct config *c;
+
+	assert_non_null(err);
+	/* a comment far longer than any line buffer */
+	snprintf(text, sizeof text, "[server]\n; %0600d\nlog = stderr\n", 0);
+	check_error(text, 2, "line longer than ");
+
+	/* the limit the message states is exact: max is fine, max + 1 is not */
+	c = parse(text, err, ERRLEN);
+	assert_null(c);
+	assert_int_equal(sscanf(err, NAME ":2: line longer than %d characters", &max), 1);
+	assert_in_range(max, 80, 900);
+
+	snprintf(text, sizeof text, "[server]\n;%0*d\nmax_clients = 3\n", max - 1, 0);
+	assert_int_equal(strlen(strchr(text, ';')) - strlen("\nmax_clients = 3\n"), (size_t)max);
+	c = parse_ok(text);
+	assert_int_equal(c->max_clients, 3);
+	config_free(c);
+
+	snprintf(text, sizeof text, "[server]\n;%0*d\nmax_clients = 3\n", max, 0);
+	snprintf(want, sizeof want, "line longer than %d characters", max);
+	check_error(text, 2, want);
+
+	/* nothing after a long line is read: its tail is not a new line */
+	snprintf(text, sizeof text, "[server]\nlog = stderr ;%0*d\nfoo = 1\n", max, 0);
+	check_error(text, 2, want);
+	free(err);
+}
+
+/* A short error buffer truncates the message but keeps it a string. */
+static void
+test_short_error_buffer(void **state)
+{
+	char err[16];
+	struct config *c;
+
+	memset(err, 'x', sizeof err);
+	c = parse("[server]\nfoo = 1\n", err, sizeof err);
+	assert_null(c);
+	assert_int_equal(strlen(err), sizeof err - 1);
+	assert_memory_equal(err, NAME ":2: ", strlen(NAME ":2: "));
+}
+
+/* ---- config_load ---- */
+
+static void
+test_load_file(void **state)
+{
+	char path[] = "/tmp/synack-test-config-XXXXXX";
+	char err[ERRLEN];
+	struct config *c;
+	int fd = mkstemp(path);
+	FILE *f;
+
+	assert_true(fd != -1);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs("[server]\nmax_clients = 9\n[listener echo]\nport = 0\n", f);
+	fclose(f);
+	c = config_load(path, err, sizeof err);
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(c->path, path);
+	assert_int_equal(c->max_clients, 9);
+	assert_int_equal(count_listeners(c), 1);
+	config_free(c);
+
+	/* errors name the file by the path given */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[server]\nmax_clients = none\n", f);
+	fclose(f);
+	assert_null(config_load(path, err, sizeof err));
+	assert_memory_equal(err, path, strlen(path));
+	assert_string_equal(err + strlen(path),
+	    ":2: max_clients: \"none\" is not a number from 1 to 10000000");
+	unlink(path);
+}
+
+static void
+test_load_missing(void **state)
+{
+	const char *path = "/nonexistent/synack-test/missing.conf";
+	char err[ERRLEN], want[ERRLEN];
+
+	assert_null(config_load(path, err, sizeof err));
+	snprintf(want, sizeof want, "%s: %s", path, strerror(ENOENT));
+	assert_string_equal(err, want);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty_file),
+		cmocka_unit_test(test_server_defaults),
+		cmocka_unit_test(test_listener_defaults),
+		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_listeners_in_order),
+		cmocka_unit_test(test_booleans),
+		cmocka_unit_test(test_log_values),
+		cmocka_unit_test(test_number_limits),
+		cmocka_unit_test(test_services_by_key),
+		cmocka_unit_test(test_service_from_name),
+		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_no_overlap),
+		cmocka_unit_test(test_comments_and_blanks),
+		cmocka_unit_test(test_crlf_and_bom),
+		cmocka_unit_test(test_unavailable_defaults),
+		cmocka_unit_test(test_bad_keys_and_sections),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_bad_addresses),
+		cmocka_unit_test(test_unix_path_length),
+		cmocka_unit_test(test_overlaps),
+		cmocka_unit_test(test_defer_accept),
+		cmocka_unit_test(test_unavailable_refused),
+		cmocka_unit_test(test_line_too_long),
+		cmocka_unit_test(test_short_error_buffer),
+		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_load_missing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
