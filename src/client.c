@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -26,6 +25,7 @@
 
 #define CLIENT_DRAIN_TIMEOUT 10	/* seconds without write progress */
 #define CLIENT_LINGER_TIMEOUT 2	/* seconds to wait for the peer's FIN */
+#define CLIENT_QUIET_MS 100	/* no input this long: a stopping client is done */
 
 static void client_read_cb(struct bufferevent *, void *);
 static void client_write_cb(struct bufferevent *, void *);
@@ -80,6 +80,7 @@ client_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, int s
 	log_debug("client %s connected to %s", c->peer, lc->name);
 
 	client_now(c, &c->last_active);
+	c->last_read = c->last_active;
 	client_idle_start(c);
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -93,32 +94,25 @@ client_idle_start(struct client *c)
 {
 	long timeout = c->listener->server->conf->idle_timeout;
 
-	if (c->state == CLIENT_OPEN && timeout > 0 && !evtimer_pending(c->timer, NULL))
+	if (c->state == CLIENT_OPEN && !c->stopping && timeout > 0 &&
+	    !evtimer_pending(c->timer, NULL))
 		client_arm(c, timeout * 1000L);
 }
 
 /*
- * Serve what the client sent before now, even if it is not read yet, then
- * close: a graceful shutdown answers every byte that had arrived.  Reading
- * exactly what the kernel holds (FIONREAD) bounds the work against a
- * client that keeps sending.
+ * Graceful shutdown of one client: it is served until it has sent nothing
+ * for CLIENT_QUIET_MS, so that bytes sent before the signal but still in
+ * flight are answered too, and then closed the draining way.  The
+ * server's shutdown_timeout bounds a client that never goes quiet.
  */
 void
-client_serve_pending(struct client *c)
+client_shutdown(struct client *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	evutil_socket_t fd = bufferevent_getfd(c->bev);
-	int avail = 0, n;
-
-	if (c->state != CLIENT_OPEN)
+	if (c->state != CLIENT_OPEN || c->stopping)
 		return;
-	if (ioctl(fd, FIONREAD, &avail) == 0) {
-		while (avail > 0 && (n = evbuffer_read(in, fd, avail)) > 0)
-			avail -= n;
-	}
-	if (evbuffer_get_length(in) > c->in_left)
-		client_read_cb(c->bev, c);
-	client_close(c, "shutdown");
+	c->stopping = 1;
+	evtimer_del(c->timer);
+	client_arm(c, CLIENT_QUIET_MS);
 }
 
 struct evbuffer *
@@ -290,6 +284,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	c->bytes_in += n;
 	c->listener->stats.bytes_in += n;
 	client_now(c, &c->last_active);
+	c->last_read = c->last_active;
 	if (c->state != CLIENT_OPEN) {
 		evbuffer_drain(in, len);
 		c->in_left = 0;
@@ -363,10 +358,20 @@ client_timer_cb(evutil_socket_t fd, short what, void *arg)
 		client_kill(c);
 		return;
 	}
-	if (c->state != CLIENT_OPEN || timeout <= 0)
+	if (c->state != CLIENT_OPEN)
+		return;
+	client_now(c, &now);
+	if (c->stopping) {
+		idle = timeval_diff_ms(&now, &c->last_read);
+		if (idle >= CLIENT_QUIET_MS)
+			client_close(c, "shutdown");
+		else
+			client_arm(c, CLIENT_QUIET_MS - idle);
+		return;
+	}
+	if (timeout <= 0)
 		return;
 	/* writes complete without a callback; count progress as activity */
-	client_now(c, &now);
 	out = c->bytes_queued - client_pending(c);
 	if (out != c->idle_mark) {
 		c->idle_mark = out;

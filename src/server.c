@@ -156,7 +156,7 @@ server_stop(struct server *s)
 		listener_close(l);
 		for (c = TAILQ_FIRST(&l->clients); c != NULL; c = next) {
 			next = TAILQ_NEXT(c, entry);
-			client_serve_pending(c);
+			client_shutdown(c);
 		}
 	}
 	if (s->nclients == 0) {

@@ -167,6 +167,8 @@ struct client {
 	uint64_t bytes_queued;	/* bytes_out = bytes_queued - pending output */
 	struct event *timer;	/* idle check, linger bound, deferred free */
 	struct timeval last_active;
+	struct timeval last_read;
+	int stopping;		/* graceful shutdown: close once quiet */
 	uint64_t idle_mark;
 	void *state_data;	/* the service's per-client state */
 };
@@ -175,7 +177,7 @@ void client_accept(struct listener *, evutil_socket_t, struct sockaddr *, int so
 void client_close(struct client *, const char *reason);
 void client_abort(struct client *, const char *reason);
 void client_free(struct client *);
-void client_serve_pending(struct client *);
+void client_shutdown(struct client *);
 void client_idle_start(struct client *);
 void client_write(struct client *, const void *, size_t);
 void client_write_ref(struct client *, const void *, size_t);

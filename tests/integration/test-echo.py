@@ -11,8 +11,9 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check, check_eq, connect, fail,  # noqa: E402
-                        listener, main, recv_until_eof, server_section)
+from synacktest import (SIOCOUTQ, Daemon, abort, check, check_eq, connect,  # noqa: E402
+                        fail, ioctl_int, listener, main, recv_until_eof,
+                        server_section, ss_conn_queues, wait_for)
 
 CLIENTS = 50
 SIZE = 1 << 20
@@ -20,7 +21,8 @@ CHUNK = 65536
 
 
 def run():
-    conf = {'server': server_section(), 'listener echo': listener('echo')}
+    conf = {'server': server_section(), 'listener echo': listener('echo'),
+            'listener big': listener('echo', output_limit=16 << 20)}
     with Daemon(conf) as d:
         addr = d.addr('echo')
         sel = selectors.DefaultSelector()
@@ -80,30 +82,36 @@ def run():
                   'client %d: echo differs from what was sent' % st['i'])
             abort(st['sock'])
 
-        # send without reading until the daemon stops taking more (its own
-        # output is pending then), half-close, and only then read: every
-        # byte still comes back, then EOF
-        most = 32 * SIZE
-        s = connect(addr, timeout=10, rcvbuf=16384)
-        data = os.urandom(most)
+        # a client sends 8 MiB without reading (more than the kernel buffers
+        # hold, less than output_limit, so the daemon keeps reading and holds
+        # output of its own), half-closes, and reads only once the daemon
+        # has seen the end of its input: every byte still comes back, then EOF
+        half = 8 * SIZE
+        big = d.addr('big')
+        s = connect(big, timeout=10, rcvbuf=16384)
+        data = os.urandom(half)
         s.setblocking(False)
         sent = 0
         deadline = time.monotonic() + 30
-        while sent < most:
-            check(time.monotonic() < deadline, 'half-close client: sending did '
-                  'not stall nor finish within 30 s')
-            _, w, _ = select.select([], [s], [], 0.5)
-            if not w:
-                break
-            try:
-                sent += s.send(data[sent:sent + CHUNK])
-            except BlockingIOError:
-                pass
+        while sent < half:
+            check(time.monotonic() < deadline, 'half-close client: sent only %d '
+                  'of %d bytes in 30 s (output_limit is 16 MiB)' % (sent, half))
+            _, w, _ = select.select([], [s], [], 1.0)
+            if w:
+                try:
+                    sent += s.send(data[sent:sent + CHUNK])
+                except BlockingIOError:
+                    pass
         s.shutdown(socket.SHUT_WR)
-        got, how = recv_until_eof(s, timeout=30, limit=2 * most)
-        check(len(got) == sent, 'half-close client: sent %d bytes without reading, '
-              'then SHUT_WR; got %d back before %s' % (sent, len(got), how))
-        check(got == data[:sent], 'half-close client: echoed bytes differ')
+        cport = s.getsockname()[1]
+        wait_for(lambda: ioctl_int(s, SIOCOUTQ) == 0 and
+                 (ss_conn_queues(big[1], cport) or (1, 0))[0] == 0, 10,
+                 what='the daemon to read all input and the FIN')
+        time.sleep(0.2)
+        got, how = recv_until_eof(s, timeout=30, limit=2 * half)
+        check(len(got) == half, 'half-close client: sent %d bytes without reading, '
+              'then SHUT_WR; got %d back before %s' % (half, len(got), how))
+        check(got == data, 'half-close client: echoed bytes differ')
         check_eq(how, 'eof', 'how the connection ended after the half-close')
         s.close()
 

@@ -573,7 +573,7 @@ static void
 test_listen_unix(void **state)
 {
 	struct net_listen_opts o = { .backlog = 4 };
-	char dir[] = "/tmp/synack-test-net-XXXXXX", host[128], path[128], err[256], want[256];
+	char dir[] = "/tmp/synack-test-net-XXXXXX", host[128], path[64], err[512], want[512];
 	struct net_addr a;
 	struct stat st;
 	int fd, fd2, f;
