@@ -34,6 +34,7 @@ server_new(struct config *conf, char *err, size_t errlen)
 	TAILQ_INIT(&s->listeners);
 	TAILQ_FOREACH(lc, &conf->listeners, entry) {
 		if ((l = listener_new(s, lc, err, errlen)) == NULL) {
+			s->conf = NULL;	/* the caller still owns it */
 			server_free(s);
 			return NULL;
 		}

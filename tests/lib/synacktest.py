@@ -377,15 +377,14 @@ def ss_listen_queues(port, tcp6=False):
 
 
 def ss_conn_queues(local_port, peer_port):
-    """(recv_q, send_q) of the established TCP socket local_port<->peer_port,
-    or None."""
-    out = ss(['-tnH', 'state', 'established',
-              '( sport = :%d and dport = :%d )' % (local_port, peer_port)])
+    """(recv_q, send_q) of the connected TCP socket local_port<->peer_port
+    (in any state but LISTEN), or None."""
+    out = ss(['-tanH', '( sport = :%d and dport = :%d )' % (local_port, peer_port)])
     for line in out.splitlines():
         f = line.split()
-        if len(f) >= 4:
-            # with a state filter ss prints no State column
-            return int(f[0]), int(f[1])
+        # State Recv-Q Send-Q Local Peer
+        if len(f) >= 5 and f[0] != 'LISTEN':
+            return int(f[1]), int(f[2])
     return None
 
 

@@ -8,7 +8,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,9 +106,14 @@ count_listeners(struct config *c)
 static void
 check_server_defaults(const struct config *c)
 {
+	/* the string keys are empty strings, never NULL: the daemon reads them as is */
 	assert_int_equal(c->daemon, 0);
-	assert_true(c->pidfile == NULL || c->pidfile[0] == '\0');
-	assert_true(c->user == NULL || c->user[0] == '\0');
+	assert_non_null(c->pidfile);
+	assert_string_equal(c->pidfile, "");
+	assert_non_null(c->user);
+	assert_string_equal(c->user, "");
+	assert_non_null(c->group);
+	assert_string_equal(c->group, "");
 	assert_non_null(c->log);
 	assert_string_equal(c->log, "stderr");
 	assert_int_equal(c->log_level, LOG_LEVEL_INFO);
@@ -114,7 +121,27 @@ check_server_defaults(const struct config *c)
 	assert_int_equal(c->max_clients, 10000);
 	assert_int_equal(c->idle_timeout, 300);
 	assert_int_equal(c->shutdown_timeout, 10);
-	assert_true(c->metrics == NULL || c->metrics[0] == '\0');
+	assert_non_null(c->metrics);
+	assert_string_equal(c->metrics, "");
+}
+
+/* Names of uid 0 and gid 0, which exist on every system the tests run on. */
+static const char *
+root_user(void)
+{
+	struct passwd *pw = getpwuid(0);
+
+	assert_non_null(pw);
+	return pw->pw_name;
+}
+
+static const char *
+root_group(void)
+{
+	struct group *gr = getgrgid(0);
+
+	assert_non_null(gr);
+	return gr->gr_name;
 }
 
 /* ---- accepted files ---- */
@@ -171,11 +198,19 @@ test_listener_defaults(void **state)
 static void
 test_every_key(void **state)
 {
-	struct config *c = parse_ok(
+	char user[64], group[64], text[1024];
+	struct listener_conf *lc;
+	struct config *c;
+
+	/* getpw*() results live in static storage: copy them */
+	snprintf(user, sizeof user, "%s", root_user());
+	snprintf(group, sizeof group, "%s", root_group());
+	snprintf(text, sizeof text,
 	    "[server]\n"
-	    "daemon = no\n"
-	    "pidfile =\n"
-	    "user =\n"
+	    "daemon = yes\n"
+	    "pidfile = /run/synackd/synackd.pid\n"
+	    "user = %s\n"
+	    "group = %s\n"
 	    "log = /var/log/synackd.log\n"
 	    "log_level = debug\n"
 	    "workers = 1\n"
@@ -194,24 +229,24 @@ test_every_key(void **state)
 	    "defer_accept = 5\n"
 	    "proxy_protocol = no\n"
 	    "max_line = 100\n"
-	    "output_limit = 2048\n");
-	struct listener_conf *lc;
-
-	assert_int_equal(c->daemon, 0);
-	assert_true(c->pidfile == NULL || c->pidfile[0] == '\0');
-	assert_true(c->user == NULL || c->user[0] == '\0');
+	    "output_limit = 2048\n", user, group);
+	c = parse_ok(text);
+	assert_int_equal(c->daemon, 1);
+	assert_string_equal(c->pidfile, "/run/synackd/synackd.pid");
+	assert_string_equal(c->user, user);
+	assert_string_equal(c->group, group);
 	assert_string_equal(c->log, "/var/log/synackd.log");
 	assert_int_equal(c->log_level, LOG_LEVEL_DEBUG);
 	assert_int_equal(c->workers, 1);
 	assert_int_equal(c->max_clients, 77);
 	assert_int_equal(c->idle_timeout, 0);
 	assert_int_equal(c->shutdown_timeout, 3);
-	assert_true(c->metrics == NULL || c->metrics[0] == '\0');
+	assert_string_equal(c->metrics, "");
 
 	assert_int_equal(count_listeners(c), 1);
 	lc = nth_listener(c, 0);
 	assert_string_equal(lc->name, "room");
-	assert_int_equal(lc->line, 13);
+	assert_int_equal(lc->line, 14);
 	assert_ptr_equal(lc->service, &service_chat);
 	assert_string_equal(lc->address, "127.0.0.1");
 	assert_int_equal(lc->addr.ss.ss_family, AF_INET);
@@ -538,6 +573,7 @@ test_unavailable_defaults(void **state)
 	    "daemon = no\n"
 	    "pidfile =\n"
 	    "user =\n"
+	    "group =\n"
 	    "workers = 1\n"
 	    "metrics =\n"
 	    "[listener echo]\n"
@@ -670,32 +706,30 @@ test_bad_values(void **state)
 		{ "unknown service", "[listener x]\nport = 1\nservice = ftp\n", 3,
 		    "service: unknown service \"ftp\" (one of echo, discard, chargen, daytime, chat)" },
 		{ "empty service", "[listener x]\nservice =\n", 2, "unknown service \"\"" },
-		{ "empty address", "[listener echo]\nport = 1\naddress =\n", 3, "address: empty" },
+		{ "empty address", "[listener echo]\nport = 1\naddress =\n", 3,
+		    "address: \"\" is not a numeric IPv4 or IPv6 address" },
 	};
 
 	RUN_BAD(cases);
 }
 
-/*
- * Addresses are checked once the listener is complete (a unix address
- * takes no port), so the error names the [listener] line.
- */
+/* An address is checked on its line; port and address together at the end. */
 static void
 test_bad_addresses(void **state)
 {
 	static const struct bad cases[] = {
-		{ "host name", "[server]\n[listener echo]\naddress = localhost\nport = 1\n", 2,
-		    "listener echo: address: \"localhost\" is not a numeric IPv4 or IPv6 address" },
-		{ "bad IPv4", "[listener echo]\naddress = 127.0.0.256\nport = 1\n", 1,
-		    "\"127.0.0.256\" is not a numeric" },
-		{ "IPv4 in brackets", "[listener echo]\naddress = [127.0.0.1]\nport = 1\n", 1,
-		    "\"[127.0.0.1]\" is not a numeric" },
-		{ "address with a port", "[listener echo]\naddress = 127.0.0.1:7\nport = 1\n", 1,
-		    "\"127.0.0.1:7\" is not a numeric" },
-		{ "unix path not absolute", "[listener echo]\naddress = unix:tmp/s\n", 1,
-		    "listener echo: address: unix socket path must be absolute: \"tmp/s\"" },
-		{ "unix path empty", "[listener echo]\naddress = unix:\n", 1,
-		    "unix socket path must be absolute" },
+		{ "host name", "[server]\n[listener echo]\naddress = localhost\nport = 1\n", 3,
+		    "address: \"localhost\" is not a numeric IPv4 or IPv6 address, \"*\" or unix:/path" },
+		{ "bad IPv4", "[listener echo]\nport = 1\naddress = 127.0.0.256\n", 3,
+		    "address: \"127.0.0.256\" is not a numeric" },
+		{ "IPv4 in brackets", "[listener echo]\naddress = [127.0.0.1]\nport = 1\n", 2,
+		    "address: \"[127.0.0.1]\" is not a numeric" },
+		{ "address with a port", "[listener echo]\naddress = 127.0.0.1:7\nport = 1\n", 2,
+		    "address: \"127.0.0.1:7\" is not a numeric" },
+		{ "unix path not absolute", "[listener echo]\n\naddress = unix:tmp/s\n", 3,
+		    "address: unix socket path must be absolute: \"tmp/s\"" },
+		{ "unix path empty", "[listener echo]\naddress = unix:\n", 2,
+		    "address: unix socket path must be absolute" },
 		{ "missing port", "[server]\n\n[listener echo]\naddress = 127.0.0.1\n", 3,
 		    "listener echo: no port set (0 lets the kernel choose)" },
 		{ "missing port, no keys", "[listener echo]\n", 1, "listener echo: no port set" },
@@ -731,9 +765,8 @@ test_unix_path_length(void **state)
 	path[0] = '/';
 	path[max + 1] = '\0';
 	snprintf(text, sizeof text, "[server]\n[listener echo]\naddress = unix:%s\n", path);
-	snprintf(want, sizeof want, "listener echo: address: unix socket path longer than %zu bytes",
-	    max);
-	check_error(text, 2, want);
+	snprintf(want, sizeof want, "address: unix socket path longer than %zu bytes", max);
+	check_error(text, 3, want);
 }
 
 static void
@@ -816,17 +849,44 @@ test_defer_accept(void **state)
 }
 
 static void
+test_daemon_keys(void **state)
+{
+	static const struct bad cases[] = {
+		{ "relative pidfile", "[server]\npidfile = synackd.pid\n", 2,
+		    "pidfile: \"synackd.pid\" is not an absolute path" },
+		{ "unknown user", "[server]\nlog = stderr\nuser = synack-no-such-user\n", 3,
+		    "user: unknown user \"synack-no-such-user\"" },
+		{ "unknown group", "[server]\n\ngroup = synack-no-such-group\n", 3,
+		    "group: unknown group \"synack-no-such-group\"" },
+		{ "bad daemon boolean", "[server]\ndaemon = sometimes\n", 2,
+		    "daemon: \"sometimes\" is not yes or no" },
+	};
+	char text[256];
+	struct config *c;
+
+	RUN_BAD(cases);
+
+	snprintf(text, sizeof text, "[server]\nuser = %s\n", root_user());
+	c = parse_ok(text);
+	assert_string_equal(c->user, root_user());
+	config_free(c);
+	snprintf(text, sizeof text, "[server]\ngroup = %s\n", root_group());
+	c = parse_ok(text);
+	assert_string_equal(c->group, root_group());
+	config_free(c);
+	c = parse_ok("[server]\ndaemon = yes\npidfile = /tmp/x.pid\n");
+	assert_int_equal(c->daemon, 1);
+	assert_string_equal(c->pidfile, "/tmp/x.pid");
+	config_free(c);
+}
+
+static void
 test_unavailable_refused(void **state)
 {
 	static const struct bad cases[] = {
-		{ "daemon = yes", "[server]\nlog = stderr\ndaemon = yes\n", 3,
-		    "daemon: detaching is not available in this version" },
-		{ "pidfile", "[server]\npidfile = /run/synackd.pid\n", 2,
-		    "pidfile: not available in this version" },
-		{ "user", "[server]\n\nuser = nobody\n", 3, "user: not available in this version" },
 		{ "workers = 2", "[server]\nworkers = 2\n", 2,
 		    "workers: only 1 event loop is available in this version" },
-		{ "workers = 0", "[server]\nworkers = 0\n", 2,
+		{ "workers = 0", "[server]\nlog = stderr\nworkers = 0\n", 3,
 		    "workers: only 1 event loop is available in this version" },
 		{ "metrics", "[server]\nmetrics = 127.0.0.1:9107\n", 2,
 		    "metrics: the metrics endpoint is not available in this version" },
@@ -958,6 +1018,7 @@ main(void)
 		cmocka_unit_test(test_unix_path_length),
 		cmocka_unit_test(test_overlaps),
 		cmocka_unit_test(test_defer_accept),
+		cmocka_unit_test(test_daemon_keys),
 		cmocka_unit_test(test_unavailable_refused),
 		cmocka_unit_test(test_line_too_long),
 		cmocka_unit_test(test_short_error_buffer),
