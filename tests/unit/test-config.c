@@ -948,17 +948,36 @@ test_short_error_buffer(void **state)
 
 /* ---- config_load ---- */
 
+/* A temporary file, removed even when the test fails. */
+static int
+tmpfile_setup(void **state)
+{
+	static char path[64];
+	int fd;
+
+	snprintf(path, sizeof path, "%s", "/tmp/synack-test-config-XXXXXX");
+	if ((fd = mkstemp(path)) == -1)
+		return -1;
+	close(fd);
+	*state = path;
+	return 0;
+}
+
+static int
+tmpfile_teardown(void **state)
+{
+	return unlink(*state);
+}
+
 static void
 test_load_file(void **state)
 {
-	char path[] = "/tmp/synack-test-config-XXXXXX";
+	const char *path = *state;
 	char err[ERRLEN];
 	struct config *c;
-	int fd = mkstemp(path);
 	FILE *f;
 
-	assert_true(fd != -1);
-	f = fdopen(fd, "w");
+	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("[server]\nmax_clients = 9\n[listener echo]\nport = 0\n", f);
 	fclose(f);
@@ -979,7 +998,6 @@ test_load_file(void **state)
 	assert_memory_equal(err, path, strlen(path));
 	assert_string_equal(err + strlen(path),
 	    ":2: max_clients: \"none\" is not a number from 1 to 10000000");
-	unlink(path);
 }
 
 static void
@@ -991,6 +1009,18 @@ test_load_missing(void **state)
 	assert_null(config_load(path, err, sizeof err));
 	snprintf(want, sizeof want, "%s: %s", path, strerror(ENOENT));
 	assert_string_equal(err, want);
+}
+
+/* A directory opens but cannot be read: refused, naming it and the reason. */
+static void
+test_load_directory(void **state)
+{
+	const char *path = "/";
+	char err[ERRLEN];
+
+	assert_null(config_load(path, err, sizeof err));
+	assert_memory_equal(err, path, strlen(path));
+	assert_non_null(strstr(err, strerror(EISDIR)));
 }
 
 int
@@ -1022,8 +1052,9 @@ main(void)
 		cmocka_unit_test(test_unavailable_refused),
 		cmocka_unit_test(test_line_too_long),
 		cmocka_unit_test(test_short_error_buffer),
-		cmocka_unit_test(test_load_file),
+		cmocka_unit_test_setup_teardown(test_load_file, tmpfile_setup, tmpfile_teardown),
 		cmocka_unit_test(test_load_missing),
+		cmocka_unit_test(test_load_directory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -569,16 +569,40 @@ test_listen_ipv6(void **state)
 	close(fd);
 }
 
+/* A private directory for unix sockets, removed even when a test fails. */
+static int
+tmpdir_setup(void **state)
+{
+	static char dir[64];
+
+	snprintf(dir, sizeof dir, "%s", "/tmp/synack-test-net-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	*state = dir;
+	return 0;
+}
+
+static int
+tmpdir_teardown(void **state)
+{
+	const char *dir = *state;
+	char path[128];
+
+	snprintf(path, sizeof path, "%s/s", dir);
+	unlink(path);
+	return rmdir(dir);
+}
+
 static void
 test_listen_unix(void **state)
 {
 	struct net_listen_opts o = { .backlog = 4 };
-	char dir[] = "/tmp/synack-test-net-XXXXXX", host[128], path[64], err[512], want[512];
+	const char *dir = *state;
+	char host[128], path[64], err[512], want[512];
 	struct net_addr a;
 	struct stat st;
 	int fd, fd2, f;
 
-	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/s", dir);
 	snprintf(host, sizeof host, "unix:%s", path);
 
@@ -624,8 +648,6 @@ test_listen_unix(void **state)
 	assert_int_equal(net_listen(&a, &o, err, sizeof err), -1);
 	snprintf(want, sizeof want, "bind %s: %s", host, strerror(ENOENT));
 	assert_string_equal(err, want);
-
-	assert_int_equal(rmdir(dir), 0);
 }
 
 static void
@@ -660,7 +682,7 @@ main(void)
 		cmocka_unit_test(test_listen_loopback),
 		cmocka_unit_test(test_listen_options),
 		cmocka_unit_test(test_listen_ipv6),
-		cmocka_unit_test(test_listen_unix),
+		cmocka_unit_test_setup_teardown(test_listen_unix, tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_somaxconn),
 	};
 
