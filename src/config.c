@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <ini.h>
 
@@ -227,8 +228,15 @@ parse_reader(char *buf, int size, void *arg)
 		s = buf + 3;
 	else
 		s = buf;
-	while (isspace((unsigned char)*s))
+	while (isspace((unsigned char)*s) && *s != '\n')
 		s++;
+	/*
+	 * Indentation is only layout here: without this inih would take an
+	 * indented line for the continuation of the previous value.
+	 */
+	if (s != buf)
+		memmove(buf, s, strlen(s) + 1);
+	s = buf;
 	if (*s == '[') {
 		char copy[256];
 
@@ -500,10 +508,16 @@ struct config *
 config_load(const char *path, char *err, size_t errlen)
 {
 	struct config *c;
+	struct stat st;
 	FILE *f;
 
 	if ((f = fopen(path, "re")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(EISDIR));
+		fclose(f);
 		return NULL;
 	}
 	c = config_parse(f, path, err, errlen);
