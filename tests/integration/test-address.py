@@ -9,7 +9,8 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, abort, check, check_eq, echo_check, main,  # noqa: E402
-                        listener, server_section, skip, try_connect)
+                        check_refused, listener, server_section, skip,
+                        try_connect)
 
 
 def run():
@@ -27,12 +28,8 @@ def run():
         check(port > 0, 'the real port must be logged, got %d' % port)
         s = echo_check(('127.0.0.2', port))
         abort(s)
-        s, err = try_connect(('127.0.0.1', port))
-        if s:
-            s.close()
-        check_eq(err, errno.ECONNREFUSED,
-                 'connecting to 127.0.0.1:%d (errno; the listener is bound to '
-                 '127.0.0.2 only)' % port)
+        check_refused(('127.0.0.1', port), 'connect to 127.0.0.1:%d (the listener '
+                      'is bound to 127.0.0.2 only)' % port, d.pid)
 
         # 0.0.0.0 is every IPv4 address
         check(d.listeners['all']['text'].startswith('0.0.0.0:'),

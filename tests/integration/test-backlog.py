@@ -13,7 +13,7 @@ from synacktest import (Daemon, check, check_eq, listener, main,  # noqa: E402
 
 
 def kernel_backlog(port):
-    rows = ss_listen_queues(port)
+    rows = ss_listen_queues(port, '127.0.0.1')
     check(len(rows) == 1, 'expected one listening socket on port %d, ss shows %r'
           % (port, rows))
     return rows[0][1]

@@ -157,20 +157,23 @@ def slow_consumer(d):
         closed = d.wait_log(rx, timeout=30).group(1)
     check_eq(closed, 'slow consumer', 'close reason of the member that never reads')
 
-    # S's stream: whole lines from P in order (not the marker), maybe an
-    # error line, then the end
+    # S's stream: lines from P in order (never the marker), maybe an error
+    # line, then the end; the connection was cut, so the last line may be
+    # cut short too
     data, how = recv_until_eof(s, timeout=15, limit=128 << 20)
     note('S drained %d bytes then %s' % (len(data), how))
     lines = data.split(b'\n')
-    check_eq(lines[-1], b'', 'S\'s stream must end with a complete line; its '
-             'tail is %r' % data[-120:])
-    for n, line in enumerate(lines[:-1]):
-        if line.startswith(b'error: ') and n == len(lines) - 2:
-            break
+    for n, line in enumerate(lines):
+        last = n == len(lines) - 1
         want = prefix + b'%08d ' % n + payload
-        if line != want:
-            fail('S line %d: expected %r... (or a final "error: " line), got '
-                 '%r...%r' % (n, want[:40], line[:60], line[-40:]))
+        if line == want and not last:
+            continue
+        if line.startswith(b'error: ') and n >= len(lines) - 2:
+            break
+        if last and (want.startswith(line) or b'error: '.startswith(line)):
+            break
+        fail('S line %d: expected %r... (or a final "error: " line), got '
+             '%r...%r' % (n, want[:40], line[:60], line[-40:]))
     for x in (p, r, s):
         abort(x)
 

@@ -11,9 +11,9 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (SIOCOUTQ, Daemon, abort, check, check_eq, connect,  # noqa: E402
-                        fail, ioctl_int, listener, main, recv_until_eof,
-                        server_section, ss_conn_queues, wait_for)
+from synacktest import (Daemon, abort, check, check_eq, connect,  # noqa: E402
+                        daemon_read_all, fail, listener, main, recv_until_eof,
+                        server_section)
 
 CLIENTS = 50
 SIZE = 1 << 20
@@ -103,10 +103,7 @@ def run():
                 except BlockingIOError:
                     pass
         s.shutdown(socket.SHUT_WR)
-        cport = s.getsockname()[1]
-        wait_for(lambda: ioctl_int(s, SIOCOUTQ) == 0 and
-                 (ss_conn_queues(big[1], cport) or (1, 0))[0] == 0, 10,
-                 what='the daemon to read all input and the FIN')
+        daemon_read_all(s, big[1])
         time.sleep(0.2)
         got, how = recv_until_eof(s, timeout=30, limit=2 * half)
         check(len(got) == half, 'half-close client: sent %d bytes without reading, '

@@ -1,15 +1,14 @@
 #!/usr/bin/env python3
 # ipv6: "address = ::1" listens on [::1]:PORT; "address = *" is one
 # dual-stack socket logged as [::]:PORT that accepts over IPv4 and IPv6.
-import errno
 import os
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check, check_eq, echo_check,  # noqa: E402
+from synacktest import (Daemon, abort, check, echo_check,  # noqa: E402
                         have_ipv6_loopback, listener, main, server_section, skip,
-                        ss_listen_queues, try_connect)
+                        ss_listen_queues, check_refused)
 
 
 def run():
@@ -24,11 +23,8 @@ def run():
               'listening line of ::1 must show [::1]:PORT, got %r' % six['text'])
         host, port = six['addr']
         abort(echo_check(('::1', port)))
-        s, err = try_connect(('127.0.0.1', port))
-        if s:
-            s.close()
-        check_eq(err, errno.ECONNREFUSED,
-                 'IPv4 connect to the port of the ::1-only listener')
+        check_refused(('127.0.0.1', port), 'IPv4 connect to the port of the '
+                      '::1-only listener', d.pid)
 
         anyl = d.listeners['any']
         check(anyl['text'].startswith('[::]:'),

@@ -21,12 +21,12 @@ def run():
     conf = {'server': server_section(),
             'listener first': listener('echo'),
             'listener busy': listener('echo', port=port)}
-    rc, err, _ = run_daemon_expect_fail(conf)
+    rc, err = run_daemon_expect_fail(conf)
     check_eq(rc, 71, 'exit status when the port is in use (stderr: %r)' % err)
     want = 'bind 127.0.0.1:%d: Address already in use' % port
     check(want in err, 'stderr must contain %r, got %r' % (want, err))
 
-    rows = ss_listen_queues(port)
+    rows = ss_listen_queues(port, '127.0.0.1')
     check_eq(len(rows), 1, 'listening sockets on port %d after the failed start '
              '(only ours): %r' % (port, rows))
     # if the other listener said it was listening, it must be gone as well

@@ -19,7 +19,7 @@ def run():
                  'listener b': listener('echo', port=port, reuseport='yes')}
         with Daemon(conf2) as second:
             check_eq(second.port('b'), port, 'port of the second daemon')
-            check_eq(len(ss_listen_queues(port)), 2,
+            check_eq(len(ss_listen_queues(port, '127.0.0.1')), 2,
                      'listening sockets on port %d (one per daemon)' % port)
             for _ in range(4):
                 echo_check(('127.0.0.1', port)).close()
@@ -30,7 +30,7 @@ def run():
         port = first.port('a')
         conf2 = {'server': server_section(),
                  'listener b': listener('echo', port=port)}
-        rc, err, _ = run_daemon_expect_fail(conf2)
+        rc, err = run_daemon_expect_fail(conf2)
         check_eq(rc, 71, 'second daemon on a taken port without reuseport '
                  '(stderr %r)' % err)
         check('bind 127.0.0.1:%d: Address already in use' % port in err,

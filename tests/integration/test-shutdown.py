@@ -14,9 +14,9 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (SIOCOUTQ, Daemon, abort, check, check_eq, echo_check,  # noqa: E402
-                        fail, fmt_addr, ioctl_int, listener, main, note,
-                        recv_exact, recv_until_eof, server_section, ss_conn_queues,
+from synacktest import (Daemon, abort, check, check_eq, daemon_read_all,  # noqa: E402
+                        echo_check, fail, fmt_addr, listener, listener_pids,
+                        main, note, recv_exact, recv_until_eof, server_section,
                         try_connect, wait_for)
 
 
@@ -53,10 +53,15 @@ def send_until_stalled(s, limit, quiet=1.0, timeout=30):
     fail('a non-reading echo client did not stall (sent %d bytes)' % sent)
 
 
-def refused(addr):
+def refused(addr, pid):
+    """addr refuses connects, or the port now belongs to another process
+    (the kernel may hand a freed port number to a test running in
+    parallel)."""
     s, err = try_connect(addr, timeout=1)
     if s:
         abort(s)
+        pids = listener_pids(addr[0], addr[1])
+        return bool(pids) and pid not in pids
     return err == errno.ECONNREFUSED
 
 
@@ -73,14 +78,10 @@ def drain(d):
     send_all_nonblocking(c, data, 20)
     # the daemon has read all of it: nothing left in our send queue nor in
     # its receive queue
-    cport = c.getsockname()[1]
-    wait_for(lambda: ioctl_int(c, SIOCOUTQ) == 0, 10,
-             what='the daemon to acknowledge all sent bytes')
-    wait_for(lambda: (ss_conn_queues(addr[1], cport) or (1, 0))[0] == 0, 10,
-             what='the daemon to read all sent bytes')
+    daemon_read_all(c, addr[1])
     t0 = time.monotonic()
     d.send_signal(signal.SIGTERM)
-    wait_for(lambda: refused(addr), 3, what='the listener to refuse new connects '
+    wait_for(lambda: refused(addr, d.pid), 3, what='the listener to refuse new connects '
              'after SIGTERM')
     got, how = recv_until_eof(idle, timeout=5)
     check_eq(got, b'', 'bytes an idle client gets at shutdown')
@@ -110,7 +111,7 @@ def bounded(d):
     note('non-reading client stalled after %d bytes' % sent)
     t0 = time.monotonic()
     d.send_signal(signal.SIGTERM)
-    wait_for(lambda: refused(addr), 2, what='the listener to refuse new connects '
+    wait_for(lambda: refused(addr, d.pid), 2, what='the listener to refuse new connects '
              'after SIGTERM')
     check(d.alive(), 'after SIGTERM the listener closed, but the daemon exited at '
           'once although a client had pending output (shutdown_timeout = 3)')
@@ -149,7 +150,7 @@ def run():
         got, how = recv_until_eof(s, timeout=2)
         check_eq(got, b'', 'bytes after SIGINT')
         s.close()
-        check(refused(d.addr('echo')), 'connect after SIGINT must be refused')
+        check(refused(d.addr('echo'), d.pid), 'connect after SIGINT must be refused')
 
 
 main(run, timeout=120)

@@ -57,7 +57,7 @@ def run():
     mine = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     mine.bind(live)
     mine.listen(4)
-    rc, err, _ = run_daemon_expect_fail(conf_for(live))
+    rc, err = run_daemon_expect_fail(conf_for(live))
     check_eq(rc, 71, 'exit status when the unix path is held by a live listener '
              '(stderr: %r)' % err)
     check(live in err, 'the error must name the path %s: %r' % (live, err))
@@ -84,7 +84,7 @@ def run():
     plain = os.path.join(tmp, 'plain')
     with open(plain, 'w') as f:
         f.write('not a socket\n')
-    rc, err, _ = run_daemon_expect_fail(conf_for(plain))
+    rc, err = run_daemon_expect_fail(conf_for(plain))
     check_eq(rc, 71, 'exit status when a regular file is at the unix path '
              '(stderr: %r)' % err)
     check(plain in err, 'the error must name the path %s: %r' % (plain, err))

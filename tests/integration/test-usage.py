@@ -189,8 +189,11 @@ def run():
               'got %r' % (name, path, line if line else 'LINE', err))
 
     # the same errors stop a real start with 78 too
-    for name, text, line in BAD[:2]:
-        rc, err, path = run_daemon_expect_fail(text)
+    for i, (name, text, line) in enumerate(BAD[:2]):
+        sub = os.path.join(tmp, 'start%d' % i)
+        os.mkdir(sub)
+        path = os.path.join(sub, 'synackd.conf')
+        rc, err = run_daemon_expect_fail(text, tmpdir=sub)
         check_eq(rc, 78, '%s: exit status of a start (stderr %r)' % (name, err))
         check(re.search(re.escape(path) + r':%d: ' % line, err),
               '%s: start error must contain %s:%d:, got %r' % (name, path, line, err))

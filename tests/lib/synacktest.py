@@ -5,6 +5,23 @@
 # from its "listening on" line, and stops it with SIGTERM. Every wait is a
 # bounded poll; every test runs under a global alarm; a test ends with exit
 # status 0 (pass), 1 (fail) or 77 (skip), as automake expects.
+#
+# A test looks like:
+#
+#   from synacktest import Daemon, echo_check, listener, main, server_section
+#
+#   def run():
+#       conf = {'server': server_section(log_level='debug'),
+#               'listener echo': listener('echo', output_limit=65536)}
+#       with Daemon(conf) as d:             # waits for "listening on"
+#           s = echo_check(d.addr('echo'))  # (host, port) or a unix path
+#           d.wait_log(r'client \S+ connected to echo')
+#       # leaving the block sends SIGTERM and requires exit status 0
+#
+#   main(run, timeout=60)
+#
+# Environment: SYNACKD (the daemon binary), SYNACK_SRCDIR (read-only source
+# tree). Temporary files go under tempfile.mkdtemp() and are removed.
 
 import errno
 import os
@@ -339,6 +356,21 @@ def echo_check(addr, payload=b'ping\n', timeout=5.0):
     return s
 
 
+def daemon_read_all(sock, server_port, timeout=10.0):
+    """Wait until the daemon has read everything `sock` sent: nothing left
+    in our send queue, nor in the daemon's receive queue (where ss can tell)."""
+    cport = sock.getsockname()[1]
+
+    def done():
+        if ioctl_int(sock, SIOCOUTQ) != 0:
+            return False
+        if SS is None:
+            return True
+        q = ss_conn_queues(server_port, cport)
+        return q is not None and q[0] == 0
+    wait_for(done, timeout, what='the daemon to read all %d-side bytes' % cport)
+
+
 def ioctl_int(sock, req):
     import fcntl
     import struct
@@ -350,11 +382,21 @@ SIOCINQ = 0x541B    # FIONREAD: bytes in the receive queue
 SIOCOUTQ = 0x5411   # TIOCOUTQ: bytes in the send queue (unsent + unacked)
 
 
+def _find_ss():
+    for exe in (shutil.which('ss'), '/usr/sbin/ss', '/sbin/ss', '/usr/bin/ss',
+                '/bin/ss'):
+        if exe and os.path.exists(exe):
+            return exe
+    return None
+
+
+SS = _find_ss()
+
+
 def ss(args):
     """Run iproute2's ss; skip the test when it is not installed."""
-    exe = shutil.which('ss') or ('/usr/sbin/ss' if os.path.exists('/usr/sbin/ss')
-                                 else '/sbin/ss')
-    if not os.path.exists(exe):
+    exe = SS
+    if exe is None:
         skip('iproute2 ss is not installed')
     r = subprocess.run([exe] + args, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=10)
@@ -363,8 +405,9 @@ def ss(args):
     return r.stdout.decode(errors='replace')
 
 
-def ss_listen_queues(port, tcp6=False):
-    """[(recv_q, send_q, local)] of TCP listeners on `port` (any address)."""
+def ss_listen_queues(port, host=None):
+    """[(recv_q, send_q, local)] of TCP listeners on `port`; with host, only
+    those bound to exactly that address ('127.0.0.1', '::1', '*')."""
     out = ss(['-ltnH', 'sport = :%d' % port])
     rows = []
     for line in out.splitlines():
@@ -372,13 +415,52 @@ def ss_listen_queues(port, tcp6=False):
         if len(f) < 4:
             continue
         # State Recv-Q Send-Q Local Peer
-        rows.append((int(f[1]), int(f[2]), f[3]))
+        local = f[3]
+        if host is not None:
+            h = local.rsplit(':', 1)[0].strip('[]')
+            if h.split('%')[0] != host:
+                continue
+        rows.append((int(f[1]), int(f[2]), local))
     return rows
+
+
+def listener_pids(host, port):
+    """Process ids owning TCP listeners bound to host:port (as ss -p sees
+    them)."""
+    out = ss(['-ltnpH', 'sport = :%d' % port])
+    pids = set()
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 4 and f[3].rsplit(':', 1)[0].strip('[]') == host:
+            pids.update(int(p) for p in re.findall(r'pid=(\d+)', line))
+    return pids
+
+
+def check_refused(addr, what, our_pid=None):
+    """A connect to addr is refused. If it is accepted, and the listener
+    there belongs to some other process (a port number the kernel also gave
+    a test running in parallel, on another address), the check is skipped."""
+    s, err = try_connect(addr)
+    if s is None:
+        if err != errno.ECONNREFUSED:
+            fail('%s: expected ECONNREFUSED, got %s' %
+                 (what, errno.errorcode.get(err, err)))
+        return True
+    abort(s)
+    pids = listener_pids(addr[0], addr[1])
+    if pids and our_pid is not None and our_pid not in pids:
+        print('note: %s:%d is another process\'s listener (pids %r); check '
+              'skipped' % (addr[0], addr[1], sorted(pids)), flush=True)
+        return False
+    fail('%s: expected the connect to %r to be refused, it was accepted' %
+         (what, addr))
 
 
 def ss_conn_queues(local_port, peer_port):
     """(recv_q, send_q) of the connected TCP socket local_port<->peer_port
-    (in any state but LISTEN), or None."""
+    (in any state but LISTEN), or None (not found, or no ss here)."""
+    if SS is None:
+        return None
     out = ss(['-tanH', '( sport = :%d and dport = :%d )' % (local_port, peer_port)])
     for line in out.splitlines():
         f = line.split()
@@ -694,7 +776,9 @@ def run_synackd(args, timeout=10.0, cwd=None):
 
 
 def run_daemon_expect_fail(conf, timeout=10.0, tmpdir=None):
-    """Start synackd on conf, which must fail to start: (rc, stderr, path)."""
+    """Start synackd on conf, which must fail to start: (rc, stderr).
+    The config is written to TMPDIR/synackd.conf (tmpdir, or a new private
+    directory), which is how error messages name it."""
     d = tmpdir or make_tempdir()
     text = render_config(conf).replace('@TMPDIR@', d)
     path = os.path.join(d, 'synackd.conf')
@@ -710,7 +794,7 @@ def run_daemon_expect_fail(conf, timeout=10.0, tmpdir=None):
         out, err = proc.communicate()
         fail('synackd was expected to fail at start but is still running '
              'after %.0f s; stderr:\n%s' % (timeout, err.decode(errors='replace')))
-    return proc.returncode, err.decode(errors='replace'), path
+    return proc.returncode, err.decode(errors='replace')
 
 
 # ---------------------------------------------------------------------------
