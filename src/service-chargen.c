@@ -82,14 +82,6 @@ chargen_open(struct client *c)
 }
 
 static void
-chargen_read(struct client *c)
-{
-	struct evbuffer *in = client_input(c);
-
-	evbuffer_drain(in, evbuffer_get_length(in));
-}
-
-static void
 chargen_close(struct client *c)
 {
 	free(c->state_data);
@@ -101,7 +93,7 @@ const struct service service_chargen = {
 	.speaks_first = 1,
 	.listener_init = chargen_listener_init,
 	.open = chargen_open,
-	.read = chargen_read,
+	.read = service_drop_input,
 	.drained = chargen_fill,
 	.close = chargen_close,
 };

@@ -38,17 +38,9 @@ daytime_open(struct client *c)
 	client_close(c, "done");
 }
 
-static void
-daytime_read(struct client *c)
-{
-	struct evbuffer *in = client_input(c);
-
-	evbuffer_drain(in, evbuffer_get_length(in));
-}
-
 const struct service service_daytime = {
 	.name = "daytime",
 	.speaks_first = 1,
 	.open = daytime_open,
-	.read = daytime_read,
+	.read = service_drop_input,
 };

@@ -96,6 +96,7 @@ struct service {
 };
 const struct service *service_find(const char *name);
 const char *service_names(void);
+void service_drop_input(struct client *);
 
 /* service-*.c */
 extern const struct service service_echo;

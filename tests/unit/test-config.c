@@ -403,29 +403,30 @@ test_number_limits(void **state)
 	config_free(c);
 }
 
+static const struct {
+	const char *name;
+	const struct service *svc;
+} service_cases[] = {
+	{ "echo", &service_echo },
+	{ "discard", &service_discard },
+	{ "chargen", &service_chargen },
+	{ "daytime", &service_daytime },
+	{ "chat", &service_chat },
+};
+
 static void
 test_services_by_key(void **state)
 {
-	static const struct {
-		const char *name;
-		const struct service *svc;
-	} cases[] = {
-		{ "echo", &service_echo },
-		{ "discard", &service_discard },
-		{ "chargen", &service_chargen },
-		{ "daytime", &service_daytime },
-		{ "chat", &service_chat },
-	};
 	char text[256];
 
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+	for (size_t i = 0; i < sizeof service_cases / sizeof service_cases[0]; i++) {
 		struct config *c;
 
 		/* the listener's name is another service: the key wins */
 		snprintf(text, sizeof text, "[listener %s]\nservice = %s\nport = 0\n",
-		    i == 0 ? "chat" : "echo", cases[i].name);
+		    i == 0 ? "chat" : "echo", service_cases[i].name);
 		c = parse_ok(text);
-		assert_ptr_equal(nth_listener(c, 0)->service, cases[i].svc);
+		assert_ptr_equal(nth_listener(c, 0)->service, service_cases[i].svc);
 		config_free(c);
 	}
 }
@@ -433,24 +434,14 @@ test_services_by_key(void **state)
 static void
 test_service_from_name(void **state)
 {
-	static const struct {
-		const char *name;
-		const struct service *svc;
-	} cases[] = {
-		{ "echo", &service_echo },
-		{ "discard", &service_discard },
-		{ "chargen", &service_chargen },
-		{ "daytime", &service_daytime },
-		{ "chat", &service_chat },
-	};
 	char text[256];
 
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+	for (size_t i = 0; i < sizeof service_cases / sizeof service_cases[0]; i++) {
 		struct config *c;
 
-		snprintf(text, sizeof text, "[listener %s]\nport = 0\n", cases[i].name);
+		snprintf(text, sizeof text, "[listener %s]\nport = 0\n", service_cases[i].name);
 		c = parse_ok(text);
-		assert_ptr_equal(nth_listener(c, 0)->service, cases[i].svc);
+		assert_ptr_equal(nth_listener(c, 0)->service, service_cases[i].svc);
 		config_free(c);
 	}
 }
