@@ -111,6 +111,7 @@ client_shutdown(struct client *c)
 	if (c->state != CLIENT_OPEN || c->stopping)
 		return;
 	c->stopping = 1;
+	c->reason = "shutdown";	/* also if shutdown_timeout cuts it short */
 	evtimer_del(c->timer);
 	client_arm(c, CLIENT_QUIET_MS);
 }
@@ -362,7 +363,8 @@ client_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	client_now(c, &now);
 	if (c->stopping) {
-		idle = timeval_diff_ms(&now, &c->last_read);
+		/* paused by backpressure, it has not been read: not quiet yet */
+		idle = c->paused ? 0 : timeval_diff_ms(&now, &c->last_read);
 		if (idle >= CLIENT_QUIET_MS)
 			client_close(c, "shutdown");
 		else

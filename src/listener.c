@@ -271,10 +271,13 @@ listener_unlink(struct listener *l)
 void
 listener_close(struct listener *l)
 {
+	/* once only: by now another listener may own the unix path */
+	if (l->evl == NULL && l->fd == -1)
+		return;
 	if (l->evl != NULL) {
 		evconnlistener_free(l->evl);
 		l->evl = NULL;
-	} else if (l->fd != -1)
+	} else
 		close(l->fd);
 	l->fd = -1;
 	listener_unlink(l);

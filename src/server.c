@@ -192,23 +192,21 @@ config_find_listener(struct config *conf, const char *name)
 	return NULL;
 }
 
-/* Stop a listener that a reload removed; its clients end gracefully. */
+/*
+ * Stop a listener that a reload removed (or whose service changed): it
+ * accepts no more, but its established clients are served to their end
+ * with the service and limits they started with.
+ */
 static void
 server_retire(struct server *s, struct listener *l, const char *reason)
 {
-	struct client *c, *next;
-
-	log_info("listener %s: %s, closing %s", l->conf->name, reason, l->addrstr);
+	log_info("listener %s: %s, closing %s; %u clients stay", l->conf->name, reason,
+	    l->addrstr, l->stats.active);
 	listener_close(l);
 	l->retired = 1;
 	if (TAILQ_EMPTY(&l->clients)) {
 		TAILQ_REMOVE(&s->listeners, l, entry);
 		listener_free(l);
-		return;
-	}
-	for (c = TAILQ_FIRST(&l->clients); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		client_close(c, reason);
 	}
 }
 

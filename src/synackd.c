@@ -32,7 +32,7 @@ usage(FILE *f)
 /*
  * Start in the order that keeps errors visible and leaves nothing behind:
  * pidfile lock (a second instance stops here), bind every listener,
- * detach, log, drop privileges, event loop, pid, "ready".
+ * detach, log, drop privileges, pid, event loop, "ready".
  */
 static int
 start(struct config *conf, int detach)
@@ -70,9 +70,10 @@ start(struct config *conf, int detach)
 	if (conf->user[0] != '\0' &&
 	    privileges_drop(conf->user, conf->group, err, sizeof err) == -1)
 		goto fail;
-	if (server_start(s, err, sizeof err) == -1)
-		goto fail;
+	/* the pid is known once detached; written before anything is announced */
 	if (pidfd != -1 && pidfile_write(pidfd, pidpath, err, sizeof err) == -1)
+		goto fail;
+	if (server_start(s, err, sizeof err) == -1)
 		goto fail;
 	daemon_ready(ready);
 	/* detached, stderr is /dev/null now: syslog is the one place left */
@@ -86,11 +87,12 @@ fail:
 	if (strcmp(conf->log, "stderr") != 0)
 		fprintf(stderr, "synackd: %s\n", err);
 out:
-	daemon_fail(ready, rc);
 	server_free(s);
 	log_close();
 	pidfile_close(pidfd, pidpath);
 	free(pidpath);
+	/* only now: the waiting parent must find nothing of a failed start */
+	daemon_fail(ready, rc);
 	return rc;
 }
 
@@ -106,6 +108,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = SYNACKD_CONFIG;
+	char *abspath;
 	struct config *conf;
 	char err[ERRLEN];
 	int ch, test = 0, detach = 0;
@@ -138,7 +141,12 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	if ((conf = config_load(path, err, sizeof err)) == NULL) {
+	/* detaching changes to /: a reload must still find a relative path */
+	if ((abspath = realpath(path, NULL)) != NULL)
+		path = abspath;
+	conf = config_load(path, err, sizeof err);
+	free(abspath);
+	if (conf == NULL) {
 		fprintf(stderr, "synackd: %s\n", err);
 		return EXIT_CONFIG;
 	}
