@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,18 @@
 #include <unistd.h>
 
 #include "synackd.h"
+
+#define DAEMON_EXIT_WAIT_MS 10000
+
+static void
+daemon_wait_eof(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[16];
+
+	while (poll(&pfd, 1, DAEMON_EXIT_WAIT_MS) > 0 && read(fd, buf, sizeof buf) > 0)
+		;
+}
 
 /*
  * Fork twice and start a new session.  Returns in the daemon with the
@@ -52,6 +65,12 @@ daemon_detach(char *err, size_t errlen)
 			n = read(pipefd[0], &code, 1);
 		while (n == -1 && errno == EINTR);
 		waitpid(pid, &status, 0);
+		/*
+		 * A failed daemon keeps its end open until it has exited, so
+		 * the command returns only when nothing of it is left.
+		 */
+		if (n == 1 && code != 0)
+			daemon_wait_eof(pipefd[0]);
 		/* no word from the daemon: it died before it was ready */
 		_exit(n == 1 ? code : EXIT_OSERR);
 	}
@@ -73,17 +92,18 @@ daemon_detach(char *err, size_t errlen)
 	return pipefd[1];
 }
 
-/* Tell the waiting parent why the start failed; returns -1. */
+/*
+ * Tell the waiting parent why the start failed; returns -1.  The pipe
+ * stays open: its end of file, when this process is gone, releases the
+ * parent.
+ */
 int
 daemon_fail(int fd, int code)
 {
 	unsigned char c = (unsigned char)code;
 
-	if (fd != -1) {
-		if (write(fd, &c, 1) == -1) {
-			/* the parent is gone; nobody is left to tell */
-		}
-		close(fd);
+	if (fd != -1 && write(fd, &c, 1) == -1) {
+		/* the parent is gone; nobody is left to tell */
 	}
 	return -1;
 }
