@@ -56,8 +56,8 @@ main(int argc, char **argv)
 
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sin.sin_port = htons(argc > 1 ? (uint16_t)atoi(argv[1]) : 0);
-	l = evconnlistener_new_bind(base, on_accept, base, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
-	    4096, (struct sockaddr *)&sin, sizeof sin);
+	l = evconnlistener_new_bind(base, on_accept, base,
+	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE, 4096, (struct sockaddr *)&sin, sizeof sin);
 	if (l == NULL) {
 		perror("echo-bufferevent: bind");
 		return 1;

@@ -24,7 +24,7 @@
 #define BUFSZ 65536
 
 struct conn {
-	char *pending;	/* bytes the socket did not take yet */
+	char *pending; /* bytes the socket did not take yet */
 	size_t len;
 };
 

@@ -23,9 +23,9 @@
 #include "log.h"
 #include "synackd.h"
 
-#define CLIENT_DRAIN_TIMEOUT 10	/* seconds without write progress */
-#define CLIENT_LINGER_TIMEOUT 2	/* seconds to wait for the peer's FIN */
-#define CLIENT_QUIET_MS 100	/* no input this long: a stopping client is done */
+#define CLIENT_DRAIN_TIMEOUT 10 /* seconds without write progress */
+#define CLIENT_LINGER_TIMEOUT 2 /* seconds to wait for the peer's FIN */
+#define CLIENT_QUIET_MS 100     /* no input this long: a stopping client is done */
 
 static void client_read_cb(struct bufferevent *, void *);
 static void client_write_cb(struct bufferevent *, void *);
@@ -111,7 +111,7 @@ client_shutdown(struct client *c)
 	if (c->state != CLIENT_OPEN || c->stopping)
 		return;
 	c->stopping = 1;
-	c->reason = "shutdown";	/* also if shutdown_timeout cuts it short */
+	c->reason = "shutdown"; /* also if shutdown_timeout cuts it short */
 	evtimer_del(c->timer);
 	client_arm(c, CLIENT_QUIET_MS);
 }
@@ -167,8 +167,7 @@ client_pause(struct client *c)
 {
 	c->paused = 1;
 	bufferevent_disable(c->bev, EV_READ);
-	bufferevent_setwatermark(c->bev, EV_WRITE,
-	    (size_t)c->listener->conf->output_limit / 2, 0);
+	bufferevent_setwatermark(c->bev, EV_WRITE, (size_t)c->listener->conf->output_limit / 2, 0);
 }
 
 static void

@@ -73,7 +73,7 @@ struct parse {
 	FILE *f;
 	int line;
 	struct config *conf;
-	struct listener_conf *cur;	/* NULL while in [server] */
+	struct listener_conf *cur; /* NULL while in [server] */
 	int in_section;
 	char *err;
 	size_t errlen;
@@ -176,7 +176,8 @@ parse_section(struct parse *p, char *s)
 		return;
 	}
 	if (strncmp(s, "listener", 8) != 0 || (s[8] != ' ' && s[8] != '\t')) {
-		parse_error(p, p->line, "unknown section [%s] (expected [server] or [listener NAME])", s);
+		parse_error(
+		    p, p->line, "unknown section [%s] (expected [server] or [listener NAME])", s);
 		return;
 	}
 	for (name = s + 8; *name == ' ' || *name == '\t'; name++)
@@ -184,13 +185,14 @@ parse_section(struct parse *p, char *s)
 	for (end = name + strlen(name); end > name && isspace((unsigned char)end[-1]); end--)
 		end[-1] = '\0';
 	if (!valid_name(name)) {
-		parse_error(p, p->line, "bad listener name \"%s\" (letters, digits, '-', '_', '.')", name);
+		parse_error(
+		    p, p->line, "bad listener name \"%s\" (letters, digits, '-', '_', '.')", name);
 		return;
 	}
 	TAILQ_FOREACH(lc, &p->conf->listeners, entry) {
 		if (strcmp(lc->name, name) == 0) {
-			parse_error(p, p->line, "duplicate listener \"%s\" (first at line %d)", name,
-			    lc->line);
+			parse_error(p, p->line, "duplicate listener \"%s\" (first at line %d)",
+			    name, lc->line);
 			return;
 		}
 	}
@@ -258,8 +260,8 @@ parse_number(struct parse *p, const struct key *k, const char *value, long *out)
 	errno = 0;
 	v = strtol(value, &end, 10);
 	if (*value == '\0' || errno != 0 || *end != '\0' || v < k->min || v > k->max)
-		return parse_error(p, p->line, "%s: \"%s\" is not a number from %ld to %ld", k->name,
-		    value, k->min, k->max);
+		return parse_error(p, p->line, "%s: \"%s\" is not a number from %ld to %ld",
+		    k->name, value, k->min, k->max);
 	*out = v;
 	return 1;
 }
@@ -282,7 +284,8 @@ parse_value(struct parse *p, const struct key *k, void *base, const char *value)
 		    strcmp(value, "off") == 0 || strcmp(value, "0") == 0)
 			*(int *)field = 0;
 		else
-			return parse_error(p, p->line, "%s: \"%s\" is not yes or no", k->name, value);
+			return parse_error(
+			    p, p->line, "%s: \"%s\" is not yes or no", k->name, value);
 		return 1;
 	case K_INT:
 		if (!parse_number(p, k, value, &v))
@@ -304,8 +307,8 @@ parse_value(struct parse *p, const struct key *k, void *base, const char *value)
 		break;
 	case K_SERVICE:
 		if ((svc = service_find(value)) == NULL)
-			return parse_error(p, p->line, "%s: unknown service \"%s\" (one of %s)", k->name,
-			    value, service_names());
+			return parse_error(p, p->line, "%s: unknown service \"%s\" (one of %s)",
+			    k->name, value, service_names());
 		*(const struct service **)field = svc;
 		return 1;
 	case K_ADDRESS: {
@@ -335,20 +338,24 @@ parse_check(struct parse *p, const char *name)
 
 	if (p->cur != NULL) {
 		if (p->cur->proxy_protocol)
-			return parse_error(p, p->line, "proxy_protocol: not available in this version");
+			return parse_error(
+			    p, p->line, "proxy_protocol: not available in this version");
 		return 1;
 	}
 	if (strcmp(name, "pidfile") == 0 && c->pidfile[0] != '\0' && c->pidfile[0] != '/')
-		return parse_error(p, p->line, "pidfile: \"%s\" is not an absolute path", c->pidfile);
+		return parse_error(
+		    p, p->line, "pidfile: \"%s\" is not an absolute path", c->pidfile);
 	/* unknown here means unknown at start: refuse now rather than run as root */
 	if (strcmp(name, "user") == 0 && c->user[0] != '\0' && getpwnam(c->user) == NULL)
 		return parse_error(p, p->line, "user: unknown user \"%s\"", c->user);
 	if (strcmp(name, "group") == 0 && c->group[0] != '\0' && getgrnam(c->group) == NULL)
 		return parse_error(p, p->line, "group: unknown group \"%s\"", c->group);
 	if (c->workers != 1)
-		return parse_error(p, p->line, "workers: only 1 event loop is available in this version");
+		return parse_error(
+		    p, p->line, "workers: only 1 event loop is available in this version");
 	if (c->metrics != NULL && c->metrics[0] != '\0')
-		return parse_error(p, p->line, "metrics: the metrics endpoint is not available in this version");
+		return parse_error(
+		    p, p->line, "metrics: the metrics endpoint is not available in this version");
 	return 1;
 }
 
@@ -405,15 +412,16 @@ config_check(struct parse *p)
 			    lc->name, service_names());
 		if (lc->defer_accept > 0 && lc->service->speaks_first)
 			return parse_error(p, lc->defer_accept_line,
-			    "listener %s: defer_accept makes no sense for %s: the server speaks first",
+			    "listener %s: defer_accept makes no sense for %s: the server speaks "
+			    "first",
 			    lc->name, lc->service->name);
 		if (strncmp(lc->address, "unix:", 5) == 0) {
 			if (lc->port != -1)
 				return parse_error(p, lc->line,
 				    "listener %s: port does not apply to a unix socket", lc->name);
 		} else if (lc->port == -1)
-			return parse_error(p, lc->line, "listener %s: no port set (0 lets the kernel choose)",
-			    lc->name);
+			return parse_error(p, lc->line,
+			    "listener %s: no port set (0 lets the kernel choose)", lc->name);
 		if (net_addr_parse(&lc->addr, lc->address, lc->port, msg, sizeof msg) == -1)
 			return parse_error(p, lc->line, "listener %s: address: %s", lc->name, msg);
 		for (other = TAILQ_FIRST(&c->listeners); other != lc;
@@ -490,8 +498,7 @@ config_parse(FILE *f, const char *name, char *err, size_t errlen)
 	if (r > 0 && (!p.failed || r < p.fail_line)) {
 		p.failed = 0;
 		parse_error(&p, r, "syntax error (expected [section] or key = value)");
-	}
-	else if (r < 0 && !p.failed)
+	} else if (r < 0 && !p.failed)
 		parse_error(&p, p.line, "out of memory");
 	if (!p.failed && ferror(f))
 		parse_error(&p, p.line, "read error: %s", strerror(errno));

@@ -153,8 +153,9 @@ pidfile_open(const char *path, char *err, size_t errlen)
 		buf[n > 0 ? n : 0] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';
 		if (saved == EWOULDBLOCK)
-			snprintf(err, errlen, "pidfile %s: locked by process %s: is synackd already running?",
-			    path, buf[0] != '\0' ? buf : "(unknown)");
+			snprintf(err, errlen,
+			    "pidfile %s: locked by process %s: is synackd already running?", path,
+			    buf[0] != '\0' ? buf : "(unknown)");
 		else
 			snprintf(err, errlen, "pidfile %s: flock: %s", path, strerror(saved));
 		close(fd);
@@ -200,7 +201,8 @@ privileges_drop(const char *user, const char *group, char *err, size_t errlen)
 
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL) {
-		snprintf(err, errlen, "user %s: %s", user, errno ? strerror(errno) : "no such user");
+		snprintf(
+		    err, errlen, "user %s: %s", user, errno ? strerror(errno) : "no such user");
 		return -1;
 	}
 	gid = pw->pw_gid;

@@ -27,8 +27,9 @@
 
 static void listener_unlink(struct listener *);
 
-static void
-listener_update(struct listener *l)
+/* Accept or not, as max_clients, shutdown and the back-off say now. */
+void
+listener_refresh(struct listener *l)
 {
 	struct server *s = l->server;
 	int want = !s->full && !s->stopping && !l->backoff;
@@ -43,8 +44,8 @@ listener_update(struct listener *l)
 }
 
 static void
-listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
-    int socklen, void *arg)
+listener_accept_cb(
+    struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int socklen, void *arg)
 {
 	client_accept(arg, fd, sa, socklen);
 }
@@ -114,16 +115,16 @@ listener_new(struct server *s, const struct listener_conf *lc, char *err, size_t
 
 /* Hand a listening socket to libevent and announce it. */
 static struct evconnlistener *
-listener_attach(struct listener *l, struct event_base *base, int fd,
-    const struct net_addr *bound, char *err, size_t errlen)
+listener_attach(struct listener *l, struct event_base *base, int fd, const struct net_addr *bound,
+    char *err, size_t errlen)
 {
 	const struct listener_conf *lc = l->conf;
 	struct evconnlistener *evl;
 	int somaxconn = net_somaxconn();
 	char addr[NET_ADDRSTRLEN];
 
-	evl = evconnlistener_new(base, listener_accept_cb, l,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	evl = evconnlistener_new(
+	    base, listener_accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (evl == NULL) {
 		snprintf(err, errlen, "evconnlistener_new %s: %s",
 		    net_addr_str(bound, addr, sizeof addr), strerror(errno));
@@ -133,8 +134,8 @@ listener_attach(struct listener *l, struct event_base *base, int fd,
 	log_info("listener %s: listening on %s service=%s backlog=%d", lc->name,
 	    net_addr_str(bound, addr, sizeof addr), lc->service->name, lc->backlog);
 	if (somaxconn >= 0 && somaxconn < lc->backlog)
-		log_warnx("listener %s: backlog %d is capped to %d by net.core.somaxconn",
-		    lc->name, lc->backlog, somaxconn);
+		log_warnx("listener %s: backlog %d is capped to %d by net.core.somaxconn", lc->name,
+		    lc->backlog, somaxconn);
 	return evl;
 }
 
@@ -154,9 +155,9 @@ listener_start(struct listener *l, struct event_base *base, char *err, size_t er
 	}
 	if ((l->evl = listener_attach(l, base, l->fd, &l->addr, err, errlen)) == NULL)
 		return -1;
-	l->fd = -1;	/* the evconnlistener owns it now */
+	l->fd = -1; /* the evconnlistener owns it now */
 	l->enabled = 1;
-	listener_update(l);
+	listener_refresh(l);
 	return 0;
 }
 
@@ -204,8 +205,8 @@ listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 			return -1;
 		}
 		l->conf = nc;
-		evl = listener_attach(l, evconnlistener_get_base(l->evl), fd, &addr, err,
-		    sizeof err);
+		evl =
+		    listener_attach(l, evconnlistener_get_base(l->evl), fd, &addr, err, sizeof err);
 		if (evl == NULL) {
 			l->conf = old;
 			close(fd);
@@ -220,7 +221,7 @@ listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 		l->addr = addr;
 		net_addr_str(&l->addr, l->addrstr, sizeof l->addrstr);
 		l->enabled = 1;
-		listener_update(l);
+		listener_refresh(l);
 	} else {
 		l->conf = nc;
 		if (lc->backlog != old->backlog) {
@@ -232,8 +233,8 @@ listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 		}
 		if (lc->addr.ss.ss_family != AF_UNIX) {
 			if (lc->keepalive != old->keepalive)
-				listener_setopt(l, SOL_SOCKET, SO_KEEPALIVE, lc->keepalive,
-				    "SO_KEEPALIVE");
+				listener_setopt(
+				    l, SOL_SOCKET, SO_KEEPALIVE, lc->keepalive, "SO_KEEPALIVE");
 			if (lc->defer_accept != old->defer_accept)
 				listener_setopt(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, lc->defer_accept,
 				    "TCP_DEFER_ACCEPT");
@@ -243,20 +244,13 @@ listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 	return 0;
 }
 
-/* Re-evaluate whether to accept: after max_clients or shutdown changed. */
-void
-listener_refresh(struct listener *l)
-{
-	listener_update(l);
-}
-
 void
 listener_set_backoff(struct listener *l, int on)
 {
 	l->backoff = on;
 	if (!on && l->retry != NULL)
 		evtimer_del(l->retry);
-	listener_update(l);
+	listener_refresh(l);
 }
 
 /* A unix listener's socket file goes with it. */

@@ -168,18 +168,18 @@ log_vwrite(int level, const char *suffix, const char *fmt, va_list ap)
 	localtime_r(&tv.tv_sec, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
 	out = log_dest == LOG_DEST_FILE ? log_file : stderr;
-	fprintf(out, "%s.%03ld %s: %s%s\n", stamp, (long)tv.tv_usec / 1000,
-	    log_names[level], msg, suffix);
+	fprintf(out, "%s.%03ld %s: %s%s\n", stamp, (long)tv.tv_usec / 1000, log_names[level], msg,
+	    suffix);
 	errno = saved;
 }
 
-#define LOG_FN(fn, level)                                                      \
-	void fn(const char *fmt, ...)                                          \
-	{                                                                      \
-		va_list ap;                                                    \
-		va_start(ap, fmt);                                             \
-		log_vwrite(level, "", fmt, ap);                                \
-		va_end(ap);                                                    \
+#define LOG_FN(fn, level)                                                                          \
+	void fn(const char *fmt, ...)                                                              \
+	{                                                                                          \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		log_vwrite(level, "", fmt, ap);                                                    \
+		va_end(ap);                                                                        \
 	}
 
 LOG_FN(log_error, LOG_LEVEL_ERROR)

@@ -88,8 +88,8 @@ net_addr_parse(struct net_addr *a, const char *host, int port, char *err, size_t
 		a->len = sizeof *sin6;
 		return 0;
 	}
-	snprintf(err, errlen, "\"%s\" is not a numeric IPv4 or IPv6 address, \"*\" or unix:/path",
-	    host);
+	snprintf(
+	    err, errlen, "\"%s\" is not a numeric IPv4 or IPv6 address, \"*\" or unix:/path", host);
 	return -1;
 }
 
@@ -203,7 +203,8 @@ net_addr_format(const struct sockaddr *sa, socklen_t salen, char *buf, size_t si
 		break;
 	case AF_UNIX:
 		plen = salen > offsetof(struct sockaddr_un, sun_path)
-		    ? salen - offsetof(struct sockaddr_un, sun_path) : 0;
+		    ? salen - offsetof(struct sockaddr_un, sun_path)
+		    : 0;
 		if (plen > sizeof sun->sun_path)
 			plen = sizeof sun->sun_path;
 		/* an unnamed peer (every client of a unix listener) has no path */
@@ -232,8 +233,8 @@ net_fail(int fd, char *err, size_t errlen, const char *call, const struct net_ad
 	char addr[NET_ADDRSTRLEN];
 	int saved = errno;
 
-	snprintf(err, errlen, "%s %s: %s", call, net_addr_str(a, addr, sizeof addr),
-	    strerror(saved));
+	snprintf(
+	    err, errlen, "%s %s: %s", call, net_addr_str(a, addr, sizeof addr), strerror(saved));
 	if (fd != -1)
 		close(fd);
 	errno = saved;

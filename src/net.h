@@ -16,7 +16,7 @@
 struct net_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int dual;	/* "*": IPv6 with IPV6_V6ONLY off, IPv4 if IPv6 is absent */
+	int dual; /* "*": IPv6 with IPV6_V6ONLY off, IPv4 if IPv6 is absent */
 };
 
 struct net_listen_opts {
@@ -24,7 +24,7 @@ struct net_listen_opts {
 	int reuseport;
 	int keepalive;
 	int nodelay;
-	int defer_accept;	/* seconds; 0 = off */
+	int defer_accept; /* seconds; 0 = off */
 };
 
 int net_addr_parse(struct net_addr *, const char *host, int port, char *err, size_t errlen);

@@ -34,7 +34,7 @@ server_new(struct config *conf, char *err, size_t errlen)
 	TAILQ_INIT(&s->listeners);
 	TAILQ_FOREACH(lc, &conf->listeners, entry) {
 		if ((l = listener_new(s, lc, err, errlen)) == NULL) {
-			s->conf = NULL;	/* the caller still owns it */
+			s->conf = NULL; /* the caller still owns it */
 			server_free(s);
 			return NULL;
 		}
@@ -57,7 +57,8 @@ server_start(struct server *s, char *err, size_t errlen)
 	for (i = 0; i < sizeof server_signals / sizeof server_signals[0]; i++) {
 		s->signals[i] = evsignal_new(s->base, server_signals[i], server_signal_cb, s);
 		if (s->signals[i] == NULL || evsignal_add(s->signals[i], NULL) == -1) {
-			snprintf(err, errlen, "evsignal_add %s: failed", strsignal(server_signals[i]));
+			snprintf(
+			    err, errlen, "evsignal_add %s: failed", strsignal(server_signals[i]));
 			return -1;
 		}
 	}
@@ -200,8 +201,8 @@ config_find_listener(struct config *conf, const char *name)
 static void
 server_retire(struct server *s, struct listener *l, const char *reason)
 {
-	log_info("listener %s: %s, closing %s; %u clients stay", l->conf->name, reason,
-	    l->addrstr, l->stats.active);
+	log_info("listener %s: %s, closing %s; %u clients stay", l->conf->name, reason, l->addrstr,
+	    l->stats.active);
 	listener_close(l);
 	l->retired = 1;
 	if (TAILQ_EMPTY(&l->clients)) {

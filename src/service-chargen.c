@@ -38,7 +38,7 @@ chargen_pattern(size_t offset, char *buf, size_t len)
 }
 
 struct chargen {
-	size_t offset;	/* into the cycle */
+	size_t offset; /* into the cycle */
 };
 
 static void

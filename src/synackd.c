@@ -156,7 +156,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (TAILQ_EMPTY(&conf->listeners))
-		fprintf(stderr, "synackd: %s: no [listener NAME] section: nothing to serve\n", path);
+		fprintf(
+		    stderr, "synackd: %s: no [listener NAME] section: nothing to serve\n", path);
 
 	/* a client that goes away mid-write must not kill the daemon */
 	signal(SIGPIPE, SIG_IGN);

@@ -34,11 +34,11 @@ struct server;
 struct listener_conf {
 	TAILQ_ENTRY(listener_conf) entry;
 	char *name;
-	int line;		/* of its [listener NAME] header */
+	int line; /* of its [listener NAME] header */
 	const struct service *service;
-	char *address;		/* as written */
-	struct net_addr addr;	/* parsed, with the port */
-	int port;		/* -1 until set */
+	char *address;        /* as written */
+	struct net_addr addr; /* parsed, with the port */
+	int port;             /* -1 until set */
 	int backlog;
 	int reuseport;
 	int keepalive;
@@ -47,7 +47,7 @@ struct listener_conf {
 	int proxy_protocol;
 	long max_line;
 	long output_limit;
-	uint64_t seen;		/* keys set, to refuse duplicates */
+	uint64_t seen; /* keys set, to refuse duplicates */
 };
 TAILQ_HEAD(listener_confs, listener_conf);
 
@@ -86,7 +86,7 @@ int privileges_drop(const char *user, const char *group, char *err, size_t errle
 /* service.c */
 struct service {
 	const char *name;
-	int speaks_first;	/* sends before reading: TCP_DEFER_ACCEPT makes no sense */
+	int speaks_first; /* sends before reading: TCP_DEFER_ACCEPT makes no sense */
 	int (*listener_init)(struct listener *);
 	void (*listener_free)(struct listener *);
 	void (*open)(struct client *);
@@ -124,15 +124,15 @@ struct listener_stats {
 struct listener {
 	TAILQ_ENTRY(listener) entry;
 	struct server *server;
-	struct listener_conf *conf;	/* its own copy */
-	struct net_addr addr;	/* bound: the real port */
+	struct listener_conf *conf; /* its own copy */
+	struct net_addr addr;       /* bound: the real port */
 	char addrstr[NET_ADDRSTRLEN];
 	int fd;
 	struct evconnlistener *evl;
-	struct event *retry;	/* re-enable accepting after EMFILE and friends */
-	int enabled;		/* accepting now */
-	int backoff;		/* accept failed for lack of resources */
-	int retired;		/* removed by a reload; freed when its clients are gone */
+	struct event *retry; /* re-enable accepting after EMFILE and friends */
+	int enabled;         /* accepting now */
+	int backoff;         /* accept failed for lack of resources */
+	int retired;         /* removed by a reload; freed when its clients are gone */
 	int freeing;
 	TAILQ_HEAD(, client) clients;
 	void *service_state;
@@ -140,8 +140,8 @@ struct listener {
 };
 TAILQ_HEAD(listeners, listener);
 
-struct listener *listener_new(struct server *, const struct listener_conf *, char *err,
-    size_t errlen);
+struct listener *listener_new(
+    struct server *, const struct listener_conf *, char *err, size_t errlen);
 int listener_start(struct listener *, struct event_base *, char *err, size_t errlen);
 int listener_reconfigure(struct listener *, const struct listener_conf *);
 void listener_refresh(struct listener *);
@@ -160,18 +160,18 @@ struct client {
 	enum client_state state;
 	const char *reason;
 	int peer_eof;
-	int error;		/* errno of a read or write failure */
-	int paused;		/* reading stopped until output drains */
-	size_t lowat;		/* write low watermark the service asked for */
+	int error;    /* errno of a read or write failure */
+	int paused;   /* reading stopped until output drains */
+	size_t lowat; /* write low watermark the service asked for */
 	uint64_t bytes_in;
-	size_t in_left;		/* input the service left for later */
-	uint64_t bytes_queued;	/* bytes_out = bytes_queued - pending output */
-	struct event *timer;	/* idle check, linger bound, deferred free */
+	size_t in_left;        /* input the service left for later */
+	uint64_t bytes_queued; /* bytes_out = bytes_queued - pending output */
+	struct event *timer;   /* idle check, linger bound, deferred free */
 	struct timeval last_active;
 	struct timeval last_read;
-	int stopping;		/* graceful shutdown: close once quiet */
+	int stopping; /* graceful shutdown: close once quiet */
 	uint64_t idle_mark;
-	void *state_data;	/* the service's per-client state */
+	void *state_data; /* the service's per-client state */
 };
 
 void client_accept(struct listener *, evutil_socket_t, struct sockaddr *, int socklen);
@@ -193,7 +193,7 @@ struct server {
 	struct event_base *base;
 	struct listeners listeners;
 	unsigned long nclients;
-	int full;		/* max_clients reached: accepting paused */
+	int full; /* max_clients reached: accepting paused */
 	int stopping;
 	struct event *signals[4];
 	struct event *shutdown_timer;
