@@ -229,7 +229,8 @@ test_every_key(void **state)
 	    "defer_accept = 5\n"
 	    "proxy_protocol = no\n"
 	    "max_line = 100\n"
-	    "output_limit = 2048\n", user, group);
+	    "output_limit = 2048\n",
+	    user, group);
 	c = parse_ok(text);
 	assert_int_equal(c->daemon, 1);
 	assert_string_equal(c->pidfile, "/run/synackd/synackd.pid");
@@ -266,19 +267,18 @@ test_every_key(void **state)
 static void
 test_listeners_in_order(void **state)
 {
-	struct config *c = parse_ok(
-	    "[listener one]\n"
-	    "service = echo\n"
-	    "port = 1\n"
-	    "[server]\n"
-	    "max_clients = 5\n"
-	    "[listener two]\n"
-	    "service = discard\n"
-	    "port = 2\n"
-	    "\n"
-	    "[listener three]\n"
-	    "service = daytime\n"
-	    "port = 3\n");
+	struct config *c = parse_ok("[listener one]\n"
+				    "service = echo\n"
+				    "port = 1\n"
+				    "[server]\n"
+				    "max_clients = 5\n"
+				    "[listener two]\n"
+				    "service = discard\n"
+				    "port = 2\n"
+				    "\n"
+				    "[listener three]\n"
+				    "service = daytime\n"
+				    "port = 3\n");
 
 	assert_int_equal(count_listeners(c), 3);
 	assert_string_equal(nth_listener(c, 0)->name, "one");
@@ -302,8 +302,14 @@ test_booleans(void **state)
 		const char *word;
 		int value;
 	} cases[] = {
-		{ "yes", 1 }, { "true", 1 }, { "on", 1 }, { "1", 1 },
-		{ "no", 0 }, { "false", 0 }, { "off", 0 }, { "0", 0 },
+		{ "yes", 1 },
+		{ "true", 1 },
+		{ "on", 1 },
+		{ "1", 1 },
+		{ "no", 0 },
+		{ "false", 0 },
+		{ "off", 0 },
+		{ "0", 0 },
 	};
 	char text[256];
 
@@ -311,8 +317,8 @@ test_booleans(void **state)
 		struct config *c;
 
 		snprintf(text, sizeof text,
-		    "[listener echo]\nport = 0\nreuseport = %s\nkeepalive = %s\n",
-		    cases[i].word, cases[i].word);
+		    "[listener echo]\nport = 0\nreuseport = %s\nkeepalive = %s\n", cases[i].word,
+		    cases[i].word);
 		c = parse_ok(text);
 		assert_int_equal(nth_listener(c, 0)->reuseport, cases[i].value);
 		assert_int_equal(nth_listener(c, 0)->keepalive, cases[i].value);
@@ -354,29 +360,28 @@ test_log_values(void **state)
 static void
 test_number_limits(void **state)
 {
-	struct config *c = parse_ok(
-	    "[server]\n"
-	    "max_clients = 10000000\n"
-	    "idle_timeout = 31536000\n"
-	    "shutdown_timeout = 86400\n"
-	    "[listener a]\n"
-	    "service = echo\n"
-	    "port = 65535\n"
-	    "backlog = 1\n"
-	    "defer_accept = 3600\n"
-	    "max_line = 1048576\n"
-	    "output_limit = 1073741824\n"
-	    "[listener b]\n"
-	    "service = echo\n"
-	    "port = 0\n"
-	    "backlog = 2147483647\n"
-	    "defer_accept = 0\n"
-	    "max_line = 1\n"
-	    "output_limit = 1024\n"
-	    "[listener c]\n"
-	    "service = echo\n"
-	    "address = 127.0.0.1\n"
-	    "port = 1\n");
+	struct config *c = parse_ok("[server]\n"
+				    "max_clients = 10000000\n"
+				    "idle_timeout = 31536000\n"
+				    "shutdown_timeout = 86400\n"
+				    "[listener a]\n"
+				    "service = echo\n"
+				    "port = 65535\n"
+				    "backlog = 1\n"
+				    "defer_accept = 3600\n"
+				    "max_line = 1048576\n"
+				    "output_limit = 1073741824\n"
+				    "[listener b]\n"
+				    "service = echo\n"
+				    "port = 0\n"
+				    "backlog = 2147483647\n"
+				    "defer_accept = 0\n"
+				    "max_line = 1\n"
+				    "output_limit = 1024\n"
+				    "[listener c]\n"
+				    "service = echo\n"
+				    "address = 127.0.0.1\n"
+				    "port = 1\n");
 	struct listener_conf *a, *b;
 
 	assert_int_equal(c->max_clients, 10000000);
@@ -468,8 +473,8 @@ test_addresses(void **state)
 		struct config *c;
 
 		if (cases[i].port == -1)
-			snprintf(text, sizeof text, "[listener echo]\naddress = %s\n",
-			    cases[i].address);
+			snprintf(
+			    text, sizeof text, "[listener echo]\naddress = %s\n", cases[i].address);
 		else
 			snprintf(text, sizeof text, "[listener echo]\naddress = %s\nport = %d\n",
 			    cases[i].address, cases[i].port);
@@ -518,16 +523,15 @@ test_no_overlap(void **state)
 static void
 test_comments_and_blanks(void **state)
 {
-	struct config *c = parse_ok(
-	    "; a comment\n"
-	    "# another\n"
-	    "\n"
-	    "[server]   ; after a header\n"
-	    "   \n"
-	    "max_clients = 42   ; inline\n"
-	    "[listener echo]\n"
-	    "port=9\n"
-	    "backlog   =   12\n");
+	struct config *c = parse_ok("; a comment\n"
+				    "# another\n"
+				    "\n"
+				    "[server]   ; after a header\n"
+				    "   \n"
+				    "max_clients = 42   ; inline\n"
+				    "[listener echo]\n"
+				    "port=9\n"
+				    "backlog   =   12\n");
 
 	assert_int_equal(c->max_clients, 42);
 	assert_int_equal(nth_listener(c, 0)->port, 9);
@@ -538,12 +542,11 @@ test_comments_and_blanks(void **state)
 static void
 test_crlf_and_bom(void **state)
 {
-	struct config *c = parse_ok(
-	    "\xEF\xBB\xBF[server]\r\n"
-	    "max_clients = 42\r\n"
-	    "[listener echo]\r\n"
-	    "address = 127.0.0.1\r\n"
-	    "port = 9\r\n");
+	struct config *c = parse_ok("\xEF\xBB\xBF[server]\r\n"
+				    "max_clients = 42\r\n"
+				    "[listener echo]\r\n"
+				    "address = 127.0.0.1\r\n"
+				    "port = 9\r\n");
 
 	assert_int_equal(c->max_clients, 42);
 	assert_string_equal(nth_listener(c, 0)->name, "echo");
@@ -559,17 +562,16 @@ test_crlf_and_bom(void **state)
 static void
 test_unavailable_defaults(void **state)
 {
-	struct config *c = parse_ok(
-	    "[server]\n"
-	    "daemon = no\n"
-	    "pidfile =\n"
-	    "user =\n"
-	    "group =\n"
-	    "workers = 1\n"
-	    "metrics =\n"
-	    "[listener echo]\n"
-	    "port = 0\n"
-	    "proxy_protocol = no\n");
+	struct config *c = parse_ok("[server]\n"
+				    "daemon = no\n"
+				    "pidfile =\n"
+				    "user =\n"
+				    "group =\n"
+				    "workers = 1\n"
+				    "metrics =\n"
+				    "[listener echo]\n"
+				    "port = 0\n"
+				    "proxy_protocol = no\n");
 
 	check_server_defaults(c);
 	assert_int_equal(nth_listener(c, 0)->proxy_protocol, 0);
@@ -633,14 +635,12 @@ test_bad_keys_and_sections(void **state)
 		{ "server key set twice", "[server]\nmax_clients = 1\nmax_clients = 1\n", 3,
 		    "\"max_clients\" set twice in [server]" },
 		{ "server key set twice across sections",
-		    "[server]\nlog = stderr\n[listener echo]\nport = 0\n[server]\nlog = syslog\n", 6,
-		    "\"log\" set twice in [server]" },
+		    "[server]\nlog = stderr\n[listener echo]\nport = 0\n[server]\nlog = syslog\n",
+		    6, "\"log\" set twice in [server]" },
 		{ "line without =", "[server]\nlog_level\n", 2,
 		    "syntax error (expected [section] or key = value)" },
-		{ "syntax error before a bad key", "[server]\njunk\nfoo = 1\n", 2,
-		    "syntax error" },
-		{ "first of two errors", "[server]\nfoo = 1\nbar = 2\n", 2,
-		    "unknown key \"foo\"" },
+		{ "syntax error before a bad key", "[server]\njunk\nfoo = 1\n", 2, "syntax error" },
+		{ "first of two errors", "[server]\nfoo = 1\nbar = 2\n", 2, "unknown key \"foo\"" },
 	};
 
 	RUN_BAD(cases);
@@ -695,7 +695,8 @@ test_bad_values(void **state)
 		    "log: \"synackd.log\" is not stderr, syslog or an absolute path" },
 		{ "empty log", "[server]\nlog =\n", 2, "log: \"\" is not stderr" },
 		{ "unknown service", "[listener x]\nport = 1\nservice = ftp\n", 3,
-		    "service: unknown service \"ftp\" (one of echo, discard, chargen, daytime, chat)" },
+		    "service: unknown service \"ftp\" (one of echo, discard, chargen, daytime, "
+		    "chat)" },
 		{ "empty service", "[listener x]\nservice =\n", 2, "unknown service \"\"" },
 		{ "empty address", "[listener echo]\nport = 1\naddress =\n", 3,
 		    "address: \"\" is not a numeric IPv4 or IPv6 address" },
@@ -710,7 +711,8 @@ test_bad_addresses(void **state)
 {
 	static const struct bad cases[] = {
 		{ "host name", "[server]\n[listener echo]\naddress = localhost\nport = 1\n", 3,
-		    "address: \"localhost\" is not a numeric IPv4 or IPv6 address, \"*\" or unix:/path" },
+		    "address: \"localhost\" is not a numeric IPv4 or IPv6 address, \"*\" or "
+		    "unix:/path" },
 		{ "bad IPv4", "[listener echo]\nport = 1\naddress = 127.0.0.256\n", 3,
 		    "address: \"127.0.0.256\" is not a numeric" },
 		{ "IPv4 in brackets", "[listener echo]\naddress = [127.0.0.1]\nport = 1\n", 2,
@@ -724,8 +726,7 @@ test_bad_addresses(void **state)
 		{ "missing port", "[server]\n\n[listener echo]\naddress = 127.0.0.1\n", 3,
 		    "listener echo: no port set (0 lets the kernel choose)" },
 		{ "missing port, no keys", "[listener echo]\n", 1, "listener echo: no port set" },
-		{ "port for a unix socket",
-		    "[listener echo]\naddress = unix:/tmp/s\nport = 1\n", 1,
+		{ "port for a unix socket", "[listener echo]\naddress = unix:/tmp/s\nport = 1\n", 1,
 		    "listener echo: port does not apply to a unix socket" },
 		{ "no service, name is not one", "[server]\n[listener web]\nport = 80\n", 2,
 		    "listener web: no service set (one of echo, discard, chargen, daytime, chat)" },
@@ -766,41 +767,41 @@ test_overlaps(void **state)
 	static const struct bad cases[] = {
 		{ "same address and port",
 		    "[listener a]\nservice = echo\naddress = 127.0.0.1\nport = 7\n"
-		    "[listener b]\nservice = discard\naddress = 127.0.0.1\nport = 7\n", 5,
-		    "listener b: 127.0.0.1:7 overlaps listener a (line 1)" },
+		    "[listener b]\nservice = discard\naddress = 127.0.0.1\nport = 7\n",
+		    5, "listener b: 127.0.0.1:7 overlaps listener a (line 1)" },
 		{ "same IPv6 address and port, spelled differently",
 		    "[server]\n[listener a]\nservice = echo\naddress = ::1\nport = 7\n"
-		    "[listener b]\nservice = echo\naddress = [0::1]\nport = 7\n", 6,
-		    "listener b: [::1]:7 overlaps listener a (line 2)" },
+		    "[listener b]\nservice = echo\naddress = [0::1]\nport = 7\n",
+		    6, "listener b: [::1]:7 overlaps listener a (line 2)" },
 		{ "* then a specific IPv4 address",
 		    "[listener a]\nservice = echo\naddress = *\nport = 7\n"
-		    "[listener b]\nservice = echo\naddress = 127.0.0.1\nport = 7\n", 5,
-		    "listener b: 127.0.0.1:7 overlaps listener a (line 1)" },
+		    "[listener b]\nservice = echo\naddress = 127.0.0.1\nport = 7\n",
+		    5, "listener b: 127.0.0.1:7 overlaps listener a (line 1)" },
 		{ "a specific IPv6 address then *",
 		    "[listener a]\nservice = echo\naddress = ::1\nport = 7\n"
-		    "[listener b]\nservice = echo\nport = 7\n", 5,
-		    "listener b: [::]:7 overlaps listener a (line 1)" },
+		    "[listener b]\nservice = echo\nport = 7\n",
+		    5, "listener b: [::]:7 overlaps listener a (line 1)" },
 		{ "0.0.0.0 then a specific address",
 		    "[listener a]\nservice = echo\naddress = 0.0.0.0\nport = 7\n"
-		    "[listener b]\nservice = echo\naddress = 10.1.2.3\nport = 7\n", 5,
-		    "listener b: 10.1.2.3:7 overlaps listener a (line 1)" },
+		    "[listener b]\nservice = echo\naddress = 10.1.2.3\nport = 7\n",
+		    5, "listener b: 10.1.2.3:7 overlaps listener a (line 1)" },
 		{ "a specific address then ::",
 		    "[listener a]\nservice = echo\naddress = ::1\nport = 7\n"
-		    "[listener b]\nservice = echo\naddress = ::\nport = 7\n", 5,
-		    "listener b: [::]:7 overlaps listener a (line 1)" },
+		    "[listener b]\nservice = echo\naddress = ::\nport = 7\n",
+		    5, "listener b: [::]:7 overlaps listener a (line 1)" },
 		{ "* then 0.0.0.0",
 		    "[listener a]\nservice = echo\nport = 7\n"
-		    "[listener b]\nservice = echo\naddress = 0.0.0.0\nport = 7\n", 4,
-		    "listener b: 0.0.0.0:7 overlaps listener a (line 1)" },
+		    "[listener b]\nservice = echo\naddress = 0.0.0.0\nport = 7\n",
+		    4, "listener b: 0.0.0.0:7 overlaps listener a (line 1)" },
 		{ "third listener overlaps the first",
 		    "[listener a]\nservice = echo\naddress = 127.0.0.1\nport = 7\n"
 		    "[listener b]\nservice = echo\naddress = 127.0.0.1\nport = 8\n"
-		    "[listener c]\nservice = echo\naddress = 127.0.0.1\nport = 7\n", 9,
-		    "listener c: 127.0.0.1:7 overlaps listener a (line 1)" },
+		    "[listener c]\nservice = echo\naddress = 127.0.0.1\nport = 7\n",
+		    9, "listener c: 127.0.0.1:7 overlaps listener a (line 1)" },
 		{ "same unix path",
 		    "[listener a]\nservice = echo\naddress = unix:/tmp/s\n"
-		    "[listener b]\nservice = chat\naddress = unix:/tmp/s\n", 4,
-		    "listener b: unix:/tmp/s overlaps listener a (line 1)" },
+		    "[listener b]\nservice = chat\naddress = unix:/tmp/s\n",
+		    4, "listener b: unix:/tmp/s overlaps listener a (line 1)" },
 	};
 
 	RUN_BAD(cases);
@@ -810,11 +811,10 @@ static void
 test_defer_accept(void **state)
 {
 	static const struct bad cases[] = {
-		{ "daytime",
-		    "[listener d]\nservice = daytime\nport = 0\ndefer_accept = 5\n", 4,
-		    "listener d: defer_accept makes no sense for daytime: the server speaks first" },
-		{ "chargen",
-		    "[listener c]\nservice = chargen\nport = 0\ndefer_accept = 1\n", 4,
+		{ "daytime", "[listener d]\nservice = daytime\nport = 0\ndefer_accept = 5\n", 4,
+		    "listener d: defer_accept makes no sense for daytime: the server speaks "
+		    "first" },
+		{ "chargen", "[listener c]\nservice = chargen\nport = 0\ndefer_accept = 1\n", 4,
 		    "listener c: defer_accept makes no sense for chargen" },
 		{ "service from the name",
 		    "[server]\n[listener chargen]\ndefer_accept = 2\nport = 0\n", 3,
@@ -987,8 +987,8 @@ test_load_file(void **state)
 	fclose(f);
 	assert_null(config_load(path, err, sizeof err));
 	assert_memory_equal(err, path, strlen(path));
-	assert_string_equal(err + strlen(path),
-	    ":2: max_clients: \"none\" is not a number from 1 to 10000000");
+	assert_string_equal(
+	    err + strlen(path), ":2: max_clients: \"none\" is not a number from 1 to 10000000");
 }
 
 static void

@@ -71,7 +71,7 @@ test_parse_good(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct net_addr a;
 
-		memset(&a, 0xa5, sizeof a);	/* the parser must clear what it does not set */
+		memset(&a, 0xa5, sizeof a); /* the parser must clear what it does not set */
 		parse_or_fail(&a, cases[i].host, cases[i].port);
 		assert_int_equal(a.ss.ss_family, cases[i].family);
 		assert_int_equal(a.dual, cases[i].dual);
@@ -88,10 +88,10 @@ test_parse_good(void **state)
 			assert_int_equal(((struct sockaddr_in6 *)&a.ss)->sin6_flowinfo, 0);
 			break;
 		case AF_UNIX:
-			assert_int_equal(a.len, offsetof(struct sockaddr_un, sun_path) +
-			    strlen(cases[i].host + 5) + 1);
-			assert_string_equal(((struct sockaddr_un *)&a.ss)->sun_path,
-			    cases[i].host + 5);
+			assert_int_equal(a.len,
+			    offsetof(struct sockaddr_un, sun_path) + strlen(cases[i].host + 5) + 1);
+			assert_string_equal(
+			    ((struct sockaddr_un *)&a.ss)->sun_path, cases[i].host + 5);
 			assert_int_equal(net_addr_port(&a), -1);
 			break;
 		}
@@ -183,7 +183,7 @@ test_hostport(void **state)
 {
 	static const struct {
 		const char *s;
-		const char *str;	/* NULL: refused */
+		const char *str; /* NULL: refused */
 		const char *error;
 	} cases[] = {
 		{ "127.0.0.1:7007", "127.0.0.1:7007", NULL },
@@ -259,16 +259,16 @@ test_format_inet(void **state)
 	assert_string_equal(net_addr_format((struct sockaddr *)&sin, sizeof sin, buf, sizeof buf),
 	    "192.0.2.1:8080");
 	/* the result is the buffer */
-	assert_ptr_equal(net_addr_format((struct sockaddr *)&sin, sizeof sin, buf, sizeof buf),
-	    buf);
+	assert_ptr_equal(
+	    net_addr_format((struct sockaddr *)&sin, sizeof sin, buf, sizeof buf), buf);
 
 	sin6.sin6_addr = in6addr_loopback;
-	assert_string_equal(net_addr_format((struct sockaddr *)&sin6, sizeof sin6, buf, sizeof buf),
-	    "[::1]:7");
+	assert_string_equal(
+	    net_addr_format((struct sockaddr *)&sin6, sizeof sin6, buf, sizeof buf), "[::1]:7");
 	sin6.sin6_addr = in6addr_any;
 	sin6.sin6_port = htons(65535);
-	assert_string_equal(net_addr_format((struct sockaddr *)&sin6, sizeof sin6, buf, sizeof buf),
-	    "[::]:65535");
+	assert_string_equal(
+	    net_addr_format((struct sockaddr *)&sin6, sizeof sin6, buf, sizeof buf), "[::]:65535");
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8:0:0:1:0:0:1", &sin6.sin6_addr), 1);
 	sin6.sin6_port = htons(0);
 	assert_string_equal(net_addr_format((struct sockaddr *)&sin6, sizeof sin6, buf, sizeof buf),
@@ -290,29 +290,34 @@ test_format_unix(void **state)
 	strcpy(sun.sun_path, "/tmp/echo.sock");
 	/* named, length with and without the terminating NUL */
 	assert_string_equal(net_addr_format((struct sockaddr *)&sun,
-	    (socklen_t)(base + strlen(sun.sun_path) + 1), buf, sizeof buf), "unix:/tmp/echo.sock");
+				(socklen_t)(base + strlen(sun.sun_path) + 1), buf, sizeof buf),
+	    "unix:/tmp/echo.sock");
 	assert_string_equal(net_addr_format((struct sockaddr *)&sun,
-	    (socklen_t)(base + strlen(sun.sun_path)), buf, sizeof buf), "unix:/tmp/echo.sock");
+				(socklen_t)(base + strlen(sun.sun_path)), buf, sizeof buf),
+	    "unix:/tmp/echo.sock");
 	/* the length bounds the path */
-	assert_string_equal(net_addr_format((struct sockaddr *)&sun, (socklen_t)(base + 4), buf,
-	    sizeof buf), "unix:/tmp");
+	assert_string_equal(
+	    net_addr_format((struct sockaddr *)&sun, (socklen_t)(base + 4), buf, sizeof buf),
+	    "unix:/tmp");
 
 	/* unnamed: what accept() reports for a client of a unix listener */
 	assert_string_equal(net_addr_format((struct sockaddr *)&sun, (socklen_t)sizeof(sa_family_t),
-	    buf, sizeof buf), "unix:");
+				buf, sizeof buf),
+	    "unix:");
 	assert_string_equal(net_addr_format((struct sockaddr *)&sun, 0, buf, sizeof buf), "unix:");
 	/* abstract */
 	memcpy(sun.sun_path, "\0abstract", 9);
-	assert_string_equal(net_addr_format((struct sockaddr *)&sun, (socklen_t)(base + 9), buf,
-	    sizeof buf), "unix:");
+	assert_string_equal(
+	    net_addr_format((struct sockaddr *)&sun, (socklen_t)(base + 9), buf, sizeof buf),
+	    "unix:");
 
 	/* a full sun_path without a NUL fits NET_ADDRSTRLEN */
 	memset(sun.sun_path, 'z', sizeof sun.sun_path);
 	sun.sun_path[0] = '/';
 	snprintf(want, sizeof want, "unix:%.*s", (int)sizeof sun.sun_path, sun.sun_path);
 	assert_int_equal(strlen(want), sizeof sun.sun_path + 5);
-	assert_string_equal(net_addr_format((struct sockaddr *)&sun, sizeof sun, buf, sizeof buf),
-	    want);
+	assert_string_equal(
+	    net_addr_format((struct sockaddr *)&sun, sizeof sun, buf, sizeof buf), want);
 }
 
 static void
@@ -378,7 +383,7 @@ test_overlap(void **state)
 		{ "0.0.0.0", 7, "127.0.0.1", 7, 1 },
 		{ "0.0.0.0", 7, "0.0.0.0", 7, 1 },
 		{ "0.0.0.0", 7, "::1", 7, 0 },
-		{ "0.0.0.0", 7, "::", 7, 0 },	/* "::" is IPv6 only */
+		{ "0.0.0.0", 7, "::", 7, 0 }, /* "::" is IPv6 only */
 		{ "::", 7, "::1", 7, 1 },
 		{ "::", 7, "2001:db8::1", 7, 1 },
 		{ "::", 7, "::", 8, 0 },
@@ -490,8 +495,8 @@ test_listen_loopback(void **state)
 	assert_int_equal(errno, EADDRINUSE);
 	snprintf(want, sizeof want, "bind 127.0.0.1:%d: %s", port, strerror(EADDRINUSE));
 	assert_string_equal(err, want);
-	assert_string_equal(err + strlen(err) - strlen("Address already in use"),
-	    "Address already in use");
+	assert_string_equal(
+	    err + strlen(err) - strlen("Address already in use"), "Address already in use");
 
 	/* "*" on the same port collides with it too */
 	if (have_ipv6_loopback()) {
@@ -507,7 +512,11 @@ static void
 test_listen_options(void **state)
 {
 	struct net_listen_opts o = {
-		.backlog = 16, .reuseport = 1, .keepalive = 1, .nodelay = 1, .defer_accept = 5,
+		.backlog = 16,
+		.reuseport = 1,
+		.keepalive = 1,
+		.nodelay = 1,
+		.defer_accept = 5,
 	};
 	struct net_addr a, b;
 	char err[256];

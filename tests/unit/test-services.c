@@ -17,9 +17,9 @@
 
 #include "synackd.h"
 
-#define RING 95			/* printable ASCII, ' ' to '~' */
+#define RING 95 /* printable ASCII, ' ' to '~' */
 #define WIDTH 72
-#define LINE (WIDTH + 2)	/* with CRLF */
+#define LINE (WIDTH + 2) /* with CRLF */
 #define CYCLE (RING * LINE)
 
 /* Line n of the pattern, written out independently of chargen.c. */
@@ -116,12 +116,12 @@ test_chargen_offsets(void **state)
 		{ 0, 0 },
 		{ 0, 1 },
 		{ 1, 1 },
-		{ 71, 5 },		/* across the CRLF */
-		{ 72, 1 },		/* the CR */
-		{ 73, 1 },		/* the LF */
-		{ 74, 74 },		/* exactly line 1 */
+		{ 71, 5 },  /* across the CRLF */
+		{ 72, 1 },  /* the CR */
+		{ 73, 1 },  /* the LF */
+		{ 74, 74 }, /* exactly line 1 */
 		{ 100, 1000 },
-		{ CYCLE - 3, 10 },	/* across the end of the cycle */
+		{ CYCLE - 3, 10 }, /* across the end of the cycle */
 		{ CYCLE, LINE },
 		{ CYCLE + 5, 3 * CYCLE },
 		{ 12345, 4321 },
@@ -195,7 +195,8 @@ test_daytime_utc(void **state)
 	set_tz("UTC");
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		memset(buf, 'x', sizeof buf);
-		assert_int_equal(daytime_format(cases[i].t, buf, sizeof buf), strlen(cases[i].line));
+		assert_int_equal(
+		    daytime_format(cases[i].t, buf, sizeof buf), strlen(cases[i].line));
 		assert_string_equal(buf, cases[i].line);
 	}
 }
