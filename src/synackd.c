@@ -141,14 +141,17 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	/* detaching changes to /: a reload must still find a relative path */
-	if ((abspath = realpath(path, NULL)) != NULL)
-		path = abspath;
-	conf = config_load(path, err, sizeof err);
-	free(abspath);
-	if (conf == NULL) {
+	if ((conf = config_load(path, err, sizeof err)) == NULL) {
 		fprintf(stderr, "synackd: %s\n", err);
 		return EXIT_CONFIG;
+	}
+	/*
+	 * Messages name the file as given; a reload after detaching (which
+	 * changes to /) needs the absolute path.
+	 */
+	if ((abspath = realpath(path, NULL)) != NULL) {
+		free(conf->path);
+		conf->path = abspath;
 	}
 	if (test) {
 		printf("configuration OK\n");
