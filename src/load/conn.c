@@ -9,14 +9,19 @@
  * with getsockopt(SO_ERROR): the errno the kernel reports is the cause
  * that gets counted.
  *
- * Once open, a conn is driven by two plain events rather than a
- * bufferevent.  A round trip is a send(), a wait and a recv(); a
- * bufferevent adds an ioctl(FIONREAD) to every read and switches its write
- * event on and off around every request (two epoll_ctl), which a load
- * generator pays for in the request rate it can reach.  Here send() is
- * called directly and the write event is armed only when the kernel did
- * not take everything; output is never copied (it points into the run's
- * payload, or into the mode's own buffer, which stays put until sent).
+ * A conn is driven by one persistent, edge-triggered event for its socket
+ * (and a timer for the connect timeout) rather than by a bufferevent.
+ * The event is added once, when connect() is called, and deleted once, at
+ * close: one epoll_ctl each, and none per request.  A bufferevent adds an
+ * ioctl(FIONREAD) to every read and switches its write event on and off
+ * around every request, and level-triggered read and write events would
+ * have to be swapped after the handshake; a load generator pays for each
+ * of those in the request rate it can reach.  Edge-triggered means input
+ * is read until a read comes back short (the queue is empty then, and new
+ * data makes a new edge), and output is sent straight with send(); only
+ * when the kernel does not take everything does the rest wait for the next
+ * writable edge.  Output is never copied: it points into the run's
+ * payload, or into the mode's own buffer, which stays put until sent.
  *
  * conn_close() is the one way a conn ends: every failure goes through
  * conn_fail(), which counts the cause first.  The socket is closed with
@@ -44,8 +49,11 @@
 
 #define CONN_VERIFY_LOG_MAX 10	/* verify messages shown per run */
 
-static void conn_read_cb(evutil_socket_t, short, void *);
-static void conn_write_cb(evutil_socket_t, short, void *);
+#define CONN_READS_PER_EVENT 16	/* then let the other conns have a turn */
+#define CONN_EVENTS (EV_READ | EV_WRITE | EV_PERSIST | EV_ET)
+
+static void conn_io_cb(evutil_socket_t, short, void *);
+static void conn_timeout_cb(evutil_socket_t, short, void *);
 static void conn_restart_cb(evutil_socket_t, short, void *);
 
 #define ALIGN16(n) (((n) + 15) & ~(size_t)15)
@@ -66,12 +74,12 @@ conn_new(struct worker *w, unsigned id)
 	c->id = id;
 	c->fd = -1;
 	c->state = CONN_IDLE;
-	c->rd = (struct event *)(void *)(p + head);
-	c->wr = (struct event *)(void *)(p + head + evsize);
+	c->io = (struct event *)(void *)(p + head);
+	c->timer = (struct event *)(void *)(p + head + evsize);
 	c->restart = (struct event *)(void *)(p + head + 2 * evsize);
 	/* assigned now, so that event_del() is always safe */
-	event_assign(c->rd, w->base, -1, EV_READ | EV_PERSIST, conn_read_cb, c);
-	event_assign(c->wr, w->base, -1, EV_WRITE, conn_write_cb, c);
+	event_assign(c->io, w->base, -1, CONN_EVENTS, conn_io_cb, c);
+	evtimer_assign(c->timer, w->base, conn_timeout_cb, c);
 	evtimer_assign(c->restart, w->base, conn_restart_cb, c);
 	return c;
 }
@@ -95,7 +103,7 @@ conn_established(struct conn *c)
 	stat_add(&w->stats.established, 1);
 	stat_add(&w->stats.active, 1);
 	c->state = CONN_OPEN;
-	event_add(c->rd, NULL);
+	evtimer_del(c->timer);
 	w->run->opt.mode->open(c);
 }
 
@@ -124,8 +132,6 @@ conn_start(struct conn *c)
 		return;
 	}
 	c->fd = fd;
-	event_assign(c->rd, w->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
-	event_assign(c->wr, w->base, fd, EV_WRITE, conn_write_cb, c);
 	if (t->ss.ss_family != AF_UNIX) {
 		/* requests are small and latency is what is measured */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -142,16 +148,15 @@ conn_start(struct conn *c)
 		}
 	}
 	c->t_connect = now_ns();
-	if (connect(fd, (const struct sockaddr *)&t->ss, t->len) == 0) {
-		conn_established(c);	/* unix sockets may connect at once */
-		return;
-	}
-	if (errno != EINPROGRESS) {
+	if (connect(fd, (const struct sockaddr *)&t->ss, t->len) == -1 && errno != EINPROGRESS) {
 		/* a unix listener with a full queue says EAGAIN: "other" */
 		conn_fail_errno(c, errno);
 		return;
 	}
-	event_add(c->wr, w->connect_tv);
+	/* also when connected at once (unix): the first edge says so */
+	event_assign(c->io, w->base, fd, CONN_EVENTS, conn_io_cb, c);
+	event_add(c->io, NULL);
+	evtimer_add(c->timer, w->connect_tv);
 }
 
 static void
@@ -170,27 +175,51 @@ conn_flush(struct conn *c)
 	stat_add(&c->w->stats.bytes_sent, (uint64_t)n);
 	c->wbuf += n;
 	c->wlen -= (size_t)n;
-	if (c->wlen > 0) {
-		event_add(c->wr, NULL);
-		return;
-	}
+	if (c->wlen > 0)
+		return;		/* the next writable edge */
 	c->wbuf = NULL;
 	if (c->w->run->opt.mode->drained != NULL)
 		c->w->run->opt.mode->drained(c);
 }
 
+/* Read until the queue is empty: with edge triggering nothing says later. */
 static void
-conn_write_cb(evutil_socket_t fd, short what, void *arg)
+conn_input(struct conn *c, evutil_socket_t fd)
+{
+	struct worker *w = c->w;
+	ssize_t n;
+
+	for (int i = 0; i < CONN_READS_PER_EVENT; i++) {
+		n = recv(fd, w->rbuf, sizeof w->rbuf, 0);
+		if (n > 0) {
+			w->run->opt.mode->read(c, w->rbuf, (size_t)n);
+			if (c->state != CONN_OPEN || c->fd != fd || (size_t)n < sizeof w->rbuf)
+				return;	/* closed by the mode, or a short read: all read */
+			continue;
+		}
+		if (n == 0) {
+			conn_fail(c, LERR_CLOSED, 0);
+			return;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		if (errno != EINTR) {
+			conn_fail_errno(c, errno);
+			return;
+		}
+	}
+	/* more may be queued and no new edge would tell: come back to it */
+	event_active(c->io, EV_READ, 0);
+}
+
+static void
+conn_io_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	socklen_t len;
 	int err = 0;
 
 	if (c->state == CONN_CONNECTING) {
-		if (what & EV_TIMEOUT) {
-			conn_fail(c, LERR_TIMEOUT, ETIMEDOUT);
-			return;
-		}
 		len = sizeof err;
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 			err = errno;
@@ -198,32 +227,24 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 			conn_fail_errno(c, err);
 			return;
 		}
+		if (!(what & EV_WRITE))
+			return;	/* not connected yet */
 		conn_established(c);
-		return;
+		what &= ~EV_WRITE;	/* the mode has just written what it could */
 	}
-	if (c->state == CONN_OPEN && c->wlen > 0)
+	if (c->state == CONN_OPEN && (what & EV_WRITE) && c->wlen > 0)
 		conn_flush(c);
+	if (c->state == CONN_OPEN && c->fd == fd && (what & EV_READ))
+		conn_input(c, fd);
 }
 
 static void
-conn_read_cb(evutil_socket_t fd, short what, void *arg)
+conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	struct worker *w = c->w;
-	ssize_t n;
 
-	n = recv(fd, w->rbuf, sizeof w->rbuf, 0);
-	if (n > 0) {
-		w->run->opt.mode->read(c, w->rbuf, (size_t)n);
-		return;
-	}
-	if (n == 0) {
-		conn_fail(c, LERR_CLOSED, 0);
-		return;
-	}
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-		return;
-	conn_fail_errno(c, errno);
+	if (c->state == CONN_CONNECTING)
+		conn_fail(c, LERR_TIMEOUT, ETIMEDOUT);
 }
 
 static void
@@ -258,8 +279,7 @@ conn_send(struct conn *c, const void *data, size_t len)
 		return 0;
 	c->wbuf = (const unsigned char *)data + n;
 	c->wlen = len - (size_t)n;
-	event_add(c->wr, NULL);
-	return 1;
+	return 1;	/* the kernel says when there is room: a writable edge */
 }
 
 /* A reply of `bytes` verified bytes completed after latency_ns. */
@@ -312,11 +332,11 @@ conn_close(struct conn *c)
 	if (c->state == CONN_IDLE)
 		return;
 	was_open = c->state == CONN_OPEN;
-	event_del(c->rd);
-	event_del(c->wr);
+	event_del(c->io);
+	evtimer_del(c->timer);
 	if (c->fd != -1) {
-		if (was_open)
-			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		/* also while connecting: the handshake may be complete already */
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 		close(c->fd);
 		c->fd = -1;
 	}

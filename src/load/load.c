@@ -130,9 +130,13 @@ parse_target(struct options *o, const char *s, char *err, size_t errlen)
 			return -1;
 		}
 	} else {
+		/* only a name with a good port; anything else keeps net.c's message */
 		colon = strrchr(s, ':');
 		if (strncmp(s, "unix:", 5) == 0 || colon == NULL || colon == s ||
-		    (size_t)(colon - s) >= sizeof host || strchr(colon + 1, ']') != NULL)
+		    strcspn(s, "[]:") != (size_t)(colon - s) ||
+		    (size_t)(colon - s) >= sizeof host || colon[1] == '\0' ||
+		    strspn(colon + 1, "0123456789") != strlen(colon + 1) || strlen(colon + 1) > 5 ||
+		    atoi(colon + 1) > 65535)
 			return -1;
 		memcpy(host, s, (size_t)(colon - s));
 		host[colon - s] = '\0';

@@ -146,8 +146,8 @@ struct conn {
 	enum conn_state state;
 	int finishing;		/* in the last exchange after the run stopped */
 	int failed;		/* ended by conn_fail(): reopen after a pause */
-	struct event *rd;	/* persistent read while open */
-	struct event *wr;	/* connect completion, then blocked output */
+	struct event *io;	/* the socket, edge-triggered: readable, writable */
+	struct event *timer;	/* the connect timeout */
 	struct event *restart;	/* reconnect outside of the old socket's callbacks */
 	uint64_t t_connect;	/* ns: connect() was called */
 	const unsigned char *wbuf;	/* output the kernel did not take yet */

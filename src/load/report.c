@@ -197,9 +197,10 @@ report_human(FILE *f, const struct run *r, const struct stats *s, double duratio
 	uint64_t errors = report_errors(s);
 	double secs = duration_s > 0 ? duration_s : 1e-9;
 
-	fprintf(f, "synack-load %s to %s: %u connections, %d thread%s, %zu-byte messages, %.2f s%s\n\n",
-	    r->opt.mode->name, r->opt.target_str, r->opt.connections, r->nworkers,
-	    r->nworkers == 1 ? "" : "s", r->opt.size, duration_s,
+	fprintf(f, "synack-load %s to %s: %u connection%s, %d thread%s, %zu-byte messages, %.2f s%s\n\n",
+	    r->opt.mode->name, r->opt.target_str, r->opt.connections,
+	    r->opt.connections == 1 ? "" : "s", r->nworkers, r->nworkers == 1 ? "" : "s",
+	    r->opt.size, duration_s,
 	    r->interrupted ? " (interrupted)" : "");
 	fprintf(f, "connections  %llu attempted, %llu established\n",
 	    (unsigned long long)s->attempted, (unsigned long long)s->established);

@@ -35,8 +35,12 @@ source_bytes(struct net_addr *a, size_t *len)
 static int
 source_parse_one(struct net_addr *a, const char *s, char *err, size_t errlen)
 {
-	if (net_addr_parse(a, s, 0, err, errlen) == -1)
+	char why[LOAD_ERRLEN];
+
+	if (net_addr_parse(a, s, 0, why, sizeof why) == -1) {
+		snprintf(err, errlen, "--bind: %s", why);
 		return -1;
+	}
 	if (a->ss.ss_family == AF_UNIX || a->dual) {
 		snprintf(err, errlen, "--bind \"%s\": a source address is a numeric IPv4 or IPv6 address",
 		    s);
