@@ -6,20 +6,35 @@
 # their ratio synack-load/ref-load.  The machine is shared and noisy: read
 # the ratios, not the absolute numbers.
 #
-# usage: bench/compare-load.sh [-n RUNS] [-d SECONDS]   (after make)
+#
+# With two CPUs or more, and taskset(1) at hand, synackd runs on the first
+# CPU and the generators on the second (-P: no pinning): one ping-pong
+# client and one server then do not fight over a CPU or migrate, which is
+# most of the run-to-run noise on a small machine.
+#
+# usage: bench/compare-load.sh [-n RUNS] [-d SECONDS] [-P]   (after make)
 # SYNACKD, SYNACK_LOAD and REF_LOAD override the binaries' paths (default:
 # the build tree this script lives in, or BUILDDIR).
 set -eu
 
 runs=5
 dur=3
-while getopts n:d: opt; do
+pin=yes
+while getopts n:d:P opt; do
 	case $opt in
 	n) runs=$OPTARG ;;
 	d) dur=$OPTARG ;;
-	*) echo "usage: $0 [-n RUNS] [-d SECONDS]" >&2; exit 2 ;;
+	P) pin=no ;;
+	*) echo "usage: $0 [-n RUNS] [-d SECONDS] [-P]" >&2; exit 2 ;;
 	esac
 done
+server_cpu=
+client_cpu=
+if [ "$pin" = yes ] && command -v taskset >/dev/null 2>&1 &&
+    [ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ]; then
+	server_cpu="taskset -c 0"
+	client_cpu="taskset -c 1"
+fi
 
 top=${BUILDDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 SYNACKD=${SYNACKD:-$top/src/synackd}
@@ -49,7 +64,7 @@ service = echo
 address = 127.0.0.1
 port = 0
 EOF
-"$SYNACKD" -c "$tmp/synackd.conf" 2>"$tmp/synackd.log" &
+$server_cpu "$SYNACKD" -c "$tmp/synackd.conf" 2>"$tmp/synackd.log" &
 pid=$!
 addr=
 for _ in $(seq 50); do
@@ -66,18 +81,19 @@ median() {
 }
 
 run_synack_load() { # mode conns
-	out=$("$SYNACK_LOAD" -q --json -m "$1" -c "$2" -d "$dur" "$addr") || {
+	out=$($client_cpu "$SYNACK_LOAD" -q --json -m "$1" -c "$2" -d "$dur" "$addr") || {
 		echo "$0: synack-load -m $1 -c $2 failed: $out" >&2; exit 1; }
 	echo "$out" | sed -n 's/.*"requests_per_s":\([0-9.]*\).*/\1/p'
 }
 
 run_ref_load() { # mode conns
-	out=$("$REF_LOAD" -m "$1" -c "$2" -d "$dur" "$addr") || {
+	out=$($client_cpu "$REF_LOAD" -m "$1" -c "$2" -d "$dur" "$addr") || {
 		echo "$0: ref-load -m $1 -c $2 failed: $out" >&2; exit 1; }
 	echo "$out" | sed -n 's/.* requests_per_s \([0-9.]*\) .*/\1/p'
 }
 
 echo "synackd echo on $addr; $runs runs of $dur s per generator and case; medians in requests/s"
+[ -z "$server_cpu" ] || echo "pinned: synackd on CPU 0, the generators on CPU 1"
 printf '%-12s %14s %14s %8s\n' case synack-load ref-load ratio
 for case in "rr 1" "rr 100" "crr 1" "crr 10"; do
 	set -- $case

@@ -28,7 +28,7 @@
 
 #define PERIOD 65521u
 #define MAX_EVENTS 256
-#define SCAN_NS 10000000u	/* look for timeouts every 10 ms, not per event */
+#define SCAN_NS 10000000u /* look for timeouts every 10 ms, not per event */
 
 struct ref_conn {
 	int fd;
@@ -96,7 +96,7 @@ ref_close(struct ref_conn *c)
 	if (c->fd == -1)
 		return;
 	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	close(c->fd);	/* also leaves the epoll set */
+	close(c->fd); /* also leaves the epoll set */
 	c->fd = -1;
 }
 
@@ -236,8 +236,9 @@ main(int argc, char **argv)
 	}
 	if (optind + 1 != argc || parse_target(argv[optind]) == -1 || nconns == 0 || size == 0 ||
 	    size > 65536) {
-		fprintf(stderr, "usage: ref-load [-m rr|crr] [-c N] [-d SECONDS] [-s BYTES] "
-				"IPV4:PORT|[IPV6]:PORT\n");
+		fprintf(stderr,
+		    "usage: ref-load [-m rr|crr] [-c N] [-d SECONDS] [-s BYTES] "
+		    "IPV4:PORT|[IPV6]:PORT\n");
 		return 2;
 	}
 	payload = malloc(PERIOD + 65536);
@@ -275,7 +276,8 @@ main(int argc, char **argv)
 		for (unsigned i = 0; i < nconns; i++) {
 			struct ref_conn *c = &conns[i];
 
-			if (c->fd != -1 && c->connecting && now > c->t_connect + connect_timeout_ns) {
+			if (c->fd != -1 && c->connecting &&
+			    now > c->t_connect + connect_timeout_ns) {
 				errors++;
 				ref_close(c);
 			}

@@ -47,9 +47,9 @@
 #include "load.h"
 #include "log.h"
 
-#define CONN_VERIFY_LOG_MAX 10	/* verify messages shown per run */
+#define CONN_VERIFY_LOG_MAX 10 /* verify messages shown per run */
 
-#define CONN_READS_PER_EVENT 16	/* then let the other conns have a turn */
+#define CONN_READS_PER_EVENT 16 /* then let the other conns have a turn */
 #define CONN_EVENTS (EV_READ | EV_WRITE | EV_PERSIST | EV_ET)
 
 static void conn_io_cb(evutil_socket_t, short, void *);
@@ -176,7 +176,7 @@ conn_flush(struct conn *c)
 	c->wbuf += n;
 	c->wlen -= (size_t)n;
 	if (c->wlen > 0)
-		return;		/* the next writable edge */
+		return; /* the next writable edge */
 	c->wbuf = NULL;
 	if (c->w->run->opt.mode->drained != NULL)
 		c->w->run->opt.mode->drained(c);
@@ -194,7 +194,7 @@ conn_input(struct conn *c, evutil_socket_t fd)
 		if (n > 0) {
 			w->run->opt.mode->read(c, w->rbuf, (size_t)n);
 			if (c->state != CONN_OPEN || c->fd != fd || (size_t)n < sizeof w->rbuf)
-				return;	/* closed by the mode, or a short read: all read */
+				return; /* closed by the mode, or a short read: all read */
 			continue;
 		}
 		if (n == 0) {
@@ -228,9 +228,9 @@ conn_io_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		if (!(what & EV_WRITE))
-			return;	/* not connected yet */
+			return; /* not connected yet */
 		conn_established(c);
-		what &= ~EV_WRITE;	/* the mode has just written what it could */
+		what &= ~EV_WRITE; /* the mode has just written what it could */
 	}
 	if (c->state == CONN_OPEN && (what & EV_WRITE) && c->wlen > 0)
 		conn_flush(c);
@@ -279,7 +279,7 @@ conn_send(struct conn *c, const void *data, size_t len)
 		return 0;
 	c->wbuf = (const unsigned char *)data + n;
 	c->wlen = len - (size_t)n;
-	return 1;	/* the kernel says when there is room: a writable edge */
+	return 1; /* the kernel says when there is room: a writable edge */
 }
 
 /* A reply of `bytes` verified bytes completed after latency_ns. */

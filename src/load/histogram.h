@@ -21,13 +21,13 @@
 #include <stdint.h>
 
 #define HIST_SUB_BITS 7
-#define HIST_SUB_COUNT (1u << HIST_SUB_BITS)	 /* exact buckets below this */
-#define HIST_HALF (HIST_SUB_COUNT / 2)		 /* buckets per power of two */
+#define HIST_SUB_COUNT (1u << HIST_SUB_BITS) /* exact buckets below this */
+#define HIST_HALF (HIST_SUB_COUNT / 2)       /* buckets per power of two */
 #define HIST_BUCKETS ((64 - HIST_SUB_BITS) * HIST_HALF + HIST_SUB_COUNT)
 
 struct histogram {
 	uint64_t count;
-	uint64_t sum;		/* saturates instead of wrapping */
+	uint64_t sum; /* saturates instead of wrapping */
 	uint64_t min;
 	uint64_t max;
 	uint64_t buckets[HIST_BUCKETS];
@@ -53,6 +53,6 @@ uint64_t hist_percentile(const struct histogram *, double q);
 /* Bucket arithmetic, for tests and for printing a distribution. */
 size_t hist_bucket_index(uint64_t value);
 uint64_t hist_bucket_low(size_t index);
-uint64_t hist_bucket_high(size_t index);	/* inclusive */
+uint64_t hist_bucket_high(size_t index); /* inclusive */
 
 #endif

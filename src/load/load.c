@@ -77,8 +77,8 @@ run_request_stop(struct run *r)
 }
 
 static int
-parse_number(const char *opt, const char *s, double min, double max, double *out, char *err,
-    size_t errlen)
+parse_number(
+    const char *opt, const char *s, double min, double max, double *out, char *err, size_t errlen)
 {
 	char *end;
 	double v;
@@ -86,8 +86,8 @@ parse_number(const char *opt, const char *s, double min, double max, double *out
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno != 0 || end == s || *end != '\0' || !(v >= min && v <= max) || isnan(v)) {
-		snprintf(err, errlen, "%s \"%s\": expected a number from %g to %g", opt, s, min,
-		    max);
+		snprintf(
+		    err, errlen, "%s \"%s\": expected a number from %g to %g", opt, s, min, max);
 		return -1;
 	}
 	*out = v;
@@ -95,8 +95,8 @@ parse_number(const char *opt, const char *s, double min, double max, double *out
 }
 
 static int
-parse_integer(const char *opt, const char *s, long min, long max, long *out, char *err,
-    size_t errlen)
+parse_integer(
+    const char *opt, const char *s, long min, long max, long *out, char *err, size_t errlen)
 {
 	char *end;
 	long v;
@@ -126,7 +126,8 @@ parse_target(struct options *o, const char *s, char *err, size_t errlen)
 
 	if (net_addr_parse_hostport(&o->target, s, err, errlen) == 0) {
 		if (o->target.dual) {
-			snprintf(err, errlen, "\"%s\": \"*\" is for listening; connect to an address", s);
+			snprintf(err, errlen,
+			    "\"%s\": \"*\" is for listening; connect to an address", s);
 			return -1;
 		}
 	} else {
@@ -204,8 +205,8 @@ parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen
 			}
 			break;
 		case 'c':
-			if (parse_integer("--connections", optarg, 1, CONNECTIONS_MAX, &l, err,
-				errlen) == -1)
+			if (parse_integer(
+				"--connections", optarg, 1, CONNECTIONS_MAX, &l, err, errlen) == -1)
 				return -1;
 			o->connections = (unsigned)l;
 			break;
@@ -219,12 +220,14 @@ parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen
 				return -1;
 			break;
 		case 's':
-			if (parse_integer("--size", optarg, 1, SIZE_MAX_BYTES, &l, err, errlen) == -1)
+			if (parse_integer("--size", optarg, 1, SIZE_MAX_BYTES, &l, err, errlen) ==
+			    -1)
 				return -1;
 			o->size = (size_t)l;
 			break;
 		case 't':
-			if (parse_integer("--threads", optarg, 1, THREADS_MAX, &l, err, errlen) == -1)
+			if (parse_integer("--threads", optarg, 1, THREADS_MAX, &l, err, errlen) ==
+			    -1)
 				return -1;
 			o->threads = (int)l;
 			break;
@@ -232,8 +235,8 @@ parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen
 			bind_spec = optarg;
 			break;
 		case 'T':
-			if (parse_integer("--connect-timeout", optarg, 1, 3600000, &l, err,
-				errlen) == -1)
+			if (parse_integer(
+				"--connect-timeout", optarg, 1, 3600000, &l, err, errlen) == -1)
 				return -1;
 			o->connect_timeout_ms = l;
 			break;
@@ -324,8 +327,8 @@ on_progress(evutil_socket_t fd, short what, void *arg)
 	if (r->stopping)
 		return;
 	stats_snapshot(&now, r);
-	report_progress(r, (double)(now_ns() - r->t_start) / 1e9, &now, &progress_prev,
-	    isatty(STDERR_FILENO));
+	report_progress(
+	    r, (double)(now_ns() - r->t_start) / 1e9, &now, &progress_prev, isatty(STDERR_FILENO));
 	progress_prev = now;
 }
 
@@ -464,7 +467,7 @@ main(int argc, char **argv)
 	for (int i = 0; i < r->nworkers; i++)
 		if (worker_start(&r->workers[i], err, sizeof err) == -1) {
 			log_error("%s", err);
-			r->nworkers = i;	/* run with those that started */
+			r->nworkers = i; /* run with those that started */
 			break;
 		}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -35,45 +35,45 @@
 
 #include "load.h"
 
-#define CHAT_SYNC_US 20000	/* between two sync lines while joining */
-#define CHAT_HEADER_MAX 48	/* "s<seq> m<id> " */
+#define CHAT_SYNC_US 20000 /* between two sync lines while joining */
+#define CHAT_HEADER_MAX 48 /* "s<seq> m<id> " */
 
 enum chat_phase { CHAT_CONNECTING, CHAT_JOINING, CHAT_RUNNING, CHAT_OVER };
 
 struct chat_member {
 	struct conn *c;
-	unsigned index;		/* in room->members */
-	int alive;		/* open and taking part */
-	int joined;		/* heard a sync line: the server has it in the room */
-	int excluded;		/* did not join in time: ignored from then on */
-	uint64_t last_seq;	/* of the last line it received */
-	struct sockaddr_storage local;	/* what the server's prefix must name */
-	char *in;		/* a line not complete yet */
+	unsigned index;                /* in room->members */
+	int alive;                     /* open and taking part */
+	int joined;                    /* heard a sync line: the server has it in the room */
+	int excluded;                  /* did not join in time: ignored from then on */
+	uint64_t last_seq;             /* of the last line it received */
+	struct sockaddr_storage local; /* what the server's prefix must name */
+	char *in;                      /* a line not complete yet */
 	size_t inlen;
-	char *out;		/* the line being sent; stays put until it is */
+	char *out; /* the line being sent; stays put until it is */
 };
 
 struct chat_room {
 	pthread_mutex_t mu;
 	enum chat_phase phase;
-	unsigned unresolved;	/* connections neither open nor failed yet */
+	unsigned unresolved; /* connections neither open nor failed yet */
 	struct chat_member **members;
 	unsigned nmembers, cap;
 	unsigned alive;
 	struct chat_member *leader;
-	unsigned joined;	/* not counting the leader */
+	unsigned joined; /* not counting the leader */
 	uint64_t sync_seq;
 	uint64_t t_join;
 	/* the line in flight */
-	uint64_t seq;		/* from 1 */
-	uint64_t abandoned;	/* the last seq given up because its sender left */
+	uint64_t seq;       /* from 1 */
+	uint64_t abandoned; /* the last seq given up because its sender left */
 	struct chat_member *sender;
-	unsigned next;		/* members index to try as the next sender */
+	unsigned next; /* members index to try as the next sender */
 	int sent;
 	uint64_t t_send;
-	unsigned pending;	/* members that have not got it yet */
-	size_t size;		/* payload bytes */
-	size_t line_max;	/* longest line expected, LF included */
+	unsigned pending; /* members that have not got it yet */
+	size_t size;      /* payload bytes */
+	size_t line_max;  /* longest line expected, LF included */
 };
 
 static struct chat_room *
@@ -397,13 +397,13 @@ chat_kick(struct worker *w)
 		} else {
 			if (room->leader->c->wlen == 0) {
 				m = room->leader;
-				len = (size_t)snprintf(m->out, room->line_max, "sync %" PRIu64 "\n",
-				    ++room->sync_seq);
+				len = (size_t)snprintf(
+				    m->out, room->line_max, "sync %" PRIu64 "\n", ++room->sync_seq);
 			}
 			event_add(w->kick_ev, &sync_tv);
 		}
-	} else if (room->phase == CHAT_RUNNING && room->sender != NULL &&
-	    room->sender->c->w == w && !room->sent && room->sender->c->wlen == 0) {
+	} else if (room->phase == CHAT_RUNNING && room->sender != NULL && room->sender->c->w == w &&
+	    !room->sent && room->sender->c->wlen == 0) {
 		m = room->sender;
 		len = chat_payload(m->out, room->seq, m->c->id, room->size);
 		m->out[len++] = '\n';
@@ -467,7 +467,7 @@ chat_line(struct conn *c, struct chat_member *m, const char *line, size_t len)
 	}
 	ok = sscanf(text, "s%llu m%u %n", &seq, &id, &n) >= 2 && n > 0;
 	if (ok && seq <= room->abandoned && seq != room->seq) {
-		pthread_mutex_unlock(&room->mu);	/* its sender left: late, not wrong */
+		pthread_mutex_unlock(&room->mu); /* its sender left: late, not wrong */
 		return 0;
 	}
 	ok = ok && room->phase == CHAT_RUNNING && room->sender != NULL && seq == room->seq &&
@@ -482,7 +482,8 @@ chat_line(struct conn *c, struct chat_member *m, const char *line, size_t len)
 		else
 			snprintf(addr, sizeof addr, "nobody");
 		pthread_mutex_unlock(&room->mu);
-		conn_verify_failed(c, "expected line %llu from %s, got \"%.*s\"", seq, addr, (int)(len > 80 ? 80 : len), line);
+		conn_verify_failed(c, "expected line %llu from %s, got \"%.*s\"", seq, addr,
+		    (int)(len > 80 ? 80 : len), line);
 		return -1;
 	}
 	m->last_seq = seq;
@@ -508,8 +509,8 @@ chat_read(struct conn *c, const unsigned char *p, size_t n)
 		lf = memchr(p, '\n', n);
 		take = lf != NULL ? (size_t)(lf - p) : n;
 		if (m->inlen + take >= room->line_max) {
-			conn_verify_failed(c, "a line longer than the %zu bytes expected",
-			    room->line_max);
+			conn_verify_failed(
+			    c, "a line longer than the %zu bytes expected", room->line_max);
 			return;
 		}
 		memcpy(m->in + m->inlen, p, take);
@@ -520,7 +521,7 @@ chat_read(struct conn *c, const unsigned char *p, size_t n)
 		n -= take + 1;
 		take = m->inlen;
 		m->inlen = 0;
-		m->in[take] = '\0';	/* for sscanf(); there is room, see above */
+		m->in[take] = '\0'; /* for sscanf(); there is room, see above */
 		if (chat_line(c, m, m->in, take) == -1)
 			return;
 	}

@@ -68,7 +68,7 @@ static void
 crr_read(struct conn *c, const unsigned char *p, size_t n)
 {
 	if (rr_check(c, p, n) == 1)
-		conn_close(c);	/* and the worker opens the next one */
+		conn_close(c); /* and the worker opens the next one */
 }
 
 const struct mode mode_rr = {

@@ -18,7 +18,7 @@
 
 #include "load.h"
 
-#define MARKS (sizeof ((struct conn *)0)->marks / sizeof ((struct conn *)0)->marks[0])
+#define MARKS (sizeof((struct conn *)0)->marks / sizeof((struct conn *)0)->marks[0])
 
 static void
 stream_write(struct conn *c)

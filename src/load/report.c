@@ -86,8 +86,8 @@ report_latency_label(const struct run *r)
  * asked with --progress) it is one line per second.
  */
 void
-report_progress(const struct run *r, double elapsed, const struct stats *now,
-    const struct stats *prev, int tty)
+report_progress(
+    const struct run *r, double elapsed, const struct stats *now, const struct stats *prev, int tty)
 {
 	char rate[32], line[256];
 	size_t n = 0;
@@ -197,11 +197,11 @@ report_human(FILE *f, const struct run *r, const struct stats *s, double duratio
 	uint64_t errors = report_errors(s);
 	double secs = duration_s > 0 ? duration_s : 1e-9;
 
-	fprintf(f, "synack-load %s to %s: %u connection%s, %d thread%s, %zu-byte messages, %.2f s%s\n\n",
+	fprintf(f,
+	    "synack-load %s to %s: %u connection%s, %d thread%s, %zu-byte messages, %.2f s%s\n\n",
 	    r->opt.mode->name, r->opt.target_str, r->opt.connections,
 	    r->opt.connections == 1 ? "" : "s", r->nworkers, r->nworkers == 1 ? "" : "s",
-	    r->opt.size, duration_s,
-	    r->interrupted ? " (interrupted)" : "");
+	    r->opt.size, duration_s, r->interrupted ? " (interrupted)" : "");
 	fprintf(f, "connections  %llu attempted, %llu established\n",
 	    (unsigned long long)s->attempted, (unsigned long long)s->established);
 	fprintf(f, "requests     %llu, %.1f/s\n", (unsigned long long)s->requests,
@@ -221,13 +221,17 @@ report_human(FILE *f, const struct run *r, const struct stats *s, double duratio
 			    (unsigned long long)s->errors[e], report_error_hints[e]);
 			continue;
 		}
-		fprintf(f, "  %-13s%10llu\n", stats_error_name(e), (unsigned long long)s->errors[e]);
+		fprintf(
+		    f, "  %-13s%10llu\n", stats_error_name(e), (unsigned long long)s->errors[e]);
 		for (int i = 0; i <= LOAD_ERRNO_MAX; i++)
 			if (s->other_errno[i] > 0)
-				fprintf(f, "    %-11s%10llu\n", stats_errno_name(i, name, sizeof name),
+				fprintf(f, "    %-11s%10llu\n",
+				    stats_errno_name(i, name, sizeof name),
 				    (unsigned long long)s->other_errno[i]);
 	}
-	fprintf(f, "\nlatency           p50       p90       p99     p99.9       max      mean       count\n");
+	fprintf(f,
+	    "\nlatency           p50       p90       p99     p99.9       max      mean       "
+	    "count\n");
 	report_percentiles(f, report_latency_label(r), &s->latency);
 	report_percentiles(f, "connect", &s->connect);
 	report_distribution(f, report_latency_label(r), &s->latency);
@@ -255,8 +259,9 @@ json_string(FILE *f, const char *s)
 static void
 json_latency(FILE *f, const char *key, const struct histogram *h)
 {
-	fprintf(f, "\"%s\":{\"count\":%llu,\"min\":%.1f,\"mean\":%.1f,\"p50\":%.1f,\"p90\":%.1f,"
-		   "\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f}",
+	fprintf(f,
+	    "\"%s\":{\"count\":%llu,\"min\":%.1f,\"mean\":%.1f,\"p50\":%.1f,\"p90\":%.1f,"
+	    "\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f}",
 	    key, (unsigned long long)h->count, report_us(hist_min(h)), hist_mean(h) / 1000.0,
 	    report_us(hist_percentile(h, 50)), report_us(hist_percentile(h, 90)),
 	    report_us(hist_percentile(h, 99)), report_us(hist_percentile(h, 99.9)),

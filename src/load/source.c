@@ -42,8 +42,8 @@ source_parse_one(struct net_addr *a, const char *s, char *err, size_t errlen)
 		return -1;
 	}
 	if (a->ss.ss_family == AF_UNIX || a->dual) {
-		snprintf(err, errlen, "--bind \"%s\": a source address is a numeric IPv4 or IPv6 address",
-		    s);
+		snprintf(err, errlen,
+		    "--bind \"%s\": a source address is a numeric IPv4 or IPv6 address", s);
 		return -1;
 	}
 	return 0;
@@ -87,13 +87,13 @@ source_parse_range(struct sources *src, char *item, char *err, size_t errlen)
 	pl = source_bytes(&lo, &len);
 	ph = source_bytes(&hi, &lenh);
 	if (lo.ss.ss_family != hi.ss.ss_family || len != lenh) {
-		snprintf(err, errlen, "--bind %s-%s: both ends of a range must be IPv4 or both IPv6",
-		    item, dash + 1);
+		snprintf(err, errlen,
+		    "--bind %s-%s: both ends of a range must be IPv4 or both IPv6", item, dash + 1);
 		return -1;
 	}
 	if (memcmp(pl, ph, len) > 0) {
-		snprintf(err, errlen, "--bind %s-%s: the range ends before it starts", item,
-		    dash + 1);
+		snprintf(
+		    err, errlen, "--bind %s-%s: the range ends before it starts", item, dash + 1);
 		return -1;
 	}
 	for (;;) {
@@ -119,7 +119,7 @@ sources_parse(struct sources *src, const char *spec, char *err, size_t errlen)
 		return -1;
 	}
 	for (item = strtok_r(copy, ",", &save); item != NULL && rc == 0;
-	    item = strtok_r(NULL, ",", &save))
+	     item = strtok_r(NULL, ",", &save))
 		rc = source_parse_range(src, item, err, errlen);
 	free(copy);
 	if (rc == 0 && src->n == 0) {

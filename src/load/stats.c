@@ -67,7 +67,8 @@ stats_count_error(struct stats *s, enum load_error e, int err)
 {
 	stat_add(&s->errors[e], 1);
 	if (e == LERR_OTHER)
-		stat_add(&s->other_errno[err > 0 && err < LOAD_ERRNO_MAX ? err : LOAD_ERRNO_MAX], 1);
+		stat_add(
+		    &s->other_errno[err > 0 && err < LOAD_ERRNO_MAX ? err : LOAD_ERRNO_MAX], 1);
 }
 
 const char *

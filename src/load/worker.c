@@ -18,7 +18,7 @@
 
 #include "load.h"
 
-#define RESTART_PAUSE_US 1000	/* after a failed connect, before the next (crr) */
+#define RESTART_PAUSE_US 1000 /* after a failed connect, before the next (crr) */
 
 static void
 worker_done(struct worker *w)
@@ -169,8 +169,7 @@ worker_conn_closed(struct worker *w, struct conn *c)
 }
 
 int
-worker_init(struct worker *w, struct run *r, int index, unsigned nconns, char *err,
-    size_t errlen)
+worker_init(struct worker *w, struct run *r, int index, unsigned nconns, char *err, size_t errlen)
 {
 	struct timeval tv;
 

@@ -136,10 +136,10 @@ test_percentiles_within_error(void **state)
 		for (size_t i = 0; i < N; i++) {
 			if (dist == 0)
 				v[i] = random_value();
-			else if (dist == 1)	/* a latency-like hump around 20 us */
-				v[i] = 15000 + next_random() % 10000 + (next_random() % 100 == 0 ?
-				    next_random() % 5000000 : 0);
-			else			/* heavy ties */
+			else if (dist == 1) /* a latency-like hump around 20 us */
+				v[i] = 15000 + next_random() % 10000 +
+				    (next_random() % 100 == 0 ? next_random() % 5000000 : 0);
+			else /* heavy ties */
 				v[i] = 1000 * (1 + next_random() % 4);
 			hist_record(h, v[i]);
 		}
@@ -149,15 +149,17 @@ test_percentiles_within_error(void **state)
 		for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++) {
 			size_t rank = (size_t)(qs[k] / 100.0 * N + 0.999999);
 			uint64_t want = v[rank - 1], got = hist_percentile(h, qs[k]);
-			double err = want == 0 ? (double)got : ((double)got - (double)want) / (double)want;
+			double err =
+			    want == 0 ? (double)got : ((double)got - (double)want) / (double)want;
 
 			if (err < 0)
 				err = -err;
 			if (want < HIST_SUB_COUNT)
 				assert_int_equal(got, want);
 			else if (err > REL_ERROR)
-				fail_msg("distribution %d p%g: got %llu, want %llu (error %.4f)", dist,
-				    qs[k], (unsigned long long)got, (unsigned long long)want, err);
+				fail_msg("distribution %d p%g: got %llu, want %llu (error %.4f)",
+				    dist, qs[k], (unsigned long long)got, (unsigned long long)want,
+				    err);
 		}
 	}
 	free(v);
@@ -214,14 +216,14 @@ test_record_n_and_extremes(void **state)
 	for (int i = 0; i < 1000; i++)
 		hist_record(&g, 12345);
 	assert_memory_equal(&h, &g, sizeof h);
-	hist_record_n(&h, 7, 0);	/* nothing */
+	hist_record_n(&h, 7, 0); /* nothing */
 	assert_int_equal(h.count, 1000);
 	assert_int_equal(hist_min(&h), 12345);
 
 	hist_init(&h);
 	hist_record(&h, UINT64_MAX);
 	hist_record(&h, UINT64_MAX);
-	assert_true(h.sum == UINT64_MAX);	/* saturates */
+	assert_true(h.sum == UINT64_MAX); /* saturates */
 	assert_true(hist_max(&h) == UINT64_MAX);
 	assert_true(hist_percentile(&h, 50) == UINT64_MAX);
 	hist_record(&h, 0);
