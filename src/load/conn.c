@@ -4,8 +4,8 @@
  * socket(), TCP_NODELAY, optionally bind() to a source address with
  * IP_BIND_ADDRESS_NO_PORT (the kernel then picks the port at connect()
  * time, per destination, instead of reserving one per source address at
- * bind() time), and a non-blocking connect().  Its outcome arrives as
- * writability or as the connect timeout on the same event, and is read
+ * bind() time), and a non-blocking connect().  Its outcome arrives as an
+ * event on the socket, unless the connect timer fires first, and is read
  * with getsockopt(SO_ERROR): the errno the kernel reports is the cause
  * that gets counted.
  *

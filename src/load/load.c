@@ -458,7 +458,7 @@ main(int argc, char **argv)
 	if (progress)
 		event_add(ev_progress, &second);
 
-	/* the workers inherit a mask without SIGINT/SIGTERM: only this loop sees them */
+	/* the workers start with SIGINT and SIGTERM blocked: only this loop sees them */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);

@@ -110,7 +110,7 @@ stats_merge(struct stats *dst, const struct stats *src)
 void
 stats_snapshot(struct stats *dst, const struct run *r)
 {
-	memset(dst, 0, offsetof(struct stats, latency));
+	stats_init(dst);
 	for (int i = 0; i < r->nworkers; i++) {
 		const struct stats *s = &r->workers[i].stats;
 

@@ -3,13 +3,15 @@
 # published and every other member gets each one (bytes_received is the
 # fan-out: requests x (N-1) lines of prefix + payload), with one fan-out
 # latency sample per line; members on several threads work the same way.
+# Members the server never takes into the room (max_clients) are left out
+# after --connect-timeout as noreply, and the others chat on.
 import os
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (check, check_clean, check_eq, echo_daemon, main,  # noqa: E402
-                      run_load, target_of)
+from loadtest import (check, check_clean, check_eq, check_report, echo_daemon,  # noqa: E402
+                      main, run_load, target_of)
 
 
 def run():
@@ -30,6 +32,16 @@ def run():
             check(rep['requests'] * per_line <= got < (rep['requests'] + 1) * per_line,
                   'bytes received %d for %d lines to %d others of %d bytes'
                   % (got, rep['requests'], members - 1, line))
+
+    with echo_daemon(service='chat', max_clients=3) as d:
+        target = target_of(d, 'chat')
+        r = run_load(['-m', 'chat', '-c', '5', '-T', '400', '-d', '1.5', target])
+        check_eq(r.rc, 0, 'exit code\n' + r.describe())
+        rep = check_report(r, 'chat', target)
+        check_eq(rep['connections']['established'], 5, 'handshakes (two wait in the backlog)')
+        check_eq(rep['errors']['noreply'], 2, 'members the server never took in')
+        check_eq(rep['errors']['verify'], 0, 'verify errors')
+        check(rep['requests'] >= 20, 'the three others chat on: %d lines' % rep['requests'])
 
 
 main(run, timeout=60)

@@ -2,7 +2,9 @@
 # hold: N connections opened and kept idle for the duration (the server
 # really has all of them at once), then each one verified with one echo:
 # requests == N. A server that drops idle clients (idle_timeout) shows as
-# "closed" for every connection, with no request and no verify error.
+# "closed" for every connection, with no request and no verify error; a
+# server that never answers (discard) leaves every last echo as "noreply"
+# once --connect-timeout has passed.
 import os
 import sys
 
@@ -40,6 +42,16 @@ def run():
         check_eq(rep['errors']['closed'], 20, 'connections the server closed while idle')
         check_eq(rep['requests'], 0, 'requests')
         check_eq(rep['errors']['verify'], 0, 'verify errors')
+
+    with echo_daemon(service='discard') as d:
+        target = target_of(d, 'discard')
+        r = run_load(['-m', 'hold', '-c', '10', '-d', '0.5', '-T', '400', target])
+        check_eq(r.rc, 0, 'exit code (connections were established)\n' + r.describe())
+        rep = check_report(r, 'hold', target)
+        check_eq(rep['errors']['noreply'], 10, 'last echoes that never came back')
+        check_eq(rep['requests'], 0, 'requests')
+        check(0.8 <= r.elapsed < 5, 'the last echo waits --connect-timeout, run took %.1f s'
+              % r.elapsed)
 
 
 main(run, timeout=60)
