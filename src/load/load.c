@@ -31,6 +31,7 @@
 #define THREADS_MAX 256
 #define CONNECTIONS_MAX 1000000
 #define SIZE_MAX_BYTES (16u << 20)
+#define CHAT_SIZE_MAX 65536u
 
 static void
 usage(FILE *f)
@@ -288,6 +289,12 @@ parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen
 			    o->target_str);
 			return -1;
 		}
+	}
+	if (o->mode == &mode_chat && o->size > CHAT_SIZE_MAX) {
+		/* every member buffers a line each way */
+		snprintf(err, errlen, "--size %zu: chat lines are at most %u bytes", o->size,
+		    CHAT_SIZE_MAX);
+		return -1;
 	}
 	if (o->quiet)
 		o->progress = 0;
