@@ -2,7 +2,7 @@
 # refused: nothing listens on the port. Every attempt is counted as
 # refused (ECONNREFUSED), none is established, and the exit code is 3;
 # the run ends at once since nothing is left to measure. In crr, where a
-# slot tries again, refused still equals the attempts.
+# slot tries again, every attempt but those in flight at the end is refused.
 import os
 import sys
 
@@ -29,9 +29,12 @@ def run():
     r = run_load(['-m', 'crr', '-c', '2', '-d', '0.5', target])
     check_eq(r.rc, 3, 'crr exit code\n' + r.describe())
     rep = check_report(r, 'crr', target)
-    check(rep['connections']['attempted'] >= 2, 'crr tries again')
-    check_eq(rep['errors']['refused'], rep['connections']['attempted'],
-             'crr: refused equals the attempts')
+    att = rep['connections']['attempted']
+    check(att > 2, 'crr tries again: %d attempts' % att)
+    # up to -c attempts may still be in flight when the run ends
+    check(att - 2 <= rep['errors']['refused'] <= att,
+          'crr: refused %d for %d attempts' % (rep['errors']['refused'], att))
+    check_eq(rep['connections']['established'], 0, 'crr: established')
 
     r = run_load(['-c', '3', '-d', '1', target], want_json=False)
     check_eq(r.rc, 3, 'exit code, human summary')
