@@ -1,0 +1,351 @@
+/*
+ * conn.c: one client connection, made by hand, and the one way it ends.
+ *
+ * socket(), TCP_NODELAY, optionally bind() to a source address with
+ * IP_BIND_ADDRESS_NO_PORT (the kernel then picks the port at connect()
+ * time, per destination, instead of reserving one per source address at
+ * bind() time), and a non-blocking connect().  Its outcome arrives as an
+ * event on the socket, unless the connect timer fires first, and is read
+ * with getsockopt(SO_ERROR): the errno the kernel reports is the cause
+ * that gets counted.
+ *
+ * A conn is driven by one persistent, edge-triggered event for its socket
+ * (and a timer for the connect timeout) rather than by a bufferevent.
+ * The event is added once, when connect() is called, and deleted once, at
+ * close: one epoll_ctl each, and none per request.  A bufferevent adds an
+ * ioctl(FIONREAD) to every read and switches its write event on and off
+ * around every request, and level-triggered read and write events would
+ * have to be swapped after the handshake; a load generator pays for each
+ * of those in the request rate it can reach.  Edge-triggered means input
+ * is read until a read comes back short (the queue is empty then, and new
+ * data makes a new edge), and output is sent straight with send(); only
+ * when the kernel does not take everything does the rest wait for the next
+ * writable edge.  Output is never copied: it points into the run's
+ * payload, or into the mode's own buffer, which stays put until sent.
+ *
+ * conn_close() is the one way a conn ends: every failure goes through
+ * conn_fail(), which counts the cause first.  The socket is closed with
+ * SO_LINGER 0, a reset: the client closes first, so a normal close would
+ * leave a TIME_WAIT socket per connection on this host, and a handshake
+ * benchmark would run out of ports within a minute.  A conn that is opened
+ * again (crr) reuses its memory and events; the reopen is deferred to its
+ * own restart event so that no callback of the old socket is still on the
+ * stack when the events are reassigned.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "load.h"
+#include "log.h"
+
+#define CONN_VERIFY_LOG_MAX 10 /* verify messages shown per run */
+
+#define CONN_READS_PER_EVENT 16 /* then let the other conns have a turn */
+#define CONN_EVENTS (EV_READ | EV_WRITE | EV_PERSIST | EV_ET)
+
+static void conn_io_cb(evutil_socket_t, short, void *);
+static void conn_timeout_cb(evutil_socket_t, short, void *);
+static void conn_restart_cb(evutil_socket_t, short, void *);
+
+#define ALIGN16(n) (((n) + 15) & ~(size_t)15)
+
+/* The conn and its three events in one allocation. */
+struct conn *
+conn_new(struct worker *w, unsigned id)
+{
+	size_t head = ALIGN16(sizeof(struct conn));
+	size_t evsize = ALIGN16(event_get_struct_event_size());
+	struct conn *c;
+	char *p;
+
+	if ((p = calloc(1, head + 3 * evsize)) == NULL)
+		return NULL;
+	c = (struct conn *)(void *)p;
+	c->w = w;
+	c->id = id;
+	c->fd = -1;
+	c->state = CONN_IDLE;
+	c->io = (struct event *)(void *)(p + head);
+	c->timer = (struct event *)(void *)(p + head + evsize);
+	c->restart = (struct event *)(void *)(p + head + 2 * evsize);
+	/* assigned now, so that event_del() is always safe */
+	event_assign(c->io, w->base, -1, CONN_EVENTS, conn_io_cb, c);
+	evtimer_assign(c->timer, w->base, conn_timeout_cb, c);
+	evtimer_assign(c->restart, w->base, conn_restart_cb, c);
+	return c;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	conn_close(c);
+	event_del(c->restart);
+	free(c);
+}
+
+static void
+conn_established(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	hist_record(&w->stats.connect, now_ns() - c->t_connect);
+	stat_add(&w->stats.established, 1);
+	stat_add(&w->stats.active, 1);
+	c->state = CONN_OPEN;
+	evtimer_del(c->timer);
+	w->run->opt.mode->open(c);
+}
+
+static void
+conn_fail_errno(struct conn *c, int err)
+{
+	conn_fail(c, stats_classify(err), err);
+}
+
+void
+conn_start(struct conn *c)
+{
+	struct worker *w = c->w;
+	struct run *r = w->run;
+	const struct net_addr *t = &r->opt.target;
+	int fd, one = 1;
+
+	stat_add(&w->stats.attempted, 1);
+	c->state = CONN_CONNECTING;
+	c->failed = 0;
+	c->wlen = 0;
+	c->got = 0;
+	fd = socket(t->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		conn_fail_errno(c, errno);
+		return;
+	}
+	c->fd = fd;
+	if (t->ss.ss_family != AF_UNIX) {
+		/* requests are small and latency is what is measured */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		if (r->opt.sources.n > 0) {
+			unsigned i = __atomic_fetch_add(&r->src_next, 1, __ATOMIC_RELAXED);
+			const struct net_addr *src = &r->opt.sources.addrs[i % r->opt.sources.n];
+
+			/* best effort: without it bind() picks the port, fewer fit */
+			setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+			if (bind(fd, (const struct sockaddr *)&src->ss, src->len) == -1) {
+				conn_fail_errno(c, errno);
+				return;
+			}
+		}
+	}
+	c->t_connect = now_ns();
+	if (connect(fd, (const struct sockaddr *)&t->ss, t->len) == -1 && errno != EINPROGRESS) {
+		/* a unix listener with a full queue says EAGAIN: "other" */
+		conn_fail_errno(c, errno);
+		return;
+	}
+	/* also when connected at once (unix): the first edge says so */
+	event_assign(c->io, w->base, fd, CONN_EVENTS, conn_io_cb, c);
+	event_add(c->io, NULL);
+	evtimer_add(c->timer, w->connect_tv);
+}
+
+static void
+conn_flush(struct conn *c)
+{
+	ssize_t n;
+
+	n = send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL);
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			conn_fail_errno(c, errno);
+			return;
+		}
+		n = 0;
+	}
+	stat_add(&c->w->stats.bytes_sent, (uint64_t)n);
+	c->wbuf += n;
+	c->wlen -= (size_t)n;
+	if (c->wlen > 0)
+		return; /* the next writable edge */
+	c->wbuf = NULL;
+	if (c->w->run->opt.mode->drained != NULL)
+		c->w->run->opt.mode->drained(c);
+}
+
+/* Read until the queue is empty: with edge triggering nothing says later. */
+static void
+conn_input(struct conn *c, evutil_socket_t fd)
+{
+	struct worker *w = c->w;
+	ssize_t n;
+
+	for (int i = 0; i < CONN_READS_PER_EVENT; i++) {
+		n = recv(fd, w->rbuf, sizeof w->rbuf, 0);
+		if (n > 0) {
+			w->run->opt.mode->read(c, w->rbuf, (size_t)n);
+			if (c->state != CONN_OPEN || c->fd != fd || (size_t)n < sizeof w->rbuf)
+				return; /* closed by the mode, or a short read: all read */
+			continue;
+		}
+		if (n == 0) {
+			conn_fail(c, LERR_CLOSED, 0);
+			return;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		if (errno != EINTR) {
+			conn_fail_errno(c, errno);
+			return;
+		}
+	}
+	/* more may be queued and no new edge would tell: come back to it */
+	event_active(c->io, EV_READ, 0);
+}
+
+static void
+conn_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	socklen_t len;
+	int err = 0;
+
+	if (c->state == CONN_CONNECTING) {
+		len = sizeof err;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+			err = errno;
+		if (err != 0) {
+			conn_fail_errno(c, err);
+			return;
+		}
+		if (!(what & EV_WRITE))
+			return; /* not connected yet */
+		conn_established(c);
+		what &= ~EV_WRITE; /* the mode has just written what it could */
+	}
+	if (c->state == CONN_OPEN && (what & EV_WRITE) && c->wlen > 0)
+		conn_flush(c);
+	if (c->state == CONN_OPEN && c->fd == fd && (what & EV_READ))
+		conn_input(c, fd);
+}
+
+static void
+conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CONN_CONNECTING)
+		conn_fail(c, LERR_TIMEOUT, ETIMEDOUT);
+}
+
+static void
+conn_restart_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (!c->w->stopping && c->state == CONN_IDLE)
+		conn_start(c);
+}
+
+/*
+ * Send, or queue what the kernel did not take.  0: all sent; 1: the rest
+ * follows when the socket is writable (mode->drained then); -1: the conn
+ * failed and is closed.  The data must stay put until drained.
+ */
+int
+conn_send(struct conn *c, const void *data, size_t len)
+{
+	ssize_t n;
+
+	n = send(c->fd, data, len, MSG_NOSIGNAL);
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			conn_fail_errno(c, errno);
+			return -1;
+		}
+		n = 0;
+	}
+	stat_add(&c->w->stats.bytes_sent, (uint64_t)n);
+	if ((size_t)n == len)
+		return 0;
+	c->wbuf = (const unsigned char *)data + n;
+	c->wlen = len - (size_t)n;
+	return 1; /* the kernel says when there is room: a writable edge */
+}
+
+/* A reply of `bytes` verified bytes completed after latency_ns. */
+void
+conn_reply(struct conn *c, uint64_t latency_ns, size_t bytes)
+{
+	struct stats *s = &c->w->stats;
+
+	hist_record(&s->latency, latency_ns);
+	stat_add(&s->requests, 1);
+	stat_add(&s->bytes_received, bytes);
+}
+
+void
+conn_fail(struct conn *c, enum load_error e, int err)
+{
+	if (c->state == CONN_IDLE)
+		return;
+	stats_count_error(&c->w->stats, e, err);
+	c->failed = 1;
+	conn_close(c);
+}
+
+/* Count a verify error, say what differed (the first few times), close. */
+void
+conn_verify_failed(struct conn *c, const char *fmt, ...)
+{
+	struct run *r = c->w->run;
+	unsigned n = __atomic_fetch_add(&r->verify_logged, 1, __ATOMIC_RELAXED);
+	char msg[512];
+	va_list ap;
+
+	if (n < CONN_VERIFY_LOG_MAX) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		va_end(ap);
+		log_warnx("verify: connection %u: %s", c->id, msg);
+		if (n == CONN_VERIFY_LOG_MAX - 1)
+			log_warnx("verify: further errors are counted, not shown");
+	}
+	conn_fail(c, LERR_VERIFY, 0);
+}
+
+void
+conn_close(struct conn *c)
+{
+	struct linger lg = { 1, 0 };
+	int was_open;
+
+	if (c->state == CONN_IDLE)
+		return;
+	was_open = c->state == CONN_OPEN;
+	event_del(c->io);
+	evtimer_del(c->timer);
+	if (c->fd != -1) {
+		/* also while connecting: the handshake may be complete already */
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		close(c->fd);
+		c->fd = -1;
+	}
+	c->wbuf = NULL;
+	c->wlen = 0;
+	c->state = CONN_IDLE;
+	if (was_open)
+		stat_sub(&c->w->stats.active, 1);
+	if (c->w->run->opt.mode->closed != NULL)
+		c->w->run->opt.mode->closed(c, was_open);
+	worker_conn_closed(c->w, c);
+}

@@ -1,0 +1,58 @@
+/*
+ * histogram.h: a latency histogram with bounded relative error and no
+ * per-sample storage.
+ *
+ * Buckets are log-linear: values below 2^HIST_SUB_BITS each have their own
+ * bucket; above that every power of two is cut into 2^(HIST_SUB_BITS-1)
+ * equal buckets.  A bucket is then never wider than 1/64 of its lower bound,
+ * and a percentile reported as the bucket's midpoint is within 1/128 (0.8%)
+ * of a value that was recorded.  The whole uint64_t range fits in a fixed
+ * array, so recording is a few shifts and one increment, merging is an
+ * addition per bucket, and the memory does not grow with the sample count.
+ *
+ * The unit is the caller's (synack-load records nanoseconds).  Count, sum,
+ * min and max are exact.  Nothing here allocates or locks: one histogram
+ * per thread, merged at the end.
+ */
+#ifndef SYNACK_HISTOGRAM_H
+#define SYNACK_HISTOGRAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HIST_SUB_BITS 7
+#define HIST_SUB_COUNT (1u << HIST_SUB_BITS) /* exact buckets below this */
+#define HIST_HALF (HIST_SUB_COUNT / 2)       /* buckets per power of two */
+#define HIST_BUCKETS ((64 - HIST_SUB_BITS) * HIST_HALF + HIST_SUB_COUNT)
+
+struct histogram {
+	uint64_t count;
+	uint64_t sum; /* saturates instead of wrapping */
+	uint64_t min;
+	uint64_t max;
+	uint64_t buckets[HIST_BUCKETS];
+};
+
+void hist_init(struct histogram *);
+void hist_record(struct histogram *, uint64_t value);
+void hist_record_n(struct histogram *, uint64_t value, uint64_t n);
+void hist_merge(struct histogram *dst, const struct histogram *src);
+
+/* 0 for an empty histogram. */
+uint64_t hist_min(const struct histogram *);
+uint64_t hist_max(const struct histogram *);
+double hist_mean(const struct histogram *);
+
+/*
+ * The value at percentile q (0 to 100) by nearest rank: the smallest
+ * recorded value such that at least q% of the samples are at or below it,
+ * to within the bucket's relative error, and never outside [min, max].
+ */
+uint64_t hist_percentile(const struct histogram *, double q);
+
+/* Bucket arithmetic, for tests and for printing a distribution. */
+size_t hist_bucket_index(uint64_t value);
+uint64_t hist_bucket_low(size_t index);
+uint64_t hist_bucket_high(size_t index); /* inclusive */
+
+#endif

@@ -1,0 +1,516 @@
+/*
+ * load.c: synack-load's main.  Options, the run, the main thread's loop.
+ *
+ * The main thread does no network I/O.  It starts the workers, then runs
+ * its own event loop for what concerns the whole run: the duration, the
+ * progress line, SIGINT/SIGTERM (the first stops the run and still
+ * reports, a second one stops waiting), and the workers' notices (all of
+ * them idle: nothing left to measure; all done: report).  Signals are
+ * blocked in the workers so that only this loop sees them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/thread.h>
+
+#include "load.h"
+#include "log.h"
+
+#define THREADS_MAX 256
+#define CONNECTIONS_MAX 1000000
+#define SIZE_MAX_BYTES (16u << 20)
+#define CHAT_SIZE_MAX 65536u
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: synack-load [options] HOST:PORT | unix:PATH\n"
+	    "  -m, --mode MODE          rr (default) | crr | hold | stream | chat\n"
+	    "  -c, --connections N      concurrent connections (default 100)\n"
+	    "  -d, --duration SECONDS   (default 10)\n"
+	    "  -r, --rate N             new connections per second while ramping (0 = at once)\n"
+	    "  -s, --size BYTES         message size (default 64)\n"
+	    "  -t, --threads N          event loops (default 1)\n"
+	    "  -b, --bind ADDR[-ADDR]   source address(es): bind() before connect, round-robin\n"
+	    "  -T, --connect-timeout MS (default 3000)\n"
+	    "      --json               final report as one JSON object on stdout\n"
+	    "  -q, --quiet              no live progress line\n"
+	    "      --progress           the live progress line also when stderr is no terminal\n"
+	    "  -h, --help               this help\n"
+	    "  -V, --version            print the version\n");
+}
+
+uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* From any thread: the main loop should look at the workers' state. */
+void
+run_notify(struct run *r)
+{
+	event_active(r->notify_ev, EV_READ, 0);
+}
+
+/* From any thread: the mode has nothing left to measure. */
+void
+run_request_stop(struct run *r)
+{
+	__atomic_store_n(&r->stop_requested, 1, __ATOMIC_SEQ_CST);
+	run_notify(r);
+}
+
+static int
+parse_number(
+    const char *opt, const char *s, double min, double max, double *out, char *err, size_t errlen)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v >= min && v <= max) || isnan(v)) {
+		snprintf(
+		    err, errlen, "%s \"%s\": expected a number from %g to %g", opt, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+parse_integer(
+    const char *opt, const char *s, long min, long max, long *out, char *err, size_t errlen)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+		snprintf(err, errlen, "%s \"%s\": expected a whole number from %ld to %ld", opt, s,
+		    min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * The target: numeric forms through net.c like everywhere in synack; a
+ * host name is resolved once, here, so that a typo fails before the run.
+ */
+static int
+parse_target(struct options *o, const char *s, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res;
+	char host[256];
+	const char *colon;
+	int rc;
+
+	if (net_addr_parse_hostport(&o->target, s, err, errlen) == 0) {
+		if (o->target.dual) {
+			snprintf(err, errlen,
+			    "\"%s\": \"*\" is for listening; connect to an address", s);
+			return -1;
+		}
+	} else {
+		/* only a name with a good port; anything else keeps net.c's message */
+		colon = strrchr(s, ':');
+		if (strncmp(s, "unix:", 5) == 0 || colon == NULL || colon == s ||
+		    strcspn(s, "[]:") != (size_t)(colon - s) ||
+		    (size_t)(colon - s) >= sizeof host || colon[1] == '\0' ||
+		    strspn(colon + 1, "0123456789") != strlen(colon + 1) || strlen(colon + 1) > 5 ||
+		    atoi(colon + 1) > 65535)
+			return -1;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+		memset(&hints, 0, sizeof hints);
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+		if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0) {
+			snprintf(err, errlen, "\"%s\": %s", s, gai_strerror(rc));
+			return -1;
+		}
+		memset(&o->target, 0, sizeof o->target);
+		memcpy(&o->target.ss, res->ai_addr, res->ai_addrlen);
+		o->target.len = res->ai_addrlen;
+		freeaddrinfo(res);
+	}
+	if (o->target.ss.ss_family != AF_UNIX && net_addr_port(&o->target) == 0) {
+		snprintf(err, errlen, "\"%s\": port 0 cannot be connected to", s);
+		return -1;
+	}
+	net_addr_str(&o->target, o->target_str, sizeof o->target_str);
+	return 0;
+}
+
+/* 0: run; 1: done (help or version printed); -1: usage error in err. */
+static int
+parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	enum { OPT_JSON = 256, OPT_PROGRESS };
+	static const struct option longopts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "connections", required_argument, NULL, 'c' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "size", required_argument, NULL, 's' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "connect-timeout", required_argument, NULL, 'T' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *bind_spec = NULL;
+	long l;
+	int ch;
+
+	o->mode = &mode_rr;
+	o->connections = 100;
+	o->duration = 10;
+	o->size = 64;
+	o->threads = 1;
+	o->connect_timeout_ms = 3000;
+	o->progress = -1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":m:c:d:r:s:t:b:T:qhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'm':
+			if ((o->mode = mode_find(optarg)) == NULL) {
+				snprintf(err, errlen, "--mode \"%s\": expected %s", optarg,
+				    mode_names());
+				return -1;
+			}
+			break;
+		case 'c':
+			if (parse_integer(
+				"--connections", optarg, 1, CONNECTIONS_MAX, &l, err, errlen) == -1)
+				return -1;
+			o->connections = (unsigned)l;
+			break;
+		case 'd':
+			if (parse_number("--duration", optarg, 0.001, 31536000, &o->duration, err,
+				errlen) == -1)
+				return -1;
+			break;
+		case 'r':
+			if (parse_number("--rate", optarg, 0, 1e8, &o->rate, err, errlen) == -1)
+				return -1;
+			break;
+		case 's':
+			if (parse_integer("--size", optarg, 1, SIZE_MAX_BYTES, &l, err, errlen) ==
+			    -1)
+				return -1;
+			o->size = (size_t)l;
+			break;
+		case 't':
+			if (parse_integer("--threads", optarg, 1, THREADS_MAX, &l, err, errlen) ==
+			    -1)
+				return -1;
+			o->threads = (int)l;
+			break;
+		case 'b':
+			bind_spec = optarg;
+			break;
+		case 'T':
+			if (parse_integer(
+				"--connect-timeout", optarg, 1, 3600000, &l, err, errlen) == -1)
+				return -1;
+			o->connect_timeout_ms = l;
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case OPT_PROGRESS:
+			o->progress = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case 'V':
+			printf("synack-load %s\n", PACKAGE_VERSION);
+			return 1;
+		case ':':
+			snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);
+			return -1;
+		default:
+			if (optopt != 0)
+				snprintf(err, errlen, "unknown option -%c", optopt);
+			else
+				snprintf(err, errlen, "unknown option %s", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind == argc) {
+		snprintf(err, errlen, "no target: give HOST:PORT or unix:PATH");
+		return -1;
+	}
+	if (optind + 1 < argc) {
+		snprintf(err, errlen, "unexpected argument \"%s\"", argv[optind + 1]);
+		return -1;
+	}
+	if (parse_target(o, argv[optind], err, errlen) == -1)
+		return -1;
+	if (bind_spec != NULL) {
+		if (o->target.ss.ss_family == AF_UNIX) {
+			snprintf(err, errlen, "--bind: a unix socket target has no source address");
+			return -1;
+		}
+		if (sources_parse(&o->sources, bind_spec, err, errlen) == -1)
+			return -1;
+		if (o->sources.addrs[0].ss.ss_family != o->target.ss.ss_family) {
+			snprintf(err, errlen, "--bind %s: not the address family of %s", bind_spec,
+			    o->target_str);
+			return -1;
+		}
+	}
+	if (o->mode == &mode_chat && o->size > CHAT_SIZE_MAX) {
+		/* every member buffers a line each way */
+		snprintf(err, errlen, "--size %zu: chat lines are at most %u bytes", o->size,
+		    CHAT_SIZE_MAX);
+		return -1;
+	}
+	if (o->quiet)
+		o->progress = 0;
+	if ((unsigned)o->threads > o->connections)
+		o->threads = (int)o->connections;
+	return 0;
+}
+
+/*
+ * Each connection is a descriptor: raise the soft limit to what the run
+ * needs (as far as the hard limit allows) rather than fail with EMFILE
+ * halfway through.
+ */
+static void
+raise_nofile(unsigned connections)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)connections + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < need)
+		log_warnx("open files are limited to %llu: some of the %u connections will fail "
+			  "with EMFILE (see ulimit -n)",
+		    (unsigned long long)rl.rlim_cur, connections);
+}
+
+static struct stats progress_prev;
+
+static void
+on_progress(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	struct stats now;
+
+	if (r->stopping)
+		return;
+	stats_snapshot(&now, r);
+	report_progress(
+	    r, (double)(now_ns() - r->t_start) / 1e9, &now, &progress_prev, isatty(STDERR_FILENO));
+	progress_prev = now;
+}
+
+static void
+run_stop(struct run *r)
+{
+	if (r->stopping)
+		return;
+	r->t_stop = now_ns();
+	__atomic_store_n(&r->stopping, 1, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < r->nworkers; i++)
+		worker_stop(&r->workers[i]);
+}
+
+static void
+on_duration(evutil_socket_t fd, short what, void *arg)
+{
+	run_stop(arg);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct run *r = arg;
+
+	if (!r->stopping) {
+		r->interrupted = 1;
+		run_stop(r);
+		return;
+	}
+	__atomic_store_n(&r->force, 1, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < r->nworkers; i++)
+		worker_stop(&r->workers[i]);
+}
+
+static void
+on_notify(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	if (__atomic_load_n(&r->workers_done, __ATOMIC_SEQ_CST) == r->nworkers) {
+		event_base_loopbreak(r->base);
+		return;
+	}
+	if (__atomic_load_n(&r->workers_idle, __ATOMIC_SEQ_CST) == r->nworkers ||
+	    __atomic_load_n(&r->stop_requested, __ATOMIC_SEQ_CST))
+		run_stop(r);
+}
+
+static int
+exit_code(const struct stats *s)
+{
+	if (s->established == 0)
+		return LOAD_EXIT_NOCONN;
+	if (s->errors[LERR_VERIFY] > 0)
+		return LOAD_EXIT_VERIFY;
+	return LOAD_EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct run run;
+	struct run *r = &run;
+	struct event *ev_int = NULL, *ev_term = NULL, *ev_duration = NULL, *ev_progress = NULL;
+	struct timeval tv, second = { 1, 0 };
+	struct stats *total;
+	sigset_t block, old;
+	char err[LOAD_ERRLEN];
+	double duration_s;
+	int rc, progress;
+
+	switch (parse_options(&r->opt, argc, argv, err, sizeof err)) {
+	case 1:
+		return LOAD_EXIT_OK;
+	case -1:
+		fprintf(stderr, "synack-load: %s\n", err);
+		usage(stderr);
+		return LOAD_EXIT_USAGE;
+	}
+	progress = r->opt.progress == 1 || (r->opt.progress == -1 && isatty(STDERR_FILENO));
+	signal(SIGPIPE, SIG_IGN);
+	log_route_libevent();
+	raise_nofile(r->opt.connections);
+	if (evthread_use_pthreads() == -1) {
+		fprintf(stderr, "synack-load: libevent has no thread support\n");
+		return LOAD_EXIT_NOCONN;
+	}
+
+	r->nworkers = r->opt.threads;
+	r->connect_tv.tv_sec = r->opt.connect_timeout_ms / 1000;
+	r->connect_tv.tv_usec = (suseconds_t)(r->opt.connect_timeout_ms % 1000 * 1000);
+	if ((r->workers = calloc((size_t)r->nworkers, sizeof *r->workers)) == NULL ||
+	    (total = calloc(1, sizeof *total)) == NULL) {
+		fprintf(stderr, "synack-load: out of memory\n");
+		return LOAD_EXIT_NOCONN;
+	}
+	stats_init(total);
+	if ((r->base = event_base_new()) == NULL ||
+	    (r->notify_ev = event_new(r->base, -1, 0, on_notify, r)) == NULL ||
+	    (ev_int = evsignal_new(r->base, SIGINT, on_signal, r)) == NULL ||
+	    (ev_term = evsignal_new(r->base, SIGTERM, on_signal, r)) == NULL ||
+	    (ev_duration = evtimer_new(r->base, on_duration, r)) == NULL ||
+	    (ev_progress = event_new(r->base, -1, EV_PERSIST, on_progress, r)) == NULL) {
+		fprintf(stderr, "synack-load: cannot create the main event loop\n");
+		return LOAD_EXIT_NOCONN;
+	}
+	if (payload_init(r, err, sizeof err) == -1 ||
+	    (r->opt.mode->init != NULL && r->opt.mode->init(r, err, sizeof err) == -1)) {
+		fprintf(stderr, "synack-load: %s\n", err);
+		return LOAD_EXIT_NOCONN;
+	}
+	for (int i = 0; i < r->nworkers; i++) {
+		unsigned share = r->opt.connections / (unsigned)r->nworkers +
+		    ((unsigned)i < r->opt.connections % (unsigned)r->nworkers);
+
+		if (worker_init(&r->workers[i], r, i, share, err, sizeof err) == -1) {
+			fprintf(stderr, "synack-load: %s\n", err);
+			return LOAD_EXIT_NOCONN;
+		}
+	}
+	evsignal_add(ev_int, NULL);
+	evsignal_add(ev_term, NULL);
+	tv.tv_sec = (time_t)r->opt.duration;
+	tv.tv_usec = (suseconds_t)((r->opt.duration - (double)tv.tv_sec) * 1e6);
+	evtimer_add(ev_duration, &tv);
+	if (progress)
+		event_add(ev_progress, &second);
+
+	/* the workers start with SIGINT and SIGTERM blocked: only this loop sees them */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	r->t_start = now_ns();
+	for (int i = 0; i < r->nworkers; i++)
+		if (worker_start(&r->workers[i], err, sizeof err) == -1) {
+			log_error("%s", err);
+			r->nworkers = i; /* run with those that started */
+			break;
+		}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	if (r->nworkers > 0)
+		event_base_dispatch(r->base);
+	if (r->t_stop == 0)
+		r->t_stop = now_ns();
+	for (int i = 0; i < r->nworkers; i++)
+		pthread_join(r->workers[i].thread, NULL);
+	if (progress && isatty(STDERR_FILENO))
+		report_progress_clear();
+
+	for (int i = 0; i < r->nworkers; i++)
+		stats_merge(total, &r->workers[i].stats);
+	duration_s = (double)(r->t_stop - r->t_start) / 1e9;
+	if (r->opt.json)
+		report_json(stdout, r, total, duration_s);
+	else
+		report_human(stdout, r, total, duration_s);
+	fflush(stdout);
+	rc = exit_code(total);
+
+	for (int i = 0; i < r->opt.threads; i++)
+		worker_free(&r->workers[i]);
+	if (r->opt.mode->free != NULL)
+		r->opt.mode->free(r);
+	event_free(ev_progress);
+	event_free(ev_duration);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(r->notify_ev);
+	event_base_free(r->base);
+	free(r->workers);
+	free(r->payload);
+	free(total);
+	sources_free(&r->opt.sources);
+	return rc;
+}

@@ -1,0 +1,265 @@
+/*
+ * load.h: synack-load's internal interface, grouped by the file that
+ * implements each part.
+ *
+ * One run (struct run) owns the options and N workers; a worker is one
+ * thread with one event_base and a share of the connections (struct conn).
+ * A conn is a socket made by hand and driven by two plain events; what it
+ * sends and expects back is up to the mode (struct mode), one file each.
+ * Workers only touch their own conns and counters; the main thread reads
+ * the counters for the progress line and merges everything at the end.
+ */
+#ifndef SYNACK_LOAD_H
+#define SYNACK_LOAD_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/time.h>
+
+#include <event2/event.h>
+
+#include "histogram.h"
+#include "net.h"
+
+/* Exit codes (the contract of PRODUCT.md). */
+#define LOAD_EXIT_OK 0
+#define LOAD_EXIT_VERIFY 1
+#define LOAD_EXIT_USAGE 2
+#define LOAD_EXIT_NOCONN 3
+
+#define LOAD_ERRLEN 512
+#define LOAD_READ_MAX 65536  /* one read() per readable event at most this */
+#define LOAD_WRITE_MAX 65536 /* stream: one write() offers at most this */
+
+struct conn;
+struct run;
+struct worker;
+
+/* Why a connection failed or ended early, as counted in the report. */
+enum load_error {
+	LERR_TIMEOUT,      /* no SYN-ACK within --connect-timeout, or ETIMEDOUT */
+	LERR_REFUSED,      /* ECONNREFUSED: a reset answered the SYN */
+	LERR_UNREACHABLE,  /* ENETUNREACH, EHOSTUNREACH: no route, ICMP */
+	LERR_RESET,        /* ECONNRESET, EPIPE */
+	LERR_ADDRNOTAVAIL, /* EADDRNOTAVAIL: no source address or port left */
+	LERR_OTHER,        /* anything else; by errno in stats.other_errno */
+	LERR_VERIFY,       /* an echoed byte differs from the byte sent */
+	LERR_CLOSED,       /* the server closed a connection the mode needed */
+	LERR_NOREPLY,      /* no answer by the deadline (hold, chat joining) */
+	LERR_MAX
+};
+#define LOAD_ERRNO_MAX 160 /* other_errno[]: errno values below this */
+
+/* stats.c */
+struct stats {
+	uint64_t attempted; /* connect() calls, also those that failed before */
+	uint64_t established;
+	uint64_t active; /* open now (a gauge: established - closed) */
+	uint64_t requests;
+	uint64_t bytes_sent;
+	uint64_t bytes_received; /* echoed back and verified */
+	uint64_t errors[LERR_MAX];
+	uint64_t other_errno[LOAD_ERRNO_MAX + 1]; /* last: out of range */
+	struct histogram latency;                 /* request latency, ns */
+	struct histogram connect;                 /* connect() to established, ns */
+};
+
+/*
+ * The counters have one writer (the worker's thread) and are read by the
+ * main thread for the progress line: relaxed atomics, which on the usual
+ * machines are plain loads and stores.
+ */
+static inline void
+stat_add(uint64_t *p, uint64_t n)
+{
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+static inline void
+stat_sub(uint64_t *p, uint64_t n)
+{
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) - n, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t
+stat_get(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+void stats_init(struct stats *);
+void stats_count_error(struct stats *, enum load_error, int err);
+void stats_merge(struct stats *dst, const struct stats *src);
+void stats_snapshot(struct stats *dst, const struct run *); /* counters only */
+enum load_error stats_classify(int err);
+const char *stats_error_name(enum load_error);
+const char *stats_errno_name(int err, char *buf, size_t size);
+
+/* source.c: --bind, the source addresses */
+struct sources {
+	struct net_addr *addrs;
+	size_t n;
+};
+int sources_parse(struct sources *, const char *spec, char *err, size_t errlen);
+void sources_free(struct sources *);
+
+/* mode-rr.c: one request and its echo, shared by rr, crr and hold */
+void rr_request(struct conn *);
+int rr_check(struct conn *, const unsigned char *, size_t);
+
+/* mode.c, mode-*.c */
+struct mode {
+	const char *name;
+	int reconnect; /* a conn that ends is opened again (crr) */
+	int (*init)(struct run *, char *err, size_t errlen);
+	void (*free)(struct run *);
+	void (*open)(struct conn *); /* established */
+	void (*read)(struct conn *, const unsigned char *, size_t);
+	void (*drained)(struct conn *); /* all output queued by conn_send is sent */
+	int (*finish)(struct conn *);   /* run over; 1: one last exchange follows */
+	void (*closed)(struct conn *, int was_open);
+	void (*kick)(struct worker *); /* worker_kick() from any thread */
+};
+const struct mode *mode_find(const char *name);
+const char *mode_names(void);
+extern const struct mode mode_rr;
+extern const struct mode mode_crr;
+extern const struct mode mode_hold;
+extern const struct mode mode_stream;
+extern const struct mode mode_chat;
+
+/* payload.c: the bytes sent, so that every echoed byte can be checked */
+#define PAYLOAD_PERIOD 65521u /* prime: offsets rarely line up */
+int payload_init(struct run *, char *err, size_t errlen);
+const unsigned char *payload_at(const struct run *, uint64_t pos);
+size_t payload_mismatch(const unsigned char *got, const unsigned char *want, size_t n);
+
+/* conn.c */
+enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_OPEN };
+
+struct conn {
+	struct worker *w;
+	unsigned id; /* 0 .. connections-1 across all workers */
+	int fd;
+	enum conn_state state;
+	int finishing;             /* in the last exchange after the run stopped */
+	int failed;                /* ended by conn_fail(): reopen after a pause */
+	struct event *io;          /* the socket, edge-triggered: readable, writable */
+	struct event *timer;       /* the connect timeout */
+	struct event *restart;     /* reconnect outside of the old socket's callbacks */
+	uint64_t t_connect;        /* ns: connect() was called */
+	const unsigned char *wbuf; /* output the kernel did not take yet */
+	size_t wlen;
+
+	/* request/response modes: the request in flight */
+	uint64_t seq; /* requests completed on this conn */
+	uint64_t t_send;
+	uint64_t off; /* payload offset of the request */
+	size_t got;   /* bytes of its echo received so far */
+
+	/* stream: positions in the byte stream, and send times to sample */
+	uint64_t sent_pos;
+	uint64_t recv_pos;
+	struct {
+		uint64_t pos, t;
+	} marks[16];
+	unsigned mark_head, mark_tail;
+
+	void *mode_data; /* chat: the member */
+};
+
+struct conn *conn_new(struct worker *, unsigned id);
+void conn_free(struct conn *);
+void conn_start(struct conn *);
+int conn_send(struct conn *, const void *, size_t);
+void conn_fail(struct conn *, enum load_error, int err);
+void conn_verify_failed(struct conn *, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void conn_close(struct conn *);
+void conn_reply(struct conn *, uint64_t latency_ns, size_t bytes);
+
+/* worker.c */
+struct worker {
+	struct run *run;
+	int index;
+	pthread_t thread;
+	int started;
+	struct event_base *base;
+	struct event *stop_ev;            /* activated by the main thread */
+	struct event *ramp_ev;            /* opens connections at --rate */
+	struct event *final_ev;           /* deadline of the last exchange */
+	struct event *kick_ev;            /* mode's wakeup, from any thread */
+	const struct timeval *connect_tv; /* a common timeout: O(1) for thousands */
+	struct conn **conns;
+	unsigned nconns;
+	unsigned opened; /* conns started by the ramp so far */
+	unsigned live;   /* conns that may still do something */
+	double rate;     /* this worker's share of --rate; 0 = at once */
+	uint64_t t_ramp;
+	int stopping;
+	int idle_reported;
+	unsigned finishing;
+	unsigned char rbuf[LOAD_READ_MAX];
+	struct stats stats;
+};
+
+int worker_init(
+    struct worker *, struct run *, int index, unsigned nconns, char *err, size_t errlen);
+void worker_free(struct worker *);
+int worker_start(struct worker *, char *err, size_t errlen);
+void worker_stop(struct worker *);
+void worker_kick(struct worker *);
+void worker_conn_closed(struct worker *, struct conn *);
+
+/* load.c */
+struct options {
+	const struct mode *mode;
+	struct net_addr target;
+	char target_str[NET_ADDRSTRLEN];
+	unsigned connections;
+	double duration;
+	double rate;
+	size_t size;
+	int threads;
+	struct sources sources;
+	long connect_timeout_ms;
+	int json;
+	int quiet;
+	int progress; /* live line: -1 on a terminal, 0 never, 1 always */
+};
+
+struct run {
+	struct options opt;
+	unsigned char *payload;
+	size_t payload_len;
+	struct worker *workers;
+	int nworkers;
+	uint64_t t_start; /* ns, monotonic */
+	uint64_t t_stop;
+	int stopping;           /* atomic: the duration ended, or SIGINT */
+	int force;              /* atomic: a second SIGINT, do not wait for anything */
+	unsigned src_next;      /* atomic: round-robin over the source addresses */
+	unsigned verify_logged; /* atomic: verify messages printed so far */
+	int workers_done;       /* atomic */
+	int workers_idle;       /* atomic */
+	int stop_requested;     /* atomic: a mode has nothing left to measure */
+	int interrupted;        /* SIGINT or SIGTERM ended the run */
+	struct timeval connect_tv;
+	struct event_base *base; /* the main thread's: signals, timers */
+	struct event *notify_ev; /* a worker finished or has nothing left to do */
+	void *mode_state;
+};
+
+uint64_t now_ns(void);
+void run_notify(struct run *);
+void run_request_stop(struct run *);
+
+/* report.c */
+void report_progress(
+    const struct run *, double elapsed, const struct stats *now, const struct stats *prev, int tty);
+void report_progress_clear(void);
+void report_human(FILE *, const struct run *, const struct stats *, double duration_s);
+void report_json(FILE *, const struct run *, const struct stats *, double duration_s);
+
+#endif

@@ -1,0 +1,34 @@
+#!/usr/bin/env python3
+# unix:PATH targets: rr and crr against synackd's echo on a unix socket, and
+# a socket file nobody listens on is refused.
+import os
+import socket
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from loadtest import (Daemon, check_clean, check_eq, check_report, listener,  # noqa: E402
+                      main, make_tempdir, run_load, server_section)
+
+
+def run():
+    conf = {'server': server_section(),
+            'listener echo': listener('echo', address='unix:@TMPDIR@/echo.sock')}
+    with Daemon(conf) as d:
+        target = 'unix:%s/echo.sock' % d.tmpdir
+        for mode in ('rr', 'crr'):
+            r = run_load(['-m', mode, '-c', '4', '-d', '0.5', target])
+            rep = check_clean(r, mode, target)
+            check_eq(rep['bytes_received'], rep['requests'] * 64, '%s: bytes verified' % mode)
+
+    path = os.path.join(make_tempdir(), 'dead.sock')
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.close()               # the file stays, nobody listens
+    r = run_load(['-c', '2', '-d', '1', 'unix:' + path])
+    check_eq(r.rc, 3, 'exit code\n' + r.describe())
+    rep = check_report(r, 'rr', 'unix:' + path)
+    check_eq(rep['errors']['refused'], 2, 'refused')
+
+
+main(run, timeout=60)
