@@ -245,13 +245,7 @@ def listening_lines(lines, name):
 
 def listen_owners(host, port):
     """Pids owning TCP listeners bound to exactly host:port (ss -ltnp)."""
-    out = st.ss(['-ltnpH', 'sport = :%d' % port])
-    pids = set()
-    for line in out.splitlines():
-        f = line.split()
-        if len(f) >= 4 and f[3].rsplit(':', 1)[0].strip('[]') == host:
-            pids.update(int(p) for p in re.findall(r'pid=(\d+)', line))
-    return pids
+    return st.listener_pids(host, port)
 
 
 def refused(addr, daemon_pid):

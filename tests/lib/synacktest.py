@@ -79,17 +79,21 @@ def note(msg):
 # ---------------------------------------------------------------------------
 # Paths and temporary directories
 
-def synackd_path():
-    path = os.environ.get('SYNACKD')
+def program_path(env, name):
+    """A built program: $env, else src/NAME of the source tree."""
+    path = os.environ.get(env)
     if not path:
         top = os.environ.get('SYNACK_SRCDIR') or os.path.join(
             os.path.dirname(os.path.abspath(__file__)), '..', '..')
-        path = os.path.join(top, 'src', 'synackd')
+        path = os.path.join(top, 'src', name)
     path = os.path.abspath(path)
     if not os.access(path, os.X_OK):
-        fail('daemon binary %s does not exist or is not executable '
-             '(set SYNACKD)' % path)
+        fail('%s does not exist or is not executable (set %s)' % (path, env))
     return path
+
+
+def synackd_path():
+    return program_path('SYNACKD', 'synackd')
 
 
 _tempdirs = []

@@ -14,6 +14,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import synacktest as st  # noqa: E402
 from synacktest import (Daemon, check, check_eq, fail, listener, main,  # noqa: E402,F401
                         make_tempdir, server_section, skip, wait_for, _children)
 
@@ -23,15 +24,7 @@ PERCENTILES = ('p50', 'p90', 'p99', 'p999', 'max')
 
 
 def synack_load_path():
-    path = os.environ.get('SYNACK_LOAD')
-    if not path:
-        top = os.environ.get('SYNACK_SRCDIR') or os.path.join(
-            os.path.dirname(os.path.abspath(__file__)), '..', '..')
-        path = os.path.join(top, 'src', 'synack-load')
-    path = os.path.abspath(path)
-    if not os.access(path, os.X_OK):
-        fail('%s does not exist or is not executable (set SYNACK_LOAD)' % path)
-    return path
+    return st.program_path('SYNACK_LOAD', 'synack-load')
 
 
 class Result:
