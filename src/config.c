@@ -337,7 +337,7 @@ parse_check(struct parse *p, const char *name)
 	struct config *c = p->conf;
 
 	if (p->cur != NULL) {
-		if (p->cur->proxy_protocol)
+		if (strcmp(name, "proxy_protocol") == 0 && p->cur->proxy_protocol)
 			return parse_error(
 			    p, p->line, "proxy_protocol: not available in this version");
 		return 1;
@@ -350,10 +350,10 @@ parse_check(struct parse *p, const char *name)
 		return parse_error(p, p->line, "user: unknown user \"%s\"", c->user);
 	if (strcmp(name, "group") == 0 && c->group[0] != '\0' && getgrnam(c->group) == NULL)
 		return parse_error(p, p->line, "group: unknown group \"%s\"", c->group);
-	if (c->workers != 1)
+	if (strcmp(name, "workers") == 0 && c->workers != 1)
 		return parse_error(
 		    p, p->line, "workers: only 1 event loop is available in this version");
-	if (c->metrics != NULL && c->metrics[0] != '\0')
+	if (strcmp(name, "metrics") == 0 && c->metrics[0] != '\0')
 		return parse_error(
 		    p, p->line, "metrics: the metrics endpoint is not available in this version");
 	return 1;

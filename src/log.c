@@ -42,13 +42,6 @@ log_level_parse(const char *s)
 	return -1;
 }
 
-const char *
-log_level_name(int level)
-{
-	if (level < LOG_LEVEL_ERROR || level > LOG_LEVEL_DEBUG)
-		return "?";
-	return log_names[level];
-}
 
 static FILE *
 log_fopen(const char *path, char *err, size_t errlen)
@@ -135,17 +128,7 @@ log_set_level(int level)
 	log_level = level;
 }
 
-int
-log_get_level(void)
-{
-	return log_level;
-}
 
-int
-log_enabled(int level)
-{
-	return level <= log_level;
-}
 
 static void
 log_vwrite(int level, const char *suffix, const char *fmt, va_list ap)

@@ -15,10 +15,7 @@ int log_open(const char *dest, const char *ident, char *err, size_t errlen);
 int log_reopen(char *err, size_t errlen);
 void log_close(void);
 void log_set_level(int level);
-int log_get_level(void);
 int log_level_parse(const char *s);
-const char *log_level_name(int level);
-int log_enabled(int level);
 void log_route_libevent(void);
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

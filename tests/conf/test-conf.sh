@@ -73,26 +73,23 @@ check_bad() {
 	fi
 }
 
-for file in "$SYNACK_SRCDIR/conf/synackd.conf" "$dir"/good/*.conf; do
-	name=${file#"$SYNACK_SRCDIR"/}
-	if [ ! -f "$file" ]; then
+# check_file CHECK FILE: run one check, counting the file
+check_file() {
+	name=${2#"$SYNACK_SRCDIR"/}
+	if [ ! -f "$2" ]; then
 		echo "FAIL $name: missing"
 		failed=1
-		continue
+		return
 	fi
 	count=$((count + 1))
-	check_good "$file"
-done
+	"$1" "$2"
+}
 
+for file in "$SYNACK_SRCDIR/conf/synackd.conf" "$dir"/good/*.conf; do
+	check_file check_good "$file"
+done
 for file in "$dir"/bad/*.conf; do
-	name=${file#"$SYNACK_SRCDIR"/}
-	if [ ! -f "$file" ]; then
-		echo "FAIL $name: missing"
-		failed=1
-		continue
-	fi
-	count=$((count + 1))
-	check_bad "$file"
+	check_file check_bad "$file"
 done
 
 echo "$count files checked"
