@@ -88,15 +88,25 @@ client_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, int s
 		lc->service->open(c);
 }
 
-/* Start the idle timer, if idle_timeout is set (also after a reload set it). */
+/*
+ * (Re)start the idle timer for what is left of idle_timeout: at accept,
+ * and when a reload changes idle_timeout, so that the new value reaches
+ * the clients already connected too.
+ */
 void
 client_idle_start(struct client *c)
 {
-	long timeout = c->listener->server->conf->idle_timeout;
+	long timeout = c->listener->server->conf->idle_timeout * 1000L, idle;
+	struct timeval now;
 
-	if (c->state == CLIENT_OPEN && !c->stopping && timeout > 0 &&
-	    !evtimer_pending(c->timer, NULL))
-		client_arm(c, timeout * 1000L);
+	if (c->state != CLIENT_OPEN || c->stopping)
+		return;
+	evtimer_del(c->timer);
+	if (timeout <= 0)
+		return;
+	client_now(c, &now);
+	idle = timeval_diff_ms(&now, &c->last_active);
+	client_arm(c, idle >= timeout ? 0 : timeout - idle);
 }
 
 /*

@@ -5,9 +5,13 @@
  * only fails later for reasons of the running system (a port in use).
  * Errors read "FILE:LINE: what is wrong" and only the first is reported.
  *
- * inih hands the handler the section name but not the line, and does not
- * tell two sections of the same name apart, so lines are fed to it by our
- * own reader, which counts them and sees each section header first.
+ * The file is read whole into memory first (only a regular file, at most
+ * CONFIG_MAX_SIZE bytes: /dev/zero or a named pipe would never end), so
+ * the parser is a pure function of the bytes, and a reload either has the
+ * whole new file or changes nothing.  inih hands the handler the section
+ * name but not the line, and does not tell two sections of the same name
+ * apart, so lines are fed to it by our own reader, which counts them,
+ * refuses bytes that are not text and sees each section header first.
  */
 #include "config.h"
 
@@ -20,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -70,7 +76,9 @@ static const struct key listener_keys[] = {
 
 struct parse {
 	const char *name;
-	FILE *f;
+	const char *data;
+	size_t len;
+	size_t pos;
 	int line;
 	struct config *conf;
 	struct listener_conf *cur; /* NULL while in [server] */
@@ -81,6 +89,7 @@ struct parse {
 	int fail_line;
 };
 
+/* "FILE:LINE: msg", or "FILE: msg" for line 0: the file as a whole. */
 static int __attribute__((format(printf, 3, 4)))
 parse_error(struct parse *p, int line, const char *fmt, ...)
 {
@@ -92,7 +101,10 @@ parse_error(struct parse *p, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	snprintf(p->err, p->errlen, "%s:%d: %s", p->name, line, msg);
+	if (line > 0)
+		snprintf(p->err, p->errlen, "%s:%d: %s", p->name, line, msg);
+	else
+		snprintf(p->err, p->errlen, "%s: %s", p->name, msg);
 	p->failed = 1;
 	p->fail_line = line;
 	return 0;
@@ -205,27 +217,55 @@ parse_section(struct parse *p, char *s)
 }
 
 /*
- * The line reader inih calls: counts lines, refuses lines longer than its
- * buffer (inih would silently split them), and starts sections.
+ * Where a line holds a byte that is not text: a control character other
+ * than tab, CR and LF.  A NUL would end the line early for everything
+ * that reads it as a C string and hide the rest of it.
+ */
+static const char *
+parse_binary(const char *s, size_t n)
+{
+	for (const char *end = s + n; s < end; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch < 0x20 && ch != '\t' && ch != '\r' && ch != '\n') || ch == 0x7f)
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * The line reader inih calls: hands out the next line of the buffer,
+ * counts lines, refuses bytes that are not text and lines longer than
+ * inih's buffer (inih would silently split them), and starts sections.
  */
 static char *
 parse_reader(char *buf, int size, void *arg)
 {
 	struct parse *p = arg;
-	size_t n;
+	const char *line, *nl, *bad;
+	size_t n, text;
 	char *s;
-	int c;
 
-	if (p->failed || fgets(buf, size, p->f) == NULL)
+	if (p->failed || p->pos >= p->len)
 		return NULL;
+	line = p->data + p->pos;
+	nl = memchr(line, '\n', p->len - p->pos);
+	n = nl != NULL ? (size_t)(nl - line) + 1 : p->len - p->pos;
+	p->pos += n;
 	p->line++;
-	n = strlen(buf);
-	if (n == (size_t)size - 1 && buf[n - 1] != '\n' && !feof(p->f)) {
-		while ((c = fgetc(p->f)) != EOF && c != '\n')
-			;
+	if ((bad = parse_binary(line, n)) != NULL) {
+		parse_error(p, p->line,
+		    "control character 0x%02x in column %zu (is this a text file?)",
+		    (unsigned char)*bad, (size_t)(bad - line) + 1);
+		return NULL;
+	}
+	text = nl != NULL ? n - 1 : n;
+	if (text > (size_t)size - 2) {
 		parse_error(p, p->line, "line longer than %d characters", size - 2);
 		return NULL;
 	}
+	memcpy(buf, line, n);
+	buf[n] = '\0';
 	if (p->line == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) == 0)
 		s = buf + 3;
 	else
@@ -406,6 +446,9 @@ config_check(struct parse *p)
 	struct listener_conf *lc, *other;
 	char msg[ERRLEN], a[NET_ADDRSTRLEN];
 
+	/* an empty or truncated file must not empty a running daemon */
+	if (TAILQ_EMPTY(&c->listeners))
+		return parse_error(p, 0, "no listener defined (add a [listener NAME] section)");
 	TAILQ_FOREACH(lc, &c->listeners, entry) {
 		if (lc->service == NULL && (lc->service = service_find(lc->name)) == NULL)
 			return parse_error(p, lc->line, "listener %s: no service set (one of %s)",
@@ -481,11 +524,13 @@ config_free(struct config *c)
 	free(c);
 }
 
-/* Parse an open file; name is what error messages call it. */
+/* Parse a whole file's bytes; name is what error messages call it. */
 struct config *
-config_parse(FILE *f, const char *name, char *err, size_t errlen)
+config_parse(const char *data, size_t len, const char *name, char *err, size_t errlen)
 {
-	struct parse p = { .name = name, .f = f, .err = err, .errlen = errlen };
+	struct parse p = {
+		.name = name, .data = data, .len = len, .err = err, .errlen = errlen
+	};
 	int r;
 
 	if ((p.conf = config_new()) == NULL || (p.conf->path = strdup(name)) == NULL) {
@@ -500,8 +545,6 @@ config_parse(FILE *f, const char *name, char *err, size_t errlen)
 		parse_error(&p, r, "syntax error (expected [section] or key = value)");
 	} else if (r < 0 && !p.failed)
 		parse_error(&p, p.line, "out of memory");
-	if (!p.failed && ferror(f))
-		parse_error(&p, p.line, "read error: %s", strerror(errno));
 	if (!p.failed)
 		config_check(&p);
 	if (p.failed) {
@@ -511,23 +554,91 @@ config_parse(FILE *f, const char *name, char *err, size_t errlen)
 	return p.conf;
 }
 
+static const char *
+file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a named pipe";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+/*
+ * Read a whole configuration file.  Only a regular file (symlinks are
+ * followed) of at most CONFIG_MAX_SIZE bytes: O_NONBLOCK keeps the open()
+ * of a named pipe from waiting for a writer, and the size bound holds
+ * even for a file that grows while it is read.
+ */
+static char *
+config_read(const char *path, size_t *lenp, char *err, size_t errlen)
+{
+	struct stat st;
+	size_t len = 0;
+	char *buf = NULL;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: fstat: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file but %s", path, file_kind(st.st_mode));
+		goto fail;
+	}
+	if (st.st_size > CONFIG_MAX_SIZE)
+		goto too_big;
+	if ((buf = malloc(CONFIG_MAX_SIZE + 1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	while (len <= CONFIG_MAX_SIZE) {
+		n = read(fd, buf + len, CONFIG_MAX_SIZE + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s: read: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > CONFIG_MAX_SIZE)
+		goto too_big;
+	close(fd);
+	*lenp = len;
+	return buf;
+too_big:
+	snprintf(err, errlen, "%s: larger than %d bytes: not a configuration file?", path,
+	    CONFIG_MAX_SIZE);
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
 struct config *
 config_load(const char *path, char *err, size_t errlen)
 {
 	struct config *c;
-	struct stat st;
-	FILE *f;
+	size_t len;
+	char *data;
 
-	if ((f = fopen(path, "re")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((data = config_read(path, &len, err, errlen)) == NULL)
 		return NULL;
-	}
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(EISDIR));
-		fclose(f);
-		return NULL;
-	}
-	c = config_parse(f, path, err, errlen);
-	fclose(f);
+	c = config_parse(data, len, path, err, errlen);
+	free(data);
 	return c;
 }

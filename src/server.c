@@ -259,7 +259,7 @@ server_reload_settings(struct server *s, const struct config *old, const struct 
 	}
 	log_set_level(nc->log_level);
 	s->conf = (struct config *)nc;
-	if (old->idle_timeout == 0 && nc->idle_timeout > 0) {
+	if (old->idle_timeout != nc->idle_timeout) {
 		TAILQ_FOREACH(l, &s->listeners, entry)
 			TAILQ_FOREACH(c, &l->clients, entry)
 				client_idle_start(c);

@@ -7,11 +7,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "synackd.h"
@@ -27,6 +29,22 @@ usage(FILE *f)
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n",
 	    SYNACKD_CONFIG);
+}
+
+/* path made absolute against the current directory, symlinks left as they are */
+static char *
+absolute_path(const char *path)
+{
+	char *cwd, *abs;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		return NULL;
+	if (asprintf(&abs, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path) == -1)
+		abs = NULL;
+	free(cwd);
+	return abs;
 }
 
 /*
@@ -147,21 +165,22 @@ main(int argc, char **argv)
 	}
 	/*
 	 * Messages name the file as given; a reload after detaching (which
-	 * changes to /) needs the absolute path.
+	 * changes to /) needs the absolute path.  Symlinks are not resolved:
+	 * each reload opens the path anew, so a deploy that swaps a symlink
+	 * (or a ConfigMap mount) is followed.
 	 */
-	if ((abspath = realpath(path, NULL)) != NULL) {
-		free(conf->path);
-		conf->path = abspath;
+	if ((abspath = absolute_path(path)) == NULL) {
+		fprintf(stderr, "synackd: %s: %s\n", path, strerror(errno));
+		config_free(conf);
+		return EXIT_OSERR;
 	}
+	free(conf->path);
+	conf->path = abspath;
 	if (test) {
 		printf("configuration OK\n");
 		config_free(conf);
 		return 0;
 	}
-	if (TAILQ_EMPTY(&conf->listeners))
-		fprintf(
-		    stderr, "synackd: %s: no [listener NAME] section: nothing to serve\n", path);
-
 	/* a client that goes away mid-write must not kill the daemon */
 	signal(SIGPIPE, SIG_IGN);
 	log_set_level(conf->log_level);

@@ -68,8 +68,11 @@ struct config {
 	struct listener_confs listeners;
 };
 
+#define CONFIG_MAX_SIZE (1024 * 1024) /* bytes: more is not a configuration */
+
 struct config *config_load(const char *path, char *err, size_t errlen);
-struct config *config_parse(FILE *f, const char *name, char *err, size_t errlen);
+struct config *config_parse(const char *data, size_t len, const char *name, char *err,
+    size_t errlen);
 void config_free(struct config *);
 struct listener_conf *listener_conf_dup(const struct listener_conf *);
 void listener_conf_free(struct listener_conf *);

@@ -5,7 +5,10 @@
 #
 # A bad file starts with the line
 #   ; expect: LINE: SUBSTRING
-# and must make synackd exit 78 with "FILE:LINE: SUBSTRING" on stderr.
+# and must make synackd exit 78 with "FILE:LINE: SUBSTRING" on stderr;
+# LINE "-" stands for an error of the whole file, "FILE: SUBSTRING".
+# Files that cannot carry that line (empty, binary, huge, not regular) are
+# made here and checked the same way.
 #
 # Environment: SYNACKD, the daemon; SYNACK_SRCDIR, the top source directory.
 
@@ -47,12 +50,14 @@ check_bad() {
 	line=${expect%%: *}
 	substring=${expect#*: }
 	case $line in
+	-) where=$file ;;
 	'' | *[!0-9]*)
 		: >"$tmp/out"
 		: >"$tmp/err"
 		fail 'first line is not "; expect: LINE: SUBSTRING"'
 		return
 		;;
+	*) where=$file:$line ;;
 	esac
 	if [ -z "$substring" ] || [ "$substring" = "$expect" ]; then
 		: >"$tmp/out"
@@ -60,17 +65,29 @@ check_bad() {
 		fail 'first line is not "; expect: LINE: SUBSTRING"'
 		return
 	fi
-	"$SYNACKD" -t -c "$file" >"$tmp/out" 2>"$tmp/err"
+	refused "$file" "$where: $substring"
+}
+
+# refused FILE MESSAGE: "synackd -t -c FILE" exits 78 with MESSAGE on stderr
+refused() {
+	"$SYNACKD" -t -c "$1" >"$tmp/out" 2>"$tmp/err" </dev/null
 	rc=$?
 	if [ "$rc" -ne 78 ]; then
 		fail "exit $rc, expected 78"
 	elif grep -q 'configuration OK' "$tmp/out"; then
 		fail '"configuration OK" for a bad file'
-	elif ! grep -qF -e "$file:$line: $substring" "$tmp/err"; then
-		fail "stderr lacks \"$file:$line: $substring\""
+	elif ! grep -qF -e "$2" "$tmp/err"; then
+		fail "stderr lacks \"$2\""
 	else
-		echo "ok   $name ($line: $substring)"
+		echo "ok   $name ($2)"
 	fi
+}
+
+# check_made NAME MESSAGE: a file made here must be refused with MESSAGE
+check_made() {
+	name=made/$1
+	count=$((count + 1))
+	refused "$file" "$2"
 }
 
 # check_file CHECK FILE: run one check, counting the file
@@ -91,6 +108,30 @@ done
 for file in "$dir"/bad/*.conf; do
 	check_file check_bad "$file"
 done
+
+file=$tmp/empty.conf
+: >"$file"
+check_made empty "$file: no listener defined"
+file=$tmp/nul.conf
+head -c 4096 /dev/zero >"$file"
+check_made nul-bytes "$file:1: control character 0x00 in column 1"
+file=$tmp/huge.conf
+{
+	printf '[listener echo]\nport = 0\n'
+	head -c 1048576 /dev/zero | tr '\0' ';'
+} >"$file"
+check_made huge "$file: larger than 1048576 bytes"
+file=/dev/zero
+check_made dev-zero "$file: not a regular file but a character device"
+file=$tmp/fifo.conf
+mkfifo "$file" || exit 99
+# a writer that never writes: synackd must neither wait for it nor for data
+sleep 30 >"$file" &
+writer=$!
+check_made fifo "$file: not a regular file but a named pipe"
+kill "$writer" 2>/dev/null
+file=$tmp
+check_made directory "$file: not a regular file but a directory"
 
 echo "$count files checked"
 exit $failed

@@ -555,10 +555,13 @@ class Daemon:
     constructor returns (default: every [listener NAME] in the config).
     log_path: the config logs to this file instead of stderr; log lines are
     then read from it.
+    config_arg: what -c names (default: the file written here, by its
+    absolute path); the daemon runs in tmpdir, so it may be relative.
     """
 
     def __init__(self, conf, expect_listeners=None, log_path=None,
-                 start_timeout=10.0, tmpdir=None, args=(), ready=None):
+                 start_timeout=10.0, tmpdir=None, args=(), ready=None,
+                 config_arg=None):
         self.tmpdir = tmpdir or make_tempdir()
         text = render_config(conf).replace('@TMPDIR@', self.tmpdir)
         self.conf_text = text
@@ -575,7 +578,7 @@ class Daemon:
         self.exit_code = None
         self._stopped = False
         self.proc = subprocess.Popen(
-            [synackd_path(), '-c', self.conf_path] + list(args),
+            [synackd_path(), '-c', config_arg or self.conf_path] + list(args),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, cwd=self.tmpdir)
         _children.append(self.proc)

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <netinet/in.h>
 
 #include <cmocka.h>
@@ -28,21 +30,21 @@
 #include "synackd.h"
 
 #define NAME "t.conf"
+/* the least a valid file has: one listener */
+#define ECHO "[listener echo]\nport = 0\n"
 
-/* Parse text as the file NAME; err gets the message on failure. */
+/* Parse len bytes as the file NAME; err gets the message on failure. */
+static struct config *
+parse_bytes(const char *data, size_t len, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	return config_parse(data, len, NAME, err, errlen);
+}
+
 static struct config *
 parse(const char *text, char *err, size_t errlen)
 {
-	struct config *c;
-	FILE *f = tmpfile();
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	rewind(f);
-	err[0] = '\0';
-	c = config_parse(f, NAME, err, errlen);
-	fclose(f);
-	return c;
+	return parse_bytes(text, strlen(text), err, errlen);
 }
 
 static struct config *
@@ -149,21 +151,25 @@ root_group(void)
 static void
 test_empty_file(void **state)
 {
-	struct config *c = parse_ok("");
+	static const char *const empty[] = { "", "\n\n", "; only a comment\n", "[server]\n",
+		"[server]\nmax_clients = 5\n" };
+	char err[ERRLEN];
 
-	check_server_defaults(c);
-	assert_string_equal(c->path, NAME);
-	assert_true(TAILQ_EMPTY(&c->listeners));
-	config_free(c);
+	/* no listener would serve nothing, and a reload would remove them all */
+	for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
+		assert_null(parse(empty[i], err, sizeof err));
+		assert_string_equal(
+		    err, NAME ": no listener defined (add a [listener NAME] section)");
+	}
 }
 
 static void
 test_server_defaults(void **state)
 {
-	struct config *c = parse_ok("[server]\n");
+	struct config *c = parse_ok("[server]\n" ECHO);
 
 	check_server_defaults(c);
-	assert_true(TAILQ_EMPTY(&c->listeners));
+	assert_int_equal(count_listeners(c), 1);
 	config_free(c);
 }
 
@@ -343,13 +349,13 @@ test_log_values(void **state)
 	struct config *c;
 
 	for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
-		snprintf(text, sizeof text, "[server]\nlog_level = %s\n", levels[i].text);
+		snprintf(text, sizeof text, "[server]\nlog_level = %s\n" ECHO, levels[i].text);
 		c = parse_ok(text);
 		assert_int_equal(c->log_level, levels[i].level);
 		config_free(c);
 	}
 	for (size_t i = 0; i < sizeof logs / sizeof logs[0]; i++) {
-		snprintf(text, sizeof text, "[server]\nlog = %s\n", logs[i]);
+		snprintf(text, sizeof text, "[server]\nlog = %s\n" ECHO, logs[i]);
 		c = parse_ok(text);
 		assert_string_equal(c->log, logs[i]);
 		config_free(c);
@@ -402,7 +408,7 @@ test_number_limits(void **state)
 	assert_int_equal(nth_listener(c, 2)->port, 1);
 	config_free(c);
 
-	c = parse_ok("[server]\nmax_clients = 1\nshutdown_timeout = 0\n");
+	c = parse_ok("[server]\nmax_clients = 1\nshutdown_timeout = 0\n" ECHO);
 	assert_int_equal(c->max_clients, 1);
 	assert_int_equal(c->shutdown_timeout, 0);
 	config_free(c);
@@ -857,15 +863,15 @@ test_daemon_keys(void **state)
 
 	RUN_BAD(cases);
 
-	snprintf(text, sizeof text, "[server]\nuser = %s\n", root_user());
+	snprintf(text, sizeof text, "[server]\nuser = %s\n" ECHO, root_user());
 	c = parse_ok(text);
 	assert_string_equal(c->user, root_user());
 	config_free(c);
-	snprintf(text, sizeof text, "[server]\ngroup = %s\n", root_group());
+	snprintf(text, sizeof text, "[server]\ngroup = %s\n" ECHO, root_group());
 	c = parse_ok(text);
 	assert_string_equal(c->group, root_group());
 	config_free(c);
-	c = parse_ok("[server]\ndaemon = yes\npidfile = /tmp/x.pid\n");
+	c = parse_ok("[server]\ndaemon = yes\npidfile = /tmp/x.pid\n" ECHO);
 	assert_int_equal(c->daemon, 1);
 	assert_string_equal(c->pidfile, "/tmp/x.pid");
 	config_free(c);
@@ -907,8 +913,9 @@ test_line_too_long(void **state)
 	assert_int_equal(sscanf(err, NAME ":2: line longer than %d characters", &max), 1);
 	assert_in_range(max, 80, 900);
 
-	snprintf(text, sizeof text, "[server]\n;%0*d\nmax_clients = 3\n", max - 1, 0);
-	assert_int_equal(strlen(strchr(text, ';')) - strlen("\nmax_clients = 3\n"), (size_t)max);
+	snprintf(text, sizeof text, "[server]\n;%0*d\nmax_clients = 3\n" ECHO, max - 1, 0);
+	assert_int_equal(
+	    strlen(strchr(text, ';')) - strlen("\nmax_clients = 3\n" ECHO), (size_t)max);
 	c = parse_ok(text);
 	assert_int_equal(c->max_clients, 3);
 	config_free(c);
@@ -935,6 +942,57 @@ test_short_error_buffer(void **state)
 	assert_null(c);
 	assert_int_equal(strlen(err), sizeof err - 1);
 	assert_memory_equal(err, NAME ":2: ", strlen(NAME ":2: "));
+}
+
+/* a string literal with its NULs: its bytes and its length */
+#define BYTES(s) s, sizeof(s) - 1
+
+/*
+ * A byte that is not text is refused with its line and column: a NUL
+ * would otherwise hide the rest of its line from every check, and shift
+ * the line numbers of every error after it.
+ */
+static void
+test_binary_bytes(void **state)
+{
+	static const struct {
+		const char *what;
+		const char *data;
+		size_t len;
+		const char *err;
+	} cases[] = {
+		{ "a key hidden behind a NUL in a comment",
+		    BYTES("[listener echo]\nport = 0\n; note\0\nkeepalive = yes\n"),
+		    NAME ":3: control character 0x00 in column 7 (is this a text file?)" },
+		{ "garbage behind a NUL in a value",  BYTES("[server]\nmax_clients = 10000\0garbage\n"),
+		    NAME ":2: control character 0x00 in column 20 (is this a text file?)" },
+		{ "a file of NUL bytes",  BYTES("\0\0\0\0\0\0\0\0"),
+		    NAME ":1: control character 0x00 in column 1 (is this a text file?)" },
+		{ "an escape character",  BYTES("[server]\n\n\x1b[31mlog = stderr\n"),
+		    NAME ":3: control character 0x1b in column 1 (is this a text file?)" },
+		{ "DEL",  BYTES("[listener echo]\nport = 0\x7f\n"),
+		    NAME ":2: control character 0x7f in column 9 (is this a text file?)" },
+		{ "a NUL in the last line, without a line end",  BYTES("[listener echo]\nport = 0\0"),
+		    NAME ":2: control character 0x00 in column 9 (is this a text file?)" },
+	};
+	char err[ERRLEN];
+	struct config *c;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		c = parse_bytes(cases[i].data, cases[i].len, err, sizeof err);
+		if (c != NULL) {
+			config_free(c);
+			fail_msg("%s: accepted", cases[i].what);
+		}
+		if (strcmp(err, cases[i].err) != 0)
+			fail_msg("%s: got \"%s\", expected \"%s\"", cases[i].what, err,
+			    cases[i].err);
+	}
+	/* tab, CR and LF are text */
+	c = parse_bytes(BYTES("[listener echo]\r\n\tport\t=\t0\r\n"), err, sizeof err);
+	if (c == NULL)
+		fail_msg("tab and CRLF refused: %s", err);
+	config_free(c);
 }
 
 /* ---- config_load ---- */
@@ -1002,16 +1060,87 @@ test_load_missing(void **state)
 	assert_string_equal(err, want);
 }
 
-/* A directory opens but cannot be read: refused, naming it and the reason. */
+/*
+ * Only a regular file is read: a directory, /dev/zero (endless) and a
+ * named pipe (open() would wait for a writer, read() for data) are
+ * refused at once, naming the file and what it is.
+ */
 static void
-test_load_directory(void **state)
+test_load_not_regular(void **state)
 {
-	const char *path = "/";
-	char err[ERRLEN];
+	char err[ERRLEN], fifo[64], want[128];
 
+	assert_null(config_load("/", err, sizeof err));
+	assert_string_equal(err, "/: not a regular file but a directory");
+	assert_null(config_load("/dev/zero", err, sizeof err));
+	assert_string_equal(err, "/dev/zero: not a regular file but a character device");
+
+	snprintf(fifo, sizeof fifo, "/tmp/synack-test-fifo-%ld", (long)getpid());
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_null(config_load(fifo, err, sizeof err));
+	unlink(fifo);
+	snprintf(want, sizeof want, "%s: not a regular file but a named pipe", fifo);
+	assert_string_equal(err, want);
+}
+
+/* A file is read up to CONFIG_MAX_SIZE bytes, not one more. */
+static void
+test_load_size_bound(void **state)
+{
+	const char *path = *state;
+	const char *head = "[listener echo]\nport = 0\n";
+	char err[ERRLEN], want[ERRLEN];
+	struct config *c;
+	FILE *f;
+
+	/* exactly the bound: fine */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(head, f);
+	for (size_t n = strlen(head); n < CONFIG_MAX_SIZE; n += 2)
+		fputs(CONFIG_MAX_SIZE - n >= 2 ? ";\n" : "\n", f);
+	assert_int_equal(ftell(f), CONFIG_MAX_SIZE);
+	fclose(f);
+	c = config_load(path, err, sizeof err);
+	if (c == NULL)
+		fail_msg("%s", err);
+	config_free(c);
+
+	/* one byte more: refused */
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fputc('\n', f);
+	fclose(f);
 	assert_null(config_load(path, err, sizeof err));
-	assert_memory_equal(err, path, strlen(path));
-	assert_non_null(strstr(err, strerror(EISDIR)));
+	snprintf(want, sizeof want, "%s: larger than %d bytes: not a configuration file?", path,
+	    CONFIG_MAX_SIZE);
+	assert_string_equal(err, want);
+}
+
+/* A symlink is followed when the file is opened. */
+static void
+test_load_symlink(void **state)
+{
+	const char *path = *state;
+	char link[80], err[ERRLEN];
+	struct config *c;
+	FILE *f;
+
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[server]\nmax_clients = 7\n[listener echo]\nport = 0\n", f);
+	fclose(f);
+	snprintf(link, sizeof link, "%s.link", path);
+	unlink(link);
+	assert_int_equal(symlink(path, link), 0);
+	c = config_load(link, err, sizeof err);
+	unlink(link);
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(c->max_clients, 7);
+	assert_string_equal(c->path, link);
+	config_free(c);
 }
 
 int
@@ -1045,7 +1174,10 @@ main(void)
 		cmocka_unit_test(test_short_error_buffer),
 		cmocka_unit_test_setup_teardown(test_load_file, tmpfile_setup, tmpfile_teardown),
 		cmocka_unit_test(test_load_missing),
-		cmocka_unit_test(test_load_directory),
+		cmocka_unit_test(test_load_not_regular),
+		cmocka_unit_test_setup_teardown(test_load_size_bound, tmpfile_setup, tmpfile_teardown),
+		cmocka_unit_test_setup_teardown(test_load_symlink, tmpfile_setup, tmpfile_teardown),
+		cmocka_unit_test(test_binary_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
