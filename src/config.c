@@ -528,9 +528,7 @@ config_free(struct config *c)
 struct config *
 config_parse(const char *data, size_t len, const char *name, char *err, size_t errlen)
 {
-	struct parse p = {
-		.name = name, .data = data, .len = len, .err = err, .errlen = errlen
-	};
+	struct parse p = { .name = name, .data = data, .len = len, .err = err, .errlen = errlen };
 	int r;
 
 	if ((p.conf = config_new()) == NULL || (p.conf->path = strdup(name)) == NULL) {

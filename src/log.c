@@ -42,7 +42,6 @@ log_level_parse(const char *s)
 	return -1;
 }
 
-
 static FILE *
 log_fopen(const char *path, char *err, size_t errlen)
 {
@@ -127,8 +126,6 @@ log_set_level(int level)
 {
 	log_level = level;
 }
-
-
 
 static void
 log_vwrite(int level, const char *suffix, const char *fmt, va_list ap)

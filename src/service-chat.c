@@ -50,47 +50,67 @@ chat_too_long(struct client *c, size_t max)
 	client_close(c, "line too long");
 }
 
+/*
+ * Framing, apart from the I/O so that it is tested and fuzzed directly:
+ * the first line of buf[0..len), at most max bytes of text before its LF
+ * (a CR before the LF is not text).  On CHAT_LINE, *textlen is the text's
+ * length and *used the bytes the line takes, its end included.  Only the
+ * first max + 2 bytes are ever looked at.
+ */
+enum chat_frame
+chat_frame(const char *buf, size_t len, size_t max, size_t *textlen, size_t *used)
+{
+	size_t window = len < max + 2 ? len : max + 2, n;
+	const char *lf = memchr(buf, '\n', window);
+
+	if (lf == NULL)
+		/* max + 1 bytes may still be max of text and the CR of a CRLF */
+		return len > max + 1 ? CHAT_TOO_LONG : CHAT_NEED_MORE;
+	n = (size_t)(lf - buf);
+	*used = n + 1;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	if (n > max)
+		return CHAT_TOO_LONG;
+	*textlen = n;
+	return CHAT_LINE;
+}
+
 static void
 chat_read(struct client *c)
 {
 	struct evbuffer *in = client_input(c);
 	size_t max = (size_t)c->listener->conf->max_line;
-	size_t plen = strlen(c->peer), eol_len, n, len;
-	struct evbuffer_ptr eol;
-	const char *text;
+	size_t plen = strlen(c->peer), len, want, textlen = 0, used = 0;
+	const char *buf;
 	char *out;
 
-	while (c->state == CLIENT_OPEN) {
-		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-		if (eol.pos < 0) {
-			/* max + 1: the CR of a CRLF may still be followed by its LF */
-			if (evbuffer_get_length(in) > max + 1)
-				chat_too_long(c, max);
+	while (c->state == CLIENT_OPEN && (len = evbuffer_get_length(in)) > 0) {
+		want = len < max + 2 ? len : max + 2;
+		if ((buf = (const char *)evbuffer_pullup(in, (ssize_t)want)) == NULL) {
+			client_close(c, "out of memory");
 			return;
 		}
-		n = (size_t)eol.pos;
-		if (n > max + 1) {
+		switch (chat_frame(buf, want, max, &textlen, &used)) {
+		case CHAT_NEED_MORE:
+			/* all the input is the start of a line */
+			return;
+		case CHAT_TOO_LONG:
 			chat_too_long(c, max);
 			return;
+		case CHAT_LINE:
+			break;
 		}
-		text = (const char *)evbuffer_pullup(in, (ssize_t)(n + eol_len));
-		len = n;
-		if (len > 0 && text[len - 1] == '\r')
-			len--;
-		if (len > max) {
-			chat_too_long(c, max);
-			return;
-		}
-		if ((out = malloc(plen + 2 + len + 1)) == NULL) {
+		if ((out = malloc(plen + 2 + textlen + 1)) == NULL) {
 			client_close(c, "out of memory");
 			return;
 		}
 		memcpy(out, c->peer, plen);
 		memcpy(out + plen, ": ", 2);
-		memcpy(out + plen + 2, text, len);
-		out[plen + 2 + len] = '\n';
-		evbuffer_drain(in, n + eol_len);
-		chat_broadcast(c, out, plen + 2 + len + 1);
+		memcpy(out + plen + 2, buf, textlen);
+		out[plen + 2 + textlen] = '\n';
+		evbuffer_drain(in, used);
+		chat_broadcast(c, out, plen + 2 + textlen + 1);
 		free(out);
 	}
 }

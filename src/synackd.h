@@ -71,8 +71,8 @@ struct config {
 #define CONFIG_MAX_SIZE (1024 * 1024) /* bytes: more is not a configuration */
 
 struct config *config_load(const char *path, char *err, size_t errlen);
-struct config *config_parse(const char *data, size_t len, const char *name, char *err,
-    size_t errlen);
+struct config *config_parse(
+    const char *data, size_t len, const char *name, char *err, size_t errlen);
 void config_free(struct config *);
 struct listener_conf *listener_conf_dup(const struct listener_conf *);
 void listener_conf_free(struct listener_conf *);
@@ -110,6 +110,9 @@ extern const struct service service_chat;
 
 /* service-chargen.c */
 size_t chargen_pattern(size_t offset, char *buf, size_t len);
+/* service-chat.c */
+enum chat_frame { CHAT_NEED_MORE, CHAT_LINE, CHAT_TOO_LONG };
+enum chat_frame chat_frame(const char *buf, size_t len, size_t max, size_t *textlen, size_t *used);
 /* service-daytime.c */
 size_t daytime_format(time_t t, char *buf, size_t size);
 

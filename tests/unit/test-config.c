@@ -964,15 +964,17 @@ test_binary_bytes(void **state)
 		{ "a key hidden behind a NUL in a comment",
 		    BYTES("[listener echo]\nport = 0\n; note\0\nkeepalive = yes\n"),
 		    NAME ":3: control character 0x00 in column 7 (is this a text file?)" },
-		{ "garbage behind a NUL in a value",  BYTES("[server]\nmax_clients = 10000\0garbage\n"),
+		{ "garbage behind a NUL in a value",
+		    BYTES("[server]\nmax_clients = 10000\0garbage\n"),
 		    NAME ":2: control character 0x00 in column 20 (is this a text file?)" },
-		{ "a file of NUL bytes",  BYTES("\0\0\0\0\0\0\0\0"),
+		{ "a file of NUL bytes", BYTES("\0\0\0\0\0\0\0\0"),
 		    NAME ":1: control character 0x00 in column 1 (is this a text file?)" },
-		{ "an escape character",  BYTES("[server]\n\n\x1b[31mlog = stderr\n"),
+		{ "an escape character", BYTES("[server]\n\n\x1b[31mlog = stderr\n"),
 		    NAME ":3: control character 0x1b in column 1 (is this a text file?)" },
-		{ "DEL",  BYTES("[listener echo]\nport = 0\x7f\n"),
+		{ "DEL", BYTES("[listener echo]\nport = 0\x7f\n"),
 		    NAME ":2: control character 0x7f in column 9 (is this a text file?)" },
-		{ "a NUL in the last line, without a line end",  BYTES("[listener echo]\nport = 0\0"),
+		{ "a NUL in the last line, without a line end",
+		    BYTES("[listener echo]\nport = 0\0"),
 		    NAME ":2: control character 0x00 in column 9 (is this a text file?)" },
 	};
 	char err[ERRLEN];
@@ -985,8 +987,8 @@ test_binary_bytes(void **state)
 			fail_msg("%s: accepted", cases[i].what);
 		}
 		if (strcmp(err, cases[i].err) != 0)
-			fail_msg("%s: got \"%s\", expected \"%s\"", cases[i].what, err,
-			    cases[i].err);
+			fail_msg(
+			    "%s: got \"%s\", expected \"%s\"", cases[i].what, err, cases[i].err);
 	}
 	/* tab, CR and LF are text */
 	c = parse_bytes(BYTES("[listener echo]\r\n\tport\t=\t0\r\n"), err, sizeof err);
@@ -1175,7 +1177,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_file, tmpfile_setup, tmpfile_teardown),
 		cmocka_unit_test(test_load_missing),
 		cmocka_unit_test(test_load_not_regular),
-		cmocka_unit_test_setup_teardown(test_load_size_bound, tmpfile_setup, tmpfile_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_load_size_bound, tmpfile_setup, tmpfile_teardown),
 		cmocka_unit_test_setup_teardown(test_load_symlink, tmpfile_setup, tmpfile_teardown),
 		cmocka_unit_test(test_binary_bytes),
 	};

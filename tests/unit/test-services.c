@@ -265,10 +265,47 @@ test_daytime_buffer(void **state)
 	assert_int_equal(daytime_format(0, buf, 0), 0);
 }
 
+/* chat_frame: one line at a time, the bound checked on the text alone. */
+static void
+test_chat_frame(void **state)
+{
+	static const struct {
+		const char *buf;
+		size_t max;
+		enum chat_frame want;
+		size_t textlen, used;
+	} cases[] = {
+		{ "", 4, CHAT_NEED_MORE, 0, 0 }, { "abc", 4, CHAT_NEED_MORE, 0, 0 },
+		{ "abcd\r", 4, CHAT_NEED_MORE, 0, 0 }, /* max text and a CR: the LF may follow */
+		{ "abcde\r", 4, CHAT_TOO_LONG, 0, 0 },
+		{ "abcde", 4, CHAT_NEED_MORE, 0, 0 }, /* max + 1 bytes: could be text and CR */
+		{ "abcdef", 4, CHAT_TOO_LONG, 0, 0 }, { "\n", 4, CHAT_LINE, 0, 1 },
+		{ "\r\n", 4, CHAT_LINE, 0, 2 }, { "hi\nthere\n", 4, CHAT_LINE, 2, 3 },
+		{ "abcd\n", 4, CHAT_LINE, 4, 5 }, { "abcd\r\n", 4, CHAT_LINE, 4, 6 },
+		{ "abcde\n", 4, CHAT_TOO_LONG, 0, 0 },
+		{ "a\rb\n", 4, CHAT_LINE, 3, 4 }, /* a CR inside a line is text */
+		{ "abcd\r\r\n", 4, CHAT_TOO_LONG, 0, 0 },
+		{ "abcdefgh\n", 4, CHAT_TOO_LONG, 0, 0 }, /* LF beyond the window */
+	};
+	size_t textlen, used;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		textlen = used = 99;
+		enum chat_frame got =
+		    chat_frame(cases[i].buf, strlen(cases[i].buf), cases[i].max, &textlen, &used);
+		if (got != cases[i].want)
+			fail_msg("case %zu: got %d, want %d", i, got, cases[i].want);
+		if (got == CHAT_LINE && (textlen != cases[i].textlen || used != cases[i].used))
+			fail_msg("case %zu: text %zu used %zu, want %zu %zu", i, textlen, used,
+			    cases[i].textlen, cases[i].used);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_chat_frame),
 		cmocka_unit_test(test_chargen_first_lines),
 		cmocka_unit_test(test_chargen_lines),
 		cmocka_unit_test(test_chargen_cycle),
