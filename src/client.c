@@ -138,6 +138,35 @@ client_pending(const struct client *c)
 	return evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
+/*
+ * Hand the pending output to the kernel now rather than when the loop
+ * next polls; returns what is still pending.  A client that keeps up has
+ * room in its socket buffer, so what is left after this is what it did
+ * not take.
+ */
+size_t
+client_flush(struct client *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_get_length(out) > 0) {
+		/* the bufferevent keeps its output's start frozen between its own writes */
+		evbuffer_unfreeze(out, 1);
+		(void)evbuffer_write(
+		    out, bufferevent_getfd(c->bev)); /* errors: the bev sees them */
+		evbuffer_freeze(out, 1);
+	}
+	return evbuffer_get_length(out);
+}
+
+/* Limit how fast the client's input is read; NULL lifts the limit. */
+void
+client_set_read_rate(struct client *c, const struct ev_token_bucket_cfg *cfg)
+{
+	if (bufferevent_set_rate_limit(c->bev, (struct ev_token_bucket_cfg *)cfg) == -1)
+		log_warnx("client %s: cannot set its rate limit", c->peer);
+}
+
 void
 client_write(struct client *c, const void *data, size_t len)
 {

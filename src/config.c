@@ -70,9 +70,32 @@ static const struct key listener_keys[] = {
 	{ "proxy_protocol", K_BOOL, L(proxy_protocol), 0, 1 },
 	{ "max_line", K_LONG, L(max_line), 1, 1048576 },
 	{ "output_limit", K_LONG, L(output_limit), 1024, 1073741824 },
+	{ "chat_rate", K_LONG, L(chat_rate), 0, 1073741824 },
+	{ "chat_burst", K_LONG, L(chat_burst), 1, 1073741824 },
 };
 
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
+
+_Static_assert(NKEYS(listener_keys) <= LISTENER_KEYS, "listener_conf.key_line too small");
+
+/* A listener key's line if it was set, else 0. */
+static int
+key_set(const struct listener_conf *lc, const char *name)
+{
+	for (size_t i = 0; i < NKEYS(listener_keys); i++)
+		if (strcmp(listener_keys[i].name, name) == 0 && (lc->seen & (1ULL << i)))
+			return lc->key_line[i];
+	return 0;
+}
+
+/* Where a listener key was set: its line, or the listener's header line. */
+static int
+key_line(const struct listener_conf *lc, const char *name)
+{
+	int line = key_set(lc, name);
+
+	return line != 0 ? line : lc->line;
+}
 
 struct parse {
 	const char *name;
@@ -128,6 +151,8 @@ listener_conf_new(const char *name, int line)
 	lc->backlog = 511;
 	lc->max_line = 4096;
 	lc->output_limit = 1048576;
+	lc->chat_rate = CHAT_RATE_DEFAULT;
+	lc->chat_burst = -1; /* one second's worth of chat_rate */
 	return lc;
 }
 
@@ -433,8 +458,8 @@ parse_handler(void *arg, const char *section, const char *name, const char *valu
 	*seen |= 1ULL << i;
 	if (!parse_value(p, &keys[i], base, value))
 		return 0;
-	if (p->cur != NULL && strcmp(name, "defer_accept") == 0)
-		p->cur->defer_accept_line = p->line;
+	if (p->cur != NULL)
+		p->cur->key_line[i] = p->line;
 	return parse_check(p, name);
 }
 
@@ -454,10 +479,27 @@ config_check(struct parse *p)
 			return parse_error(p, lc->line, "listener %s: no service set (one of %s)",
 			    lc->name, service_names());
 		if (lc->defer_accept > 0 && lc->service->speaks_first)
-			return parse_error(p, lc->defer_accept_line,
+			return parse_error(p, key_line(lc, "defer_accept"),
 			    "listener %s: defer_accept makes no sense for %s: the server speaks "
 			    "first",
 			    lc->name, lc->service->name);
+		if (lc->service != &service_chat && key_set(lc, "chat_rate"))
+			return parse_error(p, key_line(lc, "chat_rate"),
+			    "listener %s: chat_rate is for chat listeners, not %s", lc->name,
+			    lc->service->name);
+		if (lc->service != &service_chat && key_set(lc, "chat_burst"))
+			return parse_error(p, key_line(lc, "chat_burst"),
+			    "listener %s: chat_burst is for chat listeners, not %s", lc->name,
+			    lc->service->name);
+		if (lc->chat_burst == -1)
+			lc->chat_burst = lc->chat_rate > 0 ? lc->chat_rate : 1;
+		/* the bucket is refilled every CHAT_TICK_MS with chat_rate's share */
+		if (lc->chat_rate > 0 && lc->chat_burst < chat_rate_per_tick(lc->chat_rate))
+			return parse_error(p, key_line(lc, "chat_burst"),
+			    "listener %s: chat_burst %ld is less than one tick's share of "
+			    "chat_rate (%ld bytes per %d ms)",
+			    lc->name, lc->chat_burst, chat_rate_per_tick(lc->chat_rate),
+			    CHAT_TICK_MS);
 		if (strncmp(lc->address, "unix:", 5) == 0) {
 			if (lc->port != -1)
 				return parse_error(p, lc->line,

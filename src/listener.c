@@ -240,6 +240,8 @@ listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 				    "TCP_DEFER_ACCEPT");
 		}
 	}
+	if (lc->service->listener_reconfigure != NULL)
+		lc->service->listener_reconfigure(l, old);
 	listener_conf_free(old);
 	return 0;
 }

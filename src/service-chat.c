@@ -3,10 +3,17 @@
  *
  * A line (LF-terminated, a CR before the LF dropped) goes to every other
  * member as "ADDR:PORT: text\n".  A line longer than max_line gets an
- * error line and the sender is closed.  A member whose pending output
- * passes output_limit cannot keep up and is closed, so one slow reader
- * holds neither memory nor the room.  The room is the listener's client
- * list, which lives on the listener's event loop.
+ * error line and the sender is closed.
+ *
+ * Fairness works from both ends.  Each member's input is read at most at
+ * chat_rate bytes per second (libevent's token bucket, refilled every
+ * CHAT_TICK_MS), so a flood slows the flooder: the rest waits in its own
+ * socket.  And a member is closed as a slow consumer only when a line
+ * arrives while its pending output is over output_limit even after handing
+ * what the kernel takes to its socket: one line, however long, never
+ * evicts a member that keeps up, and what one member holds is bounded by
+ * output_limit plus one line.  The room is the listener's client list,
+ * which lives on the listener's event loop.
  */
 #include "config.h"
 
@@ -16,7 +23,88 @@
 
 #include <event2/buffer.h>
 
+#include "log.h"
 #include "synackd.h"
+
+struct chat_room {
+	struct ev_token_bucket_cfg *rate; /* NULL: chat_rate = 0, no limit */
+};
+
+static struct ev_token_bucket_cfg *
+chat_rate_new(const struct listener_conf *lc)
+{
+	struct timeval tick = { 0, CHAT_TICK_MS * 1000 };
+
+	return ev_token_bucket_cfg_new((size_t)chat_rate_per_tick(lc->chat_rate),
+	    (size_t)lc->chat_burst, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, &tick);
+}
+
+static int
+chat_listener_init(struct listener *l)
+{
+	struct chat_room *room;
+
+	if ((room = calloc(1, sizeof *room)) == NULL)
+		return -1;
+	if (l->conf->chat_rate > 0 && (room->rate = chat_rate_new(l->conf)) == NULL) {
+		free(room);
+		return -1;
+	}
+	l->service_state = room;
+	return 0;
+}
+
+static void
+chat_listener_free(struct listener *l)
+{
+	struct chat_room *room = l->service_state;
+
+	if (room == NULL)
+		return;
+	if (room->rate != NULL)
+		ev_token_bucket_cfg_free(room->rate);
+	free(room);
+	l->service_state = NULL;
+}
+
+/*
+ * A reload changed the rate: every member gets the new bucket at once
+ * (the bufferevents keep a pointer to it, so the old one is freed only
+ * after the last of them has let go).
+ */
+static void
+chat_listener_reconfigure(struct listener *l, const struct listener_conf *old)
+{
+	struct chat_room *room = l->service_state;
+	struct ev_token_bucket_cfg *rate = NULL;
+	struct client *c;
+
+	if (room == NULL ||
+	    (l->conf->chat_rate == old->chat_rate && l->conf->chat_burst == old->chat_burst))
+		return;
+	if (l->conf->chat_rate > 0 && (rate = chat_rate_new(l->conf)) == NULL) {
+		log_error("listener %s: reload: cannot make the chat_rate limit; members keep "
+			  "the old one",
+		    l->conf->name);
+		return;
+	}
+	TAILQ_FOREACH(c, &l->clients, entry)
+		client_set_read_rate(c, rate);
+	if (room->rate != NULL)
+		ev_token_bucket_cfg_free(room->rate);
+	room->rate = rate;
+	log_info("listener %s: chat_rate %ld burst %ld", l->conf->name, l->conf->chat_rate,
+	    l->conf->chat_burst);
+}
+
+static void
+chat_open(struct client *c)
+{
+	struct chat_room *room = c->listener->service_state;
+
+	if (room->rate != NULL)
+		client_set_read_rate(c, room->rate);
+}
 
 static void
 chat_broadcast(struct client *from, const char *msg, size_t len)
@@ -29,7 +117,7 @@ chat_broadcast(struct client *from, const char *msg, size_t len)
 		next = TAILQ_NEXT(c, entry);
 		if (c == from || c->state != CLIENT_OPEN)
 			continue;
-		if (client_pending(c) + len > limit) {
+		if (client_pending(c) > limit && client_flush(c) > limit) {
 			/* the kernel's buffers are full too: no error line would arrive */
 			client_abort(c, "slow consumer");
 			continue;
@@ -117,5 +205,9 @@ chat_read(struct client *c)
 
 const struct service service_chat = {
 	.name = "chat",
+	.listener_init = chat_listener_init,
+	.listener_free = chat_listener_free,
+	.listener_reconfigure = chat_listener_reconfigure,
+	.open = chat_open,
 	.read = chat_read,
 };

@@ -31,6 +31,8 @@ struct listener;
 struct server;
 
 /* config.c */
+#define LISTENER_KEYS 16 /* room in listener_conf.key_line */
+
 struct listener_conf {
 	TAILQ_ENTRY(listener_conf) entry;
 	char *name;
@@ -43,11 +45,13 @@ struct listener_conf {
 	int reuseport;
 	int keepalive;
 	int defer_accept;
-	int defer_accept_line;
 	int proxy_protocol;
 	long max_line;
 	long output_limit;
-	uint64_t seen; /* keys set, to refuse duplicates */
+	long chat_rate;              /* bytes per second a chat member may send; 0 = any */
+	long chat_burst;             /* bytes it may send at once */
+	uint64_t seen;               /* keys set, to refuse duplicates */
+	int key_line[LISTENER_KEYS]; /* where each key was set, for later checks */
 };
 TAILQ_HEAD(listener_confs, listener_conf);
 
@@ -92,6 +96,8 @@ struct service {
 	int speaks_first; /* sends before reading: TCP_DEFER_ACCEPT makes no sense */
 	int (*listener_init)(struct listener *);
 	void (*listener_free)(struct listener *);
+	/* a reload changed the listener's conf (l->conf), old is the previous one */
+	void (*listener_reconfigure)(struct listener *, const struct listener_conf *old);
 	void (*open)(struct client *);
 	void (*read)(struct client *);
 	void (*drained)(struct client *);
@@ -111,6 +117,15 @@ extern const struct service service_chat;
 /* service-chargen.c */
 size_t chargen_pattern(size_t offset, char *buf, size_t len);
 /* service-chat.c */
+#define CHAT_RATE_DEFAULT 1048576 /* bytes per second per member */
+#define CHAT_TICK_MS 100          /* the rate limit's refill interval */
+static inline long
+chat_rate_per_tick(long rate)
+{
+	long share = rate / (1000 / CHAT_TICK_MS);
+
+	return share > 0 ? share : 1;
+}
 enum chat_frame { CHAT_NEED_MORE, CHAT_LINE, CHAT_TOO_LONG };
 enum chat_frame chat_frame(const char *buf, size_t len, size_t max, size_t *textlen, size_t *used);
 /* service-daytime.c */
@@ -191,6 +206,8 @@ void client_write_ref(struct client *, const void *, size_t);
 void client_write_buffer(struct client *, struct evbuffer *);
 void client_set_lowat(struct client *, size_t);
 size_t client_pending(const struct client *);
+size_t client_flush(struct client *);
+void client_set_read_rate(struct client *, const struct ev_token_bucket_cfg *);
 struct evbuffer *client_input(struct client *);
 
 /* server.c */

@@ -182,7 +182,7 @@ def run():
     conf = {'server': server_section(log_level='debug'),
             'listener room': listener('chat', max_line=MAX_LINE),
             'listener other': listener('chat'),
-            'listener slow': listener('chat', output_limit=65536)}
+            'listener slow': listener('chat', output_limit=65536, chat_rate=0)}
     with Daemon(conf) as d:
         room(d)
         slow_consumer(d)

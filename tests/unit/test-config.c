@@ -198,6 +198,7 @@ test_listener_defaults(void **state)
 	assert_int_equal(lc->proxy_protocol, 0);
 	assert_int_equal(lc->max_line, 4096);
 	assert_int_equal(lc->output_limit, 1048576);
+	assert_int_equal(lc->chat_rate, CHAT_RATE_DEFAULT);
 	config_free(c);
 }
 
@@ -235,7 +236,9 @@ test_every_key(void **state)
 	    "defer_accept = 5\n"
 	    "proxy_protocol = no\n"
 	    "max_line = 100\n"
-	    "output_limit = 2048\n",
+	    "output_limit = 2048\n"
+	    "chat_rate = 3000\n"
+	    "chat_burst = 700\n",
 	    user, group);
 	c = parse_ok(text);
 	assert_int_equal(c->daemon, 1);
@@ -267,6 +270,8 @@ test_every_key(void **state)
 	assert_int_equal(lc->proxy_protocol, 0);
 	assert_int_equal(lc->max_line, 100);
 	assert_int_equal(lc->output_limit, 2048);
+	assert_int_equal(lc->chat_rate, 3000);
+	assert_int_equal(lc->chat_burst, 700);
 	config_free(c);
 }
 
@@ -813,6 +818,44 @@ test_overlaps(void **state)
 	RUN_BAD(cases);
 }
 
+/* chat_rate and chat_burst: chat only; the burst holds at least a tick's share. */
+static void
+test_chat_rate(void **state)
+{
+	static const struct bad cases[] = {
+		{ "chat_rate on echo", "[listener e]\nservice = echo\nport = 0\nchat_rate = 5\n", 4,
+		    "listener e: chat_rate is for chat listeners, not echo" },
+		{ "chat_burst on a service from the name",
+		    "[listener discard]\nchat_burst = 10\nport = 0\n", 2,
+		    "listener discard: chat_burst is for chat listeners, not discard" },
+		{ "burst below a tick's share",
+		    "[listener chat]\nport = 0\nchat_rate = 100000\nchat_burst = 9999\n", 4,
+		    "listener chat: chat_burst 9999 is less than one tick's share of chat_rate "
+		    "(10000 bytes per 100 ms)" },
+		{ "negative rate", "[listener chat]\nport = 0\nchat_rate = -1\n", 3,
+		    "chat_rate: \"-1\" is not a number from 0 to" },
+		{ "zero burst", "[listener chat]\nport = 0\nchat_burst = 0\n", 3,
+		    "chat_burst: \"0\" is not a number from 1 to" },
+	};
+	struct config *c;
+
+	RUN_BAD(cases);
+	/* the burst defaults to one second's worth */
+	c = parse_ok("[listener chat]\nport = 0\nchat_rate = 5000\n");
+	assert_int_equal(nth_listener(c, 0)->chat_rate, 5000);
+	assert_int_equal(nth_listener(c, 0)->chat_burst, 5000);
+	config_free(c);
+	c = parse_ok("[listener chat]\nport = 0\n");
+	assert_int_equal(nth_listener(c, 0)->chat_burst, CHAT_RATE_DEFAULT);
+	config_free(c);
+	c = parse_ok("[listener chat]\nport = 0\nchat_rate = 0\n");
+	assert_int_equal(nth_listener(c, 0)->chat_rate, 0);
+	config_free(c);
+	c = parse_ok("[listener chat]\nport = 0\nchat_rate = 100000\nchat_burst = 10000\n");
+	assert_int_equal(nth_listener(c, 0)->chat_burst, 10000);
+	config_free(c);
+}
+
 static void
 test_defer_accept(void **state)
 {
@@ -1170,6 +1213,7 @@ main(void)
 		cmocka_unit_test(test_unix_path_length),
 		cmocka_unit_test(test_overlaps),
 		cmocka_unit_test(test_defer_accept),
+		cmocka_unit_test(test_chat_rate),
 		cmocka_unit_test(test_daemon_keys),
 		cmocka_unit_test(test_unavailable_refused),
 		cmocka_unit_test(test_line_too_long),
