@@ -52,13 +52,52 @@ client_arm(struct client *c, long ms)
 	evtimer_add(c->timer, &tv);
 }
 
+/*
+ * A source over max_clients_per_source: reset at once, so that a refused
+ * connection costs neither a client slot nor a TIME_WAIT socket here, and
+ * log it at most once a second, however hard the source floods.
+ */
+static void
+client_refuse(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa, int socklen,
+    const struct source_key *k)
+{
+	struct server *s = l->server;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	char peer[NET_ADDRSTRLEN], src[NET_ADDRSTRLEN];
+	unsigned long more;
+
+	l->stats.rejected_per_source++;
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	evutil_closesocket(fd);
+	if (!log_limit_pass(&s->per_source_log, &more))
+		return;
+	net_addr_format(sa, (socklen_t)socklen, peer, sizeof peer);
+	source_key_str(k, src, sizeof src);
+	if (more > 0)
+		log_warnx("listener %s: client %s refused: max_clients_per_source %ld reached for "
+			  "%s (and %lu more refused since the last message)",
+		    l->conf->name, peer, s->conf->max_clients_per_source, src, more);
+	else
+		log_warnx(
+		    "listener %s: client %s refused: max_clients_per_source %ld reached for %s",
+		    l->conf->name, peer, s->conf->max_clients_per_source, src);
+}
+
 void
 client_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen)
 {
 	const struct listener_conf *lc = l->conf;
+	struct server *s = l->server;
 	struct event_base *base = evconnlistener_get_base(l->evl);
+	struct source_key key;
+	int has_source = source_key(sa, &key) == 0;
 	struct client *c;
 
+	if (has_source && s->conf->max_clients_per_source > 0 &&
+	    sources_count(s->sources, &key) >= (unsigned long)s->conf->max_clients_per_source) {
+		client_refuse(l, fd, sa, socklen, &key);
+		return;
+	}
 	if ((c = calloc(1, sizeof *c)) == NULL ||
 	    (c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL ||
 	    (c->timer = evtimer_new(base, client_timer_cb, c)) == NULL) {
@@ -70,6 +109,16 @@ client_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, int s
 		free(c);
 		return;
 	}
+	/* counted whether or not there is a limit: a reload may set one */
+	if (has_source && sources_add(s->sources, &key) == -1) {
+		log_warnx("listener %s: no memory for a new client", lc->name);
+		event_free(c->timer);
+		bufferevent_free(c->bev);
+		free(c);
+		return;
+	}
+	c->source = key;
+	c->has_source = has_source;
 	c->listener = l;
 	c->state = CLIENT_OPEN;
 	net_addr_format(sa, (socklen_t)socklen, c->peer, sizeof c->peer);
@@ -307,6 +356,8 @@ client_free(struct client *c)
 	if (l->conf->service->close != NULL)
 		l->conf->service->close(c);
 	TAILQ_REMOVE(&l->clients, c, entry);
+	if (c->has_source)
+		sources_remove(l->server->sources, &c->source);
 	event_free(c->timer);
 	bufferevent_free(c->bev);
 	free(c);

@@ -54,6 +54,7 @@ static const struct key server_keys[] = {
 	{ "log_level", K_LOGLEVEL, S(log_level), 0, 0 },
 	{ "workers", K_INT, S(workers), 0, 1024 },
 	{ "max_clients", K_LONG, S(max_clients), 1, 10000000 },
+	{ "max_clients_per_source", K_LONG, S(max_clients_per_source), 0, 10000000 },
 	{ "idle_timeout", K_LONG, S(idle_timeout), 0, 31536000 },
 	{ "shutdown_timeout", K_LONG, S(shutdown_timeout), 0, 86400 },
 	{ "metrics", K_STRING, S(metrics), 0, 0 },

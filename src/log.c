@@ -179,6 +179,26 @@ log_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Whether a rate-limited message may be logged now; if so, *suppressed is
+ * how many were held back since the last one, for the message to say.
+ */
+int
+log_limit_pass(struct log_limit *l, unsigned long *suppressed)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (l->last != 0 && now.tv_sec - l->last < 1) {
+		l->suppressed++;
+		return 0;
+	}
+	l->last = now.tv_sec > 0 ? now.tv_sec : 1;
+	*suppressed = l->suppressed;
+	l->suppressed = 0;
+	return 1;
+}
+
 static void
 log_libevent(int severity, const char *msg)
 {

@@ -8,6 +8,7 @@
 #define SYNACK_LOG_H
 
 #include <stddef.h>
+#include <time.h>
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
@@ -17,6 +18,13 @@ void log_close(void);
 void log_set_level(int level);
 int log_level_parse(const char *s);
 void log_route_libevent(void);
+
+/* At most one message a second for something that can happen in floods. */
+struct log_limit {
+	time_t last;
+	unsigned long suppressed;
+};
+int log_limit_pass(struct log_limit *, unsigned long *suppressed);
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -32,6 +32,12 @@ server_new(struct config *conf, char *err, size_t errlen)
 	}
 	s->conf = conf;
 	TAILQ_INIT(&s->listeners);
+	if ((s->sources = sources_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		s->conf = NULL;
+		server_free(s);
+		return NULL;
+	}
 	TAILQ_FOREACH(lc, &conf->listeners, entry) {
 		if ((l = listener_new(s, lc, err, errlen)) == NULL) {
 			s->conf = NULL; /* the caller still owns it */
@@ -357,6 +363,7 @@ server_free(struct server *s)
 		event_free(s->shutdown_timer);
 	if (s->base != NULL)
 		event_base_free(s->base);
+	sources_free(s->sources);
 	config_free(s->conf);
 	free(s);
 }

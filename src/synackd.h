@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "log.h"
 #include "net.h"
 
 /* Exit codes, as in sysexits(3). */
@@ -65,6 +66,7 @@ struct config {
 	int log_level;
 	int workers;
 	long max_clients;
+	long max_clients_per_source; /* 0 = no limit */
 	long idle_timeout;
 	long shutdown_timeout;
 	char *metrics;
@@ -89,6 +91,22 @@ int pidfile_open(const char *path, char *err, size_t errlen);
 int pidfile_write(int fd, const char *path, char *err, size_t errlen);
 void pidfile_close(int fd, const char *path);
 int privileges_drop(const char *user, const char *group, char *err, size_t errlen);
+
+/* sources.c */
+struct source_key {
+	uint8_t family; /* AF_INET: addr[0..3]; AF_INET6: addr[0..7], the /64 */
+	uint8_t addr[8];
+};
+struct sources;
+
+int source_key(const struct sockaddr *, struct source_key *);
+const char *source_key_str(const struct source_key *, char *buf, size_t size);
+struct sources *sources_new(void);
+void sources_free(struct sources *);
+unsigned sources_count(const struct sources *, const struct source_key *);
+int sources_add(struct sources *, const struct source_key *);
+void sources_remove(struct sources *, const struct source_key *);
+size_t sources_size(const struct sources *);
 
 /* service.c */
 struct service {
@@ -137,6 +155,7 @@ struct listener_stats {
 	uint64_t closed;
 	uint64_t idle_closed;
 	uint64_t accept_errors;
+	uint64_t rejected_per_source; /* over max_clients_per_source */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	unsigned active;
@@ -192,6 +211,8 @@ struct client {
 	struct timeval last_read;
 	int stopping; /* graceful shutdown: close once quiet */
 	uint64_t idle_mark;
+	struct source_key source;
+	int has_source;   /* counted in the server's sources */
 	void *state_data; /* the service's per-client state */
 };
 
@@ -216,6 +237,8 @@ struct server {
 	struct event_base *base;
 	struct listeners listeners;
 	unsigned long nclients;
+	struct sources *sources; /* clients per source address */
+	struct log_limit per_source_log;
 	int full; /* max_clients reached: accepting paused */
 	int stopping;
 	struct event *signals[4];

@@ -121,6 +121,7 @@ check_server_defaults(const struct config *c)
 	assert_int_equal(c->log_level, LOG_LEVEL_INFO);
 	assert_int_equal(c->workers, 1);
 	assert_int_equal(c->max_clients, 10000);
+	assert_int_equal(c->max_clients_per_source, 0);
 	assert_int_equal(c->idle_timeout, 300);
 	assert_int_equal(c->shutdown_timeout, 10);
 	assert_non_null(c->metrics);
@@ -222,6 +223,7 @@ test_every_key(void **state)
 	    "log_level = debug\n"
 	    "workers = 1\n"
 	    "max_clients = 77\n"
+	    "max_clients_per_source = 9\n"
 	    "idle_timeout = 0\n"
 	    "shutdown_timeout = 3\n"
 	    "metrics =\n"
@@ -249,6 +251,7 @@ test_every_key(void **state)
 	assert_int_equal(c->log_level, LOG_LEVEL_DEBUG);
 	assert_int_equal(c->workers, 1);
 	assert_int_equal(c->max_clients, 77);
+	assert_int_equal(c->max_clients_per_source, 9);
 	assert_int_equal(c->idle_timeout, 0);
 	assert_int_equal(c->shutdown_timeout, 3);
 	assert_string_equal(c->metrics, "");
@@ -256,7 +259,7 @@ test_every_key(void **state)
 	assert_int_equal(count_listeners(c), 1);
 	lc = nth_listener(c, 0);
 	assert_string_equal(lc->name, "room");
-	assert_int_equal(lc->line, 14);
+	assert_int_equal(lc->line, 15);
 	assert_ptr_equal(lc->service, &service_chat);
 	assert_string_equal(lc->address, "127.0.0.1");
 	assert_int_equal(lc->addr.ss.ss_family, AF_INET);
