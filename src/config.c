@@ -567,6 +567,26 @@ config_free(struct config *c)
 	free(c);
 }
 
+/*
+ * The most descriptors this configuration can hold open: a socket per
+ * client and per listener, and what the daemon keeps for itself (standard
+ * streams, the event loop's epoll and signal descriptors, the log, the
+ * pidfile, syslog, the metrics endpoint and its clients, a configuration
+ * file being read).  why gets the numbers, for messages.
+ */
+long
+config_descriptors(const struct config *c, char *why, size_t whylen)
+{
+	const struct listener_conf *lc;
+	long listeners = 0;
+
+	TAILQ_FOREACH(lc, &c->listeners, entry)
+		listeners++;
+	snprintf(why, whylen, "max_clients %ld, %ld listener%s and %d of the daemon's own",
+	    c->max_clients, listeners, listeners == 1 ? "" : "s", CONFIG_OWN_DESCRIPTORS);
+	return c->max_clients + listeners + CONFIG_OWN_DESCRIPTORS;
+}
+
 /* Parse a whole file's bytes; name is what error messages call it. */
 struct config *
 config_parse(const char *data, size_t len, const char *name, char *err, size_t errlen)

@@ -1,6 +1,7 @@
 /*
- * daemon.c: becoming a daemon.  Detaching, the pidfile and dropping
- * privileges; no daemon state beyond what each call returns.
+ * daemon.c: becoming a daemon.  Detaching, the pidfile, dropping
+ * privileges and the descriptor budget; no daemon state beyond what each
+ * call returns.
  *
  * Detaching happens after the configuration was read and every listener
  * bound, so start-up errors still reach the terminal and the exit code,
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -233,6 +235,52 @@ privileges_drop(const char *user, const char *group, char *err, size_t errlen)
 	if (pw->pw_uid != 0 && setuid(0) != -1) {
 		snprintf(err, errlen, "setuid %s: could regain root after dropping it", user);
 		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Make room for `need` descriptors: raise the soft RLIMIT_NOFILE towards
+ * the hard one when it is lower (never lower it).  Returns 0 when the
+ * limit was already enough, 1 when it was raised and 2 when even the hard
+ * limit is too low, with msg saying so for the log; -1 when the limit
+ * cannot be read or set, msg naming the call.
+ */
+int
+nofile_fit(long need, const char *why, char *msg, size_t msglen)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)need, was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		snprintf(msg, msglen, "getrlimit RLIMIT_NOFILE: %s", strerror(errno));
+		return -1;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		was = rl.rlim_cur;
+		rl.rlim_cur =
+		    rl.rlim_max == RLIM_INFINITY || want <= rl.rlim_max ? want : rl.rlim_max;
+		if (rl.rlim_cur > was) {
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+				snprintf(msg, msglen, "setrlimit RLIMIT_NOFILE %llu: %s",
+				    (unsigned long long)rl.rlim_cur, strerror(errno));
+				return -1;
+			}
+			if (rl.rlim_cur >= want) {
+				snprintf(msg, msglen,
+				    "open-file limit raised from %llu to %llu for %s",
+				    (unsigned long long)was, (unsigned long long)rl.rlim_cur, why);
+				return 1;
+			}
+		}
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		snprintf(msg, msglen,
+		    "%s need %ld open files, but the limit is %llu (hard limit %llu): raise "
+		    "the hard limit (LimitNOFILE= in the systemd unit, ulimit -Hn) or lower "
+		    "max_clients; until then, clients beyond the limit wait in the backlog",
+		    why, need, (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+		return 2;
 	}
 	return 0;
 }

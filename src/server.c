@@ -49,6 +49,30 @@ server_new(struct config *conf, char *err, size_t errlen)
 	return s;
 }
 
+/*
+ * Make the open-file limit fit the configuration (at start and at each
+ * reload): raised when the hard limit allows, else a warning that says
+ * what to change.  Not fatal: the accept back-off copes with EMFILE.
+ */
+void
+server_fit_descriptors(const struct config *conf)
+{
+	char why[128], msg[ERRLEN];
+	long need = config_descriptors(conf, why, sizeof why);
+
+	switch (nofile_fit(need, why, msg, sizeof msg)) {
+	case 1:
+		log_info("%s", msg);
+		break;
+	case 2:
+	case -1:
+		log_warnx("%s", msg);
+		break;
+	default:
+		break;
+	}
+}
+
 /* Create the event loop and start accepting; call after detaching. */
 int
 server_start(struct server *s, char *err, size_t errlen)
@@ -301,6 +325,7 @@ server_reload(struct server *s)
 		return;
 	}
 	log_info("reload: %s", old->path);
+	server_fit_descriptors(nc);
 	for (l = TAILQ_FIRST(&s->listeners); l != NULL; l = next) {
 		next = TAILQ_NEXT(l, entry);
 		if (l->retired)

@@ -72,6 +72,7 @@ start(struct config *conf, int detach)
 			return EXIT_OSERR;
 		}
 	}
+	server_fit_descriptors(conf);
 	if ((s = server_new(conf, err, sizeof err)) == NULL) {
 		fprintf(stderr, "synackd: %s\n", err);
 		config_free(conf);

@@ -75,11 +75,13 @@ struct config {
 };
 
 #define CONFIG_MAX_SIZE (1024 * 1024) /* bytes: more is not a configuration */
+#define CONFIG_OWN_DESCRIPTORS 32     /* beyond clients and listeners */
 
 struct config *config_load(const char *path, char *err, size_t errlen);
 struct config *config_parse(
     const char *data, size_t len, const char *name, char *err, size_t errlen);
 void config_free(struct config *);
+long config_descriptors(const struct config *, char *why, size_t whylen);
 struct listener_conf *listener_conf_dup(const struct listener_conf *);
 void listener_conf_free(struct listener_conf *);
 
@@ -91,6 +93,7 @@ int pidfile_open(const char *path, char *err, size_t errlen);
 int pidfile_write(int fd, const char *path, char *err, size_t errlen);
 void pidfile_close(int fd, const char *path);
 int privileges_drop(const char *user, const char *group, char *err, size_t errlen);
+int nofile_fit(long need, const char *why, char *msg, size_t msglen);
 
 /* sources.c */
 struct source_key {
@@ -250,6 +253,7 @@ int server_start(struct server *, char *err, size_t errlen);
 int server_run(struct server *);
 void server_free(struct server *);
 void server_stop(struct server *);
+void server_fit_descriptors(const struct config *);
 void server_client_added(struct server *);
 void server_client_removed(struct server *, struct listener *);
 

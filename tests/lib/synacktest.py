@@ -557,11 +557,12 @@ class Daemon:
     then read from it.
     config_arg: what -c names (default: the file written here, by its
     absolute path); the daemon runs in tmpdir, so it may be relative.
+    preexec_fn: run in the child before synackd starts (to set rlimits).
     """
 
     def __init__(self, conf, expect_listeners=None, log_path=None,
                  start_timeout=10.0, tmpdir=None, args=(), ready=None,
-                 config_arg=None):
+                 config_arg=None, preexec_fn=None):
         self.tmpdir = tmpdir or make_tempdir()
         text = render_config(conf).replace('@TMPDIR@', self.tmpdir)
         self.conf_text = text
@@ -580,7 +581,7 @@ class Daemon:
         self.proc = subprocess.Popen(
             [synackd_path(), '-c', config_arg or self.conf_path] + list(args),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, cwd=self.tmpdir)
+            stderr=subprocess.PIPE, cwd=self.tmpdir, preexec_fn=preexec_fn)
         _children.append(self.proc)
         self.pid = self.proc.pid
         self._readers = [_Reader(self.proc.stderr, self._lines, self._cond),
