@@ -231,13 +231,38 @@ client_write_ref(struct client *c, const void *data, size_t len)
 		c->bytes_queued += len;
 }
 
+/*
+ * Queue all of buf.  While nothing is pending the chains move without a
+ * copy: they go to the socket at once.  Once output backs up, the bytes
+ * are copied into the output's free space instead: libevent 2.1 reads at
+ * most 4 KiB at a time into a fresh 8 KiB chain, so moved chains would
+ * hold twice the bytes they carry, and pending output would cost twice
+ * output_limit.
+ */
 void
 client_write_buffer(struct client *c, struct evbuffer *buf)
 {
+	struct evbuffer *out = bufferevent_get_output(c->bev);
 	size_t len = evbuffer_get_length(buf);
+	struct evbuffer_iovec v[8];
+	int n;
 
-	if (evbuffer_add_buffer(bufferevent_get_output(c->bev), buf) == 0)
-		c->bytes_queued += len;
+	if (evbuffer_get_length(out) == 0) {
+		if (evbuffer_add_buffer(out, buf) == 0)
+			c->bytes_queued += len;
+		return;
+	}
+	while (evbuffer_get_length(buf) > 0) {
+		n = evbuffer_peek(buf, -1, NULL, v, 8);
+		if (n > 8)
+			n = 8;
+		for (int i = 0; i < n; i++) {
+			if (evbuffer_add(out, v[i].iov_base, v[i].iov_len) == -1)
+				return; /* no memory: what is left stays in buf */
+			c->bytes_queued += v[i].iov_len;
+			evbuffer_drain(buf, v[i].iov_len);
+		}
+	}
 }
 
 /* The service's drained() runs when the output falls to this many bytes. */
