@@ -24,15 +24,14 @@ def cpu_seconds(pid):
 
 
 def run():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    # the daemon inherits the lowered limit; the test takes its own back
-    resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, hard))
-    try:
-        d = Daemon({'server': {'log_level': 'info', 'idle_timeout': '0'},
-                    'listener echo': {'service': 'echo', 'address': '127.0.0.1',
-                                      'port': '0', 'backlog': '128'}})
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    def low_limit():
+        # the hard limit too: the daemon raises a soft limit it can
+        resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, NOFILE))
+
+    d = Daemon({'server': {'log_level': 'info', 'idle_timeout': '0'},
+                'listener echo': {'service': 'echo', 'address': '127.0.0.1',
+                                  'port': '0', 'backlog': '128'}},
+               preexec_fn=low_limit)
 
     addr = d.addr('echo')
     socks = [connect(addr) for _ in range(CLIENTS)]
