@@ -44,6 +44,18 @@ client_now(struct client *c, struct timeval *tv)
 	event_base_gettimeofday_cached(bufferevent_get_base(c->bev), tv);
 }
 
+/*
+ * Activity now.  The write progress made so far is taken into account
+ * with it, so the idle check does not count it again as activity at its
+ * own, later time (which would stretch the timeout).
+ */
+static void
+client_active(struct client *c)
+{
+	client_now(c, &c->last_active);
+	c->idle_mark = c->bytes_queued - client_pending(c);
+}
+
 static void
 client_arm(struct client *c, long ms)
 {
@@ -128,7 +140,7 @@ client_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, int s
 	server_client_added(l->server);
 	log_debug("client %s connected to %s", c->peer, lc->name);
 
-	client_now(c, &c->last_active);
+	client_active(c);
 	c->last_read = c->last_active;
 	client_idle_start(c);
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
@@ -398,7 +410,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 
 	c->bytes_in += n;
 	c->listener->stats.bytes_in += n;
-	client_now(c, &c->last_active);
+	client_active(c);
 	c->last_read = c->last_active;
 	if (c->state != CLIENT_OPEN) {
 		evbuffer_drain(in, len);
@@ -420,7 +432,7 @@ client_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct client *c = arg;
 
-	client_now(c, &c->last_active);
+	client_active(c);
 	if (c->state == CLIENT_DRAINING) {
 		if (client_pending(c) == 0)
 			client_finish(c);

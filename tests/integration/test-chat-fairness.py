@@ -149,8 +149,12 @@ def reloaded(d, f, flood, slow):
     """Members that joined before a reload get its chat_rate."""
     f.stop = True
     f.join(5)
+    gone = [fmt_addr(x.getsockname()) for x in (flood, slow)]
     abort(flood)
     abort(slow)
+    # what the daemon still had of the flooder must not reach the next members
+    for addr in gone:
+        d.wait_log(r'client %s disconnected from paced' % re.escape(addr), 10)
     sender, reader = join(d, 'paced', 2)
     prefix = ('%s: ' % fmt_addr(sender.getsockname())).encode()
     reload(d, 2000, 2000)
