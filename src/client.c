@@ -70,15 +70,16 @@ client_arm(struct client *c, long ms)
  * log it at most once a second, however hard the source floods.
  */
 static void
-client_refuse(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa, int socklen,
+client_refuse(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa, int socklen,
     const struct source_key *k)
 {
-	struct server *s = l->server;
+	struct server *s = a->worker->server;
+	long limit = a->worker->settings.max_clients_per_source;
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	char peer[NET_ADDRSTRLEN], src[NET_ADDRSTRLEN];
 	unsigned long more;
 
-	l->stats.rejected_per_source++;
+	stat_add(&a->stats.rejected_per_source, 1);
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 	evutil_closesocket(fd);
 	if (!log_limit_pass(&s->per_source_log, &more))
@@ -88,56 +89,68 @@ client_refuse(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	if (more > 0)
 		log_warnx("listener %s: client %s refused: max_clients_per_source %ld reached for "
 			  "%s (and %lu more refused since the last message)",
-		    l->conf->name, peer, s->conf->max_clients_per_source, src, more);
+		    a->conf->name, peer, limit, src, more);
 	else
 		log_warnx(
 		    "listener %s: client %s refused: max_clients_per_source %ld reached for %s",
-		    l->conf->name, peer, s->conf->max_clients_per_source, src);
+		    a->conf->name, peer, limit, src);
 }
 
-void
-client_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen)
+/*
+ * A connection accepted by a: refused over max_clients_per_source, or
+ * served as a new client.  Returns -1, and leaves fd alone, when
+ * max_clients has no slot for it: the caller parks it.
+ */
+int
+client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int socklen)
 {
-	const struct listener_conf *lc = l->conf;
-	struct server *s = l->server;
-	struct event_base *base = evconnlistener_get_base(l->evl);
+	const struct listener_conf *lc = a->conf;
+	struct worker *w = a->worker;
+	struct server *s = w->server;
 	struct source_key key;
 	int has_source = source_key(sa, &key) == 0;
 	struct client *c;
 
-	if (has_source && s->conf->max_clients_per_source > 0 &&
-	    sources_count(s->sources, &key) >= (unsigned long)s->conf->max_clients_per_source) {
-		client_refuse(l, fd, sa, socklen, &key);
-		return;
+	/* counted whether or not there is a limit: a reload may set one */
+	if (has_source) {
+		switch (server_source_add(s, &key, w->settings.max_clients_per_source)) {
+		case 1:
+			client_refuse(a, fd, sa, socklen, &key);
+			return 0;
+		case -1:
+			log_warnx("listener %s: no memory for a new client", lc->name);
+			evutil_closesocket(fd);
+			return 0;
+		}
+	}
+	if (!server_admit(s)) {
+		if (has_source)
+			server_source_remove(s, &key);
+		return -1;
 	}
 	if ((c = calloc(1, sizeof *c)) == NULL ||
-	    (c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL ||
-	    (c->timer = evtimer_new(base, client_timer_cb, c)) == NULL) {
+	    (c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL ||
+	    (c->timer = evtimer_new(w->base, client_timer_cb, c)) == NULL) {
 		log_warnx("listener %s: no memory for a new client", lc->name);
 		if (c != NULL && c->bev != NULL)
 			bufferevent_free(c->bev);
 		else
 			evutil_closesocket(fd);
 		free(c);
-		return;
-	}
-	/* counted whether or not there is a limit: a reload may set one */
-	if (has_source && sources_add(s->sources, &key) == -1) {
-		log_warnx("listener %s: no memory for a new client", lc->name);
-		event_free(c->timer);
-		bufferevent_free(c->bev);
-		free(c);
-		return;
+		if (has_source)
+			server_source_remove(s, &key);
+		server_release(s);
+		return 0;
 	}
 	c->source = key;
 	c->has_source = has_source;
-	c->listener = l;
+	c->acceptor = a;
 	c->state = CLIENT_OPEN;
 	net_addr_format(sa, (socklen_t)socklen, c->peer, sizeof c->peer);
-	TAILQ_INSERT_TAIL(&l->clients, c, entry);
-	l->stats.accepted++;
-	l->stats.active++;
-	server_client_added(l->server);
+	TAILQ_INSERT_TAIL(&a->clients, c, entry);
+	stat_add(&a->stats.accepted, 1);
+	__atomic_store_n(&a->active, a->active + 1, __ATOMIC_RELAXED);
+	worker_client_added(w);
 	log_debug("client %s connected to %s", c->peer, lc->name);
 
 	client_active(c);
@@ -145,8 +158,11 @@ client_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, int s
 	client_idle_start(c);
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (w->stopping)
+		client_shutdown(c);
 	if (lc->service->open != NULL)
 		lc->service->open(c);
+	return 0;
 }
 
 /*
@@ -157,7 +173,7 @@ client_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, int s
 void
 client_idle_start(struct client *c)
 {
-	long timeout = c->listener->server->conf->idle_timeout * 1000L, idle;
+	long timeout = c->acceptor->worker->settings.idle_timeout * 1000L, idle;
 	struct timeval now;
 
 	if (c->state != CLIENT_OPEN || c->stopping)
@@ -292,7 +308,7 @@ client_pause(struct client *c)
 {
 	c->paused = 1;
 	bufferevent_disable(c->bev, EV_READ);
-	bufferevent_setwatermark(c->bev, EV_WRITE, (size_t)c->listener->conf->output_limit / 2, 0);
+	bufferevent_setwatermark(c->bev, EV_WRITE, (size_t)c->acceptor->conf->output_limit / 2, 0);
 }
 
 static void
@@ -376,29 +392,31 @@ client_fail(struct client *c, const char *reason, int error)
 void
 client_free(struct client *c)
 {
-	struct listener *l = c->listener;
+	struct acceptor *a = c->acceptor;
+	struct worker *w = a->worker;
 	uint64_t out = c->bytes_queued - client_pending(c);
 
 	if (c->error != 0)
 		log_debug("client %s disconnected from %s: %s: %s, %llu bytes in, %llu bytes out",
-		    c->peer, l->conf->name, c->reason, strerror(c->error),
+		    c->peer, a->conf->name, c->reason, strerror(c->error),
 		    (unsigned long long)c->bytes_in, (unsigned long long)out);
 	else
 		log_debug("client %s disconnected from %s: %s, %llu bytes in, %llu bytes out",
-		    c->peer, l->conf->name, c->reason != NULL ? c->reason : "closed",
+		    c->peer, a->conf->name, c->reason != NULL ? c->reason : "closed",
 		    (unsigned long long)c->bytes_in, (unsigned long long)out);
-	l->stats.closed++;
-	l->stats.active--;
-	l->stats.bytes_out += out;
-	if (l->conf->service->close != NULL)
-		l->conf->service->close(c);
-	TAILQ_REMOVE(&l->clients, c, entry);
+	stat_add(&a->stats.closed, 1);
+	stat_add(&a->stats.bytes_out, out);
+	if (a->conf->service->close != NULL)
+		a->conf->service->close(c);
+	TAILQ_REMOVE(&a->clients, c, entry);
 	if (c->has_source)
-		sources_remove(l->server->sources, &c->source);
+		server_source_remove(w->server, &c->source);
 	event_free(c->timer);
 	bufferevent_free(c->bev);
 	free(c);
-	server_client_removed(l->server, l);
+	server_release(w->server);
+	acceptor_client_gone(a);
+	worker_client_removed(w);
 }
 
 static void
@@ -409,7 +427,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	size_t len = evbuffer_get_length(in), n = len - c->in_left;
 
 	c->bytes_in += n;
-	c->listener->stats.bytes_in += n;
+	stat_add(&c->acceptor->stats.bytes_in, n);
 	client_active(c);
 	c->last_read = c->last_active;
 	if (c->state != CLIENT_OPEN) {
@@ -417,13 +435,13 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		c->in_left = 0;
 		return;
 	}
-	c->listener->conf->service->read(c);
+	c->acceptor->conf->service->read(c);
 	if (c->state != CLIENT_OPEN) {
 		c->in_left = 0;
 		return;
 	}
 	c->in_left = evbuffer_get_length(in);
-	if (!c->paused && client_pending(c) >= (size_t)c->listener->conf->output_limit)
+	if (!c->paused && client_pending(c) >= (size_t)c->acceptor->conf->output_limit)
 		client_pause(c);
 }
 
@@ -440,10 +458,10 @@ client_write_cb(struct bufferevent *bev, void *arg)
 	}
 	if (c->state != CLIENT_OPEN)
 		return;
-	if (c->paused && client_pending(c) <= (size_t)c->listener->conf->output_limit / 2)
+	if (c->paused && client_pending(c) <= (size_t)c->acceptor->conf->output_limit / 2)
 		client_resume(c);
-	if (c->listener->conf->service->drained != NULL)
-		c->listener->conf->service->drained(c);
+	if (c->acceptor->conf->service->drained != NULL)
+		c->acceptor->conf->service->drained(c);
 }
 
 static void
@@ -473,7 +491,7 @@ static void
 client_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct client *c = arg;
-	long timeout = c->listener->server->conf->idle_timeout * 1000L, idle;
+	long timeout = c->acceptor->worker->settings.idle_timeout * 1000L, idle;
 	uint64_t out;
 	struct timeval now;
 
@@ -507,7 +525,7 @@ client_timer_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	idle = timeval_diff_ms(&now, &c->last_active);
 	if (idle >= timeout) {
-		c->listener->stats.idle_closed++;
+		stat_add(&c->acceptor->stats.idle_closed, 1);
 		client_close(c, "idle timeout");
 		return;
 	}

@@ -416,9 +416,6 @@ parse_check(struct parse *p, const char *name)
 		return parse_error(p, p->line, "user: unknown user \"%s\"", c->user);
 	if (strcmp(name, "group") == 0 && c->group[0] != '\0' && getgrnam(c->group) == NULL)
 		return parse_error(p, p->line, "group: unknown group \"%s\"", c->group);
-	if (strcmp(name, "workers") == 0 && c->workers != 1)
-		return parse_error(
-		    p, p->line, "workers: only 1 event loop is available in this version");
 	if (strcmp(name, "metrics") == 0 && c->metrics[0] != '\0')
 		return parse_error(
 		    p, p->line, "metrics: the metrics endpoint is not available in this version");

@@ -1,20 +1,18 @@
 /*
- * listener.c: a listening socket made by hand (net_listen), handed to
- * libevent's evconnlistener, and the clients it accepted.
+ * listener.c: a listener as configured, on the main thread: its sockets,
+ * made by hand (net_listen), one per worker so that the kernel spreads
+ * the handshakes over the workers (SO_REUSEPORT), or a single one on one
+ * worker for a service whose clients share state (chat) and for unix
+ * sockets; the acceptor that runs each socket on its worker; and what a
+ * reload changes.
  *
- * evconnlistener_new() gets backlog 0, "already listening": any other
- * value would call listen() again and replace the configured backlog.
- * Accepting stops while the server is at max_clients (the new
- * connections wait in the kernel's backlog), and for a second after the
- * process runs out of descriptors or memory, or until a client leaves:
- * without the error callback a full descriptor table would make the
- * listener spin.
+ * With port 0, the first socket's bind picks the port and the others bind
+ * that port.  The listener never touches its acceptors' libevent objects:
+ * it posts commands to their workers, which report back when they let go
+ * of an acceptor (listener_acceptor_done).
  */
 #include "config.h"
 
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
@@ -23,277 +21,275 @@
 #include "log.h"
 #include "synackd.h"
 
-#define LISTENER_RETRY_SECONDS 1
-
-static void listener_unlink(struct listener *);
-
-/* Accept or not, as max_clients, shutdown and the back-off say now. */
 void
-listener_refresh(struct listener *l)
+listener_stats_add(struct listener_stats *sum, const struct listener_stats *st)
 {
-	struct server *s = l->server;
-	int want = !s->full && !s->stopping && !l->backoff;
-
-	if (l->evl == NULL || want == l->enabled)
-		return;
-	if (want)
-		evconnlistener_enable(l->evl);
-	else
-		evconnlistener_disable(l->evl);
-	l->enabled = want;
+	sum->accepted += stat_get(&st->accepted);
+	sum->closed += stat_get(&st->closed);
+	sum->idle_closed += stat_get(&st->idle_closed);
+	sum->accept_errors += stat_get(&st->accept_errors);
+	sum->rejected_per_source += stat_get(&st->rejected_per_source);
+	sum->bytes_in += stat_get(&st->bytes_in);
+	sum->bytes_out += stat_get(&st->bytes_out);
 }
 
-static void
-listener_accept_cb(
-    struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int socklen, void *arg)
-{
-	client_accept(arg, fd, sa, socklen);
-}
-
-static void
-listener_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	listener_set_backoff(arg, 0);
-}
-
-static void
-listener_error_cb(struct evconnlistener *evl, void *arg)
-{
-	struct listener *l = arg;
-	int error = EVUTIL_SOCKET_ERROR();
-	struct timeval tv = { LISTENER_RETRY_SECONDS, 0 };
-
-	l->stats.accept_errors++;
-	errno = error;
-	if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
-		if (!l->backoff)
-			log_warn("listener %s: accept: pausing for %d s or until a client leaves",
-			    l->conf->name, LISTENER_RETRY_SECONDS);
-		listener_set_backoff(l, 1);
-		evtimer_add(l->retry, &tv);
-		return;
-	}
-	log_warn("listener %s: accept", l->conf->name);
-}
-
+/* How many sockets: one per worker, unless they cannot be spread. */
 static int
-listener_open(const struct listener_conf *lc, struct net_addr *addr, char *err, size_t errlen)
+listener_count(const struct server *s, const struct listener_conf *lc)
+{
+	if (lc->service->one_loop || lc->addr.ss.ss_family == AF_UNIX)
+		return 1;
+	return s->nworkers;
+}
+
+/*
+ * Open n listening sockets on lc's address, all on one port: the first
+ * bind may pick it (port 0), the others take the same.  More than one
+ * needs SO_REUSEPORT, whatever `reuseport` says.  All or none.
+ */
+static int
+listener_open(const struct listener_conf *lc, int n, int *fds, struct net_addr *bound, char *err,
+    size_t errlen)
 {
 	struct net_listen_opts o = {
 		.backlog = lc->backlog,
-		.reuseport = lc->reuseport,
+		.reuseport = lc->reuseport || n > 1,
 		.keepalive = lc->keepalive,
 		.nodelay = 1,
 		.defer_accept = lc->defer_accept,
 	};
+	struct net_addr addr;
 
-	*addr = lc->addr;
-	return net_listen(addr, &o, err, errlen);
+	*bound = lc->addr;
+	for (int i = 0; i < n; i++) {
+		addr = *bound;
+		if ((fds[i] = net_listen(&addr, &o, err, errlen)) == -1) {
+			while (i-- > 0)
+				close(fds[i]);
+			return -1;
+		}
+		if (i == 0)
+			*bound = addr; /* the real port */
+	}
+	return 0;
 }
 
-/* Open the socket; nothing is accepted until listener_start(). */
+/* A unix listener's socket file goes as soon as it stops listening. */
+void
+listener_unlink(struct listener *l)
+{
+	if (l->addr.ss.ss_family == AF_UNIX && l->nacceptors > 0 && !l->unlinked)
+		unlink(((struct sockaddr_un *)&l->addr.ss)->sun_path);
+	l->unlinked = 1;
+}
+
+/* Open the sockets; nothing is accepted until listener_start(). */
 struct listener *
 listener_new(struct server *s, const struct listener_conf *lc, char *err, size_t errlen)
 {
+	static unsigned next_one; /* spreads one-loop listeners over the workers */
+	int n = listener_count(s, lc), *fds = NULL;
+	struct net_addr bound;
 	struct listener *l;
 
-	if ((l = calloc(1, sizeof *l)) == NULL || (l->conf = listener_conf_dup(lc)) == NULL) {
+	if ((l = calloc(1, sizeof *l)) == NULL || (l->conf = listener_conf_dup(lc)) == NULL ||
+	    (l->acceptors = calloc((size_t)n, sizeof *l->acceptors)) == NULL ||
+	    (fds = calloc((size_t)n, sizeof *fds)) == NULL) {
 		snprintf(err, errlen, "listener %s: out of memory", lc->name);
-		free(l);
-		return NULL;
+		goto fail;
 	}
 	l->server = s;
-	TAILQ_INIT(&l->clients);
-	if ((l->fd = listener_open(lc, &l->addr, err, errlen)) == -1) {
-		listener_conf_free(l->conf);
-		free(l);
-		return NULL;
-	}
+	if (listener_open(lc, n, fds, &bound, err, errlen) == -1)
+		goto fail;
+	l->addr = bound;
 	net_addr_str(&l->addr, l->addrstr, sizeof l->addrstr);
+	l->nacceptors = n;
+	for (int i = 0; i < n; i++) {
+		struct worker *w =
+		    s->workers[n == 1 ? next_one % (unsigned)s->nworkers : (unsigned)i];
+
+		if ((l->acceptors[i] = acceptor_new(l, w, fds[i], &bound, lc)) == NULL) {
+			snprintf(err, errlen, "listener %s: out of memory", lc->name);
+			for (int j = i; j < n; j++)
+				close(fds[j]);
+			listener_free(l);
+			free(fds);
+			return NULL;
+		}
+	}
+	if (n == 1)
+		next_one++;
+	free(fds);
 	return l;
+fail:
+	free(fds);
+	if (l != NULL) {
+		listener_conf_free(l->conf);
+		free(l->acceptors);
+		free(l);
+	}
+	return NULL;
 }
 
-/* Hand a listening socket to libevent and announce it. */
-static struct evconnlistener *
-listener_attach(struct listener *l, struct event_base *base, int fd, const struct net_addr *bound,
-    char *err, size_t errlen)
+/* Announce the listener and hand each socket to its worker. */
+void
+listener_start(struct listener *l)
 {
 	const struct listener_conf *lc = l->conf;
-	struct evconnlistener *evl;
 	int somaxconn = net_somaxconn();
-	char addr[NET_ADDRSTRLEN];
+	struct worker_cmd *cmd;
 
-	evl = evconnlistener_new(
-	    base, listener_accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-	if (evl == NULL) {
-		snprintf(err, errlen, "evconnlistener_new %s: %s",
-		    net_addr_str(bound, addr, sizeof addr), strerror(errno));
-		return NULL;
-	}
-	evconnlistener_set_error_cb(evl, listener_error_cb);
-	log_info("listener %s: listening on %s service=%s backlog=%d", lc->name,
-	    net_addr_str(bound, addr, sizeof addr), lc->service->name, lc->backlog);
+	log_info("listener %s: listening on %s service=%s backlog=%d", lc->name, l->addrstr,
+	    lc->service->name, lc->backlog);
 	if (somaxconn >= 0 && somaxconn < lc->backlog)
 		log_warnx("listener %s: backlog %d is capped to %d by net.core.somaxconn", lc->name,
 		    lc->backlog, somaxconn);
-	return evl;
+	for (int i = 0; i < l->nacceptors; i++) {
+		if ((cmd = calloc(1, sizeof *cmd)) == NULL) {
+			log_error("listener %s: out of memory", lc->name);
+			continue;
+		}
+		cmd->type = WORKER_ADD;
+		cmd->acceptor = l->acceptors[i];
+		cmd->fd = -1;
+		l->live++;
+		worker_post(l->acceptors[i]->worker, cmd);
+	}
 }
 
-int
-listener_start(struct listener *l, struct event_base *base, char *err, size_t errlen)
+static void
+listener_post(struct listener *l, int i, enum worker_cmd_type type, const struct listener_conf *lc,
+    int fd, const struct net_addr *addr)
 {
-	const struct listener_conf *lc = l->conf;
+	struct acceptor *a = l->acceptors[i];
+	struct worker_cmd *cmd;
 
-	if (lc->service->listener_init != NULL && lc->service->listener_init(l) == -1) {
-		snprintf(err, errlen, "listener %s: cannot start service %s", lc->name,
-		    lc->service->name);
-		return -1;
+	if ((cmd = calloc(1, sizeof *cmd)) == NULL ||
+	    (lc != NULL && (cmd->conf = listener_conf_dup(lc)) == NULL)) {
+		log_error("listener %s: reload: out of memory", l->conf->name);
+		free(cmd);
+		if (fd != -1)
+			close(fd);
+		return;
 	}
-	if ((l->retry = evtimer_new(base, listener_retry_cb, l)) == NULL) {
-		snprintf(err, errlen, "listener %s: evtimer_new failed", lc->name);
-		return -1;
-	}
-	if ((l->evl = listener_attach(l, base, l->fd, &l->addr, err, errlen)) == NULL)
-		return -1;
-	l->fd = -1; /* the evconnlistener owns it now */
-	l->enabled = 1;
-	listener_refresh(l);
-	return 0;
-}
-
-static int
-listener_setopt(struct listener *l, int level, int name, int value, const char *what)
-{
-	int fd = evconnlistener_get_fd(l->evl);
-
-	if (setsockopt(fd, level, name, &value, sizeof value) == -1) {
-		log_warn("listener %s: reload: setsockopt %s %s", l->conf->name, what, l->addrstr);
-		return -1;
-	}
-	return 0;
+	cmd->type = type;
+	cmd->acceptor = a;
+	cmd->fd = fd;
+	if (addr != NULL)
+		cmd->addr = *addr;
+	worker_post(a->worker, cmd);
 }
 
 /*
- * Apply a reloaded configuration of the same listener.  The clients stay.
- * A new address (or SO_REUSEPORT, which only bind() honours) takes a new
- * socket, opened before the old one closes: if it cannot be had, the old
- * one stays and the failure is logged.  The backlog and socket options
- * change in place, on the listening socket.  Returns 1 when the service
- * changed: the caller must replace the listener, since its clients speak
- * the old protocol.
+ * Apply a reloaded configuration of the same listener; the clients stay.
+ * A new address (or SO_REUSEPORT, which only bind() honours) takes new
+ * sockets, opened before the old ones close: if they cannot be had, the
+ * old ones stay and the failure is logged.  The backlog and socket
+ * options change in place.  Returns 1 when the listener must be replaced
+ * instead (a new service: its clients speak the old protocol; or a
+ * different number of sockets).
  */
 int
 listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 {
 	struct listener_conf *old = l->conf, *nc;
-	struct evconnlistener *evl;
-	struct net_addr addr;
+	struct net_addr bound;
 	char err[ERRLEN];
-	int fd;
+	int *fds;
 
-	if (lc->service != old->service)
+	if (lc->service != old->service || listener_count(l->server, lc) != l->nacceptors)
 		return 1;
-	if ((nc = listener_conf_dup(lc)) == NULL) {
+	if ((nc = listener_conf_dup(lc)) == NULL ||
+	    (fds = calloc((size_t)l->nacceptors, sizeof *fds)) == NULL) {
 		log_error("listener %s: reload: out of memory; unchanged", old->name);
+		listener_conf_free(nc);
 		return -1;
 	}
 	if (!net_addr_equal(&lc->addr, &old->addr) || lc->reuseport != old->reuseport) {
-		if ((fd = listener_open(lc, &addr, err, sizeof err)) == -1) {
+		if (listener_open(lc, l->nacceptors, fds, &bound, err, sizeof err) == -1) {
 			log_error("listener %s: reload: %s; still listening on %s", old->name, err,
 			    l->addrstr);
 			listener_conf_free(nc);
+			free(fds);
 			return -1;
 		}
-		l->conf = nc;
-		evl =
-		    listener_attach(l, evconnlistener_get_base(l->evl), fd, &addr, err, sizeof err);
-		if (evl == NULL) {
-			l->conf = old;
-			close(fd);
-			log_error("listener %s: reload: %s; still listening on %s", old->name, err,
-			    l->addrstr);
-			listener_conf_free(nc);
-			return -1;
-		}
+		/* the old file goes now: its socket only drains, and the path may be reused */
 		listener_unlink(l);
-		evconnlistener_free(l->evl);
-		l->evl = evl;
-		l->addr = addr;
+		for (int i = 0; i < l->nacceptors; i++)
+			listener_post(l, i, WORKER_REPLACE, lc, fds[i], &bound);
+		l->addr = bound;
+		l->unlinked = 0;
 		net_addr_str(&l->addr, l->addrstr, sizeof l->addrstr);
-		l->enabled = 1;
-		listener_refresh(l);
+		log_info("listener %s: listening on %s service=%s backlog=%d", lc->name, l->addrstr,
+		    lc->service->name, lc->backlog);
 	} else {
-		l->conf = nc;
-		if (lc->backlog != old->backlog) {
-			if (listen(evconnlistener_get_fd(l->evl), lc->backlog) == -1)
-				log_warn("listener %s: reload: listen %s", old->name, l->addrstr);
-			else
-				log_info("listener %s: backlog %d -> %d", old->name, old->backlog,
-				    lc->backlog);
-		}
-		if (lc->addr.ss.ss_family != AF_UNIX) {
-			if (lc->keepalive != old->keepalive)
-				listener_setopt(
-				    l, SOL_SOCKET, SO_KEEPALIVE, lc->keepalive, "SO_KEEPALIVE");
-			if (lc->defer_accept != old->defer_accept)
-				listener_setopt(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, lc->defer_accept,
-				    "TCP_DEFER_ACCEPT");
-		}
+		for (int i = 0; i < l->nacceptors; i++)
+			listener_post(l, i, WORKER_RECONFIGURE, lc, -1, NULL);
+		if (lc->backlog != old->backlog)
+			log_info(
+			    "listener %s: backlog %d -> %d", old->name, old->backlog, lc->backlog);
 	}
-	if (lc->service->listener_reconfigure != NULL)
-		lc->service->listener_reconfigure(l, old);
+	free(fds);
+	l->conf = nc;
 	listener_conf_free(old);
 	return 0;
 }
 
-void
-listener_set_backoff(struct listener *l, int on)
+unsigned long
+listener_active(const struct listener *l)
 {
-	l->backoff = on;
-	if (!on && l->retry != NULL)
-		evtimer_del(l->retry);
-	listener_refresh(l);
+	unsigned long n = 0;
+
+	for (int i = 0; i < l->nacceptors; i++)
+		if (l->acceptors[i] != NULL)
+			n += __atomic_load_n(&l->acceptors[i]->active, __ATOMIC_RELAXED);
+	return n;
 }
 
-/* A unix listener's socket file goes with it. */
-static void
-listener_unlink(struct listener *l)
-{
-	if (l->addr.ss.ss_family == AF_UNIX)
-		unlink(((struct sockaddr_un *)&l->addr.ss)->sun_path);
-}
-
-/* Stop listening at once; the clients stay until they are closed. */
+/*
+ * Stop a listener that a reload removed (or replaced): it accepts no
+ * more, but its established clients are served to their end with the
+ * service and limits they started with.  It is freed when the last of its
+ * acceptors is done.
+ */
 void
-listener_close(struct listener *l)
+listener_retire(struct listener *l, const char *why)
 {
-	/* once only: by now another listener may own the unix path */
-	if (l->evl == NULL && l->fd == -1)
-		return;
-	if (l->evl != NULL) {
-		evconnlistener_free(l->evl);
-		l->evl = NULL;
-	} else
-		close(l->fd);
-	l->fd = -1;
+	log_info("listener %s: %s, closing %s; %lu clients stay", l->conf->name, why, l->addrstr,
+	    listener_active(l));
 	listener_unlink(l);
-	if (l->retry != NULL) {
-		event_free(l->retry);
-		l->retry = NULL;
+	l->retired = 1;
+	for (int i = 0; i < l->nacceptors; i++)
+		if (l->acceptors[i] != NULL)
+			listener_post(l, i, WORKER_RETIRE, NULL, -1, NULL);
+}
+
+/* A worker let go of one of the acceptors (or is gone): free it. */
+void
+listener_acceptor_done(struct listener *l, struct acceptor *a)
+{
+	struct server *s = l->server;
+
+	listener_stats_add(&l->gone, &a->stats);
+	for (int i = 0; i < l->nacceptors; i++)
+		if (l->acceptors[i] == a)
+			l->acceptors[i] = NULL;
+	l->live--;
+	acceptor_free(a);
+	if (l->retired && l->live == 0 && !s->stopping) {
+		TAILQ_REMOVE(&s->listeners, l, entry);
+		listener_free(l);
 	}
 }
 
+/* On the main thread, once no worker runs any of its acceptors. */
 void
 listener_free(struct listener *l)
 {
-	struct client *c;
-
-	l->freeing = 1;
-	listener_close(l);
-	while ((c = TAILQ_FIRST(&l->clients)) != NULL)
-		client_free(c);
-	if (l->conf->service->listener_free != NULL)
-		l->conf->service->listener_free(l);
+	listener_unlink(l);
+	for (int i = 0; i < l->nacceptors; i++)
+		acceptor_free(l->acceptors[i]);
 	listener_conf_free(l->conf);
+	free(l->acceptors);
 	free(l);
 }

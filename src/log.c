@@ -4,7 +4,7 @@
  * One destination at a time: stderr (the default, also before the
  * configuration is read), syslog, or a file opened for appending that
  * SIGUSR1 reopens after rotation.  Lines carry a timestamp and the level
- * except on syslog, which adds its own.
+ * except on syslog, which adds its own.  Any thread may log.
  */
 #include "config.h"
 
@@ -25,10 +25,17 @@
 
 enum log_dest { LOG_DEST_STDERR, LOG_DEST_SYSLOG, LOG_DEST_FILE };
 
-static enum log_dest log_dest = LOG_DEST_STDERR;
+/*
+ * Workers log from their own threads while the main thread may switch or
+ * reopen the destination, so a line is formatted whole and written with
+ * one write() to a descriptor that never changes its number: a log file
+ * is always on log_fd, and a reopen dup2()s the new file onto it.  The
+ * destination and the level are read with relaxed atomics.
+ */
+static int log_dest = LOG_DEST_STDERR;
 static int log_level = LOG_LEVEL_INFO;
-static FILE *log_file;
-static char *log_path;
+static int log_fd = -1; /* the log file, once there was one */
+static char *log_path;  /* main thread only */
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 static const int log_syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -42,24 +49,40 @@ log_level_parse(const char *s)
 	return -1;
 }
 
-static FILE *
+/* Open path and put it on log_fd (taking that number the first time). */
+static int
 log_fopen(const char *path, char *err, size_t errlen)
 {
 	int fd;
-	FILE *f;
 
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd == -1) {
 		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
-		return NULL;
+		return -1;
 	}
-	if ((f = fdopen(fd, "a")) == NULL) {
-		snprintf(err, errlen, "fdopen %s: %s", path, strerror(errno));
+	if (log_fd == -1) {
+		log_fd = fd;
+		return 0;
+	}
+	if (dup3(fd, log_fd, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "dup3 %s: %s", path, strerror(errno));
 		close(fd);
-		return NULL;
+		return -1;
 	}
-	setvbuf(f, NULL, _IOLBF, 0);
-	return f;
+	close(fd);
+	return 0;
+}
+
+static int
+log_get_dest(void)
+{
+	return __atomic_load_n(&log_dest, __ATOMIC_ACQUIRE);
+}
+
+static void
+log_set_dest(int dest)
+{
+	__atomic_store_n(&log_dest, dest, __ATOMIC_RELEASE);
 }
 
 /*
@@ -69,27 +92,33 @@ log_fopen(const char *path, char *err, size_t errlen)
 int
 log_open(const char *dest, const char *ident, char *err, size_t errlen)
 {
-	FILE *f = NULL;
 	char *path = NULL;
 
 	if (strcmp(dest, "syslog") != 0 && strcmp(dest, "stderr") != 0) {
-		if ((f = log_fopen(dest, err, errlen)) == NULL)
-			return -1;
 		if ((path = strdup(dest)) == NULL) {
 			snprintf(err, errlen, "strdup: %s", strerror(errno));
-			fclose(f);
+			return -1;
+		}
+		/* while logging to the file already, writers go on to the new one */
+		if (log_fopen(dest, err, errlen) == -1) {
+			free(path);
 			return -1;
 		}
 	}
-	log_close();
-	if (f != NULL) {
-		log_dest = LOG_DEST_FILE;
-		log_file = f;
-		log_path = path;
-	} else if (strcmp(dest, "syslog") == 0) {
-		log_dest = LOG_DEST_SYSLOG;
-		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	if (log_get_dest() == LOG_DEST_SYSLOG && strcmp(dest, "syslog") != 0) {
+		log_set_dest(LOG_DEST_STDERR);
+		closelog();
 	}
+	free(log_path);
+	log_path = path;
+	if (path != NULL)
+		log_set_dest(LOG_DEST_FILE);
+	else if (strcmp(dest, "syslog") == 0) {
+		if (log_get_dest() != LOG_DEST_SYSLOG)
+			openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_set_dest(LOG_DEST_SYSLOG);
+	} else
+		log_set_dest(LOG_DEST_STDERR);
 	return 0;
 }
 
@@ -97,49 +126,46 @@ log_open(const char *dest, const char *ident, char *err, size_t errlen)
 int
 log_reopen(char *err, size_t errlen)
 {
-	FILE *f;
-
-	if (log_dest != LOG_DEST_FILE)
+	if (log_get_dest() != LOG_DEST_FILE)
 		return 0;
-	if ((f = log_fopen(log_path, err, errlen)) == NULL)
-		return -1;
-	fclose(log_file);
-	log_file = f;
-	return 0;
+	return log_fopen(log_path, err, errlen);
 }
 
 void
 log_close(void)
 {
-	if (log_dest == LOG_DEST_FILE) {
-		fclose(log_file);
-		log_file = NULL;
-		free(log_path);
-		log_path = NULL;
-	} else if (log_dest == LOG_DEST_SYSLOG)
+	int dest = log_get_dest();
+
+	log_set_dest(LOG_DEST_STDERR);
+	if (dest == LOG_DEST_SYSLOG)
 		closelog();
-	log_dest = LOG_DEST_STDERR;
+	if (log_fd != -1) {
+		close(log_fd);
+		log_fd = -1;
+	}
+	free(log_path);
+	log_path = NULL;
 }
 
 void
 log_set_level(int level)
 {
-	log_level = level;
+	__atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
 }
 
 static void
 log_vwrite(int level, const char *suffix, const char *fmt, va_list ap)
 {
-	char msg[2048], stamp[32];
+	char msg[2048], line[2200], stamp[32];
 	struct timeval tv;
 	struct tm tm;
-	FILE *out;
-	int saved = errno;
+	int saved = errno, dest, n;
 
-	if (level > log_level)
+	if (level > __atomic_load_n(&log_level, __ATOMIC_RELAXED))
 		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	if (log_dest == LOG_DEST_SYSLOG) {
+	dest = log_get_dest();
+	if (dest == LOG_DEST_SYSLOG) {
 		syslog(log_syslog_prio[level], "%s: %s%s", log_names[level], msg, suffix);
 		errno = saved;
 		return;
@@ -147,9 +173,16 @@ log_vwrite(int level, const char *suffix, const char *fmt, va_list ap)
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-	out = log_dest == LOG_DEST_FILE ? log_file : stderr;
-	fprintf(out, "%s.%03ld %s: %s%s\n", stamp, (long)tv.tv_usec / 1000, log_names[level], msg,
-	    suffix);
+	n = snprintf(line, sizeof line, "%s.%03ld %s: %s%s\n", stamp, (long)tv.tv_usec / 1000,
+	    log_names[level], msg, suffix);
+	if (n >= (int)sizeof line) {
+		n = (int)sizeof line - 1;
+		line[n - 1] = '\n';
+	}
+	/* one write: lines from several threads do not interleave */
+	if (write(dest == LOG_DEST_FILE ? log_fd : STDERR_FILENO, line, (size_t)n) == -1) {
+		/* nowhere left to say so */
+	}
 	errno = saved;
 }
 
@@ -187,15 +220,19 @@ int
 log_limit_pass(struct log_limit *l, unsigned long *suppressed)
 {
 	struct timespec now;
+	time_t last, t;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (l->last != 0 && now.tv_sec - l->last < 1) {
-		l->suppressed++;
+	t = now.tv_sec > 0 ? now.tv_sec : 1;
+	last = __atomic_load_n(&l->last, __ATOMIC_RELAXED);
+	/* workers share the limit: of those that see a new second, one logs */
+	if ((last != 0 && t - last < 1) ||
+	    !__atomic_compare_exchange_n(
+		&l->last, &last, t, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+		__atomic_add_fetch(&l->suppressed, 1, __ATOMIC_RELAXED);
 		return 0;
 	}
-	l->last = now.tv_sec > 0 ? now.tv_sec : 1;
-	*suppressed = l->suppressed;
-	l->suppressed = 0;
+	*suppressed = __atomic_exchange_n(&l->suppressed, 0, __ATOMIC_ACQ_REL);
 	return 1;
 }
 

@@ -1,23 +1,46 @@
 /*
- * server.c: the running daemon: its event loop, its listeners, the count
- * of clients against max_clients, signals and the graceful shutdown.
+ * server.c: the running daemon's main thread: its listeners, its workers,
+ * signals, reload, the graceful shutdown, and the limits that hold for
+ * all workers together (max_clients, max_clients_per_source).
+ *
+ * The main loop only handles signals, the shutdown timer and the
+ * workers' reports; clients live on the workers.  max_clients is exact
+ * across workers: a slot is taken with a compare-and-swap before a client
+ * is served (server_admit), and the worker that takes the last one, or
+ * frees it, pauses or resumes every worker's accepting.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "synackd.h"
 
 static void server_signal_cb(evutil_socket_t, short, void *);
+static void server_msg_cb(evutil_socket_t, short, void *);
 
 static const int server_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 
+/* workers = 0: one per online CPU. */
+int
+server_workers(const struct config *conf)
+{
+	long n = conf->workers;
+
+	if (n == 0 && (n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		n = 1;
+	return (int)n;
+}
+
 /*
  * Bind every listener, or none: on failure the ones already open are
- * closed again, so a failed start leaves nothing behind.
+ * closed again, so a failed start leaves nothing behind.  No thread and
+ * no event loop yet: this happens before detaching.
  */
 struct server *
 server_new(struct config *conf, char *err, size_t errlen)
@@ -31,22 +54,215 @@ server_new(struct config *conf, char *err, size_t errlen)
 		return NULL;
 	}
 	s->conf = conf;
+	s->msg[0] = s->msg[1] = -1;
+	s->max_clients = conf->max_clients;
 	TAILQ_INIT(&s->listeners);
-	if ((s->sources = sources_new()) == NULL) {
+	pthread_mutex_init(&s->sources_mu, NULL);
+	s->nworkers = server_workers(conf);
+	if ((s->sources = sources_new()) == NULL ||
+	    (s->workers = calloc((size_t)s->nworkers, sizeof *s->workers)) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		s->conf = NULL;
-		server_free(s);
-		return NULL;
+		goto fail;
 	}
+	for (int i = 0; i < s->nworkers; i++)
+		if ((s->workers[i] = worker_new(s, i, err, errlen)) == NULL)
+			goto fail;
 	TAILQ_FOREACH(lc, &conf->listeners, entry) {
-		if ((l = listener_new(s, lc, err, errlen)) == NULL) {
-			s->conf = NULL; /* the caller still owns it */
-			server_free(s);
-			return NULL;
-		}
+		if ((l = listener_new(s, lc, err, errlen)) == NULL)
+			goto fail;
 		TAILQ_INSERT_TAIL(&s->listeners, l, entry);
 	}
 	return s;
+fail:
+	s->conf = NULL; /* the caller still owns it */
+	server_free(s);
+	return NULL;
+}
+
+/* Create the event loops and start accepting; call after detaching. */
+int
+server_start(struct server *s, char *err, size_t errlen)
+{
+	struct listener *l;
+	size_t i;
+
+	if ((s->base = event_base_new()) == NULL) {
+		snprintf(err, errlen, "event_base_new: cannot create the event loop");
+		return -1;
+	}
+	for (i = 0; i < sizeof server_signals / sizeof server_signals[0]; i++) {
+		s->signals[i] = evsignal_new(s->base, server_signals[i], server_signal_cb, s);
+		if (s->signals[i] == NULL || evsignal_add(s->signals[i], NULL) == -1) {
+			snprintf(
+			    err, errlen, "evsignal_add %s: failed", strsignal(server_signals[i]));
+			return -1;
+		}
+	}
+	if (pipe2(s->msg, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	s->msg_ev = event_new(s->base, s->msg[0], EV_READ | EV_PERSIST, server_msg_cb, s);
+	if (s->msg_ev == NULL || event_add(s->msg_ev, NULL) == -1) {
+		snprintf(err, errlen, "cannot watch the workers' pipe");
+		return -1;
+	}
+	for (int w = 0; w < s->nworkers; w++)
+		if (worker_start(s->workers[w], err, errlen) == -1)
+			return -1;
+	TAILQ_FOREACH(l, &s->listeners, entry)
+		listener_start(l);
+	return 0;
+}
+
+int
+server_run(struct server *s)
+{
+	log_info("synackd %s started, workers=%d max_clients=%ld", PACKAGE_VERSION, s->nworkers,
+	    s->conf->max_clients);
+	if (event_base_dispatch(s->base) == -1) {
+		log_error("event_base_dispatch failed");
+		return -1;
+	}
+	log_info("synackd stopped");
+	return 0;
+}
+
+/* A report from a worker; from any thread.  The main thread frees it. */
+void
+server_post(struct server *s, enum server_msg_type type, struct acceptor *a, struct worker *w)
+{
+	struct server_msg *m = calloc(1, sizeof *m);
+	ssize_t n;
+
+	if (m == NULL) {
+		log_error("out of memory for a report to the main thread");
+		return;
+	}
+	m->type = type;
+	m->acceptor = a;
+	m->worker = w;
+	do
+		n = write(s->msg[1], &m, sizeof m);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof m) {
+		log_error("cannot report to the main thread: %s", strerror(errno));
+		free(m);
+	}
+}
+
+static void
+server_handle(struct server *s, struct server_msg *m)
+{
+	switch (m->type) {
+	case SERVER_ACCEPTOR_DONE:
+		listener_acceptor_done(m->acceptor->listener, m->acceptor);
+		break;
+	case SERVER_WORKER_DONE:
+		if (++s->workers_done == s->nworkers && s->stopping)
+			event_base_loopbreak(s->base);
+		break;
+	}
+	free(m);
+}
+
+static void
+server_msg_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	struct server_msg *msgs[64];
+	ssize_t n = read(fd, msgs, sizeof msgs);
+
+	for (ssize_t i = 0; i < n / (ssize_t)sizeof msgs[0]; i++)
+		server_handle(s, msgs[i]);
+}
+
+static void
+server_refresh_all(struct server *s)
+{
+	for (int i = 0; i < s->nworkers; i++)
+		worker_refresh(s->workers[i]);
+}
+
+/*
+ * Bring `full` in line with the count.  Workers race here, so it loops
+ * until what it read is what it set: the last to change the count always
+ * leaves the right state behind.
+ */
+static void
+server_update_full(struct server *s)
+{
+	unsigned long n;
+	long max;
+	int want, cur;
+
+	for (;;) {
+		n = __atomic_load_n(&s->nclients, __ATOMIC_ACQUIRE);
+		max = __atomic_load_n(&s->max_clients, __ATOMIC_RELAXED);
+		want = n >= (unsigned long)max;
+		cur = __atomic_load_n(&s->full, __ATOMIC_ACQUIRE);
+		if (want == cur)
+			return;
+		if (!__atomic_compare_exchange_n(
+			&s->full, &cur, want, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			continue;
+		if (!__atomic_load_n(&s->stopping, __ATOMIC_RELAXED)) {
+			if (want)
+				log_info("max_clients %ld reached, accepting paused", max);
+			else
+				log_info("accepting resumed, %lu clients", n);
+			server_refresh_all(s);
+		}
+	}
+}
+
+/* Take a client slot, if one is free under max_clients; any thread. */
+int
+server_admit(struct server *s)
+{
+	unsigned long n = __atomic_load_n(&s->nclients, __ATOMIC_RELAXED);
+
+	do {
+		if (n >= (unsigned long)__atomic_load_n(&s->max_clients, __ATOMIC_RELAXED))
+			return 0;
+	} while (!__atomic_compare_exchange_n(
+	    &s->nclients, &n, n + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+	server_update_full(s);
+	return 1;
+}
+
+void
+server_release(struct server *s)
+{
+	__atomic_sub_fetch(&s->nclients, 1, __ATOMIC_ACQ_REL);
+	server_update_full(s);
+}
+
+/*
+ * Count a client from source k: 0, or 1 when the source is at `limit`
+ * (0 = none) and the client must be refused, -1 without memory.
+ * Accepts and closes only, never per byte: a mutex is fine.
+ */
+int
+server_source_add(struct server *s, const struct source_key *k, long limit)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&s->sources_mu);
+	if (limit > 0 && sources_count(s->sources, k) >= (unsigned long)limit)
+		r = 1;
+	else if (sources_add(s->sources, k) == -1)
+		r = -1;
+	pthread_mutex_unlock(&s->sources_mu);
+	return r;
+}
+
+void
+server_source_remove(struct server *s, const struct source_key *k)
+{
+	pthread_mutex_lock(&s->sources_mu);
+	sources_remove(s->sources, k);
+	pthread_mutex_unlock(&s->sources_mu);
 }
 
 /*
@@ -73,129 +289,45 @@ server_fit_descriptors(const struct config *conf)
 	}
 }
 
-/* Create the event loop and start accepting; call after detaching. */
-int
-server_start(struct server *s, char *err, size_t errlen)
-{
-	struct listener *l;
-	size_t i;
-
-	if ((s->base = event_base_new()) == NULL) {
-		snprintf(err, errlen, "event_base_new: cannot create the event loop");
-		return -1;
-	}
-	for (i = 0; i < sizeof server_signals / sizeof server_signals[0]; i++) {
-		s->signals[i] = evsignal_new(s->base, server_signals[i], server_signal_cb, s);
-		if (s->signals[i] == NULL || evsignal_add(s->signals[i], NULL) == -1) {
-			snprintf(
-			    err, errlen, "evsignal_add %s: failed", strsignal(server_signals[i]));
-			return -1;
-		}
-	}
-	TAILQ_FOREACH(l, &s->listeners, entry)
-		if (listener_start(l, s->base, err, errlen) == -1)
-			return -1;
-	return 0;
-}
-
-int
-server_run(struct server *s)
-{
-	log_info("synackd %s started, max_clients=%ld", PACKAGE_VERSION, s->conf->max_clients);
-	if (event_base_dispatch(s->base) == -1) {
-		log_error("event_base_dispatch failed");
-		return -1;
-	}
-	log_info("synackd stopped");
-	return 0;
-}
-
 static void
-server_listeners_refresh(struct server *s)
+server_post_all(struct server *s, enum worker_cmd_type type)
 {
-	struct listener *l;
-
-	TAILQ_FOREACH(l, &s->listeners, entry)
-		listener_refresh(l);
+	for (int i = 0; i < s->nworkers; i++)
+		worker_post_type(s->workers[i], type);
 }
 
-void
-server_client_added(struct server *s)
-{
-	s->nclients++;
-	if (!s->full && s->nclients >= (unsigned long)s->conf->max_clients) {
-		s->full = 1;
-		log_info("max_clients %ld reached, accepting paused", s->conf->max_clients);
-		server_listeners_refresh(s);
-	}
-}
-
-void
-server_client_removed(struct server *s, struct listener *gone_from)
-{
-	struct listener *l;
-
-	s->nclients--;
-	if (gone_from->retired && !gone_from->freeing && !s->stopping &&
-	    TAILQ_EMPTY(&gone_from->clients)) {
-		TAILQ_REMOVE(&s->listeners, gone_from, entry);
-		listener_free(gone_from);
-	}
-	/* a descriptor came free: retry listeners that ran out of them */
-	TAILQ_FOREACH(l, &s->listeners, entry)
-		if (l->backoff)
-			listener_set_backoff(l, 0);
-	if (s->full && s->nclients < (unsigned long)s->conf->max_clients) {
-		s->full = 0;
-		if (!s->stopping)
-			log_info("accepting resumed, %lu clients", s->nclients);
-		server_listeners_refresh(s);
-	}
-	if (s->stopping && s->nclients == 0 && s->base != NULL)
-		event_base_loopbreak(s->base);
-}
-
+/* shutdown_timeout: the workers drop what is left; the main loop ends. */
 static void
 server_shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *s = arg;
-	struct listener *l;
-	struct client *c;
 
-	log_warnx("shutdown_timeout: closing %lu clients that are still open", s->nclients);
-	TAILQ_FOREACH(l, &s->listeners, entry)
-		while ((c = TAILQ_FIRST(&l->clients)) != NULL)
-			client_free(c);
+	log_warnx("shutdown_timeout: closing %lu clients that are still open",
+	    __atomic_load_n(&s->nclients, __ATOMIC_RELAXED));
+	server_post_all(s, WORKER_ABORT);
 	event_base_loopbreak(s->base);
 }
 
 /*
- * Graceful shutdown: stop listening at once (a new connect is refused),
- * close every client through the draining close, and give them
- * shutdown_timeout seconds.
+ * Graceful shutdown: every worker stops listening at once (after taking
+ * what the kernel had queued), serves each client until it goes quiet,
+ * and reports when it has none left; shutdown_timeout bounds it all.
  */
 void
 server_stop(struct server *s)
 {
 	struct timeval tv = { s->conf->shutdown_timeout, 0 };
 	struct listener *l;
-	struct client *c, *next;
+	unsigned long n = __atomic_load_n(&s->nclients, __ATOMIC_RELAXED);
 
 	if (s->stopping)
 		return;
-	s->stopping = 1;
-	TAILQ_FOREACH(l, &s->listeners, entry) {
-		listener_close(l);
-		for (c = TAILQ_FIRST(&l->clients); c != NULL; c = next) {
-			next = TAILQ_NEXT(c, entry);
-			client_shutdown(c);
-		}
-	}
-	if (s->nclients == 0) {
-		event_base_loopbreak(s->base);
-		return;
-	}
-	log_info("waiting up to %ld s for %lu clients", s->conf->shutdown_timeout, s->nclients);
+	__atomic_store_n(&s->stopping, 1, __ATOMIC_RELAXED);
+	TAILQ_FOREACH(l, &s->listeners, entry)
+		listener_unlink(l);
+	server_post_all(s, WORKER_STOP);
+	if (n > 0)
+		log_info("waiting up to %ld s for %lu clients", s->conf->shutdown_timeout, n);
 	s->shutdown_timer = evtimer_new(s->base, server_shutdown_timeout_cb, s);
 	if (s->shutdown_timer == NULL || evtimer_add(s->shutdown_timer, &tv) == -1)
 		server_shutdown_timeout_cb(-1, 0, s);
@@ -223,24 +355,6 @@ config_find_listener(struct config *conf, const char *name)
 	return NULL;
 }
 
-/*
- * Stop a listener that a reload removed (or whose service changed): it
- * accepts no more, but its established clients are served to their end
- * with the service and limits they started with.
- */
-static void
-server_retire(struct server *s, struct listener *l, const char *reason)
-{
-	log_info("listener %s: %s, closing %s; %u clients stay", l->conf->name, reason, l->addrstr,
-	    l->stats.active);
-	listener_close(l);
-	l->retired = 1;
-	if (TAILQ_EMPTY(&l->clients)) {
-		TAILQ_REMOVE(&s->listeners, l, entry);
-		listener_free(l);
-	}
-}
-
 static void
 server_add_listener(struct server *s, const struct listener_conf *lc)
 {
@@ -252,11 +366,7 @@ server_add_listener(struct server *s, const struct listener_conf *lc)
 		return;
 	}
 	TAILQ_INSERT_TAIL(&s->listeners, l, entry);
-	if (listener_start(l, s->base, err, sizeof err) == -1) {
-		log_error("listener %s: reload: %s; not added", lc->name, err);
-		TAILQ_REMOVE(&s->listeners, l, entry);
-		listener_free(l);
-	}
+	listener_start(l);
 }
 
 static int
@@ -269,8 +379,7 @@ strdiff(const char *a, const char *b)
 static void
 server_reload_settings(struct server *s, const struct config *old, const struct config *nc)
 {
-	struct listener *l;
-	struct client *c;
+	struct worker_cmd *cmd;
 	char err[ERRLEN];
 
 	if (old->daemon != nc->daemon)
@@ -288,29 +397,27 @@ server_reload_settings(struct server *s, const struct config *old, const struct 
 			log_info("reload: now logging to %s", nc->log);
 	}
 	log_set_level(nc->log_level);
-	s->conf = (struct config *)nc;
-	if (old->idle_timeout != nc->idle_timeout) {
-		TAILQ_FOREACH(l, &s->listeners, entry)
-			TAILQ_FOREACH(c, &l->clients, entry)
-				client_idle_start(c);
+	for (int i = 0; i < s->nworkers; i++) {
+		if ((cmd = calloc(1, sizeof *cmd)) == NULL) {
+			log_error("reload: out of memory");
+			continue;
+		}
+		cmd->type = WORKER_SETTINGS;
+		cmd->fd = -1;
+		cmd->settings.idle_timeout = nc->idle_timeout;
+		cmd->settings.max_clients_per_source = nc->max_clients_per_source;
+		worker_post(s->workers[i], cmd);
 	}
 	/* max_clients: pause or resume accepting under the new limit */
-	if (s->nclients >= (unsigned long)nc->max_clients && !s->full) {
-		s->full = 1;
-		log_info("max_clients %ld reached, accepting paused", nc->max_clients);
-	} else if (s->nclients < (unsigned long)nc->max_clients && s->full) {
-		s->full = 0;
-		log_info("accepting resumed, %lu clients", s->nclients);
-	}
-	server_listeners_refresh(s);
+	__atomic_store_n(&s->max_clients, nc->max_clients, __ATOMIC_RELEASE);
+	server_update_full(s);
 }
 
 /*
  * SIGHUP: read the file again.  An invalid file changes nothing.
  * Otherwise listeners are matched by name: removed ones close, changed
- * ones are reconfigured (a listener whose new socket cannot be had keeps
- * the old one), new ones open.  Established clients of the listeners
- * that stay are not touched.
+ * ones are reconfigured (a listener whose new sockets cannot be had keeps
+ * the old ones), new ones open.  Established clients are not touched.
  */
 static void
 server_reload(struct server *s)
@@ -331,13 +438,14 @@ server_reload(struct server *s)
 		if (l->retired)
 			continue;
 		if ((lc = config_find_listener(nc, l->conf->name)) == NULL)
-			server_retire(s, l, "removed by reload");
+			listener_retire(l, "removed by reload");
 		else if (listener_reconfigure(l, lc) == 1)
-			server_retire(s, l, "service changed by reload");
+			listener_retire(l, "service changed by reload");
 	}
 	TAILQ_FOREACH(lc, &nc->listeners, entry)
 		if (server_find_listener(s, lc->name) == NULL)
 			server_add_listener(s, lc);
+	s->conf = nc;
 	server_reload_settings(s, old, nc);
 	config_free(old);
 	log_info("reload: done");
@@ -371,12 +479,29 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 void
 server_free(struct server *s)
 {
+	struct server_msg *m;
 	struct listener *l;
 	size_t i;
 
 	if (s == NULL)
 		return;
-	s->stopping = 1;
+	__atomic_store_n(&s->stopping, 1, __ATOMIC_RELAXED);
+	for (int w = 0; s->workers != NULL && w < s->nworkers; w++)
+		if (s->workers[w] != NULL && s->workers[w]->running)
+			worker_post_type(s->workers[w], WORKER_ABORT);
+	/* the threads first: then nothing runs but this thread */
+	for (int w = 0; s->workers != NULL && w < s->nworkers; w++)
+		worker_join(s->workers[w]);
+	if (s->msg[0] != -1) {
+		fcntl(s->msg[0], F_SETFL, O_NONBLOCK);
+		while (read(s->msg[0], &m, sizeof m) == (ssize_t)sizeof m) {
+			if (m->type == SERVER_ACCEPTOR_DONE)
+				listener_acceptor_done(m->acceptor->listener, m->acceptor);
+			free(m);
+		}
+	}
+	for (int w = 0; s->workers != NULL && w < s->nworkers; w++)
+		worker_free(s->workers[w]);
 	while ((l = TAILQ_FIRST(&s->listeners)) != NULL) {
 		TAILQ_REMOVE(&s->listeners, l, entry);
 		listener_free(l);
@@ -386,9 +511,17 @@ server_free(struct server *s)
 			event_free(s->signals[i]);
 	if (s->shutdown_timer != NULL)
 		event_free(s->shutdown_timer);
+	if (s->msg_ev != NULL)
+		event_free(s->msg_ev);
+	if (s->msg[0] != -1)
+		close(s->msg[0]);
+	if (s->msg[1] != -1)
+		close(s->msg[1]);
 	if (s->base != NULL)
 		event_base_free(s->base);
+	free(s->workers);
 	sources_free(s->sources);
+	pthread_mutex_destroy(&s->sources_mu);
 	config_free(s->conf);
 	free(s);
 }

@@ -45,7 +45,7 @@ static void
 chargen_fill(struct client *c)
 {
 	struct chargen *cg = c->state_data;
-	size_t limit = (size_t)c->listener->conf->output_limit;
+	size_t limit = (size_t)c->acceptor->conf->output_limit;
 	size_t pending = client_pending(c);
 
 	while (pending < limit) {
@@ -59,12 +59,19 @@ chargen_fill(struct client *c)
 	}
 }
 
-static int
-chargen_listener_init(struct listener *l)
+static void
+chargen_cycle_init(void)
 {
-	if (chargen_cycle[0] == '\0')
-		chargen_pattern(0, chargen_cycle, CHARGEN_CYCLE);
-	return 0;
+	chargen_pattern(0, chargen_cycle, CHARGEN_CYCLE);
+}
+
+/* The pattern is made once, by whichever worker starts a chargen first. */
+static int
+chargen_acceptor_init(struct acceptor *a)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	return pthread_once(&once, chargen_cycle_init) == 0 ? 0 : -1;
 }
 
 static void
@@ -77,7 +84,7 @@ chargen_open(struct client *c)
 		return;
 	}
 	c->state_data = cg;
-	client_set_lowat(c, (size_t)c->listener->conf->output_limit / 2);
+	client_set_lowat(c, (size_t)c->acceptor->conf->output_limit / 2);
 	chargen_fill(c);
 }
 
@@ -91,7 +98,7 @@ chargen_close(struct client *c)
 const struct service service_chargen = {
 	.name = "chargen",
 	.speaks_first = 1,
-	.listener_init = chargen_listener_init,
+	.acceptor_init = chargen_acceptor_init,
 	.open = chargen_open,
 	.read = service_drop_input,
 	.drained = chargen_fill,

@@ -12,8 +12,9 @@
  * arrives while its pending output is over output_limit even after handing
  * what the kernel takes to its socket: one line, however long, never
  * evicts a member that keeps up, and what one member holds is bounded by
- * output_limit plus one line.  The room is the listener's client list,
- * which lives on the listener's event loop.
+ * output_limit plus one line.  The room is the client list of the
+ * listener's one acceptor (service.one_loop): every member is on the same
+ * worker, so the room needs no lock.
  */
 #include "config.h"
 
@@ -40,31 +41,31 @@ chat_rate_new(const struct listener_conf *lc)
 }
 
 static int
-chat_listener_init(struct listener *l)
+chat_acceptor_init(struct acceptor *a)
 {
 	struct chat_room *room;
 
 	if ((room = calloc(1, sizeof *room)) == NULL)
 		return -1;
-	if (l->conf->chat_rate > 0 && (room->rate = chat_rate_new(l->conf)) == NULL) {
+	if (a->conf->chat_rate > 0 && (room->rate = chat_rate_new(a->conf)) == NULL) {
 		free(room);
 		return -1;
 	}
-	l->service_state = room;
+	a->service_state = room;
 	return 0;
 }
 
 static void
-chat_listener_free(struct listener *l)
+chat_acceptor_free(struct acceptor *a)
 {
-	struct chat_room *room = l->service_state;
+	struct chat_room *room = a->service_state;
 
 	if (room == NULL)
 		return;
 	if (room->rate != NULL)
 		ev_token_bucket_cfg_free(room->rate);
 	free(room);
-	l->service_state = NULL;
+	a->service_state = NULL;
 }
 
 /*
@@ -73,34 +74,34 @@ chat_listener_free(struct listener *l)
  * after the last of them has let go).
  */
 static void
-chat_listener_reconfigure(struct listener *l, const struct listener_conf *old)
+chat_acceptor_reconfigure(struct acceptor *a, const struct listener_conf *old)
 {
-	struct chat_room *room = l->service_state;
+	struct chat_room *room = a->service_state;
 	struct ev_token_bucket_cfg *rate = NULL;
 	struct client *c;
 
 	if (room == NULL ||
-	    (l->conf->chat_rate == old->chat_rate && l->conf->chat_burst == old->chat_burst))
+	    (a->conf->chat_rate == old->chat_rate && a->conf->chat_burst == old->chat_burst))
 		return;
-	if (l->conf->chat_rate > 0 && (rate = chat_rate_new(l->conf)) == NULL) {
+	if (a->conf->chat_rate > 0 && (rate = chat_rate_new(a->conf)) == NULL) {
 		log_error("listener %s: reload: cannot make the chat_rate limit; members keep "
 			  "the old one",
-		    l->conf->name);
+		    a->conf->name);
 		return;
 	}
-	TAILQ_FOREACH(c, &l->clients, entry)
+	TAILQ_FOREACH(c, &a->clients, entry)
 		client_set_read_rate(c, rate);
 	if (room->rate != NULL)
 		ev_token_bucket_cfg_free(room->rate);
 	room->rate = rate;
-	log_info("listener %s: chat_rate %ld burst %ld", l->conf->name, l->conf->chat_rate,
-	    l->conf->chat_burst);
+	log_info("listener %s: chat_rate %ld burst %ld", a->conf->name, a->conf->chat_rate,
+	    a->conf->chat_burst);
 }
 
 static void
 chat_open(struct client *c)
 {
-	struct chat_room *room = c->listener->service_state;
+	struct chat_room *room = c->acceptor->service_state;
 
 	if (room->rate != NULL)
 		client_set_read_rate(c, room->rate);
@@ -109,7 +110,7 @@ chat_open(struct client *c)
 static void
 chat_broadcast(struct client *from, const char *msg, size_t len)
 {
-	struct listener *l = from->listener;
+	struct acceptor *l = from->acceptor;
 	size_t limit = (size_t)l->conf->output_limit;
 	struct client *c, *next;
 
@@ -168,7 +169,7 @@ static void
 chat_read(struct client *c)
 {
 	struct evbuffer *in = client_input(c);
-	size_t max = (size_t)c->listener->conf->max_line;
+	size_t max = (size_t)c->acceptor->conf->max_line;
 	size_t plen = strlen(c->peer), len, want, textlen = 0, used = 0;
 	const char *buf;
 	char *out;
@@ -205,9 +206,10 @@ chat_read(struct client *c)
 
 const struct service service_chat = {
 	.name = "chat",
-	.listener_init = chat_listener_init,
-	.listener_free = chat_listener_free,
-	.listener_reconfigure = chat_listener_reconfigure,
+	.one_loop = 1,
+	.acceptor_init = chat_acceptor_init,
+	.acceptor_free = chat_acceptor_free,
+	.acceptor_reconfigure = chat_acceptor_reconfigure,
 	.open = chat_open,
 	.read = chat_read,
 };

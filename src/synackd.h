@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/queue.h>
 #include <sys/time.h>
@@ -27,9 +28,11 @@
 
 #define ERRLEN 512
 
+struct acceptor;
 struct client;
 struct listener;
 struct server;
+struct worker;
 
 /* config.c */
 #define LISTENER_KEYS 16 /* room in listener_conf.key_line */
@@ -115,10 +118,12 @@ size_t sources_size(const struct sources *);
 struct service {
 	const char *name;
 	int speaks_first; /* sends before reading: TCP_DEFER_ACCEPT makes no sense */
-	int (*listener_init)(struct listener *);
-	void (*listener_free)(struct listener *);
-	/* a reload changed the listener's conf (l->conf), old is the previous one */
-	void (*listener_reconfigure)(struct listener *, const struct listener_conf *old);
+	int one_loop;     /* its clients share state: one acceptor, on one worker */
+	/* per acceptor, on its worker's thread */
+	int (*acceptor_init)(struct acceptor *);
+	void (*acceptor_free)(struct acceptor *);
+	/* a reload changed the acceptor's conf (a->conf); old is the previous one */
+	void (*acceptor_reconfigure)(struct acceptor *, const struct listener_conf *old);
 	void (*open)(struct client *);
 	void (*read)(struct client *);
 	void (*drained)(struct client *);
@@ -152,7 +157,22 @@ enum chat_frame chat_frame(const char *buf, size_t len, size_t max, size_t *text
 /* service-daytime.c */
 size_t daytime_format(time_t t, char *buf, size_t size);
 
-/* listener.c */
+/*
+ * Counters written by one thread (a worker), read by any with relaxed
+ * atomics: no lock and no locked instruction on the hot path.
+ */
+static inline void
+stat_add(uint64_t *p, uint64_t n)
+{
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t
+stat_get(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
 struct listener_stats {
 	uint64_t accepted;
 	uint64_t closed;
@@ -161,43 +181,135 @@ struct listener_stats {
 	uint64_t rejected_per_source; /* over max_clients_per_source */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
-	unsigned active;
 };
 
+void listener_stats_add(struct listener_stats *sum, const struct listener_stats *);
+
+/* listener.c: the listener as configured, on the main thread */
 struct listener {
 	TAILQ_ENTRY(listener) entry;
 	struct server *server;
-	struct listener_conf *conf; /* its own copy */
+	struct listener_conf *conf; /* the main thread's copy */
 	struct net_addr addr;       /* bound: the real port */
 	char addrstr[NET_ADDRSTRLEN];
-	int fd;
-	struct evconnlistener *evl;
-	struct event *retry; /* re-enable accepting after EMFILE and friends */
-	int enabled;         /* accepting now */
-	int backoff;         /* accept failed for lack of resources */
-	int retired;         /* removed by a reload; freed when its clients are gone */
-	int freeing;
-	TAILQ_HEAD(, client) clients;
-	void *service_state;
-	struct listener_stats stats;
+	int nacceptors; /* one per worker, or one on one worker */
+	struct acceptor **acceptors;
+	int live;                   /* acceptors their workers still run */
+	int retired;                /* removed by a reload; freed when its clients are gone */
+	int unlinked;               /* a unix listener's socket file is gone */
+	struct listener_stats gone; /* what acceptors already freed counted */
 };
 TAILQ_HEAD(listeners, listener);
 
 struct listener *listener_new(
     struct server *, const struct listener_conf *, char *err, size_t errlen);
-int listener_start(struct listener *, struct event_base *, char *err, size_t errlen);
+void listener_start(struct listener *);
 int listener_reconfigure(struct listener *, const struct listener_conf *);
-void listener_refresh(struct listener *);
-void listener_set_backoff(struct listener *, int on);
-void listener_close(struct listener *);
+void listener_retire(struct listener *, const char *why);
+void listener_unlink(struct listener *);
+void listener_acceptor_done(struct listener *, struct acceptor *);
+unsigned long listener_active(const struct listener *);
 void listener_free(struct listener *);
+
+/* acceptor.c: one listening socket of a listener, on one worker */
+struct parked {
+	TAILQ_ENTRY(parked) entry;
+	int fd;
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+struct acceptor {
+	TAILQ_ENTRY(acceptor) entry; /* in its worker's list */
+	struct listener *listener;   /* main's: only handed back, never read here */
+	struct worker *worker;
+	struct listener_conf *conf; /* the worker's own copy */
+	struct net_addr addr;
+	char addrstr[NET_ADDRSTRLEN];
+	int fd; /* until attached to evl */
+	struct evconnlistener *evl;
+	struct event *retry; /* re-enable accepting after EMFILE and friends */
+	int enabled;         /* accepting now */
+	int backoff;         /* accept failed for lack of resources */
+	int retired;         /* closed; freed when its clients are gone */
+	int freeing;
+	TAILQ_HEAD(, client) clients;
+	TAILQ_HEAD(, parked) parked; /* accepted at max_clients: wait for a slot */
+	uint64_t active;
+	void *service_state;
+	struct listener_stats stats;
+};
+
+struct acceptor *acceptor_new(struct listener *, struct worker *, int fd, const struct net_addr *,
+    const struct listener_conf *);
+int acceptor_start(struct acceptor *);
+void acceptor_replace(struct acceptor *, int fd, const struct net_addr *, struct listener_conf *);
+void acceptor_reconfigure(struct acceptor *, struct listener_conf *);
+void acceptor_refresh(struct acceptor *);
+void acceptor_set_backoff(struct acceptor *, int on);
+void acceptor_close(struct acceptor *);
+void acceptor_retire(struct acceptor *);
+void acceptor_client_gone(struct acceptor *);
+void acceptor_free(struct acceptor *);
+
+/* worker.c: one event loop on its own thread */
+struct worker_settings {
+	long idle_timeout;
+	long max_clients_per_source;
+};
+
+enum worker_cmd_type {
+	WORKER_ADD,         /* start an acceptor */
+	WORKER_REPLACE,     /* an acceptor's new socket (and conf) */
+	WORKER_RECONFIGURE, /* an acceptor's new conf, same socket */
+	WORKER_RETIRE,      /* close an acceptor; free it when its clients are gone */
+	WORKER_SETTINGS,    /* new [server] settings */
+	WORKER_REFRESH,     /* max_clients changed state: accept or not */
+	WORKER_STOP,        /* graceful shutdown */
+	WORKER_ABORT,       /* shutdown_timeout: drop every client */
+};
+
+struct worker_cmd {
+	enum worker_cmd_type type;
+	struct acceptor *acceptor;
+	struct listener_conf *conf; /* handed over to the acceptor */
+	int fd;
+	struct net_addr addr;
+	struct worker_settings settings;
+};
+
+struct worker {
+	struct server *server;
+	int id;
+	pthread_t thread;
+	int running;
+	struct event_base *base;
+	int cmd[2]; /* pointers to struct worker_cmd, from any thread */
+	struct event *cmd_ev;
+	int refresh_posted; /* a WORKER_REFRESH is on its way (atomic) */
+	TAILQ_HEAD(, acceptor) acceptors;
+	struct worker_settings settings;
+	unsigned long nclients;
+	int stopping;
+	int done;
+};
+
+struct worker *worker_new(struct server *, int id, char *err, size_t errlen);
+int worker_start(struct worker *, char *err, size_t errlen);
+void worker_post(struct worker *, struct worker_cmd *);
+void worker_post_type(struct worker *, enum worker_cmd_type);
+void worker_refresh(struct worker *);
+void worker_client_added(struct worker *);
+void worker_client_removed(struct worker *);
+void worker_join(struct worker *);
+void worker_free(struct worker *);
 
 /* client.c */
 enum client_state { CLIENT_OPEN, CLIENT_DRAINING, CLIENT_LINGERING, CLIENT_DEAD };
 
 struct client {
 	TAILQ_ENTRY(client) entry;
-	struct listener *listener;
+	struct acceptor *acceptor;
 	struct bufferevent *bev;
 	char peer[NET_ADDRSTRLEN];
 	enum client_state state;
@@ -219,7 +331,7 @@ struct client {
 	void *state_data; /* the service's per-client state */
 };
 
-void client_accept(struct listener *, evutil_socket_t, struct sockaddr *, int socklen);
+int client_accept(struct acceptor *, evutil_socket_t, struct sockaddr *, int socklen);
 void client_close(struct client *, const char *reason);
 void client_abort(struct client *, const char *reason);
 void client_free(struct client *);
@@ -234,16 +346,34 @@ size_t client_flush(struct client *);
 void client_set_read_rate(struct client *, const struct ev_token_bucket_cfg *);
 struct evbuffer *client_input(struct client *);
 
-/* server.c */
+/* server.c: the main thread: signals, reload, shutdown, the global limits */
+enum server_msg_type {
+	SERVER_ACCEPTOR_DONE, /* a worker let go of an acceptor: free it */
+	SERVER_WORKER_DONE,   /* a stopping worker has no client left */
+};
+
+struct server_msg {
+	enum server_msg_type type;
+	struct acceptor *acceptor;
+	struct worker *worker;
+};
+
 struct server {
 	struct config *conf;
 	struct event_base *base;
 	struct listeners listeners;
-	unsigned long nclients;
-	struct sources *sources; /* clients per source address */
+	int nworkers;
+	struct worker **workers;
+	int msg[2]; /* pointers to struct server_msg, from the workers */
+	struct event *msg_ev;
+	unsigned long nclients; /* all workers together (atomic) */
+	long max_clients;       /* (atomic) */
+	int full;               /* max_clients reached: accepting paused (atomic) */
+	pthread_mutex_t sources_mu;
+	struct sources *sources; /* clients per source address, under sources_mu */
 	struct log_limit per_source_log;
-	int full; /* max_clients reached: accepting paused */
 	int stopping;
+	int workers_done;
 	struct event *signals[4];
 	struct event *shutdown_timer;
 };
@@ -254,7 +384,11 @@ int server_run(struct server *);
 void server_free(struct server *);
 void server_stop(struct server *);
 void server_fit_descriptors(const struct config *);
-void server_client_added(struct server *);
-void server_client_removed(struct server *, struct listener *);
+int server_workers(const struct config *);
+int server_admit(struct server *);
+void server_release(struct server *);
+int server_source_add(struct server *, const struct source_key *, long limit);
+void server_source_remove(struct server *, const struct source_key *);
+void server_post(struct server *, enum server_msg_type, struct acceptor *, struct worker *);
 
 #endif

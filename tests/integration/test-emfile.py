@@ -14,7 +14,7 @@ from synacktest import (Daemon, abort, check, connect, echo_roundtrip,  # noqa: 
                         main, note, wait_for)
 
 NOFILE = 40
-CLIENTS = 60
+CLIENTS = 40  # more than fit, and fewer than twice as many
 
 
 def cpu_seconds(pid):

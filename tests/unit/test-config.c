@@ -923,14 +923,31 @@ test_daemon_keys(void **state)
 	config_free(c);
 }
 
+/* workers: 0 (one per CPU) to 1024 event loops. */
+static void
+test_workers(void **state)
+{
+	static const struct bad cases[] = {
+		{ "too many", "[server]\nworkers = 1025\n", 2,
+		    "workers: \"1025\" is not a number from 0 to 1024" },
+		{ "negative", "[server]\nlog = stderr\nworkers = -1\n", 3,
+		    "workers: \"-1\" is not a number from 0 to 1024" },
+	};
+	struct config *c;
+
+	RUN_BAD(cases);
+	c = parse_ok("[server]\nworkers = 0\n" ECHO);
+	assert_int_equal(c->workers, 0);
+	config_free(c);
+	c = parse_ok("[server]\nworkers = 16\n" ECHO);
+	assert_int_equal(c->workers, 16);
+	config_free(c);
+}
+
 static void
 test_unavailable_refused(void **state)
 {
 	static const struct bad cases[] = {
-		{ "workers = 2", "[server]\nworkers = 2\n", 2,
-		    "workers: only 1 event loop is available in this version" },
-		{ "workers = 0", "[server]\nlog = stderr\nworkers = 0\n", 3,
-		    "workers: only 1 event loop is available in this version" },
 		{ "metrics", "[server]\nmetrics = 127.0.0.1:9107\n", 2,
 		    "metrics: the metrics endpoint is not available in this version" },
 		{ "proxy_protocol = yes", "[listener echo]\nport = 0\nproxy_protocol = yes\n", 3,
@@ -1218,6 +1235,7 @@ main(void)
 		cmocka_unit_test(test_defer_accept),
 		cmocka_unit_test(test_chat_rate),
 		cmocka_unit_test(test_daemon_keys),
+		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_unavailable_refused),
 		cmocka_unit_test(test_line_too_long),
 		cmocka_unit_test(test_short_error_buffer),

@@ -1,0 +1,392 @@
+/*
+ * acceptor.c: one listening socket of a listener, on one worker's loop,
+ * handed to libevent's evconnlistener, and the clients it accepted.
+ *
+ * evconnlistener_new() gets backlog 0, "already listening": any other
+ * value would call listen() again and replace the configured backlog.
+ * Accepting stops while the server is at max_clients (the new
+ * connections wait in the kernel's backlog), and for a second after the
+ * process runs out of descriptors or memory, or until a client leaves:
+ * without the error callback a full descriptor table would make the
+ * listener spin.  A connection accepted just as another worker took the
+ * last slot is parked, unserved, until a slot comes free: as it would
+ * have waited in the backlog.
+ *
+ * Closing a listening socket resets the connections the kernel has
+ * queued on it, so an acceptor that closes (shutdown, reload, a new
+ * address) first accepts what is queued.  Everything here runs on the
+ * acceptor's worker; the main thread frees it once the worker reported it
+ * done (server_post), or after the worker's thread is gone.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "synackd.h"
+
+#define ACCEPTOR_RETRY_SECONDS 1
+#define ACCEPTOR_DRAIN_MAX 65536 /* connections taken from a closing socket's queue */
+
+static void acceptor_accept_cb(
+    struct evconnlistener *, evutil_socket_t, struct sockaddr *, int, void *);
+static void acceptor_error_cb(struct evconnlistener *, void *);
+static void acceptor_retry_cb(evutil_socket_t, short, void *);
+
+struct acceptor *
+acceptor_new(struct listener *l, struct worker *w, int fd, const struct net_addr *addr,
+    const struct listener_conf *lc)
+{
+	struct acceptor *a;
+
+	if ((a = calloc(1, sizeof *a)) == NULL)
+		return NULL;
+	if ((a->conf = listener_conf_dup(lc)) == NULL) {
+		free(a);
+		return NULL;
+	}
+	a->listener = l;
+	a->worker = w;
+	a->fd = fd;
+	a->addr = *addr;
+	net_addr_str(addr, a->addrstr, sizeof a->addrstr);
+	TAILQ_INIT(&a->clients);
+	TAILQ_INIT(&a->parked);
+	return a;
+}
+
+/*
+ * A connection the kernel handed over: a client, refused by
+ * max_clients_per_source, or parked at max_clients.  Returns -1 when it
+ * had to be parked.
+ */
+static int
+acceptor_take(struct acceptor *a, int fd, struct sockaddr *sa, socklen_t len)
+{
+	struct parked *p;
+
+	if (client_accept(a, fd, sa, (int)len) == 0)
+		return 0;
+	if ((p = calloc(1, sizeof *p)) == NULL) {
+		log_warnx("listener %s: no memory to park a connection", a->conf->name);
+		close(fd);
+		return 0;
+	}
+	p->fd = fd;
+	memcpy(&p->ss, sa, len < sizeof p->ss ? len : sizeof p->ss);
+	p->len = len;
+	TAILQ_INSERT_TAIL(&a->parked, p, entry);
+	return -1;
+}
+
+/* Serve parked connections, oldest first, while slots are free. */
+static void
+acceptor_unpark(struct acceptor *a)
+{
+	struct parked *p;
+
+	while ((p = TAILQ_FIRST(&a->parked)) != NULL) {
+		if (client_accept(a, p->fd, (struct sockaddr *)&p->ss, (int)p->len) == -1)
+			return;
+		TAILQ_REMOVE(&a->parked, p, entry);
+		free(p);
+	}
+}
+
+static void
+acceptor_drop_parked(struct acceptor *a)
+{
+	struct parked *p;
+
+	while ((p = TAILQ_FIRST(&a->parked)) != NULL) {
+		TAILQ_REMOVE(&a->parked, p, entry);
+		close(p->fd);
+		free(p);
+	}
+}
+
+/* Accept or not, as max_clients, shutdown and the back-off say now. */
+void
+acceptor_refresh(struct acceptor *a)
+{
+	struct server *s = a->worker->server;
+	int full = __atomic_load_n(&s->full, __ATOMIC_ACQUIRE);
+	int want = !full && !a->worker->stopping && !a->backoff && !a->retired;
+
+	if (!full && !a->worker->stopping)
+		acceptor_unpark(a);
+	if (a->evl == NULL || want == a->enabled)
+		return;
+	if (want)
+		evconnlistener_enable(a->evl);
+	else
+		evconnlistener_disable(a->evl);
+	a->enabled = want;
+}
+
+static void
+acceptor_accept_cb(
+    struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int socklen, void *arg)
+{
+	struct acceptor *a = arg;
+
+	if (acceptor_take(a, fd, sa, (socklen_t)socklen) == -1)
+		acceptor_refresh(a);
+}
+
+static void
+acceptor_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	acceptor_set_backoff(arg, 0);
+}
+
+static void
+acceptor_error_cb(struct evconnlistener *evl, void *arg)
+{
+	struct acceptor *a = arg;
+	int error = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = { ACCEPTOR_RETRY_SECONDS, 0 };
+
+	stat_add(&a->stats.accept_errors, 1);
+	errno = error;
+	if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
+		if (!a->backoff)
+			log_warn("listener %s: accept: pausing for %d s or until a client leaves",
+			    a->conf->name, ACCEPTOR_RETRY_SECONDS);
+		acceptor_set_backoff(a, 1);
+		evtimer_add(a->retry, &tv);
+		return;
+	}
+	log_warn("listener %s: accept", a->conf->name);
+}
+
+/* Attach the socket to the worker's loop; on the worker. */
+int
+acceptor_start(struct acceptor *a)
+{
+	const struct listener_conf *lc = a->conf;
+	struct event_base *base = a->worker->base;
+
+	if (lc->service->acceptor_init != NULL && lc->service->acceptor_init(a) == -1) {
+		log_error("listener %s: cannot start service %s", lc->name, lc->service->name);
+		return -1;
+	}
+	if ((a->retry = evtimer_new(base, acceptor_retry_cb, a)) == NULL) {
+		log_error("listener %s: evtimer_new failed", lc->name);
+		return -1;
+	}
+	a->evl = evconnlistener_new(
+	    base, acceptor_accept_cb, a, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, a->fd);
+	if (a->evl == NULL) {
+		log_error("listener %s: evconnlistener_new %s: %s", lc->name, a->addrstr,
+		    strerror(errno));
+		return -1;
+	}
+	a->fd = -1; /* the evconnlistener owns it now */
+	evconnlistener_set_error_cb(a->evl, acceptor_error_cb);
+	a->enabled = 1;
+	acceptor_refresh(a);
+	return 0;
+}
+
+/*
+ * Take what the kernel queued on the socket before it closes: closing
+ * would reset those connections, although their handshake completed.
+ */
+static void
+acceptor_drain(struct acceptor *a, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int cfd;
+
+	for (int i = 0; i < ACCEPTOR_DRAIN_MAX; i++) {
+		len = sizeof ss;
+		cfd = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return; /* EAGAIN: empty; anything else: nothing more to take */
+		}
+		acceptor_take(a, cfd, (struct sockaddr *)&ss, len);
+	}
+}
+
+/* Stop listening, after taking what is queued; the clients stay. */
+void
+acceptor_close(struct acceptor *a)
+{
+	if (a->evl != NULL) {
+		acceptor_drain(a, evconnlistener_get_fd(a->evl));
+		evconnlistener_free(a->evl);
+		a->evl = NULL;
+	} else if (a->fd != -1) {
+		close(a->fd);
+	}
+	a->fd = -1;
+	a->enabled = 0;
+	if (a->retry != NULL) {
+		event_free(a->retry);
+		a->retry = NULL;
+	}
+	if (a->worker->stopping)
+		acceptor_drop_parked(a);
+}
+
+/*
+ * A new socket for a new address: attached before the old one closes, so
+ * no moment is without a listening socket; the old one's queue is taken.
+ */
+void
+acceptor_replace(
+    struct acceptor *a, int fd, const struct net_addr *addr, struct listener_conf *conf)
+{
+	struct evconnlistener *evl;
+	struct listener_conf *old = a->conf;
+
+	evl = evconnlistener_new(a->worker->base, acceptor_accept_cb, a,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (evl == NULL) {
+		log_error("listener %s: reload: evconnlistener_new: %s; still listening on %s",
+		    a->conf->name, strerror(errno), a->addrstr);
+		close(fd);
+		listener_conf_free(conf);
+		return;
+	}
+	evconnlistener_set_error_cb(evl, acceptor_error_cb);
+	if (a->evl != NULL) {
+		acceptor_drain(a, evconnlistener_get_fd(a->evl));
+		evconnlistener_free(a->evl);
+	}
+	a->evl = evl;
+	a->enabled = 1;
+	a->addr = *addr;
+	net_addr_str(addr, a->addrstr, sizeof a->addrstr);
+	a->conf = conf;
+	if (conf->service->acceptor_reconfigure != NULL)
+		conf->service->acceptor_reconfigure(a, old);
+	listener_conf_free(old);
+	acceptor_refresh(a);
+}
+
+static void
+acceptor_setopt(struct acceptor *a, int level, int name, int value, const char *what)
+{
+	int fd = evconnlistener_get_fd(a->evl);
+
+	if (setsockopt(fd, level, name, &value, sizeof value) == -1)
+		log_warn("listener %s: reload: setsockopt %s %s", a->conf->name, what, a->addrstr);
+}
+
+/* A reload's new settings for the same socket: applied to it in place. */
+void
+acceptor_reconfigure(struct acceptor *a, struct listener_conf *lc)
+{
+	struct listener_conf *old = a->conf;
+
+	if (a->evl != NULL) {
+		if (lc->backlog != old->backlog &&
+		    listen(evconnlistener_get_fd(a->evl), lc->backlog) == -1)
+			log_warn("listener %s: reload: listen %s", lc->name, a->addrstr);
+		if (lc->addr.ss.ss_family != AF_UNIX) {
+			if (lc->keepalive != old->keepalive)
+				acceptor_setopt(
+				    a, SOL_SOCKET, SO_KEEPALIVE, lc->keepalive, "SO_KEEPALIVE");
+			if (lc->defer_accept != old->defer_accept)
+				acceptor_setopt(a, IPPROTO_TCP, TCP_DEFER_ACCEPT, lc->defer_accept,
+				    "TCP_DEFER_ACCEPT");
+		}
+	}
+	a->conf = lc;
+	if (lc->service->acceptor_reconfigure != NULL)
+		lc->service->acceptor_reconfigure(a, old);
+	listener_conf_free(old);
+}
+
+void
+acceptor_set_backoff(struct acceptor *a, int on)
+{
+	a->backoff = on;
+	if (!on && a->retry != NULL)
+		evtimer_del(a->retry);
+	acceptor_refresh(a);
+}
+
+/*
+ * Let go of an acceptor whose socket is closed and whose clients are
+ * gone: its libevent objects go now, on its worker; the rest is the main
+ * thread's to free.
+ */
+static void
+acceptor_detach(struct acceptor *a)
+{
+	struct worker *w = a->worker;
+
+	if (a->conf->service->acceptor_free != NULL)
+		a->conf->service->acceptor_free(a);
+	TAILQ_REMOVE(&w->acceptors, a, entry);
+	server_post(w->server, SERVER_ACCEPTOR_DONE, a, NULL);
+}
+
+static int
+acceptor_empty(const struct acceptor *a)
+{
+	return TAILQ_EMPTY(&a->clients) && TAILQ_EMPTY(&a->parked);
+}
+
+/* Removed by a reload: stop accepting now, go once the clients have. */
+void
+acceptor_retire(struct acceptor *a)
+{
+	a->retired = 1;
+	acceptor_close(a);
+	if (acceptor_empty(a))
+		acceptor_detach(a);
+}
+
+/* A client of this acceptor is gone. */
+void
+acceptor_client_gone(struct acceptor *a)
+{
+	struct acceptor *other;
+
+	__atomic_store_n(&a->active, a->active - 1, __ATOMIC_RELAXED);
+	if (a->freeing)
+		return;
+	/* a descriptor came free: retry the acceptors that ran out of them */
+	TAILQ_FOREACH(other, &a->worker->acceptors, entry)
+		if (other->backoff)
+			acceptor_set_backoff(other, 0);
+	if (a->retired && acceptor_empty(a))
+		acceptor_detach(a);
+}
+
+/* Free everything; on the main thread once the worker let go, or is gone. */
+void
+acceptor_free(struct acceptor *a)
+{
+	struct client *c;
+
+	if (a == NULL)
+		return;
+	a->freeing = 1;
+	while ((c = TAILQ_FIRST(&a->clients)) != NULL)
+		client_free(c);
+	acceptor_drop_parked(a);
+	if (a->evl != NULL)
+		evconnlistener_free(a->evl);
+	else if (a->fd != -1)
+		close(a->fd);
+	if (a->retry != NULL)
+		event_free(a->retry);
+	if (a->service_state != NULL && a->conf->service->acceptor_free != NULL)
+		a->conf->service->acceptor_free(a);
+	listener_conf_free(a->conf);
+	free(a);
+}

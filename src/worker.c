@@ -1,0 +1,308 @@
+/*
+ * worker.c: one event loop on its own thread, with its acceptors and
+ * their clients.
+ *
+ * Nothing of libevent's is shared between threads: each worker's
+ * event_base, evconnlisteners, bufferevents and timers are touched by its
+ * own thread only.  The main thread (and another worker, to pause or
+ * resume accepting) talk to a worker by writing a pointer to a struct
+ * worker_cmd into its pipe; the worker carries it out on its loop and
+ * frees it.  A pointer is shorter than PIPE_BUF, so concurrent writers
+ * never interleave.  The worker answers through the server's pipe
+ * (server_post).  Signals are blocked on worker threads: only the main
+ * loop handles them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "synackd.h"
+
+static void worker_cmd_cb(evutil_socket_t, short, void *);
+
+/* Only the structure: the loop and the thread come in worker_start(). */
+struct worker *
+worker_new(struct server *s, int id, char *err, size_t errlen)
+{
+	struct worker *w;
+
+	if ((w = calloc(1, sizeof *w)) == NULL) {
+		snprintf(err, errlen, "worker %d: out of memory", id);
+		return NULL;
+	}
+	w->server = s;
+	w->id = id;
+	w->cmd[0] = w->cmd[1] = -1;
+	TAILQ_INIT(&w->acceptors);
+	w->settings.idle_timeout = s->conf->idle_timeout;
+	w->settings.max_clients_per_source = s->conf->max_clients_per_source;
+	return w;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	if (event_base_dispatch(w->base) == -1)
+		log_error("worker %d: event_base_dispatch failed", w->id);
+	return NULL;
+}
+
+/*
+ * Create the loop and its command pipe, and start the thread with every
+ * signal blocked: they are the main loop's.  After detaching: a loop
+ * must not cross a fork().
+ */
+int
+worker_start(struct worker *w, char *err, size_t errlen)
+{
+	sigset_t all, old;
+	int e;
+
+	if ((w->base = event_base_new()) == NULL) {
+		snprintf(
+		    err, errlen, "worker %d: event_base_new: cannot create the event loop", w->id);
+		return -1;
+	}
+	if (pipe2(w->cmd, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "worker %d: pipe: %s", w->id, strerror(errno));
+		return -1;
+	}
+	w->cmd_ev = event_new(w->base, w->cmd[0], EV_READ | EV_PERSIST, worker_cmd_cb, w);
+	if (w->cmd_ev == NULL || event_add(w->cmd_ev, NULL) == -1) {
+		snprintf(err, errlen, "worker %d: cannot watch its command pipe", w->id);
+		return -1;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	e = pthread_create(&w->thread, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0) {
+		snprintf(err, errlen, "worker %d: pthread_create: %s", w->id, strerror(e));
+		return -1;
+	}
+	w->running = 1;
+	return 0;
+}
+
+/* Hand a command to the worker; from any thread.  The worker frees it. */
+void
+worker_post(struct worker *w, struct worker_cmd *cmd)
+{
+	ssize_t n;
+
+	do
+		n = write(w->cmd[1], &cmd, sizeof cmd);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof cmd) {
+		/* only a broken pipe gets here: the worker is gone */
+		log_error("worker %d: cannot post a command: %s", w->id, strerror(errno));
+		free(cmd->conf);
+		free(cmd);
+	}
+}
+
+void
+worker_post_type(struct worker *w, enum worker_cmd_type type)
+{
+	struct worker_cmd *cmd = calloc(1, sizeof *cmd);
+
+	if (cmd == NULL) {
+		log_error("worker %d: out of memory for a command", w->id);
+		return;
+	}
+	cmd->type = type;
+	cmd->fd = -1;
+	worker_post(w, cmd);
+}
+
+/* Ask the worker to look at max_clients again; one request in flight is enough. */
+void
+worker_refresh(struct worker *w)
+{
+	if (__atomic_exchange_n(&w->refresh_posted, 1, __ATOMIC_ACQ_REL) == 0)
+		worker_post_type(w, WORKER_REFRESH);
+}
+
+/* A stopping worker without clients is done: tell the main thread, end the loop. */
+static void
+worker_check_done(struct worker *w)
+{
+	if (!w->stopping || w->done || w->nclients > 0)
+		return;
+	w->done = 1;
+	server_post(w->server, SERVER_WORKER_DONE, NULL, w);
+	event_base_loopbreak(w->base);
+}
+
+void
+worker_client_added(struct worker *w)
+{
+	w->nclients++;
+}
+
+void
+worker_client_removed(struct worker *w)
+{
+	w->nclients--;
+	worker_check_done(w);
+}
+
+/* Graceful shutdown: stop accepting, let each client finish. */
+static void
+worker_stop(struct worker *w)
+{
+	struct acceptor *a, *next;
+	struct client *c, *cnext;
+
+	w->stopping = 1;
+	for (a = TAILQ_FIRST(&w->acceptors); a != NULL; a = next) {
+		next = TAILQ_NEXT(a, entry);
+		acceptor_close(a);
+		for (c = TAILQ_FIRST(&a->clients); c != NULL; c = cnext) {
+			cnext = TAILQ_NEXT(c, entry);
+			client_shutdown(c);
+		}
+	}
+	worker_check_done(w);
+}
+
+/* shutdown_timeout: whatever is still open is dropped, and the loop ends. */
+static void
+worker_abort(struct worker *w)
+{
+	struct acceptor *a;
+	struct client *c;
+
+	w->stopping = 1;
+	TAILQ_FOREACH(a, &w->acceptors, entry)
+		while ((c = TAILQ_FIRST(&a->clients)) != NULL)
+			client_free(c);
+	worker_check_done(w);
+}
+
+static void
+worker_settings(struct worker *w, const struct worker_settings *ws)
+{
+	struct acceptor *a;
+	struct client *c;
+	int idle_changed = ws->idle_timeout != w->settings.idle_timeout;
+
+	w->settings = *ws;
+	if (!idle_changed)
+		return;
+	TAILQ_FOREACH(a, &w->acceptors, entry)
+		TAILQ_FOREACH(c, &a->clients, entry)
+			client_idle_start(c);
+}
+
+static void
+worker_run_cmd(struct worker *w, struct worker_cmd *cmd)
+{
+	struct acceptor *a = cmd->acceptor;
+
+	switch (cmd->type) {
+	case WORKER_ADD:
+		TAILQ_INSERT_TAIL(&w->acceptors, a, entry);
+		if (acceptor_start(a) == -1)
+			acceptor_retire(a);
+		break;
+	case WORKER_REPLACE:
+		acceptor_replace(a, cmd->fd, &cmd->addr, cmd->conf);
+		cmd->conf = NULL;
+		break;
+	case WORKER_RECONFIGURE:
+		acceptor_reconfigure(a, cmd->conf);
+		cmd->conf = NULL;
+		break;
+	case WORKER_RETIRE:
+		acceptor_retire(a);
+		break;
+	case WORKER_SETTINGS:
+		worker_settings(w, &cmd->settings);
+		break;
+	case WORKER_REFRESH:
+		__atomic_store_n(&w->refresh_posted, 0, __ATOMIC_RELEASE);
+		TAILQ_FOREACH(a, &w->acceptors, entry)
+			acceptor_refresh(a);
+		break;
+	case WORKER_STOP:
+		worker_stop(w);
+		break;
+	case WORKER_ABORT:
+		worker_abort(w);
+		break;
+	}
+	free(cmd->conf);
+	free(cmd);
+}
+
+static void
+worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct worker_cmd *cmds[64];
+	ssize_t n;
+
+	n = read(fd, cmds, sizeof cmds);
+	if (n <= 0)
+		return;
+	/* pointers are written whole (less than PIPE_BUF) and so read whole */
+	for (size_t i = 0; i < (size_t)n / sizeof cmds[0]; i++)
+		worker_run_cmd(w, cmds[i]);
+}
+
+void
+worker_join(struct worker *w)
+{
+	if (!w->running)
+		return;
+	pthread_join(w->thread, NULL);
+	w->running = 0;
+}
+
+/* After the thread is gone: everything left is freed from here. */
+void
+worker_free(struct worker *w)
+{
+	struct worker_cmd *cmd;
+	struct acceptor *a;
+
+	if (w == NULL)
+		return;
+	worker_join(w);
+	/* commands posted after the loop ended */
+	if (w->cmd[0] != -1) {
+		fcntl(w->cmd[0], F_SETFL, O_NONBLOCK);
+		while (read(w->cmd[0], &cmd, sizeof cmd) == (ssize_t)sizeof cmd) {
+			if (cmd->type == WORKER_ADD)
+				TAILQ_INSERT_TAIL(&w->acceptors, cmd->acceptor, entry);
+			else if (cmd->type == WORKER_REPLACE && cmd->fd != -1)
+				close(cmd->fd);
+			free(cmd->conf);
+			free(cmd);
+		}
+	}
+	/* nothing is reported any more: the main thread is tearing down */
+	w->stopping = w->done = 1;
+	while ((a = TAILQ_FIRST(&w->acceptors)) != NULL) {
+		TAILQ_REMOVE(&w->acceptors, a, entry);
+		listener_acceptor_done(a->listener, a);
+	}
+	if (w->cmd_ev != NULL)
+		event_free(w->cmd_ev);
+	if (w->cmd[0] != -1)
+		close(w->cmd[0]);
+	if (w->cmd[1] != -1)
+		close(w->cmd[1]);
+	if (w->base != NULL)
+		event_base_free(w->base);
+	free(w);
+}
