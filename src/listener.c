@@ -45,7 +45,10 @@ listener_count(const struct server *s, const struct listener_conf *lc)
 /*
  * Open n listening sockets on lc's address, all on one port: the first
  * bind may pick it (port 0), the others take the same.  More than one
- * needs SO_REUSEPORT, whatever `reuseport` says.  All or none.
+ * needs SO_REUSEPORT, whatever `reuseport` says; with `reuseport = no` a
+ * socket without it is bound first, so that a port some other process
+ * listens on (with SO_REUSEPORT too: a second synackd) is refused as it
+ * would be with one worker, rather than silently shared.  All or none.
  */
 static int
 listener_open(const struct listener_conf *lc, int n, int *fds, struct net_addr *bound, char *err,
@@ -58,9 +61,18 @@ listener_open(const struct listener_conf *lc, int n, int *fds, struct net_addr *
 		.nodelay = 1,
 		.defer_accept = lc->defer_accept,
 	};
+	struct net_listen_opts probe = o;
 	struct net_addr addr;
+	int fd;
 
 	*bound = lc->addr;
+	if (n > 1 && !lc->reuseport && net_addr_port(&lc->addr) != 0) {
+		probe.reuseport = 0;
+		addr = *bound;
+		if ((fd = net_listen(&addr, &probe, err, errlen)) == -1)
+			return -1;
+		close(fd);
+	}
 	for (int i = 0; i < n; i++) {
 		addr = *bound;
 		if ((fds[i] = net_listen(&addr, &o, err, errlen)) == -1) {

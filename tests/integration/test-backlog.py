@@ -9,13 +9,16 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, check, check_eq, listener, main,  # noqa: E402
-                        server_section, skip, somaxconn, ss_listen_queues)
+                        server_section, skip, somaxconn, ss_listen_queues,
+                        test_workers)
 
 
 def kernel_backlog(port):
+    """The backlog of the listener's sockets (one per worker), all alike."""
     rows = ss_listen_queues(port, '127.0.0.1')
-    check(len(rows) == 1, 'expected one listening socket on port %d, ss shows %r'
-          % (port, rows))
+    check(len(rows) == test_workers(), 'expected %d listening sockets on port %d, ss '
+          'shows %r' % (test_workers(), port, rows))
+    check(len(set(r[1] for r in rows)) == 1, 'the sockets differ: %r' % rows)
     return rows[0][1]
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # ipv6: "address = ::1" listens on [::1]:PORT; "address = *" is one
-# dual-stack socket logged as [::]:PORT that accepts over IPv4 and IPv6.
+# dual-stack socket (one per worker) logged as [::]:PORT that accepts over
+# IPv4 and IPv6.
 import os
 import sys
 
@@ -8,7 +9,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, abort, check, echo_check,  # noqa: E402
                         have_ipv6_loopback, listener, main, server_section, skip,
-                        ss_listen_queues, check_refused)
+                        ss_listen_queues, check_refused, test_workers)
 
 
 def run():
@@ -33,8 +34,8 @@ def run():
         abort(echo_check(('127.0.0.1', port)))
         abort(echo_check(('::1', port)))
         rows = ss_listen_queues(port)
-        check(len(rows) == 1,
-              'address=* must be one dual-stack socket; ss shows %r' % rows)
+        check(len(rows) == test_workers() and all(r[2].startswith('*:') for r in rows),
+              'address=* must be one dual-stack socket per worker; ss shows %r' % rows)
 
 
 main(run)

@@ -7,7 +7,8 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, check, check_eq, echo_check, listener, main,  # noqa: E402
-                        run_daemon_expect_fail, server_section, ss_listen_queues)
+                        run_daemon_expect_fail, server_section, ss_listen_queues,
+                        test_workers)
 
 
 def run():
@@ -19,8 +20,8 @@ def run():
                  'listener b': listener('echo', port=port, reuseport='yes')}
         with Daemon(conf2) as second:
             check_eq(second.port('b'), port, 'port of the second daemon')
-            check_eq(len(ss_listen_queues(port, '127.0.0.1')), 2,
-                     'listening sockets on port %d (one per daemon)' % port)
+            check_eq(len(ss_listen_queues(port, '127.0.0.1')), 2 * test_workers(),
+                     'listening sockets on port %d (one per daemon and worker)' % port)
             for _ in range(4):
                 echo_check(('127.0.0.1', port)).close()
 

@@ -160,6 +160,24 @@ def render_config(conf):
     return '\n'.join(out)
 
 
+def test_workers():
+    """How many sockets a spreadable listener has: SYNACK_TEST_WORKERS or 1."""
+    return int(os.environ.get('SYNACK_TEST_WORKERS') or 1)
+
+
+def with_workers(text):
+    """SYNACK_TEST_WORKERS=N runs every daemon with `workers = N` unless
+    its configuration sets workers itself: the whole suite again, on N
+    event loops."""
+    n = os.environ.get('SYNACK_TEST_WORKERS')
+    if not n or re.search(r'^\s*workers\s*[=:]', text, re.M):
+        return text
+    if re.search(r'^\s*\[server\]', text, re.M):
+        return re.sub(r'^(\s*\[server\][^\n]*\n)', r'\1workers = %s\n' % n, text,
+                      count=1, flags=re.M)
+    return '[server]\nworkers = %s\n\n' % n + text
+
+
 def server_section(**kw):
     d = {'log': 'stderr', 'log_level': 'info'}
     d.update({k: str(v) for k, v in kw.items()})
@@ -564,7 +582,7 @@ class Daemon:
                  start_timeout=10.0, tmpdir=None, args=(), ready=None,
                  config_arg=None, preexec_fn=None):
         self.tmpdir = tmpdir or make_tempdir()
-        text = render_config(conf).replace('@TMPDIR@', self.tmpdir)
+        text = with_workers(render_config(conf).replace('@TMPDIR@', self.tmpdir))
         self.conf_text = text
         self.conf_path = os.path.join(self.tmpdir, 'synackd.conf')
         with open(self.conf_path, 'w') as f:
