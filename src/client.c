@@ -260,12 +260,14 @@ client_write_ref(struct client *c, const void *data, size_t len)
 }
 
 /*
- * Queue all of buf.  While nothing is pending the chains move without a
- * copy: they go to the socket at once.  Once output backs up, the bytes
- * are copied into the output's free space instead: libevent 2.1 reads at
- * most 4 KiB at a time into a fresh 8 KiB chain, so moved chains would
- * hold twice the bytes they carry, and pending output would cost twice
- * output_limit.
+ * Send all of buf.  While nothing is pending it goes to the socket at
+ * once, straight from buf, and only what the kernel does not take is
+ * queued: EV_WRITE is armed only then, which saves the two epoll_ctl()
+ * calls a queued reply costs (arm, then disarm once drained).  Once
+ * output backs up, the bytes are copied into the output's free space
+ * instead of moving chains: libevent 2.1 reads at most 4 KiB at a time
+ * into a fresh 8 KiB chain, so moved chains would hold twice the bytes
+ * they carry, and pending output would cost twice output_limit.
  */
 void
 client_write_buffer(struct client *c, struct evbuffer *buf)
@@ -276,6 +278,14 @@ client_write_buffer(struct client *c, struct evbuffer *buf)
 	int n;
 
 	if (evbuffer_get_length(out) == 0) {
+		if ((n = evbuffer_write(buf, bufferevent_getfd(c->bev))) > 0) {
+			c->bytes_queued += (size_t)n;
+			c->idle_mark += (size_t)n; /* activity of now, not of the next idle check */
+			len -= (size_t)n;
+		}
+		/* on an error the bufferevent meets it again with what is left */
+		if (len == 0)
+			return;
 		if (evbuffer_add_buffer(out, buf) == 0)
 			c->bytes_queued += len;
 		return;
