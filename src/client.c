@@ -142,6 +142,9 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 		server_release(s);
 		return 0;
 	}
+	c->fd = fd;
+	c->in = bufferevent_get_input(c->bev);
+	c->out = bufferevent_get_output(c->bev);
 	c->source = key;
 	c->has_source = has_source;
 	c->acceptor = a;
@@ -206,13 +209,13 @@ client_shutdown(struct client *c)
 struct evbuffer *
 client_input(struct client *c)
 {
-	return bufferevent_get_input(c->bev);
+	return c->in;
 }
 
 size_t
 client_pending(const struct client *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev));
+	return evbuffer_get_length(c->out);
 }
 
 /*
@@ -272,13 +275,13 @@ client_write_ref(struct client *c, const void *data, size_t len)
 void
 client_write_buffer(struct client *c, struct evbuffer *buf)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = c->out;
 	size_t len = evbuffer_get_length(buf);
 	struct evbuffer_iovec v[8];
 	int n;
 
 	if (evbuffer_get_length(out) == 0) {
-		if ((n = evbuffer_write(buf, bufferevent_getfd(c->bev))) > 0) {
+		if ((n = evbuffer_write(buf, c->fd)) > 0) {
 			c->bytes_queued += (size_t)n;
 			c->idle_mark += (size_t)n; /* activity of now, not of the next idle check */
 			len -= (size_t)n;
@@ -433,7 +436,7 @@ static void
 client_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct client *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = c->in;
 	size_t len = evbuffer_get_length(in), n = len - c->in_left;
 
 	c->bytes_in += n;

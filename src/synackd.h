@@ -311,6 +311,8 @@ struct client {
 	TAILQ_ENTRY(client) entry;
 	struct acceptor *acceptor;
 	struct bufferevent *bev;
+	struct evbuffer *in, *out; /* the bufferevent's, looked up once */
+	evutil_socket_t fd;
 	char peer[NET_ADDRSTRLEN];
 	enum client_state state;
 	const char *reason;
