@@ -54,8 +54,16 @@ def proc_state(pid):
 
 
 def pid_gone(pid):
-    """pid has exited (a zombie waiting for its reaper counts as gone)."""
-    return proc_state(pid) in (None, 'Z', 'X')
+    """pid has exited (a zombie waiting for its reaper counts as gone, once
+    its other threads have exited too: until then it holds its files, and
+    with them its pidfile's lock)."""
+    state = proc_state(pid)
+    if state == 'Z':
+        try:
+            return len(os.listdir('/proc/%d/task' % pid)) <= 1
+        except OSError:
+            return True
+    return state in (None, 'X')
 
 
 def proc_status(pid):
