@@ -13,14 +13,19 @@
  * have waited in the backlog.
  *
  * Closing a listening socket resets the connections the kernel has
- * queued on it, so an acceptor that closes (shutdown, reload, a new
- * address) first accepts what is queued.  Everything here runs on the
+ * queued on it, and those whose handshake completes a moment later.  So
+ * a socket on its way out (shutdown, reload, a new address) first gets a
+ * filter that drops new SYNs (those clients retry in a second and then
+ * find the port closed), keeps accepting for ACCEPTOR_GRACE_MS while the
+ * handshakes already under way complete, and then accepts what is queued
+ * and closes.  Everything here runs on the
  * acceptor's worker; the main thread frees it once the worker reported it
  * done (server_post), or after the worker's thread is gone.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -33,11 +38,13 @@
 
 #define ACCEPTOR_RETRY_SECONDS 1
 #define ACCEPTOR_DRAIN_MAX 65536 /* connections taken from a closing socket's queue */
+#define ACCEPTOR_GRACE_MS 200    /* for handshakes under way when a socket closes */
 
 static void acceptor_accept_cb(
     struct evconnlistener *, evutil_socket_t, struct sockaddr *, int, void *);
 static void acceptor_error_cb(struct evconnlistener *, void *);
 static void acceptor_retry_cb(evutil_socket_t, short, void *);
+static void acceptor_check(struct acceptor *);
 
 struct acceptor *
 acceptor_new(struct listener *l, struct worker *w, int fd, const struct net_addr *addr,
@@ -58,6 +65,7 @@ acceptor_new(struct listener *l, struct worker *w, int fd, const struct net_addr
 	net_addr_str(addr, a->addrstr, sizeof a->addrstr);
 	TAILQ_INIT(&a->clients);
 	TAILQ_INIT(&a->parked);
+	TAILQ_INIT(&a->closing);
 	return a;
 }
 
@@ -218,13 +226,96 @@ acceptor_drain(struct acceptor *a, int fd)
 	}
 }
 
-/* Stop listening, after taking what is queued; the clients stay. */
+/*
+ * New connections are dropped at their SYN from now on; segments with ACK
+ * set (a handshake completing, and all later traffic of the children,
+ * which inherit the filter) pass.  The TCP header is at offset 0.
+ */
+static int
+acceptor_drop_syn(int fd)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),           /* the flags */
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x10, 1, 0), /* ACK: keep */
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x02, 1, 0), /* SYN: drop */
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+}
+
+/* The end of a closing socket: take what is queued (unless all is being freed), close. */
+static void
+acceptor_closing_end(struct acceptor *a, struct closing *cl)
+{
+	if (!a->freeing)
+		acceptor_drain(a, evconnlistener_get_fd(cl->evl));
+	evconnlistener_free(cl->evl);
+	event_free(cl->timer);
+	TAILQ_REMOVE(&a->closing, cl, entry);
+	free(cl);
+	a->worker->closing--;
+}
+
+static void
+acceptor_closing_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct closing *cl = arg;
+	struct acceptor *a = cl->acceptor;
+
+	acceptor_closing_end(a, cl);
+	acceptor_check(a);
+}
+
+/*
+ * Close a listening socket without resetting a connection whose
+ * handshake completed, or is completing: see the top of the file.
+ * A unix socket has no handshake in flight: it closes at once.
+ */
+static void
+acceptor_close_evl(struct acceptor *a, struct evconnlistener *evl)
+{
+	struct timeval tv = { 0, ACCEPTOR_GRACE_MS * 1000 };
+	struct closing *cl;
+	int fd = evconnlistener_get_fd(evl);
+
+	if (a->addr.ss.ss_family != AF_UNIX && (cl = calloc(1, sizeof *cl)) != NULL) {
+		cl->acceptor = a;
+		cl->evl = evl;
+		cl->timer = evtimer_new(a->worker->base, acceptor_closing_cb, cl);
+		if (cl->timer != NULL && acceptor_drop_syn(fd) == 0 &&
+		    evtimer_add(cl->timer, &tv) == 0) {
+			evconnlistener_enable(evl);
+			TAILQ_INSERT_TAIL(&a->closing, cl, entry);
+			a->worker->closing++;
+			return;
+		}
+		if (cl->timer != NULL)
+			event_free(cl->timer);
+		free(cl);
+	}
+	acceptor_drain(a, fd);
+	evconnlistener_free(evl);
+}
+
+/* Close every socket on its way out now: shutdown_timeout, or teardown. */
+void
+acceptor_close_now(struct acceptor *a)
+{
+	struct closing *cl;
+
+	while ((cl = TAILQ_FIRST(&a->closing)) != NULL)
+		acceptor_closing_end(a, cl);
+}
+
+/* Stop listening (see acceptor_close_evl); the clients stay. */
 void
 acceptor_close(struct acceptor *a)
 {
 	if (a->evl != NULL) {
-		acceptor_drain(a, evconnlistener_get_fd(a->evl));
-		evconnlistener_free(a->evl);
+		acceptor_close_evl(a, a->evl);
 		a->evl = NULL;
 	} else if (a->fd != -1) {
 		close(a->fd);
@@ -260,10 +351,8 @@ acceptor_replace(
 		return;
 	}
 	evconnlistener_set_error_cb(evl, acceptor_error_cb);
-	if (a->evl != NULL) {
-		acceptor_drain(a, evconnlistener_get_fd(a->evl));
-		evconnlistener_free(a->evl);
-	}
+	if (a->evl != NULL)
+		acceptor_close_evl(a, a->evl);
 	a->evl = evl;
 	a->enabled = 1;
 	a->addr = *addr;
@@ -337,7 +426,18 @@ acceptor_detach(struct acceptor *a)
 static int
 acceptor_empty(const struct acceptor *a)
 {
-	return TAILQ_EMPTY(&a->clients) && TAILQ_EMPTY(&a->parked);
+	return TAILQ_EMPTY(&a->clients) && TAILQ_EMPTY(&a->parked) && TAILQ_EMPTY(&a->closing);
+}
+
+/* A retired acceptor goes once nothing of it is left; a stopping worker may be done. */
+static void
+acceptor_check(struct acceptor *a)
+{
+	struct worker *w = a->worker;
+
+	if (a->retired && !a->freeing && acceptor_empty(a))
+		acceptor_detach(a);
+	worker_check_done(w);
 }
 
 /* Removed by a reload: stop accepting now, go once the clients have. */
@@ -346,8 +446,7 @@ acceptor_retire(struct acceptor *a)
 {
 	a->retired = 1;
 	acceptor_close(a);
-	if (acceptor_empty(a))
-		acceptor_detach(a);
+	acceptor_check(a);
 }
 
 /* A client of this acceptor is gone. */
@@ -376,6 +475,7 @@ acceptor_free(struct acceptor *a)
 	if (a == NULL)
 		return;
 	a->freeing = 1;
+	acceptor_close_now(a);
 	while ((c = TAILQ_FIRST(&a->clients)) != NULL)
 		client_free(c);
 	acceptor_drop_parked(a);

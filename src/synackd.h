@@ -219,6 +219,13 @@ struct parked {
 	socklen_t len;
 };
 
+struct closing { /* a listening socket on its way out */
+	TAILQ_ENTRY(closing) entry;
+	struct acceptor *acceptor;
+	struct evconnlistener *evl;
+	struct event *timer;
+};
+
 struct acceptor {
 	TAILQ_ENTRY(acceptor) entry; /* in its worker's list */
 	struct listener *listener;   /* main's: only handed back, never read here */
@@ -234,7 +241,8 @@ struct acceptor {
 	int retired;         /* closed; freed when its clients are gone */
 	int freeing;
 	TAILQ_HEAD(, client) clients;
-	TAILQ_HEAD(, parked) parked; /* accepted at max_clients: wait for a slot */
+	TAILQ_HEAD(, parked) parked;   /* accepted at max_clients: wait for a slot */
+	TAILQ_HEAD(, closing) closing; /* its sockets on their way out */
 	uint64_t active;
 	void *service_state;
 	struct listener_stats stats;
@@ -248,6 +256,7 @@ void acceptor_reconfigure(struct acceptor *, struct listener_conf *);
 void acceptor_refresh(struct acceptor *);
 void acceptor_set_backoff(struct acceptor *, int on);
 void acceptor_close(struct acceptor *);
+void acceptor_close_now(struct acceptor *);
 void acceptor_retire(struct acceptor *);
 void acceptor_client_gone(struct acceptor *);
 void acceptor_free(struct acceptor *);
@@ -290,6 +299,7 @@ struct worker {
 	TAILQ_HEAD(, acceptor) acceptors;
 	struct worker_settings settings;
 	unsigned long nclients;
+	int closing; /* listening sockets in their grace period */
 	int stopping;
 	int done;
 };
@@ -301,6 +311,7 @@ void worker_post_type(struct worker *, enum worker_cmd_type);
 void worker_refresh(struct worker *);
 void worker_client_added(struct worker *);
 void worker_client_removed(struct worker *);
+void worker_check_done(struct worker *);
 void worker_join(struct worker *);
 void worker_free(struct worker *);
 

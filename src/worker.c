@@ -131,11 +131,14 @@ worker_refresh(struct worker *w)
 		worker_post_type(w, WORKER_REFRESH);
 }
 
-/* A stopping worker without clients is done: tell the main thread, end the loop. */
-static void
+/*
+ * A stopping worker without clients, and whose listening sockets are all
+ * closed, is done: tell the main thread, end the loop.
+ */
+void
 worker_check_done(struct worker *w)
 {
-	if (!w->stopping || w->done || w->nclients > 0)
+	if (!w->stopping || w->done || w->nclients > 0 || w->closing > 0)
 		return;
 	w->done = 1;
 	server_post(w->server, SERVER_WORKER_DONE, NULL, w);
@@ -182,9 +185,11 @@ worker_abort(struct worker *w)
 	struct client *c;
 
 	w->stopping = 1;
-	TAILQ_FOREACH(a, &w->acceptors, entry)
+	TAILQ_FOREACH(a, &w->acceptors, entry) {
+		acceptor_close_now(a);
 		while ((c = TAILQ_FIRST(&a->clients)) != NULL)
 			client_free(c);
+	}
 	worker_check_done(w);
 }
 
