@@ -316,6 +316,13 @@ void worker_join(struct worker *);
 void worker_free(struct worker *);
 
 /* client.c */
+/*
+ * "[v6]:port" at most; a unix client is "unix:" (one that bound a path of
+ * its own shows as much of it as fits): the whole NET_ADDRSTRLEN would cost
+ * every client 58 bytes for that rare case.
+ */
+#define CLIENT_PEERLEN 56
+
 enum client_state { CLIENT_OPEN, CLIENT_DRAINING, CLIENT_LINGERING, CLIENT_DEAD };
 
 struct client {
@@ -324,7 +331,7 @@ struct client {
 	struct bufferevent *bev;
 	struct evbuffer *in, *out; /* the bufferevent's, looked up once */
 	evutil_socket_t fd;
-	char peer[NET_ADDRSTRLEN];
+	char peer[CLIENT_PEERLEN];
 	enum client_state state;
 	const char *reason;
 	int peer_eof;
