@@ -1,6 +1,6 @@
 /*
- * client.c: one accepted connection, its bufferevent, its timers, and the
- * one way it ends.
+ * client.c: one accepted connection, its bufferevent, and the one way it
+ * ends.
  *
  * client_close(c, reason) is that way: it stops the service, lets the
  * pending output drain (bufferevent_free() would drop it: daytime's line,
@@ -8,8 +8,15 @@
  * whatever the peer still sends until it closes too (so the kernel does
  * not answer unread input with a reset that destroys what we sent), and
  * only then frees.  Every stage is bounded in time.  The free itself is
- * deferred to the client's own timer event, so a service may close any
- * client, itself included, and keep using the pointer until it returns.
+ * deferred to a later turn of the loop (a deferred event callback of the
+ * bufferevent), so a service may close any client, itself included, and
+ * keep using the pointer until it returns.
+ *
+ * A client has no timer event of its own: idle_timeout is the worker's
+ * sweep over its idle list (worker.c), and the other time limits, which
+ * only closing or stopping clients have, are the bufferevent's own read
+ * and write timeouts: the quiet period of a graceful shutdown, the drain
+ * and the linger bounds.
  */
 #include "config.h"
 
@@ -30,38 +37,26 @@
 static void client_read_cb(struct bufferevent *, void *);
 static void client_write_cb(struct bufferevent *, void *);
 static void client_event_cb(struct bufferevent *, short, void *);
-static void client_timer_cb(evutil_socket_t, short, void *);
-
-static long
-timeval_diff_ms(const struct timeval *a, const struct timeval *b)
-{
-	return (a->tv_sec - b->tv_sec) * 1000L + (a->tv_usec - b->tv_usec) / 1000L;
-}
-
-static void
-client_now(struct client *c, struct timeval *tv)
-{
-	event_base_gettimeofday_cached(bufferevent_get_base(c->bev), tv);
-}
 
 /*
- * Activity now.  The write progress made so far is taken into account
- * with it, so the idle check does not count it again as activity at its
- * own, later time (which would stretch the timeout).
+ * A read: the client is active now.  The write progress made so far is
+ * marked with it, so that the idle sweep sees only the progress made since.
  */
 static void
 client_active(struct client *c)
 {
-	client_now(c, &c->last_active);
 	c->idle_mark = c->bytes_queued - client_pending(c);
+	if (c->in_idle)
+		worker_idle_touch(c->acceptor->worker, c);
 }
 
 static void
-client_arm(struct client *c, long ms)
+client_set_timeouts(struct client *c, long read_ms, long write_ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval r = { read_ms / 1000, (read_ms % 1000) * 1000 };
+	struct timeval w = { write_ms / 1000, (write_ms % 1000) * 1000 };
 
-	evtimer_add(c->timer, &tv);
+	bufferevent_set_timeouts(c->bev, read_ms > 0 ? &r : NULL, write_ms > 0 ? &w : NULL);
 }
 
 /*
@@ -129,13 +124,9 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 		return -1;
 	}
 	if ((c = calloc(1, sizeof *c)) == NULL ||
-	    (c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL ||
-	    (c->timer = evtimer_new(w->base, client_timer_cb, c)) == NULL) {
+	    (c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		log_warnx("listener %s: no memory for a new client", lc->name);
-		if (c != NULL && c->bev != NULL)
-			bufferevent_free(c->bev);
-		else
-			evutil_closesocket(fd);
+		evutil_closesocket(fd);
 		free(c);
 		if (has_source)
 			server_source_remove(s, &key);
@@ -157,8 +148,7 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	log_debug("client %s connected to %s", c->peer, lc->name);
 
 	client_active(c);
-	c->last_read = c->last_active;
-	client_idle_start(c);
+	worker_idle_touch(w, c);
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (w->stopping)
@@ -168,32 +158,22 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	return 0;
 }
 
-/*
- * (Re)start the idle timer for what is left of idle_timeout: at accept,
- * and when a reload changes idle_timeout, so that the new value reaches
- * the clients already connected too.
- */
+/* Off the idle list: closing, or stopping (which has its own time limit). */
 void
-client_idle_start(struct client *c)
+client_idle_stop(struct client *c)
 {
-	long timeout = c->acceptor->worker->settings.idle_timeout * 1000L, idle;
-	struct timeval now;
-
-	if (c->state != CLIENT_OPEN || c->stopping)
+	if (!c->in_idle)
 		return;
-	evtimer_del(c->timer);
-	if (timeout <= 0)
-		return;
-	client_now(c, &now);
-	idle = timeval_diff_ms(&now, &c->last_active);
-	client_arm(c, idle >= timeout ? 0 : timeout - idle);
+	TAILQ_REMOVE(&c->acceptor->worker->idle, c, idle_entry);
+	c->in_idle = 0;
 }
 
 /*
  * Graceful shutdown of one client: it is served until it has sent nothing
  * for CLIENT_QUIET_MS, so that bytes sent before the signal but still in
  * flight are answered too, and then closed the draining way.  The
- * server's shutdown_timeout bounds a client that never goes quiet.
+ * server's shutdown_timeout bounds a client that never goes quiet (a
+ * client paused by backpressure is not read, so it is not quiet either).
  */
 void
 client_shutdown(struct client *c)
@@ -202,8 +182,8 @@ client_shutdown(struct client *c)
 		return;
 	c->stopping = 1;
 	c->reason = "shutdown"; /* also if shutdown_timeout cuts it short */
-	evtimer_del(c->timer);
-	client_arm(c, CLIENT_QUIET_MS);
+	client_idle_stop(c);
+	client_set_timeouts(c, CLIENT_QUIET_MS, 0);
 }
 
 struct evbuffer *
@@ -336,11 +316,15 @@ client_resume(struct client *c)
 static void
 client_kill(struct client *c)
 {
+	if (c->state == CLIENT_DEAD)
+		return;
+	client_idle_stop(c);
 	c->state = CLIENT_DEAD;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
-	evtimer_del(c->timer);
-	event_active(c->timer, EV_TIMEOUT, 1);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	bufferevent_setcb(c->bev, NULL, NULL, client_event_cb, c);
+	/* client_event_cb frees it on a later turn of the loop */
+	bufferevent_trigger_event(c->bev, BEV_EVENT_EOF, BEV_TRIG_DEFER_CALLBACKS);
 }
 
 /* Next step of closing: drain the output, then half-close and linger. */
@@ -362,9 +346,8 @@ client_finish(struct client *c)
 		return;
 	}
 	c->state = CLIENT_LINGERING;
-	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	client_set_timeouts(c, CLIENT_LINGER_TIMEOUT * 1000L, 0);
 	bufferevent_enable(c->bev, EV_READ);
-	client_arm(c, CLIENT_LINGER_TIMEOUT * 1000L);
 }
 
 void
@@ -376,7 +359,8 @@ client_close(struct client *c, const char *reason)
 		return;
 	c->reason = reason;
 	c->paused = 0;
-	evtimer_del(c->timer);
+	client_idle_stop(c);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	in = bufferevent_get_input(c->bev);
 	evbuffer_drain(in, evbuffer_get_length(in));
 	client_finish(c);
@@ -422,9 +406,9 @@ client_free(struct client *c)
 	if (a->conf->service->close != NULL)
 		a->conf->service->close(c);
 	TAILQ_REMOVE(&a->clients, c, entry);
+	client_idle_stop(c);
 	if (c->has_source)
 		server_source_remove(w->server, &c->source);
-	event_free(c->timer);
 	bufferevent_free(c->bev);
 	free(c);
 	server_release(w->server);
@@ -442,7 +426,6 @@ client_read_cb(struct bufferevent *bev, void *arg)
 	c->bytes_in += n;
 	stat_add(&c->acceptor->stats.bytes_in, n);
 	client_active(c);
-	c->last_read = c->last_active;
 	if (c->state != CLIENT_OPEN) {
 		evbuffer_drain(in, len);
 		c->in_left = 0;
@@ -463,7 +446,6 @@ client_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct client *c = arg;
 
-	client_active(c);
 	if (c->state == CLIENT_DRAINING) {
 		if (client_pending(c) == 0)
 			client_finish(c);
@@ -477,11 +459,38 @@ client_write_cb(struct bufferevent *bev, void *arg)
 		c->acceptor->conf->service->drained(c);
 }
 
+/* A read or write timeout: which limit it is depends on the state. */
+static void
+client_timeout(struct client *c, short what)
+{
+	switch (c->state) {
+	case CLIENT_LINGERING:
+		client_kill(c);
+		return;
+	case CLIENT_DRAINING:
+		log_debug("client %s: output not drained in %d s, dropping it", c->peer,
+		    CLIENT_DRAIN_TIMEOUT);
+		client_kill(c);
+		return;
+	case CLIENT_DEAD:
+		return;
+	case CLIENT_OPEN:
+		break;
+	}
+	/* open, only a stopping client has a timeout: it went quiet */
+	if (c->stopping)
+		client_close(c, "shutdown");
+}
+
 static void
 client_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct client *c = arg;
 
+	if (c->state == CLIENT_DEAD) {
+		client_free(c); /* the deferred free client_kill() asked for */
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		c->peer_eof = 1;
 		if (c->state == CLIENT_OPEN)
@@ -492,55 +501,6 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	} else if (what & BEV_EVENT_ERROR)
 		client_fail(c, what & BEV_EVENT_READING ? "read error" : "write error",
 		    EVUTIL_SOCKET_ERROR());
-	else if (what & BEV_EVENT_TIMEOUT) {
-		log_debug("client %s: output not drained in %d s, dropping it", c->peer,
-		    CLIENT_DRAIN_TIMEOUT);
-		client_kill(c);
-	}
-}
-
-/* Idle check while open; the linger bound; and the deferred free. */
-static void
-client_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct client *c = arg;
-	long timeout = c->acceptor->worker->settings.idle_timeout * 1000L, idle;
-	uint64_t out;
-	struct timeval now;
-
-	if (c->state == CLIENT_DEAD) {
-		client_free(c);
-		return;
-	}
-	if (c->state == CLIENT_LINGERING) {
-		client_kill(c);
-		return;
-	}
-	if (c->state != CLIENT_OPEN)
-		return;
-	client_now(c, &now);
-	if (c->stopping) {
-		/* paused by backpressure, it has not been read: not quiet yet */
-		idle = c->paused ? 0 : timeval_diff_ms(&now, &c->last_read);
-		if (idle >= CLIENT_QUIET_MS)
-			client_close(c, "shutdown");
-		else
-			client_arm(c, CLIENT_QUIET_MS - idle);
-		return;
-	}
-	if (timeout <= 0)
-		return;
-	/* writes complete without a callback; count progress as activity */
-	out = c->bytes_queued - client_pending(c);
-	if (out != c->idle_mark) {
-		c->idle_mark = out;
-		c->last_active = now;
-	}
-	idle = timeval_diff_ms(&now, &c->last_active);
-	if (idle >= timeout) {
-		stat_add(&c->acceptor->stats.idle_closed, 1);
-		client_close(c, "idle timeout");
-		return;
-	}
-	client_arm(c, timeout - idle);
+	else if (what & BEV_EVENT_TIMEOUT)
+		client_timeout(c, what);
 }

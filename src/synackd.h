@@ -298,6 +298,9 @@ struct worker {
 	int refresh_posted; /* a WORKER_REFRESH is on its way (atomic) */
 	TAILQ_HEAD(, acceptor) acceptors;
 	struct worker_settings settings;
+	TAILQ_HEAD(, client) idle; /* open clients, the longest idle first */
+	struct event *sweep;       /* closes the idle ones, every WORKER_SWEEP_MS */
+	uint32_t now_ms;           /* the loop's clock at the last sweep */
 	unsigned long nclients;
 	int closing; /* listening sockets in their grace period */
 	int stopping;
@@ -312,6 +315,7 @@ void worker_refresh(struct worker *);
 void worker_client_added(struct worker *);
 void worker_client_removed(struct worker *);
 void worker_check_done(struct worker *);
+void worker_idle_touch(struct worker *, struct client *);
 void worker_join(struct worker *);
 void worker_free(struct worker *);
 
@@ -327,6 +331,9 @@ enum client_state { CLIENT_OPEN, CLIENT_DRAINING, CLIENT_LINGERING, CLIENT_DEAD 
 
 struct client {
 	TAILQ_ENTRY(client) entry;
+	TAILQ_ENTRY(client) idle_entry; /* in its worker's idle list while open */
+	uint32_t last_ms;               /* the worker's clock at its last read */
+	int in_idle;
 	struct acceptor *acceptor;
 	struct bufferevent *bev;
 	struct evbuffer *in, *out; /* the bufferevent's, looked up once */
@@ -341,11 +348,8 @@ struct client {
 	uint64_t bytes_in;
 	size_t in_left;        /* input the service left for later */
 	uint64_t bytes_queued; /* bytes_out = bytes_queued - pending output */
-	struct event *timer;   /* idle check, linger bound, deferred free */
-	struct timeval last_active;
-	struct timeval last_read;
-	int stopping; /* graceful shutdown: close once quiet */
-	uint64_t idle_mark;
+	int stopping;          /* graceful shutdown: close once quiet */
+	uint64_t idle_mark;    /* output done at the last activity (bytes) */
 	struct source_key source;
 	int has_source;   /* counted in the server's sources */
 	void *state_data; /* the service's per-client state */
@@ -356,7 +360,7 @@ void client_close(struct client *, const char *reason);
 void client_abort(struct client *, const char *reason);
 void client_free(struct client *);
 void client_shutdown(struct client *);
-void client_idle_start(struct client *);
+void client_idle_stop(struct client *);
 void client_write(struct client *, const void *, size_t);
 void client_write_ref(struct client *, const void *, size_t);
 void client_write_buffer(struct client *, struct evbuffer *);

@@ -25,6 +25,10 @@
 #include "synackd.h"
 
 static void worker_cmd_cb(evutil_socket_t, short, void *);
+static void worker_sweep_cb(evutil_socket_t, short, void *);
+static void worker_sweep_arm(struct worker *);
+
+#define WORKER_SWEEP_MS 100 /* how often idle clients are looked for */
 
 /* Only the structure: the loop and the thread come in worker_start(). */
 struct worker *
@@ -40,6 +44,7 @@ worker_new(struct server *s, int id, char *err, size_t errlen)
 	w->id = id;
 	w->cmd[0] = w->cmd[1] = -1;
 	TAILQ_INIT(&w->acceptors);
+	TAILQ_INIT(&w->idle);
 	w->settings.idle_timeout = s->conf->idle_timeout;
 	w->settings.max_clients_per_source = s->conf->max_clients_per_source;
 	return w;
@@ -75,6 +80,11 @@ worker_start(struct worker *w, char *err, size_t errlen)
 		snprintf(err, errlen, "worker %d: pipe: %s", w->id, strerror(errno));
 		return -1;
 	}
+	if ((w->sweep = event_new(w->base, -1, EV_PERSIST, worker_sweep_cb, w)) == NULL) {
+		snprintf(err, errlen, "worker %d: cannot create its idle timer", w->id);
+		return -1;
+	}
+	worker_sweep_arm(w);
 	w->cmd_ev = event_new(w->base, w->cmd[0], EV_READ | EV_PERSIST, worker_cmd_cb, w);
 	if (w->cmd_ev == NULL || event_add(w->cmd_ev, NULL) == -1) {
 		snprintf(err, errlen, "worker %d: cannot watch its command pipe", w->id);
@@ -193,19 +203,75 @@ worker_abort(struct worker *w)
 	worker_check_done(w);
 }
 
+static uint32_t
+worker_clock_ms(struct worker *w)
+{
+	struct timeval tv;
+
+	event_base_gettimeofday_cached(w->base, &tv);
+	return (uint32_t)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
+}
+
+/*
+ * idle_timeout.  Every open client is on the worker's idle list, the one
+ * read from longest ago first: a read stamps it with the worker's clock
+ * and moves it to the end (a few instructions, where re-arming a timer
+ * per client per read costs hundreds, and a timer per client costs a
+ * hundred and fifty bytes).  Every WORKER_SWEEP_MS the sweep ticks the
+ * worker's clock and, with idle_timeout set, closes, from
+ * the head, the clients idle for idle_timeout: no byte read, and no
+ * output written since their last read (writes complete without a
+ * callback, so progress found here counts as activity now).
+ */
+static void
+worker_sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	uint32_t limit = (uint32_t)w->settings.idle_timeout * 1000;
+	uint64_t out;
+	struct client *c;
+
+	w->now_ms = worker_clock_ms(w);
+	if (limit == 0)
+		return; /* the clock still runs: a reload may set idle_timeout */
+	while ((c = TAILQ_FIRST(&w->idle)) != NULL && w->now_ms - c->last_ms >= limit) {
+		out = c->bytes_queued - client_pending(c);
+		if (out != c->idle_mark) {
+			c->idle_mark = out;
+			worker_idle_touch(w, c);
+			continue;
+		}
+		stat_add(&c->acceptor->stats.idle_closed, 1);
+		client_close(c, "idle timeout"); /* takes it off the list */
+	}
+}
+
+static void
+worker_sweep_arm(struct worker *w)
+{
+	struct timeval tv = { 0, WORKER_SWEEP_MS * 1000 };
+
+	w->now_ms = worker_clock_ms(w);
+	event_add(w->sweep, &tv);
+}
+
+/* Activity now: to the end of the idle list, or onto it. */
+void
+worker_idle_touch(struct worker *w, struct client *c)
+{
+	c->last_ms = w->now_ms;
+	if (c->in_idle)
+		TAILQ_REMOVE(&w->idle, c, idle_entry);
+	TAILQ_INSERT_TAIL(&w->idle, c, idle_entry);
+	c->in_idle = 1;
+}
+
 static void
 worker_settings(struct worker *w, const struct worker_settings *ws)
 {
-	struct acceptor *a;
-	struct client *c;
-	int idle_changed = ws->idle_timeout != w->settings.idle_timeout;
-
+	/* a new idle_timeout counts from each client's last activity */
 	w->settings = *ws;
-	if (!idle_changed)
-		return;
-	TAILQ_FOREACH(a, &w->acceptors, entry)
-		TAILQ_FOREACH(c, &a->clients, entry)
-			client_idle_start(c);
+	worker_sweep_arm(w);
 }
 
 static void
@@ -303,6 +369,8 @@ worker_free(struct worker *w)
 	}
 	if (w->cmd_ev != NULL)
 		event_free(w->cmd_ev);
+	if (w->sweep != NULL)
+		event_free(w->sweep);
 	if (w->cmd[0] != -1)
 		close(w->cmd[0]);
 	if (w->cmd[1] != -1)
