@@ -23,7 +23,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <event2/buffer.h>
 
@@ -57,6 +61,46 @@ client_set_timeouts(struct client *c, long read_ms, long write_ms)
 	struct timeval w = { write_ms / 1000, (write_ms % 1000) * 1000 };
 
 	bufferevent_set_timeouts(c->bev, read_ms > 0 ? &r : NULL, write_ms > 0 ? &w : NULL);
+}
+
+static void
+client_peer_set(struct client *c, const struct sockaddr *sa)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+	c->peer.family = (uint8_t)sa->sa_family;
+	if (sa->sa_family == AF_INET) {
+		memcpy(c->peer.addr, &sin->sin_addr, 4);
+		c->peer.port = ntohs(sin->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		memcpy(c->peer.addr, &sin6->sin6_addr, 16);
+		c->peer.port = ntohs(sin6->sin6_port);
+	}
+}
+
+/* "192.0.2.7:40212", "[2001:db8::7]:40212" or "unix:". */
+const char *
+client_peer_str(const struct client *c, char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+
+	memset(&ss, 0, sizeof ss);
+	ss.ss_family = c->peer.family;
+	if (c->peer.family == AF_INET) {
+		memcpy(&sin->sin_addr, c->peer.addr, 4);
+		sin->sin_port = htons(c->peer.port);
+		len = sizeof *sin;
+	} else if (c->peer.family == AF_INET6) {
+		memcpy(&sin6->sin6_addr, c->peer.addr, 16);
+		sin6->sin6_port = htons(c->peer.port);
+		len = sizeof *sin6;
+	} else
+		len = (socklen_t)offsetof(struct sockaddr_un, sun_path);
+	return net_addr_format((struct sockaddr *)&ss, len, buf, size);
 }
 
 /*
@@ -104,6 +148,7 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	struct server *s = w->server;
 	struct source_key key;
 	int has_source = source_key(sa, &key) == 0;
+	char peer[CLIENT_PEERSTRLEN];
 	struct client *c;
 
 	/* counted whether or not there is a limit: a reload may set one */
@@ -140,12 +185,14 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	c->has_source = has_source;
 	c->acceptor = a;
 	c->state = CLIENT_OPEN;
-	net_addr_format(sa, (socklen_t)socklen, c->peer, sizeof c->peer);
+	client_peer_set(c, sa);
 	TAILQ_INSERT_TAIL(&a->clients, c, entry);
 	stat_add(&a->stats.accepted, 1);
 	__atomic_store_n(&a->active, a->active + 1, __ATOMIC_RELAXED);
 	worker_client_added(w);
-	log_debug("client %s connected to %s", c->peer, lc->name);
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_debug(
+		    "client %s connected to %s", client_peer_str(c, peer, sizeof peer), lc->name);
 
 	client_active(c);
 	worker_idle_touch(w, c);
@@ -223,8 +270,11 @@ client_flush(struct client *c)
 void
 client_set_read_rate(struct client *c, const struct ev_token_bucket_cfg *cfg)
 {
+	char peer[CLIENT_PEERSTRLEN];
+
 	if (bufferevent_set_rate_limit(c->bev, (struct ev_token_bucket_cfg *)cfg) == -1)
-		log_warnx("client %s: cannot set its rate limit", c->peer);
+		log_warnx(
+		    "client %s: cannot set its rate limit", client_peer_str(c, peer, sizeof peer));
 }
 
 void
@@ -290,7 +340,7 @@ client_write_buffer(struct client *c, struct evbuffer *buf)
 void
 client_set_lowat(struct client *c, size_t lowat)
 {
-	c->lowat = lowat;
+	c->lowat = (uint32_t)lowat;
 	if (!c->paused)
 		bufferevent_setwatermark(c->bev, EV_WRITE, lowat, 0);
 }
@@ -392,15 +442,14 @@ client_free(struct client *c)
 	struct acceptor *a = c->acceptor;
 	struct worker *w = a->worker;
 	uint64_t out = c->bytes_queued - client_pending(c);
+	char peer[CLIENT_PEERSTRLEN];
 
-	if (c->error != 0)
-		log_debug("client %s disconnected from %s: %s: %s, %llu bytes in, %llu bytes out",
-		    c->peer, a->conf->name, c->reason, strerror(c->error),
-		    (unsigned long long)c->bytes_in, (unsigned long long)out);
-	else
-		log_debug("client %s disconnected from %s: %s, %llu bytes in, %llu bytes out",
-		    c->peer, a->conf->name, c->reason != NULL ? c->reason : "closed",
-		    (unsigned long long)c->bytes_in, (unsigned long long)out);
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_debug("client %s disconnected from %s: %s%s%s, %llu bytes in, %llu bytes out",
+		    client_peer_str(c, peer, sizeof peer), a->conf->name,
+		    c->reason != NULL ? c->reason : "closed", c->error != 0 ? ": " : "",
+		    c->error != 0 ? strerror(c->error) : "", (unsigned long long)c->bytes_in,
+		    (unsigned long long)out);
 	stat_add(&a->stats.closed, 1);
 	stat_add(&a->stats.bytes_out, out);
 	if (a->conf->service->close != NULL)
@@ -436,7 +485,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		c->in_left = 0;
 		return;
 	}
-	c->in_left = evbuffer_get_length(in);
+	c->in_left = (uint32_t)evbuffer_get_length(in);
 	if (!c->paused && client_pending(c) >= (size_t)c->acceptor->conf->output_limit)
 		client_pause(c);
 }
@@ -463,13 +512,15 @@ client_write_cb(struct bufferevent *bev, void *arg)
 static void
 client_timeout(struct client *c, short what)
 {
+	char peer[CLIENT_PEERSTRLEN];
+
 	switch (c->state) {
 	case CLIENT_LINGERING:
 		client_kill(c);
 		return;
 	case CLIENT_DRAINING:
-		log_debug("client %s: output not drained in %d s, dropping it", c->peer,
-		    CLIENT_DRAIN_TIMEOUT);
+		log_debug("client %s: output not drained in %d s, dropping it",
+		    client_peer_str(c, peer, sizeof peer), CLIENT_DRAIN_TIMEOUT);
 		client_kill(c);
 		return;
 	case CLIENT_DEAD:

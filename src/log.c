@@ -153,6 +153,13 @@ log_set_level(int level)
 	__atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
 }
 
+/* Whether a message of this level is logged: to skip the work of its arguments. */
+int
+log_enabled(int level)
+{
+	return level <= __atomic_load_n(&log_level, __ATOMIC_RELAXED);
+}
+
 static void
 log_vwrite(int level, const char *suffix, const char *fmt, va_list ap)
 {

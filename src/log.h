@@ -16,6 +16,7 @@ int log_open(const char *dest, const char *ident, char *err, size_t errlen);
 int log_reopen(char *err, size_t errlen);
 void log_close(void);
 void log_set_level(int level);
+int log_enabled(int level);
 int log_level_parse(const char *s);
 void log_route_libevent(void);
 

@@ -170,7 +170,9 @@ chat_read(struct client *c)
 {
 	struct evbuffer *in = client_input(c);
 	size_t max = (size_t)c->acceptor->conf->max_line;
-	size_t plen = strlen(c->peer), len, want, textlen = 0, used = 0;
+	char peer[CLIENT_PEERSTRLEN];
+	size_t plen = strlen(client_peer_str(c, peer, sizeof peer)), len, want;
+	size_t textlen = 0, used = 0;
 	const char *buf;
 	char *out;
 
@@ -194,7 +196,7 @@ chat_read(struct client *c)
 			client_close(c, "out of memory");
 			return;
 		}
-		memcpy(out, c->peer, plen);
+		memcpy(out, peer, plen);
 		memcpy(out + plen, ": ", 2);
 		memcpy(out + plen + 2, buf, textlen);
 		out[plen + 2 + textlen] = '\n';

@@ -320,41 +320,49 @@ void worker_join(struct worker *);
 void worker_free(struct worker *);
 
 /* client.c */
-/*
- * "[v6]:port" at most; a unix client is "unix:" (one that bound a path of
- * its own shows as much of it as fits): the whole NET_ADDRSTRLEN would cost
- * every client 58 bytes for that rare case.
- */
-#define CLIENT_PEERLEN 56
-
 enum client_state { CLIENT_OPEN, CLIENT_DRAINING, CLIENT_LINGERING, CLIENT_DEAD };
 
+/*
+ * The peer's address, kept binary and formatted only when shown (a log
+ * line, a chat prefix): a formatted one would cost every client fifty
+ * bytes more.  A unix socket client shows as "unix:".
+ */
+struct client_peer {
+	uint8_t addr[16]; /* IPv4: the first 4 */
+	uint16_t port;    /* host order */
+	uint8_t family;
+};
+
+#define CLIENT_PEERSTRLEN 56 /* "[v6]:port", formatted */
+
+/* Laid out by size: a client is as small as it can be (RSS per idle client). */
 struct client {
 	TAILQ_ENTRY(client) entry;
 	TAILQ_ENTRY(client) idle_entry; /* in its worker's idle list while open */
-	uint32_t last_ms;               /* the worker's clock at its last read */
-	int in_idle;
 	struct acceptor *acceptor;
 	struct bufferevent *bev;
 	struct evbuffer *in, *out; /* the bufferevent's, looked up once */
-	evutil_socket_t fd;
-	char peer[CLIENT_PEERLEN];
-	enum client_state state;
 	const char *reason;
-	int peer_eof;
-	int error;    /* errno of a read or write failure */
-	int paused;   /* reading stopped until output drains */
-	size_t lowat; /* write low watermark the service asked for */
-	uint64_t bytes_in;
-	size_t in_left;        /* input the service left for later */
-	uint64_t bytes_queued; /* bytes_out = bytes_queued - pending output */
-	int stopping;          /* graceful shutdown: close once quiet */
-	uint64_t idle_mark;    /* output done at the last activity (bytes) */
-	struct source_key source;
-	int has_source;   /* counted in the server's sources */
 	void *state_data; /* the service's per-client state */
+	uint64_t bytes_in;
+	uint64_t bytes_queued; /* bytes_out = bytes_queued - pending output */
+	uint64_t idle_mark;    /* output done at the last activity (bytes) */
+	uint32_t lowat;        /* write low watermark the service asked for */
+	uint32_t in_left;      /* input the service left for later */
+	uint32_t last_ms;      /* the worker's clock at its last read */
+	evutil_socket_t fd;
+	int error; /* errno of a read or write failure */
+	struct client_peer peer;
+	struct source_key source;
+	uint8_t state; /* enum client_state */
+	uint8_t in_idle : 1;
+	uint8_t peer_eof : 1;
+	uint8_t paused : 1;     /* reading stopped until output drains */
+	uint8_t stopping : 1;   /* graceful shutdown: close once quiet */
+	uint8_t has_source : 1; /* counted in the server's sources */
 };
 
+const char *client_peer_str(const struct client *, char *buf, size_t size);
 int client_accept(struct acceptor *, evutil_socket_t, struct sockaddr *, int socklen);
 void client_close(struct client *, const char *reason);
 void client_abort(struct client *, const char *reason);
