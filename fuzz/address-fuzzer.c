@@ -7,7 +7,9 @@
  * parses back as HOST:PORT to the same address: that is how the daemon
  * logs its listeners and how synack-load reads them back.  The one
  * exception is "*": it formats as "[::]:PORT", the same socket address
- * without the dual-stack flag.
+ * without the dual-stack flag.  With the second bit of the first byte set,
+ * the text is two HOST:PORT forms on two lines, and whether they overlap
+ * must not depend on their order.
  */
 #include "config.h"
 
@@ -55,6 +57,25 @@ check_roundtrip(const struct net_addr *a, int port)
 	FUZZ_CHECK(strcmp(s, s2) == 0, "\"%s\" formats again as \"%s\"", s, s2);
 }
 
+static void
+check_pair(char *text)
+{
+	struct net_addr a, b;
+	char err[ERRSIZE], *second = strchr(text, '\n');
+
+	if (second == NULL)
+		return;
+	*second++ = '\0';
+	if (net_addr_parse_hostport(&a, text, err, sizeof err) != 0 ||
+	    net_addr_parse_hostport(&b, second, err, sizeof err) != 0)
+		return;
+	FUZZ_CHECK(net_addr_overlap(&a, &b) == net_addr_overlap(&b, &a),
+	    "\"%s\" and \"%s\" overlap one way only", text, second);
+	if (net_addr_equal(&a, &b))
+		FUZZ_CHECK(net_addr_overlap(&a, &b) == (net_addr_port(&a) != 0),
+		    "\"%s\" and \"%s\" are equal", text, second);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -73,6 +94,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data + 5, size - 5);
 	text[size - 5] = '\0';
 
+	if (data[0] & 2) {
+		check_pair(text);
+		free(text);
+		return 0;
+	}
 	memset(err, 'x', sizeof err);
 	if (data[0] & 1) {
 		r = net_addr_parse_hostport(&a, text, err, sizeof err);

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -15,16 +16,54 @@
 
 #define NAME "fuzz.conf"
 
+/*
+ * A refusal: one line, "NAME:LINE: message" with a line of the file, or
+ * "NAME: message" about the file as a whole.
+ */
 static void
-check_error(const char *err, size_t errlen)
+check_error(const char *err, size_t errlen, const char *data, size_t size)
 {
-	size_t n = strnlen(err, errlen);
+	size_t n = strnlen(err, errlen), lines = 1;
+	const char *rest = err + strlen(NAME);
+	char *end;
+	long line;
 
 	FUZZ_CHECK(n < errlen, "error message not terminated");
 	FUZZ_CHECK(n > 0, "refused without a message");
 	FUZZ_CHECK(strncmp(err, NAME ":", strlen(NAME ":")) == 0, "\"%s\"", err);
 	/* one log line: a newline would forge a second one */
 	FUZZ_CHECK(strchr(err, '\n') == NULL, "\"%s\"", err);
+	if (rest[1] != ' ') {
+		for (const char *p = data; (p = memchr(p, '\n', size - (size_t)(p - data))) != NULL;
+		     p++)
+			lines++;
+		line = strtol(rest + 1, &end, 10);
+		FUZZ_CHECK(end != rest + 1 && line >= 1 && (size_t)line <= lines,
+		    "\"%s\": the file has %zu lines", err, lines);
+		rest = end;
+	}
+	FUZZ_CHECK(rest[0] == ':' && rest[1] == ' ' && rest[2] != '\0', "\"%s\"", err);
+}
+
+/*
+ * The same refusal into a smaller buffer: the same message, cut short and
+ * terminated, and nothing written past it.
+ */
+static void
+check_error_short(const uint8_t *data, size_t size, const char *err)
+{
+	char small[48];
+	size_t errlen = 1 + size % (sizeof small - 8);
+	struct config *c;
+
+	memset(small, 'x', sizeof small);
+	c = config_parse((const char *)data, size, NAME, small, errlen);
+	FUZZ_CHECK(c == NULL, "accepted the second time");
+	FUZZ_CHECK(memchr(small, '\0', errlen) != NULL, "not terminated in %zu bytes", errlen);
+	FUZZ_CHECK(strncmp(small, err, strlen(small)) == 0, "\"%s\" is not the start of \"%s\"",
+	    small, err);
+	for (size_t i = errlen; i < sizeof small; i++)
+		FUZZ_CHECK(small[i] == 'x', "byte %zu written, errlen %zu", i, errlen);
 }
 
 static void
@@ -112,7 +151,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(err, 'x', sizeof err);
 	c = config_parse((const char *)data, size, NAME, err, sizeof err);
 	if (c == NULL) {
-		check_error(err, sizeof err);
+		check_error(err, sizeof err, (const char *)data, size);
+		check_error_short(data, size, err);
 		return 0;
 	}
 	check_config(c);
