@@ -349,11 +349,14 @@ chat_closed(struct conn *c, int was_open)
 					room->leader = room->members[i];
 					break;
 				}
-			if (room->leader->joined) {
-				room->leader->joined = 0;
-				room->joined--;
+			/* always found: chat_over() said two members are alive */
+			if (room->leader != NULL) {
+				if (room->leader->joined) {
+					room->leader->joined = 0;
+					room->joined--;
+				}
+				kick = room->leader->c->w;
 			}
-			kick = room->leader->c->w;
 		}
 		if ((next = chat_check_joined(room)) != NULL)
 			kick = next;
