@@ -88,7 +88,6 @@ chat_init(struct run *r, char *err, size_t errlen)
 	struct chat_room *room;
 
 	if ((room = calloc(1, sizeof *room)) == NULL ||
-	    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	    (room->members = calloc(r->opt.connections, sizeof *room->members)) == NULL) {
 		free(room);
 		snprintf(err, errlen, "no memory for the chat room");

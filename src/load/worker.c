@@ -189,7 +189,6 @@ worker_init(struct worker *w, struct run *r, int index, unsigned nconns, char *e
 	w->connect_tv = event_base_init_common_timeout(w->base, &tv);
 	if (w->connect_tv == NULL)
 		w->connect_tv = &r->connect_tv;
-	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	if (nconns > 0 && (w->conns = calloc(nconns, sizeof *w->conns)) == NULL) {
 		snprintf(err, errlen, "no memory for %u connections", nconns);
 		return -1;
