@@ -105,6 +105,16 @@ check_listener(const struct config *c, const struct listener_conf *lc)
 	    lc->name, lc->max_line);
 	FUZZ_CHECK(lc->output_limit >= 1024 && lc->output_limit <= 1073741824,
 	    "listener %s: output_limit %ld", lc->name, lc->output_limit);
+	FUZZ_CHECK(lc->chat_rate >= 0 && lc->chat_rate <= 1073741824, "listener %s: chat_rate %ld",
+	    lc->name, lc->chat_rate);
+	FUZZ_CHECK(lc->service == &service_chat || lc->chat_rate == CHAT_RATE_DEFAULT,
+	    "listener %s: chat_rate for %s", lc->name, lc->service->name);
+	/* the default burst is resolved here: the rate limiter needs a real one */
+	FUZZ_CHECK(lc->chat_burst >= 1 && lc->chat_burst <= 1073741824,
+	    "listener %s: chat_burst %ld", lc->name, lc->chat_burst);
+	FUZZ_CHECK(lc->chat_rate == 0 || lc->chat_burst >= chat_rate_per_tick(lc->chat_rate),
+	    "listener %s: chat_burst %ld below a tick of chat_rate %ld", lc->name, lc->chat_burst,
+	    lc->chat_rate);
 	for (other = TAILQ_FIRST(&c->listeners); other != lc; other = TAILQ_NEXT(other, entry)) {
 		FUZZ_CHECK(strcmp(other->name, lc->name) != 0, "listener %s twice", lc->name);
 		FUZZ_CHECK(!net_addr_overlap(&other->addr, &lc->addr) &&
@@ -131,6 +141,8 @@ check_config(const struct config *c)
 	FUZZ_CHECK(c->metrics != NULL && c->metrics[0] == '\0', "metrics \"%s\"", c->metrics);
 	FUZZ_CHECK(
 	    c->max_clients >= 1 && c->max_clients <= 10000000, "max_clients %ld", c->max_clients);
+	FUZZ_CHECK(c->max_clients_per_source >= 0 && c->max_clients_per_source <= 10000000,
+	    "max_clients_per_source %ld", c->max_clients_per_source);
 	FUZZ_CHECK(c->idle_timeout >= 0 && c->idle_timeout <= 31536000, "idle_timeout %ld",
 	    c->idle_timeout);
 	FUZZ_CHECK(c->shutdown_timeout >= 0 && c->shutdown_timeout <= 86400, "shutdown_timeout %ld",
