@@ -137,7 +137,7 @@ check_config(const struct config *c)
 	FUZZ_CHECK(c->pidfile != NULL && (c->pidfile[0] == '\0' || c->pidfile[0] == '/'),
 	    "pidfile \"%s\"", c->pidfile);
 	FUZZ_CHECK(c->user != NULL && c->group != NULL, "user or group missing");
-	FUZZ_CHECK(c->workers == 1, "workers %d", c->workers);
+	FUZZ_CHECK(c->workers >= 0 && c->workers <= 1024, "workers %d", c->workers);
 	FUZZ_CHECK(c->metrics != NULL && c->metrics[0] == '\0', "metrics \"%s\"", c->metrics);
 	FUZZ_CHECK(
 	    c->max_clients >= 1 && c->max_clients <= 10000000, "max_clients %ld", c->max_clients);
