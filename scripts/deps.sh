@@ -1,10 +1,13 @@
 #!/bin/sh
 # Install what building and testing synack needs on Debian or Ubuntu.
 # Only the missing packages are installed; as non-root it uses sudo.
+# clang and its runtimes (libFuzzer, the sanitizers) are for the fuzz
+# targets, cppcheck, clang-tidy and clang-format for `make lint`.
 set -e
 
 PACKAGES="build-essential autoconf automake pkg-config libevent-dev libinih-dev
-libcmocka-dev python3 iproute2 socat"
+libcmocka-dev python3 iproute2 socat clang libclang-rt-dev cppcheck clang-tidy
+clang-format"
 
 missing=
 for p in $PACKAGES; do

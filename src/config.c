@@ -356,6 +356,9 @@ parse_value(struct parse *p, const struct key *k, void *base, const char *value)
 	case K_INT:
 		if (!parse_number(p, k, value, &v))
 			return 0;
+		/* parse_number() sets v when it returns 1: the analyzer cannot follow parse_error()
+		 */
+		/* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
 		*(int *)field = (int)v;
 		return 1;
 	case K_LONG:

@@ -197,6 +197,7 @@ chat_read(struct client *c)
 			return;
 		}
 		memcpy(out, peer, plen);
+		/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): counted, not a string */
 		memcpy(out + plen, ": ", 2);
 		memcpy(out + plen + 2, buf, textlen);
 		out[plen + 2 + textlen] = '\n';

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -32,12 +33,16 @@ const char *
 service_names(void)
 {
 	static char names[128];
+	size_t len = 0;
+	int n;
 
 	if (names[0] == '\0') {
 		for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
-			if (i > 0)
-				strcat(names, ", ");
-			strcat(names, services[i]->name);
+			n = snprintf(names + len, sizeof names - len, "%s%s", i > 0 ? ", " : "",
+			    services[i]->name);
+			if (n < 0 || (size_t)n >= sizeof names - len)
+				break; /* cut short, and still a string */
+			len += (size_t)n;
 		}
 	}
 	return names;

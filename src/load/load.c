@@ -138,7 +138,7 @@ parse_target(struct options *o, const char *s, char *err, size_t errlen)
 		    strcspn(s, "[]:") != (size_t)(colon - s) ||
 		    (size_t)(colon - s) >= sizeof host || colon[1] == '\0' ||
 		    strspn(colon + 1, "0123456789") != strlen(colon + 1) || strlen(colon + 1) > 5 ||
-		    atoi(colon + 1) > 65535)
+		    strtol(colon + 1, NULL, 10) > 65535)
 			return -1;
 		memcpy(host, s, (size_t)(colon - s));
 		host[colon - s] = '\0';

@@ -349,11 +349,14 @@ chat_closed(struct conn *c, int was_open)
 					room->leader = room->members[i];
 					break;
 				}
-			if (room->leader->joined) {
-				room->leader->joined = 0;
-				room->joined--;
+			/* always found: chat_over() said two members are alive */
+			if (room->leader != NULL) {
+				if (room->leader->joined) {
+					room->leader->joined = 0;
+					room->joined--;
+				}
+				kick = room->leader->c->w;
 			}
-			kick = room->leader->c->w;
 		}
 		if ((next = chat_check_joined(room)) != NULL)
 			kick = next;
@@ -465,6 +468,7 @@ chat_line(struct conn *c, struct chat_member *m, const char *line, size_t len)
 		chat_after(c->w->run, kick, 0);
 		return 0;
 	}
+	/* NOLINTNEXTLINE(cert-err34-c): chat_payload_is() below compares the whole text */
 	ok = sscanf(text, "s%llu m%u %n", &seq, &id, &n) >= 2 && n > 0;
 	if (ok && seq <= room->abandoned && seq != room->seq) {
 		pthread_mutex_unlock(&room->mu); /* its sender left: late, not wrong */

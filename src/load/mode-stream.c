@@ -59,12 +59,12 @@ stream_read(struct conn *c, const unsigned char *p, size_t n)
 
 	if (c->recv_pos + n > c->sent_pos) {
 		conn_verify_failed(c, "%llu bytes came back, %llu were sent",
-		    (unsigned long long)(c->recv_pos + n), (unsigned long long)c->sent_pos);
+		    (unsigned long long)c->recv_pos + n, (unsigned long long)c->sent_pos);
 		return;
 	}
 	if ((i = payload_mismatch(p, want, n)) < n) {
 		conn_verify_failed(c, "byte %llu of the stream is 0x%02x, expected 0x%02x",
-		    (unsigned long long)(c->recv_pos + i), p[i], want[i]);
+		    (unsigned long long)c->recv_pos + i, p[i], want[i]);
 		return;
 	}
 	c->recv_pos += n;

@@ -19,6 +19,7 @@ static const char *const report_error_hints[LERR_MAX] = {
 	[LERR_REFUSED] = "a reset answered the SYN: nothing listens there",
 	[LERR_UNREACHABLE] = "no route to the network or host (local route or ICMP)",
 	[LERR_RESET] = "the server reset the connection",
+	/* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one hint in two pieces */
 	[LERR_ADDRNOTAVAIL] = "no source address or port left: ephemeral ports used up, "
 			      "or a --bind address is not local",
 	[LERR_OTHER] = NULL,
