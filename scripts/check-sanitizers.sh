@@ -18,13 +18,7 @@ if ! command -v git >/dev/null || ! git rev-parse --is-inside-work-tree >/dev/nu
 	    "./configure --enable-sanitizers && make check" >&2
 	exit 1
 fi
-mkdir -p "$build" || exit 1
-git ls-files --cached --others --exclude-standard | while read -r f; do
-	[ -f "$f" ] || continue # deleted, not yet committed
-	if [ ! -e "$build/$f" ] || [ "$f" -nt "$build/$f" ]; then
-		mkdir -p "$build/$(dirname "$f")" && cp -p "$f" "$build/$f" || exit 1
-	fi
-done || exit 1
+sh scripts/copy-tree.sh "$build" || exit 1
 
 cd "$build" || exit 1
 if [ ! -f Makefile ]; then

@@ -7,7 +7,6 @@
 #  3. soft = hard = 64: a warning names the need, both limits and what to
 #     change, and the daemon serves anyway.
 import os
-import re
 import resource
 import signal
 import sys
@@ -15,7 +14,7 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from daemontest import run  # noqa: E402
-from synacktest import (Daemon, check, check_eq, echo_check, listener,  # noqa: E402
+from synacktest import (Daemon, check_eq, echo_check, listener,  # noqa: E402
                         note, render_config, server_section, skip)
 
 OWN = 32  # CONFIG_OWN_DESCRIPTORS

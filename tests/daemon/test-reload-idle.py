@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from daemontest import run  # noqa: E402
 from synacktest import (Daemon, check, check_eq, connect, echo_roundtrip,  # noqa: E402
                         expect_silence, fmt_addr, listener, note,
-                        recv_until_eof, render_config, server_section)
+                        render_config, server_section)
 
 
 def conf(idle):

@@ -20,7 +20,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check, check_eq, connect, fail,  # noqa: E402
+from synacktest import (Daemon, join_chat, abort, check, check_eq, fail,  # noqa: E402
                         fmt_addr, listener, main, note, recv_exact,
                         render_config, server_section)
 
@@ -28,18 +28,8 @@ RATE = 20000
 BURST = 10000
 
 
-def join(d, name, n, **kw):
-    socks = []
-    for _ in range(n):
-        s = connect(d.addr(name), timeout=5, **kw)
-        d.wait_log(r'client %s connected to %s' %
-                   (re.escape(fmt_addr(s.getsockname())), name))
-        socks.append(s)
-    return socks
-
-
 def long_lines(d):
-    sender, *readers = join(d, 'big', 6)
+    sender, *readers = join_chat(d, 'big', 6)
     prefix = ('%s: ' % fmt_addr(sender.getsockname())).encode()
     lines = [b'%04d ' % i + bytes([65 + i]) * 1995 for i in range(20)]
     sender.sendall(b''.join(l + b'\n' for l in lines))
@@ -113,8 +103,8 @@ def check_lines(data, prefix, what):
 
 
 def paced(d):
-    flood, = join(d, 'paced', 1)
-    slow, = join(d, 'paced', 1, rcvbuf=4096)
+    flood, = join_chat(d, 'paced', 1)
+    slow, = join_chat(d, 'paced', 1, rcvbuf=4096)
     prefix = ('%s: ' % fmt_addr(flood.getsockname())).encode()
     f = Flooder(flood)
     f.start()
@@ -155,7 +145,7 @@ def reloaded(d, f, flood, slow):
     # what the daemon still had of the flooder must not reach the next members
     for addr in gone:
         d.wait_log(r'client %s disconnected from paced' % re.escape(addr), 10)
-    sender, reader = join(d, 'paced', 2)
+    sender, reader = join_chat(d, 'paced', 2)
     prefix = ('%s: ' % fmt_addr(sender.getsockname())).encode()
     reload(d, 2000, 2000)
     sender.sendall(b''.join(b'%09d ' % i + b'f' * 89 + b'\n' for i in range(200)))

@@ -12,7 +12,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check, check_eq, connect,  # noqa: E402
+from synacktest import (Daemon, join_chat, abort, check, check_eq,  # noqa: E402
                         expect_silence, fail, fmt_addr, listener, main, note,
                         recv_line, recv_until_eof, rss_kib, server_section,
                         check_rss_growth)
@@ -20,20 +20,10 @@ from synacktest import (Daemon, abort, check, check_eq, connect,  # noqa: E402
 MAX_LINE = 100
 
 
-def join(d, name, n, **kw):
-    socks = []
-    for _ in range(n):
-        s = connect(d.addr(name), timeout=5, **kw)
-        d.wait_log(r'client %s connected to %s' %
-                   (re.escape(fmt_addr(s.getsockname())), name))
-        socks.append(s)
-    return socks
-
-
 def room(d):
-    a, b, c = join(d, 'room', 3)
+    a, b, c = join_chat(d, 'room', 3)
     A, B, C = (fmt_addr(x.getsockname()) for x in (a, b, c))
-    (x,) = join(d, 'other', 1)     # a member of another chat listener
+    (x,) = join_chat(d, 'other', 1)     # a member of another chat listener
 
     a.sendall(b'hello from A\n')
     for who, s in (('B', b), ('C', c)):
@@ -91,8 +81,8 @@ def slow_consumer(d):
     """P publishes, R reads everything, S never reads. P waits for R to get
     each small batch, so R always keeps up; S must be closed as a slow
     consumer while R goes on receiving every line."""
-    p, r = join(d, 'slow', 2)
-    (s,) = join(d, 'slow', 1, rcvbuf=4096)
+    p, r = join_chat(d, 'slow', 2)
+    (s,) = join_chat(d, 'slow', 1, rcvbuf=4096)
     P, S = fmt_addr(p.getsockname()), fmt_addr(s.getsockname())
     prefix = P.encode() + b': '
     payload = b'z' * 990

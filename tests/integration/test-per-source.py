@@ -6,7 +6,6 @@
 # are served all along; when one of the three leaves, 127.0.0.2 gets a slot
 # again; a reload that raises the limit applies to the next connection.
 import os
-import re
 import signal
 import socket
 import sys
@@ -14,7 +13,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check, check_eq, echo_roundtrip,  # noqa: E402
+from synacktest import (Daemon, abort, check, echo_roundtrip,  # noqa: E402
                         fail, listener, main, note, render_config,
                         server_section, skip, wait_for)
 

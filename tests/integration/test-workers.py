@@ -16,7 +16,6 @@
 #  6. a graceful shutdown under load on two workers resets no established
 #     connection either.
 import os
-import re
 import signal
 import sys
 import threading
@@ -28,7 +27,8 @@ sys.path.insert(0, os.path.join(_here, '..', 'lib'))
 sys.path.insert(0, os.path.join(_here, '..', 'load'))
 from loadtest import check_report, free_port, run_load  # noqa: E402
 from synacktest import (Daemon, abort, check, check_eq, connect, echo_roundtrip,  # noqa: E402
-                        expect_silence, fmt_addr, listener, main, note, parse_addr,
+                        join_chat,
+                        fmt_addr, listener, main, note, parse_addr,
                         recv_line, render_config, server_section, ss_listen_queues,
                         wait_for)
 
@@ -69,56 +69,43 @@ def per_cpu():
         d.wait_log(r'started, workers=%d ' % want)
 
 
+def answering(socks, seconds):
+    """Those of socks that receive something within `seconds` (the echo of
+    what each sent: only a served client gets one)."""
+    got = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for s in socks:
+            if s in got:
+                continue
+            s.settimeout(0.01)
+            try:
+                if s.recv(16):
+                    got.append(s)
+            except OSError:
+                pass
+        time.sleep(0.05)
+    return got
+
+
 def exact_max(d):
     addr = d.addr('capped')
     socks = [connect(addr) for _ in range(30)]
     for i, s in enumerate(socks):
         s.sendall(b'%d\n' % i)
     d.wait_log(r'max_clients 10 reached, accepting paused')
-
-    def answered():
-        out = []
-        for s in socks:
-            if s in out:
-                continue
-            s.settimeout(0.01)
-            try:
-                if s.recv(16):
-                    out.append(s)
-            except OSError:
-                pass
-        return out
-    served = []
-    end = time.monotonic() + 1.5
-    while time.monotonic() < end:
-        served += [s for s in answered() if s not in served]
-        time.sleep(0.05)
+    served = answering(socks, 1.5)
     check_eq(len(served), 10, 'clients served at max_clients = 10 over 2 workers')
     for s in served[:3]:
         abort(s)
-    more = []
-    end = time.monotonic() + 1.5
-    rest = [s for s in socks if s not in served]
-    while time.monotonic() < end:
-        for s in rest:
-            if s in more:
-                continue
-            s.settimeout(0.01)
-            try:
-                if s.recv(16):
-                    more.append(s)
-            except OSError:
-                pass
-        time.sleep(0.05)
+    more = answering([s for s in socks if s not in served], 1.5)
     check_eq(len(more), 3, 'clients served after 3 of the 10 left')
     for s in socks:
         abort(s)
 
 
 def chat(d):
-    members = [connect(d.addr('room')) for _ in range(6)]
-    for s in members:
-        d.wait_log(r'client %s connected to room' % re.escape(fmt_addr(s.getsockname())))
+    members = join_chat(d, 'room', 6)
     for i, s in enumerate(members):
         s.sendall(b'line %d\n' % i)
         me = fmt_addr(s.getsockname()).encode()

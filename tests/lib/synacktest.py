@@ -241,6 +241,18 @@ def connect(addr, timeout=5.0, rcvbuf=None, sndbuf=None):
     return s
 
 
+def join_chat(d, name, n, **kw):
+    """n members of chat listener `name`, each in the room (the daemon, at
+    log_level debug, logged its connection) before the next joins."""
+    socks = []
+    for _ in range(n):
+        s = connect(d.addr(name), timeout=5, **kw)
+        d.wait_log(r'client %s connected to %s' %
+                   (re.escape(fmt_addr(s.getsockname())), name))
+        socks.append(s)
+    return socks
+
+
 def try_connect(addr, timeout=2.0):
     """Returns (socket, None) or (None, errno)."""
     s = make_socket(addr)
