@@ -81,7 +81,9 @@ def drain(d):
     daemon_read_all(c, addr[1])
     t0 = time.monotonic()
     d.send_signal(signal.SIGTERM)
-    wait_for(lambda: refused(addr, d.pid), 3, what='the listener to refuse new connects '
+    # a connect in the first 200 ms has its SYN dropped and is refused on the
+    # client's retry, a second later
+    wait_for(lambda: refused(addr, d.pid), 5, what='the listener to refuse new connects '
              'after SIGTERM')
     got, how = recv_until_eof(idle, timeout=5)
     check_eq(got, b'', 'bytes an idle client gets at shutdown')
