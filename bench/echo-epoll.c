@@ -1,10 +1,17 @@
 /*
- * echo-epoll.c: the reference for what an echo server costs at the least.
+ * echo-epoll.c: the reference for what an echo (or discard) server costs at
+ * the least.
  *
- * One thread, level-triggered epoll, one read and one write per request,
- * no buffering beyond a per-connection overflow for partial writes.
- * Usage: echo-epoll [PORT]   (0 or none: the kernel chooses; the port is
- * printed as "listening on 127.0.0.1:PORT").
+ * Level-triggered epoll, one read and one write per request, no buffering
+ * beyond a per-connection overflow for partial writes.  With -t N it runs N
+ * threads, each with its own listening socket on the same port
+ * (SO_REUSEPORT: the kernel spreads the connections) and its own epoll
+ * loop, so that it is also the N-thread reference.  With -D it reads and
+ * drops everything: the discard reference.  The soft open-file limit is
+ * raised to the hard one, so that it holds as many clients as a process may.
+ *
+ * usage: echo-epoll [-D] [-t THREADS] [PORT]
+ * PORT 0 or none: the kernel chooses.  Prints "listening on 127.0.0.1:PORT".
  */
 #include "config.h"
 
@@ -12,29 +19,40 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAXFD 65536
 #define BUFSZ 65536
+#define MAXTHREADS 64
 
 struct conn {
 	char *pending; /* bytes the socket did not take yet */
 	size_t len;
 };
 
-static struct conn conns[MAXFD];
-static volatile sig_atomic_t stop;
+struct loop {
+	int lfd;
+	int ep;
+	pthread_t thread;
+};
 
+/* Indexed by descriptor: a descriptor belongs to one loop at a time. */
+static struct conn *conns;
+static size_t nconns;
+static int discard;
+
+/* Exit at once: the tools that wrap the server (strace, valgrind) report at exit. */
 static void
 on_signal(int sig)
 {
-	stop = 1;
+	_exit(0);
 }
 
 static void
@@ -97,63 +115,149 @@ conn_flush(int ep, int fd)
 	epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
 }
 
-int
-main(int argc, char **argv)
+static void
+loop_accept(struct loop *l)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	struct epoll_event ev, evs[256];
-	socklen_t len = sizeof sin;
-	static char buf[BUFSZ];
-	int lfd, ep, one = 1;
+	struct epoll_event ev = { .events = EPOLLIN };
+	int cfd;
 
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = htons(argc > 1 ? (uint16_t)atoi(argv[1]) : 0);
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (bind(lfd, (struct sockaddr *)&sin, sizeof sin) == -1 || listen(lfd, 4096) == -1 ||
-	    getsockname(lfd, (struct sockaddr *)&sin, &len) == -1) {
-		perror("echo-epoll: bind/listen");
-		return 1;
+	while ((cfd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+		if ((size_t)cfd >= nconns) {
+			close(cfd);
+			continue;
+		}
+		ev.data.fd = cfd;
+		epoll_ctl(l->ep, EPOLL_CTL_ADD, cfd, &ev);
 	}
-	printf("listening on 127.0.0.1:%u\n", ntohs(sin.sin_port));
-	fflush(stdout);
-	ep = epoll_create1(0);
-	ev.events = EPOLLIN;
-	ev.data.fd = lfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
-	while (!stop) {
-		int n = epoll_wait(ep, evs, 256, -1);
+}
 
+static void *
+loop_run(void *arg)
+{
+	struct loop *l = arg;
+	struct epoll_event evs[256];
+	char *buf = malloc(BUFSZ);
+
+	if (buf == NULL) {
+		perror("echo-epoll: malloc");
+		exit(1);
+	}
+	for (;;) {
+		int n = epoll_wait(l->ep, evs, 256, -1);
+
+		if (n == -1 && errno != EINTR) {
+			perror("echo-epoll: epoll_wait");
+			exit(1);
+		}
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
+			ssize_t r;
 
-			if (fd == lfd) {
-				int cfd;
-
-				while ((cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
-					if (cfd >= MAXFD) {
-						close(cfd);
-						continue;
-					}
-					ev.events = EPOLLIN;
-					ev.data.fd = cfd;
-					epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
-				}
-			} else if (evs[i].events & EPOLLOUT) {
-				conn_flush(ep, fd);
-			} else {
-				ssize_t r = read(fd, buf, sizeof buf);
-
-				if (r > 0)
-					conn_send(ep, fd, buf, (size_t)r);
-				else if (r == 0 || errno != EAGAIN)
-					conn_close(ep, fd);
+			if (fd == l->lfd) {
+				loop_accept(l);
+				continue;
+			}
+			if (evs[i].events & EPOLLOUT) {
+				conn_flush(l->ep, fd);
+				continue;
+			}
+			r = read(fd, buf, BUFSZ);
+			if (r > 0) {
+				if (!discard)
+					conn_send(l->ep, fd, buf, (size_t)r);
+			} else if (r == 0 || errno != EAGAIN) {
+				conn_close(l->ep, fd);
 			}
 		}
 	}
+	return NULL;
+}
+
+/* A listening socket on 127.0.0.1:port with its own epoll set. */
+static int
+loop_open(struct loop *l, uint16_t *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct epoll_event ev = { .events = EPOLLIN };
+	socklen_t len = sizeof sin;
+	int one = 1;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(*port);
+	l->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (l->lfd == -1 || setsockopt(l->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1 ||
+	    setsockopt(l->lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == -1 ||
+	    setsockopt(l->lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == -1 ||
+	    bind(l->lfd, (struct sockaddr *)&sin, sizeof sin) == -1 || listen(l->lfd, 4096) == -1 ||
+	    getsockname(l->lfd, (struct sockaddr *)&sin, &len) == -1)
+		return -1;
+	*port = ntohs(sin.sin_port);
+	if ((l->ep = epoll_create1(0)) == -1)
+		return -1;
+	ev.data.fd = l->lfd;
+	return epoll_ctl(l->ep, EPOLL_CTL_ADD, l->lfd, &ev);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct loop loops[MAXTHREADS];
+	struct rlimit rl;
+	uint16_t port = 0;
+	int threads = 1, opt;
+
+	while ((opt = getopt(argc, argv, "Dt:")) != -1) {
+		switch (opt) {
+		case 'D':
+			discard = 1;
+			break;
+		case 't':
+			threads = atoi(optarg);
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (threads < 1 || threads > MAXTHREADS || argc - optind > 1)
+		goto usage;
+	if (optind < argc)
+		port = (uint16_t)atoi(argv[optind]);
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		rl.rlim_cur = 1 << 20;
+	/* calloc: the pages of descriptors never used are never touched */
+	nconns = (size_t)rl.rlim_cur;
+	if ((conns = calloc(nconns, sizeof *conns)) == NULL) {
+		perror("echo-epoll: calloc");
+		return 1;
+	}
+
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	/* The first socket gets the port (or is given it); the others join it. */
+	for (int i = 0; i < threads; i++) {
+		if (loop_open(&loops[i], &port) == -1) {
+			perror("echo-epoll: listen");
+			return 1;
+		}
+	}
+	printf("listening on 127.0.0.1:%u\n", port);
+	fflush(stdout);
+	for (int i = 1; i < threads; i++) {
+		if ((errno = pthread_create(&loops[i].thread, NULL, loop_run, &loops[i])) != 0) {
+			perror("echo-epoll: pthread_create");
+			return 1;
+		}
+	}
+	loop_run(&loops[0]);
 	return 0;
+
+usage:
+	fprintf(stderr, "usage: echo-epoll [-D] [-t THREADS] [PORT]\n");
+	return 2;
 }
