@@ -8,6 +8,8 @@ set -e
 PACKAGES="build-essential autoconf automake pkg-config libevent-dev libinih-dev
 libcmocka-dev python3 iproute2 socat clang libclang-rt-dev cppcheck clang-tidy
 clang-format"
+# make bench and its smoke run in CI: the counts, the reports, the charts
+PACKAGES="$PACKAGES strace valgrind jq gnuplot-nox time procps"
 
 missing=
 for p in $PACKAGES; do
