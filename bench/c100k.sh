@@ -1,0 +1,324 @@
+#!/bin/bash
+# bench/c100k.sh [TARGET]: TARGET concurrent clients (default 100000) held
+# idle for HOLD seconds (default 60), then each one verified by an echo.
+#
+# One process has at most `ulimit -n` descriptors, so several synackd
+# processes share one port (reuseport = yes: the kernel spreads the
+# connections by a hash of the addresses), driven by several synack-load
+# processes in hold mode, each with its own range of source addresses in
+# 127.0.0.0/8 (one source address reaches one server port with at most as
+# many connections as there are ephemeral ports).  Everything is sized from
+# this machine's limits: the open-file limit, the ephemeral port range,
+# somaxconn, fs.file-max and the memory available.
+#
+# Reports the server RSS per client (all synackd processes together), the
+# kernel memory per connection (Slab and the TCP pages of /proc/net/sockstat,
+# before and during; both ends of each connection are on this machine),
+# the CPU seconds used, and the handshake rate reached.  Fails unless every
+# connection was established and verified (synack-load's --json report).
+#
+# A safety stop ends the run early, and says why, when MemAvailable falls
+# under MEM_FLOOR_MIB (default: 2 GiB or 10% of the memory, the larger),
+# when the open files near fs.file-max, or when no connection is added for
+# 30 s.  Settings: HOLD, RATE (handshakes per second, all loaders together),
+# MEM_FLOOR_MIB, RESULTS.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+TARGET=${1:-100000}
+HOLD=${HOLD:-60}
+RESULTS=${RESULTS:-$BUILDDIR/bench/results}
+need jq
+[ -x "$SYNACKD" ] && [ -x "$LOAD" ] || die "synackd and synack-load are not built (run make)"
+[ -x /usr/bin/time ] || die "/usr/bin/time is missing: run scripts/deps.sh"
+
+# The machine's limits.
+raise_nofile
+nofile=$(ulimit -n)
+read -r port_lo port_hi </proc/sys/net/ipv4/ip_local_port_range
+ports=$((port_hi - port_lo + 1))
+somaxconn=$(cat /proc/sys/net/core/somaxconn)
+file_max=$(cat /proc/sys/fs/file-max)
+mem_total=$(meminfo MemTotal)
+mem_avail=$(meminfo MemAvailable)
+ncpu=$(getconf _NPROCESSORS_ONLN)
+floor_mib=${MEM_FLOOR_MIB:-$(awk -v t="$mem_total" 'BEGIN { f = t / 10 / 1024; print (f > 2048 ? int(f) : 2048) }')}
+
+# The sizes.  A process keeps 64 descriptors for itself (synackd: 32 and
+# its listener).  The hash does not spread evenly: a synackd gets room for
+# its share plus 10%.  A source address is given at most half the port
+# range, so that a connect() finds a free port at once and the rest of the
+# machine keeps its own.
+per_proc=$((nofile - 64))
+[ "$per_proc" -ge 1000 ] || die "ulimit -n is $nofile: too low for this"
+servers=$(((TARGET * 10 + per_proc * 9 - 1) / (per_proc * 9)))
+loaders=$(((TARGET + per_proc - 1) / per_proc))
+per_loader=$(((TARGET + loaders - 1) / loaders))
+per_source=$((ports / 2))
+sources_per_loader=$(((per_loader + per_source - 1) / per_source))
+# a handshake rate the machine keeps up with: each synackd can absorb a
+# second's stall in its listen queue
+rate=${RATE:-$((10000 * ncpu))}
+[ "$rate" -le $((somaxconn * servers)) ] || rate=$((somaxconn * servers))
+per_rate=$(((rate + loaders - 1) / loaders))
+ramp_s=$(((per_loader + per_rate - 1) / per_rate))
+# the last echo of every connection comes at once: give it time
+final_ms=$((TARGET / 20 > 5000 ? TARGET / 20 : 5000))
+# descriptors: both ends of every connection, plus the processes' own
+files_needed=$((2 * TARGET + (servers + loaders) * 64))
+
+mkdir -p "$RESULTS"
+name=c$TARGET
+out=$RESULTS/$name.txt
+TMP=$(mktemp -d)
+SERVER_PIDS=()
+LOADER_PIDS=()
+TIME_PIDS=()
+cleanup() {
+	for p in "${LOADER_PIDS[@]}" "${SERVER_PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() {
+	echo "$*" | tee -a "$out"
+}
+: >"$out"
+say "$name: $TARGET clients held for $HOLD s"
+say "limits: ulimit -n $nofile, ephemeral ports $port_lo-$port_hi ($ports), somaxconn $somaxconn," \
+    "file-max $file_max, $ncpu CPUs, MemAvailable $((mem_avail / 1024)) MiB (floor $floor_mib MiB)"
+say "plan: $servers synackd (max_clients $per_proc each) on one reuseport port;" \
+    "$loaders synack-load of $per_loader connections, $sources_per_loader source address(es) each;" \
+    "$rate handshakes/s in all ($per_rate each, ramp ~$ramp_s s)"
+[ "$files_needed" -le $((file_max / 100 * 95)) ] ||
+    die "$files_needed open files needed, fs.file-max is $file_max"
+
+# address number N (from 0) of the source range: 127.1.0.1 on
+addr() {
+	local a=$((0x7f010001 + $1))
+	echo "$((a >> 24 & 255)).$((a >> 16 & 255)).$((a >> 8 & 255)).$((a & 255))"
+}
+
+# The servers: the first one gets a port, the others join it.
+port=0
+base_fds=()
+for i in $(seq "$servers"); do
+	cat >"$TMP/s$i.conf" <<EOF
+[server]
+max_clients = $per_proc
+idle_timeout = 0
+shutdown_timeout = 2
+[listener c]
+service = echo
+address = 127.0.0.1
+port = $port
+backlog = $somaxconn
+reuseport = yes
+EOF
+	"$SYNACKD" -c "$TMP/s$i.conf" >"$TMP/s$i.log" 2>&1 &
+	SERVER_PIDS+=($!)
+	for _ in $(seq 100); do
+		p=$(listen_port "$TMP/s$i.log")
+		[ -z "$p" ] || break
+		alive "${SERVER_PIDS[-1]}" || { cat "$TMP/s$i.log" >&2; die "synackd $i did not start"; }
+		sleep 0.05
+	done
+	[ -n "$p" ] || die "synackd $i did not start"
+	port=$p
+	base_fds+=("$(fd_count "${SERVER_PIDS[-1]}")")
+done
+
+sum_servers() { # rss | fds | cpu: the sum over the synackd processes
+	local p
+	for p in "${SERVER_PIDS[@]}"; do
+		case $1 in
+		rss) rss_kib "$p" ;;
+		fds) fd_count "$p" ;;
+		cpu) cpu_s "$p" ;;
+		esac
+	done | awk '{ s += $1 } END { print s + 0 }'
+}
+# The connections established to the port, from the kernel's socket table
+# (netlink: unlike a look at /proc/PID/fd, it adds nothing to the Slab).
+server_conns() {
+	ss -Htn state established "( sport = :$port )" | wc -l
+}
+tcp_mem_pages() {
+	awk '$1 == "TCP:" { print $NF }' /proc/net/sockstat
+}
+
+rss0=$(sum_servers rss)
+slab0=$(meminfo Slab)
+avail0=$(meminfo MemAvailable)
+tcpmem0=$(tcp_mem_pages)
+cp /proc/slabinfo "$TMP/slab0" 2>/dev/null || true
+
+# The loaders run long enough for a slow ramp; the script ends the hold
+# with SIGINT, on which synack-load sends every connection its last echo.
+duration=$((ramp_s * 4 + HOLD + 60))
+t_start=$(date +%s.%N)
+for i in $(seq 0 $((loaders - 1))); do
+	first=$(addr $((i * sources_per_loader)))
+	last=$(addr $((i * sources_per_loader + sources_per_loader - 1)))
+	n=$per_loader
+	[ $((i + 1)) -lt "$loaders" ] || n=$((TARGET - per_loader * (loaders - 1)))
+	/usr/bin/time -f '%U %S' -o "$TMP/l$i.time" \
+	    "$LOAD" -q --json -m hold -c "$n" -r "$per_rate" -d "$duration" -T "$final_ms" \
+	    -b "$first-$last" "127.0.0.1:$port" >"$TMP/l$i.json" 2>"$TMP/l$i.err" &
+	TIME_PIDS+=($!)
+done
+sleep 0.2
+for t in "${TIME_PIDS[@]}"; do
+	LOADER_PIDS+=("$(pgrep -P "$t" | head -1)")
+done
+
+# Watch the ramp.  The count comes from the kernel's socket table, for
+# the port alone: /proc/net/sockstat would count the rest of the machine too.
+stop_reason=
+t_full=
+last_count=0
+last_progress=$(date +%s)
+min_avail=$avail0
+while :; do
+	sleep 1
+	now=$(date +%s)
+	count=$(server_conns)
+	avail=$(meminfo MemAvailable)
+	[ "$avail" -ge "$min_avail" ] || min_avail=$avail
+	printf '\r%s: %d connections, MemAvailable %d MiB ' "$name" "$count" $((avail / 1024)) >&2
+	if [ "$count" -ge "$TARGET" ]; then
+		t_full=$(date +%s.%N)
+		break
+	fi
+	if [ "$avail" -lt $((floor_mib * 1024)) ]; then
+		stop_reason="MemAvailable $((avail / 1024)) MiB fell under the floor of $floor_mib MiB at $count connections"
+		break
+	fi
+	if [ "$(awk '{ print $1 }' /proc/sys/fs/file-nr)" -gt $((file_max / 100 * 95)) ]; then
+		stop_reason="open files reached 95% of fs.file-max ($file_max) at $count connections"
+		break
+	fi
+	if [ "$count" -gt "$last_count" ]; then
+		last_count=$count
+		last_progress=$now
+	elif [ $((now - last_progress)) -ge 30 ]; then
+		stop_reason="no connection added for 30 s, at $count connections"
+		break
+	fi
+	for p in "${TIME_PIDS[@]}"; do
+		alive "$p" || { stop_reason="a synack-load ended early, at $count connections"; break 2; }
+	done
+done
+echo >&2
+
+held=0
+if [ -n "$t_full" ]; then
+	slab1=$(meminfo Slab)
+	avail1=$(meminfo MemAvailable)
+	tcpmem1=$(tcp_mem_pages)
+	cp /proc/slabinfo "$TMP/slab1" 2>/dev/null || true
+	rss1=$(sum_servers rss)
+	# after the kernel's numbers: listing /proc/PID/fd grows the Slab
+	clients=()
+	for i in "${!SERVER_PIDS[@]}"; do
+		clients+=($(($(fd_count "${SERVER_PIDS[$i]}") - base_fds[i])))
+	done
+	# the hold, watched for the memory floor
+	t_hold=$(date +%s)
+	while [ $(($(date +%s) - t_hold)) -lt "$HOLD" ]; do
+		sleep 1
+		avail=$(meminfo MemAvailable)
+		[ "$avail" -ge "$min_avail" ] || min_avail=$avail
+		if [ "$avail" -lt $((floor_mib * 1024)) ]; then
+			stop_reason="MemAvailable $((avail / 1024)) MiB fell under the floor of $floor_mib MiB"
+			break
+		fi
+		for p in "${TIME_PIDS[@]}"; do
+			alive "$p" || { stop_reason="a synack-load ended early"; break 2; }
+		done
+	done
+	held=$(($(date +%s) - t_hold))
+	still=$(server_conns)
+fi
+
+# End the hold: each loader sends its last echo on every connection.
+for p in "${LOADER_PIDS[@]}"; do
+	kill -INT "$p" 2>/dev/null || true
+done
+rc=0
+for t in "${TIME_PIDS[@]}"; do
+	wait "$t" || rc=1
+done
+LOADER_PIDS=()
+cpu_servers=$(sum_servers cpu)
+t_end=$(date +%s.%N)
+for p in "${SERVER_PIDS[@]}"; do
+	kill -TERM "$p" 2>/dev/null || true
+done
+for p in "${SERVER_PIDS[@]}"; do
+	wait "$p" 2>/dev/null || true
+done
+SERVER_PIDS=()
+
+# synack-load's reports, added up
+jq -s '{requested: (map(.connections.requested) | add),
+	established: (map(.connections.established) | add),
+	errors: (map(.errors | to_entries) | add | group_by(.key)
+		| map({key: .[0].key, value: (map(.value) | add)}) | from_entries),
+	verified: (map(.requests) | add),
+	connect_p99_us: (map(.connect_latency_us.p99) | max),
+	connect_max_us: (map(.connect_latency_us.max) | max)}' "$TMP"/l*.json >"$RESULTS/$name.json" ||
+    die "synack-load's reports are not all there: $(cat "$TMP"/l*.err)"
+cpu_loaders=$(cat "$TMP"/l*.time | awk '{ s += $1 + $2 } END { printf "%.2f", s }')
+established=$(jq .established "$RESULTS/$name.json")
+verified=$(jq .verified "$RESULTS/$name.json")
+errors=$(jq '[.errors[]] | add' "$RESULTS/$name.json")
+
+say "result: $established of $TARGET established, $verified verified by their last echo," \
+    "errors $(jq -c .errors "$RESULTS/$name.json")"
+if [ -n "$t_full" ]; then
+	ramp=$(awk -v a="$t_start" -v b="$t_full" 'BEGIN { printf "%.1f", b - a }')
+	say "all $TARGET established after $ramp s: $(awk -v n="$TARGET" -v s="$ramp" \
+	    'BEGIN { printf "%.0f", n / s }') handshakes/s (asked: $rate/s);" \
+	    "connect p99 $(jq '.connect_p99_us / 1000 | floor' "$RESULTS/$name.json") ms," \
+	    "max $(jq '.connect_max_us / 1000 | floor' "$RESULTS/$name.json") ms"
+	say "held $held s; $still still connected at the end of the hold;" \
+	    "clients per synackd: ${clients[*]}"
+	say "synackd RSS: $(((rss1 - rss0) / 1024)) MiB for $TARGET clients," \
+	    "$(((rss1 - rss0) * 1024 / TARGET)) bytes per client"
+	say "kernel: Slab +$(((slab1 - slab0) / 1024)) MiB, $(((slab1 - slab0) * 1024 / TARGET)) bytes" \
+	    "per connection (two sockets each); TCP buffers +$((tcpmem1 - tcpmem0)) pages"
+	say "MemAvailable: -$(((avail0 - avail1) / 1024)) MiB," \
+	    "$(((avail0 - avail1) * 1024 / TARGET)) bytes per connection, everything included"
+	if [ -s "$TMP/slab0" ] && [ -s "$TMP/slab1" ]; then
+		say "largest Slab growth (cache: bytes per connection):$(awk -v n="$TARGET" '
+		    FNR == 1 { f++ } /^#|^slabinfo/ { next }
+		    { b = $3 * $4; if (f == 1) d[$1] -= b; else d[$1] += b }
+		    END { for (k in d) if (d[k] > 0) printf "%d %s\n", d[k] / n, k }' \
+		    "$TMP/slab0" "$TMP/slab1" | sort -rn | head -8 | awk '{ printf " %s %s,", $2, $1 }')"
+		# what a connection owns: its two sockets, their inodes, dentries,
+		# files and epoll entries (the rest of the Slab may be other work)
+		say "the connections' own caches (TCP, sock_inode_cache, dentry, filp, eventpoll_epi):" \
+		    "$(awk -v n="$TARGET" 'FNR == 1 { f++ }
+		    $1 ~ /^(TCP|sock_inode_cache|dentry|filp|eventpoll_epi)$/ {
+			b = $3 * $4; d += (f == 1 ? -b : b) }
+		    END { printf "%d", d / n }' "$TMP/slab0" "$TMP/slab1") bytes per connection"
+	fi
+fi
+say "CPU: synackd $cpu_servers s, synack-load $cpu_loaders s, in" \
+    "$(awk -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.0f", b - a }') s;" \
+    "lowest MemAvailable $((min_avail / 1024)) MiB"
+if [ -n "$stop_reason" ]; then
+	say "STOPPED: $stop_reason"
+	exit 1
+fi
+[ "$rc" -eq 0 ] && [ "$established" -eq "$TARGET" ] && [ "$errors" -eq 0 ] &&
+    [ "$verified" -eq "$TARGET" ] && [ "$held" -ge "$HOLD" ] ||
+    { say "FAILED: not every connection was established, held and verified"; exit 1; }
+say "PASSED: $TARGET clients established, held $held s and verified, no error"
