@@ -19,15 +19,16 @@
 #   hold 1000, 10000, the limit       server RSS per client, every connection verified
 #   workers = 2, rr 100               against echo-epoll -t 2 (n/a when synackd refuses it)
 #   rr 100 under strace -c -f and callgrind on the server: system calls and
-#     user-space instructions per round trip, from the difference of a short
-#     and a long run, so that start-up and connection setup cancel out
+#     user-space instructions per round trip, less a run that only connects
+#     and closes, so that start-up and connection setup cancel out
 #   the client: synack-load against bench/ref-load (plain epoll) on synackd
 #
 # Output: the table (markdown) on stdout and in RESULTS/table.md, CSV files
 # and the gnuplot charts in RESULTS (default: bench/results in the build
 # tree).  Settings from the environment: RUNS, DURATION (seconds per run),
-# RESULTS, BUILDDIR, PIN (see below), and for the check MAX_SYSCALLS, MAX_INSTR (per round
-# trip, synackd with idle_timeout = 0; empty: no check).
+# RESULTS, BUILDDIR, PIN (where the processes run, see below), and for the
+# check MAX_SYSCALLS, MAX_INSTR (per round trip, synackd with
+# idle_timeout = 0; empty: no check).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,17 +39,18 @@ smoke=no
 if [ $smoke = yes ]; then
 	RUNS=${RUNS:-1}
 	DURATION=${DURATION:-0.5}
-	COUNT_SHORT=0.5 COUNT_LONG=1.5
+	COUNT_LONG=1.5
 	HOLD_LEVELS="100 1000"
 	HOLD_MAX=2000
 else
 	RUNS=${RUNS:-3}
 	DURATION=${DURATION:-3}
-	COUNT_SHORT=1 COUNT_LONG=3
+	COUNT_LONG=3
 	HOLD_LEVELS="1000 10000"
 	HOLD_MAX=${HOLD_MAX:-65536}
 fi
 RR_LEVELS="1 10 100 1000"
+COUNT_SHORT=0.1 # connect, a few round trips, close: the fixed part of a count
 HOLD_RATE=20000 # connections per second: quick, and no SYN is dropped here
 RESULTS=${RESULTS:-$BUILDDIR/bench/results}
 MAX_SYSCALLS=${MAX_SYSCALLS:-}
@@ -72,18 +74,31 @@ LIMIT=$((NOFILE - 64))
 [ "$LIMIT" -le "$HOLD_MAX" ] || LIMIT=$HOLD_MAX
 HOLD_LEVELS="$HOLD_LEVELS $LIMIT"
 
-# PIN=yes: the servers on the first CPU, the load generators on the second.
-# Not by default: on a small virtual machine every round trip then crosses
-# CPUs (a wake-up by interrupt, ~50 us here, against ~6 us when the
-# scheduler keeps a ping-pong on one CPU), and a pinned process cannot
-# step aside from the other work of a shared machine.
+# Where the processes run, PIN: "same" (default) puts a server and its load
+# generator on one CPU, the last; "split" the server on the first CPU and
+# the generator on the second; "no" leaves it to the scheduler.  On a small
+# virtual machine "no" is a lottery (one run puts a ping-pong on one CPU,
+# the next on two, a factor of up to 10 for one connection), and "split"
+# makes every round trip a wake-up across CPUs by interrupt (~50 us here),
+# which hides what the servers themselves cost.  On one CPU the rate is
+# the work of one round trip, server, client and kernel, and it repeats
+# within a few percent even on a busy machine; the other CPUs stay free.
+# The two-thread servers and their clients are never pinned.
 SERVER_CPU=()
 CLIENT_CPU=()
-if [ "${PIN:-no}" = yes ] && command -v taskset >/dev/null 2>&1 &&
-    [ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ]; then
-	SERVER_CPU=(taskset -c 0)
-	CLIENT_CPU=(taskset -c 1)
+ncpu=$(getconf _NPROCESSORS_ONLN)
+if command -v taskset >/dev/null 2>&1; then
+	case ${PIN:-same} in
+	same)
+		SERVER_CPU=(taskset -c $((ncpu - 1)))
+		CLIENT_CPU=(taskset -c $((ncpu - 1)))
+		;;
+	split)
+		[ "$ncpu" -lt 2 ] || SERVER_CPU=(taskset -c 0) CLIENT_CPU=(taskset -c 1)
+		;;
+	esac
 fi
+PINNED_CLIENT=("${CLIENT_CPU[@]}")
 
 TMP=$(mktemp -d)
 declare -A WPID SPID PORT
@@ -181,7 +196,8 @@ target() {
 	echo "127.0.0.1:${PORT[$1]}"
 }
 
-# sload JSON ARGS...: synack-load on the client CPU; any failed connection fails the bench.
+# sload JSON ARGS...: synack-load (pinned as CLIENT_CPU says); any failed
+# connection fails the bench.
 sload() {
 	local out=$1
 	shift
@@ -259,10 +275,10 @@ hold_run() {
 	rec hold "$n" "$s" "$run" bytes_per_client "$(((rss1 - rss0) * 1024 / n))"
 }
 
-# count_run SERVER strace|callgrind DURATION: sets TOTAL (system calls or
-# instructions of the server's whole life) and REQS (round trips)
+# count_run SERVER strace|callgrind DURATION FILE: sets TOTAL (system calls
+# or instructions of the server's whole life) and REQS (round trips)
 count_run() {
-	local s=$1 how=$2 d=$3 f=$TMP/$1.$2.$3
+	local s=$1 how=$2 d=$3 f=$4
 	start "$s" "$how" "$f"
 	sload "$TMP/count.json" -m rr -c 100 -s 64 -d "$d" "$(target "$s")"
 	stop "$s"
@@ -273,28 +289,39 @@ count_run() {
 	REQS=$(jq .requests "$TMP/count.json")
 }
 
-# per_rt SERVER strace|callgrind: sets PER_RT, the count per round trip,
-# from the difference of a short and a long run.  Keeps the long run's
-# detail in RESULTS: for strace, the calls per round trip by system call.
-per_rt() {
-	local s=$1 how=$2 tot0 r0
-	count_run "$s" "$how" "$COUNT_SHORT"
+# counts SERVER strace|callgrind METRIC: the count per round trip of RUNS
+# runs of COUNT_LONG seconds, each less a run that only connects, makes a
+# few round trips and closes (start-up, the connections' setup and teardown
+# cancel out; a long run less another long one would mix their states, see
+# below).  Keeps the first run's detail in RESULTS: for strace, the calls
+# per round trip by system call.
+#
+# The instructions are not quite noise-free: glibc's malloc, as the heap
+# happens to be laid out after the connections' setup, serves the buffers'
+# chunks from its fast path in most runs and from a slower one in others,
+# for the whole run (about 6% more for synackd here).
+counts() {
+	local s=$1 how=$2 metric=$3 run tot0 r0 f
+	count_run "$s" "$how" "$COUNT_SHORT" "$TMP/$s.$how.short"
 	tot0=$TOTAL r0=$REQS
-	count_run "$s" "$how" "$COUNT_LONG"
-	[ "$REQS" -gt "$r0" ] || die "$s under $how: no more round trips in the long run than in the short"
-	PER_RT=$(awk -v t0="$tot0" -v r0="$r0" -v t="$TOTAL" -v r="$REQS" \
-	    'BEGIN { printf "%.4f\n", (t - t0) / (r - r0) }')
-	if [ "$how" = strace ]; then
-		awk -v s="$s" -v r="$((REQS - r0))" '
-		    FNR == 1 { f++ }
-		    /^ *[0-9]/ && $NF != "total" { n[$NF] += (f == 1 ? -$4 : $4) }
-		    END { for (k in n) if (n[k] / r >= 0.005) printf "%s,%s,%.3f\n", s, k, n[k] / r }' \
-		    "$TMP/$s.strace.$COUNT_SHORT" "$TMP/$s.strace.$COUNT_LONG" |
-		    sort -t, -k3,3gr >>"$RESULTS/syscalls.csv"
-		cp "$TMP/$s.strace.$COUNT_LONG" "$RESULTS/strace-$s.txt"
-	else
-		callgrind_annotate "$TMP/$s.callgrind.$COUNT_LONG" >"$RESULTS/callgrind-$s.txt" 2>&1 || true
-	fi
+	for run in $(seq "$RUNS"); do
+		f=$TMP/$s.$how.$run
+		count_run "$s" "$how" "$COUNT_LONG" "$f"
+		[ "$REQS" -gt "$r0" ] || die "$s under $how: no round trip beyond the first few"
+		rec count 100 "$s" "$run" "$metric" "$(awk -v t0="$tot0" -v r0="$r0" -v t="$TOTAL" \
+		    -v r="$REQS" 'BEGIN { printf "%.4f\n", (t - t0) / (r - r0) }')"
+		[ "$run" = 1 ] || continue
+		if [ "$how" = strace ]; then
+			awk -v s="$s" -v r="$((REQS - r0))" '
+			    FNR == 1 { f++ }
+			    /^ *[0-9]/ && $NF != "total" { n[$NF] += (f == 1 ? -$4 : $4) }
+			    END { for (k in n) if (n[k] / r >= 0.005) printf "%s,%s,%.3f\n", s, k, n[k] / r }' \
+			    "$TMP/$s.$how.short" "$f" | sort -t, -k3,3gr >>"$RESULTS/syscalls.csv"
+			cp "$f" "$RESULTS/strace-$s.txt"
+		else
+			callgrind_annotate "$f" >"$RESULTS/callgrind-$s.txt" 2>&1 || true
+		fi
+	done
 }
 
 step() {
@@ -302,8 +329,8 @@ step() {
 }
 
 t0=$(date +%s)
-echo "synackd against the references, $RUNS run(s) of $DURATION s per case, medians" >&2
-[ ${#SERVER_CPU[@]} -eq 0 ] || echo "servers on CPU 0, load generators on CPU 1" >&2
+echo "synackd against the references, $RUNS run(s) of $DURATION s per case, medians;" \
+    "servers: ${SERVER_CPU[*]:-not pinned}, load generators: ${CLIENT_CPU[*]:-not pinned}" >&2
 
 # rr and crr: the servers wait side by side (an idle one costs nothing) and
 # each run visits them all, in an order that rotates.
@@ -367,11 +394,13 @@ fi
 for s in "${w2[@]}"; do
 	start "$s"
 done
+CLIENT_CPU=()
 for run in $(seq "$RUNS"); do
 	for s in $(rotate "$run" "${w2[@]}"); do
 		rr_run rr 100 "$s" "$run"
 	done
 done
+CLIENT_CPU=("${PINNED_CLIENT[@]}")
 for s in "${w2[@]}"; do
 	stop "$s"
 done
@@ -379,13 +408,11 @@ done
 step "system calls per round trip (strace -c -f on the server)"
 echo "server,syscall,per_round_trip" >"$RESULTS/syscalls.csv"
 for s in synackd epoll bufferevent; do
-	per_rt "$s" strace
-	rec count 100 "$s" 1 syscalls "$PER_RT"
+	counts "$s" strace syscalls
 done
 step "instructions per round trip (callgrind on the server)"
 for s in synackd synackd-idle epoll bufferevent; do
-	per_rt "$s" callgrind
-	rec count 100 "$s" 1 instructions "$PER_RT"
+	counts "$s" callgrind instructions
 done
 step "done"
 
