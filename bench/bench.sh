@@ -296,10 +296,11 @@ count_run() {
 # below).  Keeps the first run's detail in RESULTS: for strace, the calls
 # per round trip by system call.
 #
-# The instructions are not quite noise-free: glibc's malloc, as the heap
-# happens to be laid out after the connections' setup, serves the buffers'
-# chunks from its fast path in most runs and from a slower one in others,
-# for the whole run (about 6% more for synackd here).
+# The instructions of a server that allocates in each round trip are not
+# quite noise-free: glibc's malloc, as the heap happens to be laid out after
+# the connections' setup, serves the chunks from its fast path in most runs
+# and from a slower one in others, for the whole run (up to 6% more, seen
+# here).
 counts() {
 	local s=$1 how=$2 metric=$3 run tot0 r0 f
 	count_run "$s" "$how" "$COUNT_SHORT" "$TMP/$s.$how.short"
