@@ -11,7 +11,8 @@
 # bench/echo-bufferevent (the simplest libevent echo: what synackd builds
 # on).  The scenarios, each against synackd and the references, medians of
 # RUNS runs interleaved (the order rotates each run, so that the noise of a
-# shared machine hits every server alike):
+# shared machine hits every server alike; what hardly moves, the memory
+# and the counts, STEADY_RUNS runs):
 #
 #   rr 1, 10, 100, 1000 connections   round trips/s; with 1: p50 and p99 latency
 #   crr 32 connections                handshakes/s
@@ -38,13 +39,15 @@ smoke=no
 [ "${1:-}" != --smoke ] || smoke=yes
 if [ $smoke = yes ]; then
 	RUNS=${RUNS:-1}
+	STEADY_RUNS=1
 	DURATION=${DURATION:-0.5}
 	COUNT_LONG=1.5
 	HOLD_LEVELS="100 1000"
 	HOLD_MAX=2000
 else
-	RUNS=${RUNS:-3}
-	DURATION=${DURATION:-3}
+	RUNS=${RUNS:-5}
+	DURATION=${DURATION:-2}
+	STEADY_RUNS=3
 	COUNT_LONG=3
 	HOLD_LEVELS="1000 10000"
 	HOLD_MAX=${HOLD_MAX:-65536}
@@ -289,12 +292,12 @@ count_run() {
 	REQS=$(jq .requests "$TMP/count.json")
 }
 
-# counts SERVER strace|callgrind METRIC: the count per round trip of RUNS
-# runs of COUNT_LONG seconds, each less a run that only connects, makes a
-# few round trips and closes (start-up, the connections' setup and teardown
-# cancel out; a long run less another long one would mix their states, see
-# below).  Keeps the first run's detail in RESULTS: for strace, the calls
-# per round trip by system call.
+# counts SERVER strace|callgrind METRIC: the count per round trip of
+# STEADY_RUNS runs of COUNT_LONG seconds, each less a run that only
+# connects, makes a few round trips and closes (start-up, the connections'
+# setup and teardown cancel out; a long run less another long one would
+# mix their states, see below).  Keeps the first run's detail in RESULTS:
+# for strace, the calls per round trip by system call.
 #
 # The instructions of a server that allocates in each round trip are not
 # quite noise-free: glibc's malloc, as the heap happens to be laid out after
@@ -305,7 +308,7 @@ counts() {
 	local s=$1 how=$2 metric=$3 run tot0 r0 f
 	count_run "$s" "$how" "$COUNT_SHORT" "$TMP/$s.$how.short"
 	tot0=$TOTAL r0=$REQS
-	for run in $(seq "$RUNS"); do
+	for run in $(seq "$STEADY_RUNS"); do
 		f=$TMP/$s.$how.$run
 		count_run "$s" "$how" "$COUNT_LONG" "$f"
 		[ "$REQS" -gt "$r0" ] || die "$s under $how: no round trip beyond the first few"
@@ -330,7 +333,8 @@ step() {
 }
 
 t0=$(date +%s)
-echo "synackd against the references, $RUNS run(s) of $DURATION s per case, medians;" \
+echo "synackd against the references, $RUNS run(s) of $DURATION s per case ($STEADY_RUNS for" \
+    "memory and counts), medians;" \
     "servers: ${SERVER_CPU[*]:-not pinned}, load generators: ${CLIENT_CPU[*]:-not pinned}" >&2
 
 # rr and crr: the servers wait side by side (an idle one costs nothing) and
@@ -374,7 +378,7 @@ done
 
 step "hold $HOLD_LEVELS idle connections"
 for n in $HOLD_LEVELS; do
-	for run in $(seq "$RUNS"); do
+	for run in $(seq "$STEADY_RUNS"); do
 		for s in $(rotate "$run" synackd epoll); do
 			hold_run "$s" "$n" "$run"
 		done

@@ -65,8 +65,20 @@ rate=${RATE:-$((5000 * ncpu))}
 [ "$rate" -le $((somaxconn * servers)) ] || rate=$((somaxconn * servers))
 per_rate=$(((rate + loaders - 1) / loaders))
 ramp_s=$(((per_loader + per_rate - 1) / per_rate))
-# the last echo of every connection comes at once: give it time
-final_ms=$((TARGET / 20 > 5000 ? TARGET / 20 : 5000))
+# The last echoes: on SIGINT a loader sends one on each of its connections
+# at once.  A small segment takes about 2 KiB of socket buffer (its
+# truesize), going and coming back; past tcp_mem's pressure threshold the
+# kernel drops and retransmits after growing timeouts, so the loaders are
+# interrupted in groups whose echoes fit in half of it.  A group's echoes
+# get 1 ms for every 5, and at least 10 s (seen here: 100,000 at once,
+# after a minute idle, took longer than 5 s on two CPUs).
+read -r _ tcp_pressure _ </proc/sys/net/ipv4/tcp_mem
+burst=${BURST:-$((tcp_pressure * $(getconf PAGESIZE) / 2 / 4096))}
+group=$((burst / per_loader))
+[ "$group" -ge 1 ] || group=1
+[ "$group" -le "$loaders" ] || group=$loaders
+final_ms=$((group * per_loader / 5))
+[ "$final_ms" -ge 10000 ] || final_ms=10000
 # descriptors: both ends of every connection, plus the processes' own
 files_needed=$((2 * TARGET + (servers + loaders) * 64))
 
@@ -96,7 +108,8 @@ say "limits: ulimit -n $nofile, ephemeral ports $port_lo-$port_hi ($ports), soma
     "file-max $file_max, $ncpu CPUs, MemAvailable $((mem_avail / 1024)) MiB (floor $floor_mib MiB)"
 say "plan: $servers synackd (max_clients $per_proc each) on one reuseport port;" \
     "$loaders synack-load of $per_loader connections, $sources_per_loader source address(es) each;" \
-    "$rate handshakes/s in all ($per_rate each, ramp ~$ramp_s s)"
+    "$rate handshakes/s in all ($per_rate each, ramp ~$ramp_s s); the last echoes in groups of" \
+    "up to $group synack-load, with $final_ms ms to answer"
 [ "$files_needed" -le $((file_max / 100 * 95)) ] ||
     die "$files_needed open files needed, fs.file-max is $file_max"
 
@@ -122,6 +135,7 @@ port = $port
 backlog = $somaxconn
 reuseport = yes
 EOF
+	: >"$TMP/s$i.log"
 	"$SYNACKD" -c "$TMP/s$i.conf" >"$TMP/s$i.log" 2>&1 &
 	SERVER_PIDS+=($!)
 	for _ in $(seq 100); do
@@ -143,7 +157,7 @@ sum_servers() { # rss | fds | cpu: the sum over the synackd processes
 		fds) fd_count "$p" ;;
 		cpu) cpu_s "$p" ;;
 		esac
-	done | awk '{ s += $1 } END { print s + 0 }'
+	done | awk -v f="$([ "$1" = cpu ] && echo %.2f || echo %d)" '{ s += $1 } END { printf f "\n", s }'
 }
 # The connections established to the port, from the kernel's socket table
 # (netlink: unlike a look at /proc/PID/fd, it adds nothing to the Slab).
@@ -249,15 +263,9 @@ if [ -n "$t_full" ]; then
 fi
 
 # End the hold: on SIGINT a loader sends the last echo on each of its
-# connections at once.  A small segment takes about 2 KiB of socket buffer
-# (its truesize), going and coming back; past tcp_mem's pressure threshold
-# the kernel drops and retransmits after growing timeouts, so the loaders
-# are interrupted in groups whose echoes fit in half of it.
-read -r _ tcp_pressure _ </proc/sys/net/ipv4/tcp_mem
-burst=${BURST:-$((tcp_pressure * $(getconf PAGESIZE) / 2 / 4096))}
-group=$((burst / per_loader))
-[ "$group" -ge 1 ] || group=1
+# connections at once, in the groups planned above.
 peak_tcpmem=0
+t_last=$(date +%s.%N)
 for ((i = 0; i < loaders; i += group)); do
 	members=()
 	for ((k = i; k < i + group && k < loaders; k++)); do
@@ -275,6 +283,7 @@ for ((i = 0; i < loaders; i += group)); do
 		sleep 0.2
 	done
 done
+t_done=$(date +%s.%N)
 rc=0
 for t in "${TIME_PIDS[@]}"; do
 	wait "$t" || rc=1
@@ -337,7 +346,8 @@ if [ -n "$t_full" ]; then
 		    END { printf "%d", d / n }' "$TMP/slab0" "$TMP/slab1") bytes per connection"
 	fi
 fi
-say "last echoes: $(((loaders + group - 1) / group)) group(s) of up to $group synack-load;" \
+say "last echoes: $(((loaders + group - 1) / group)) group(s) of up to $group synack-load," \
+    "all answered or given up in $(awk -v a="$t_last" -v b="$t_done" 'BEGIN { printf "%.1f", b - a }') s;" \
     "TCP buffer pages at most $peak_tcpmem (tcp_mem pressure at $tcp_pressure)"
 say "CPU: synackd $cpu_servers s, synack-load $cpu_loaders s, in" \
     "$(awk -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.0f", b - a }') s;" \

@@ -8,7 +8,7 @@ set style data linespoints
 set pointsize 1.3
 
 set output dir.'/rr-throughput.png'
-set title "Echo round trips per second against concurrent connections (higher is better)\n(synack-load rr, 64-byte messages, one server thread; medians of the runs)"
+set title "Echo round trips per second against concurrent connections (higher is better)\n(synack-load rr, 64-byte messages; each server and synack-load share one CPU; medians of the runs)"
 set xlabel 'concurrent connections (log scale)'
 set ylabel 'round trips per second (thousands)'
 set logscale x
@@ -20,7 +20,7 @@ plot dir.'/rr.csv' using 1:($2/1000) lw 2 pt 7, \
      '' using 1:($4/1000) lw 2 pt 9
 
 set output dir.'/hold-rss.png'
-set title "Server memory (RSS) taken by idle connections (lower is better)\n(synack-load hold; the labels: bytes per client)"
+set title "Server memory (RSS) taken by idle connections (lower is better)\n(synack-load hold; the labels: bytes per client; the kernel's socket memory is not in a process's RSS)"
 set xlabel 'idle connections held'
 set ylabel 'growth of the server process RSS (MiB)'
 unset logscale x
