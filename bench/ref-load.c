@@ -6,8 +6,8 @@
  * connect, TCP_NODELAY, a request of --size bytes from a pseudo-random
  * buffer at a different offset each time, its echo checked byte for byte,
  * a clock read at send and at completion, and for crr a close with
- * SO_LINGER 0 and a new connection.  bench/compare-load.sh runs it and
- * synack-load against the same synackd and reports the ratio.
+ * SO_LINGER 0 and a new connection.  make bench (bench/bench.sh) runs it
+ * and synack-load against the same synackd and reports the ratio.
  *
  * usage: ref-load [-m rr|crr] [-c N] [-d SECONDS] [-s BYTES] [-T MS] HOST:PORT
  * prints: mode rr connections 100 duration_s 5.000 requests 123 requests_per_s 24.6 errors 0
