@@ -30,7 +30,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 TARGET=${1:-100000}
 HOLD=${HOLD:-60}
 RESULTS=${RESULTS:-$BUILDDIR/bench/results}
-need jq
+need jq ss pgrep
 [ -x "$SYNACKD" ] && [ -x "$LOAD" ] || die "synackd and synack-load are not built (run make)"
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing: run scripts/deps.sh"
 
@@ -58,18 +58,19 @@ loaders=$(((TARGET + per_proc - 1) / per_proc))
 per_loader=$(((TARGET + loaders - 1) / loaders))
 per_source=$((ports / 2))
 sources_per_loader=$(((per_loader + per_source - 1) / per_source))
-# a handshake rate the machine keeps up with (here: 16,000/s were reached
-# with 12 processes, 10,000/s with 107), and each synackd can absorb a
-# second's stall in its listen queue
+# a handshake rate the machine keeps up with (asked for 20,000/s, this one
+# reached 16,000/s with 12 processes and 10,000/s with 107, dropping SYNs),
+# and each synackd can absorb a second's stall in its listen queue
 rate=${RATE:-$((5000 * ncpu))}
 [ "$rate" -le $((somaxconn * servers)) ] || rate=$((somaxconn * servers))
 per_rate=$(((rate + loaders - 1) / loaders))
 ramp_s=$(((per_loader + per_rate - 1) / per_rate))
 # The last echoes: on SIGINT a loader sends one on each of its connections
-# at once.  A small segment takes about 2 KiB of socket buffer (its
-# truesize), going and coming back; past tcp_mem's pressure threshold the
-# kernel drops and retransmits after growing timeouts, so the loaders are
-# interrupted in groups whose echoes fit in half of it.  A group's echoes
+# at once.  An echo in flight takes about 4 KiB of socket buffers, the
+# request's and the reply's small segments (seen here: 167,148 pages for
+# 176,000); past tcp_mem's limit the kernel drops and retransmits after
+# growing timeouts, so the loaders are interrupted in groups whose echoes
+# fit in half of its pressure threshold.  A group's echoes
 # get 1 ms for every 5, and at least 10 s (seen here: 100,000 at once,
 # after a minute idle, took longer than 5 s on two CPUs).
 read -r _ tcp_pressure _ </proc/sys/net/ipv4/tcp_mem
@@ -81,6 +82,9 @@ final_ms=$((group * per_loader / 5))
 [ "$final_ms" -ge 10000 ] || final_ms=10000
 # descriptors: both ends of every connection, plus the processes' own
 files_needed=$((2 * TARGET + (servers + loaders) * 64))
+# memory: about 8 KiB of the kernel's, 1.5 KiB of synackd's and 1 KiB of
+# synack-load's per connection, seen here; the safety stop is what counts
+mem_needed_mib=$((TARGET * 12 / 1024))
 
 mkdir -p "$RESULTS"
 name=c$TARGET
@@ -112,6 +116,9 @@ say "plan: $servers synackd (max_clients $per_proc each) on one reuseport port;"
     "up to $group synack-load, with $final_ms ms to answer"
 [ "$files_needed" -le $((file_max / 100 * 95)) ] ||
     die "$files_needed open files needed, fs.file-max is $file_max"
+say "memory: about $mem_needed_mib MiB needed (12 KiB per connection)"
+[ $((mem_avail / 1024 - mem_needed_mib)) -ge "$floor_mib" ] ||
+    say "warning: that leaves less than the floor; the safety stop will likely end the run"
 
 # address number N (from 0) of the source range: 127.1.0.1 on
 addr() {
