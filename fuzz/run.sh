@@ -16,13 +16,11 @@ seconds=${1:-${FUZZ_SECONDS:-60}}
 build=${FUZZ_BUILDDIR:-$top/build-fuzz}
 cc=${CC:-clang}
 
-if ! command -v git >/dev/null || ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+sh scripts/copy-tree.sh "$build" || {
 	echo "fuzz/run.sh works from a git checkout; elsewhere configure a build with" \
 	    "./configure CC=clang --enable-fuzzing and run make fuzz-run" >&2
 	exit 1
-fi
-
-sh scripts/copy-tree.sh "$build" || exit 1
+}
 
 cd "$build" || exit 1
 if [ ! -x configure ]; then

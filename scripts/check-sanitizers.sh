@@ -13,12 +13,11 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 build=${SANITIZERS_BUILDDIR:-$(pwd)/build-sanitizers}
 
-if ! command -v git >/dev/null || ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+sh scripts/copy-tree.sh "$build" || {
 	echo "scripts/check-sanitizers.sh works from a git checkout; elsewhere run" \
 	    "./configure --enable-sanitizers && make check" >&2
 	exit 1
-fi
-sh scripts/copy-tree.sh "$build" || exit 1
+}
 
 cd "$build" || exit 1
 if [ ! -f Makefile ]; then

@@ -194,7 +194,7 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 		log_debug(
 		    "client %s connected to %s", client_peer_str(c, peer, sizeof peer), lc->name);
 
-	client_active(c);
+	c->idle_mark = 0;
 	worker_idle_touch(w, c);
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -254,16 +254,13 @@ client_pending(const struct client *c)
 size_t
 client_flush(struct client *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-
-	if (evbuffer_get_length(out) > 0) {
+	if (evbuffer_get_length(c->out) > 0) {
 		/* the bufferevent keeps its output's start frozen between its own writes */
-		evbuffer_unfreeze(out, 1);
-		(void)evbuffer_write(
-		    out, bufferevent_getfd(c->bev)); /* errors: the bev sees them */
-		evbuffer_freeze(out, 1);
+		evbuffer_unfreeze(c->out, 1);
+		(void)evbuffer_write(c->out, c->fd); /* errors: the bev sees them */
+		evbuffer_freeze(c->out, 1);
 	}
-	return evbuffer_get_length(out);
+	return evbuffer_get_length(c->out);
 }
 
 /* Limit how fast the client's input is read; NULL lifts the limit. */

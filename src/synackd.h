@@ -301,7 +301,7 @@ struct worker {
 	struct worker_settings settings;
 	TAILQ_HEAD(, client) idle; /* open clients, the longest idle first */
 	struct event *sweep;       /* closes the idle ones, every WORKER_SWEEP_MS */
-	uint32_t now_ms;           /* the loop's clock at the last sweep */
+	uint32_t now;              /* the idle clock at the last sweep, in sweeps */
 	unsigned long nclients;
 	int closing; /* listening sockets in their grace period */
 	int stopping;
@@ -350,7 +350,7 @@ struct client {
 	uint64_t idle_mark;    /* output done at the last activity (bytes) */
 	uint32_t lowat;        /* write low watermark the service asked for */
 	uint32_t in_left;      /* input the service left for later */
-	uint32_t last_ms;      /* the worker's clock at its last read */
+	uint32_t last_tick;    /* the worker's idle clock at its last read */
 	evutil_socket_t fd;
 	int error; /* errno of a read or write failure */
 	struct client_peer peer;

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -203,13 +204,19 @@ worker_abort(struct worker *w)
 	worker_check_done(w);
 }
 
+/*
+ * The idle clock: monotonic (a step of the wall clock must not close every
+ * client at once), in ticks of WORKER_SWEEP_MS, so that 32 bits hold any
+ * idle_timeout (a year is 315,360,000 ticks) and wrap after 13 years.
+ */
 static uint32_t
-worker_clock_ms(struct worker *w)
+worker_clock(void)
 {
-	struct timeval tv;
+	struct timespec ts;
 
-	event_base_gettimeofday_cached(w->base, &tv);
-	return (uint32_t)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)(ts.tv_sec * (1000 / WORKER_SWEEP_MS) +
+	    ts.tv_nsec / (WORKER_SWEEP_MS * 1000000L));
 }
 
 /*
@@ -227,14 +234,14 @@ static void
 worker_sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	uint32_t limit = (uint32_t)w->settings.idle_timeout * 1000;
+	uint32_t limit = (uint32_t)w->settings.idle_timeout * (1000 / WORKER_SWEEP_MS);
 	uint64_t out;
 	struct client *c;
 
-	w->now_ms = worker_clock_ms(w);
+	w->now = worker_clock();
 	if (limit == 0)
 		return; /* the clock still runs: a reload may set idle_timeout */
-	while ((c = TAILQ_FIRST(&w->idle)) != NULL && w->now_ms - c->last_ms >= limit) {
+	while ((c = TAILQ_FIRST(&w->idle)) != NULL && w->now - c->last_tick >= limit) {
 		out = c->bytes_queued - client_pending(c);
 		if (out != c->idle_mark) {
 			c->idle_mark = out;
@@ -251,7 +258,7 @@ worker_sweep_arm(struct worker *w)
 {
 	struct timeval tv = { 0, WORKER_SWEEP_MS * 1000 };
 
-	w->now_ms = worker_clock_ms(w);
+	w->now = worker_clock();
 	event_add(w->sweep, &tv);
 }
 
@@ -259,7 +266,7 @@ worker_sweep_arm(struct worker *w)
 void
 worker_idle_touch(struct worker *w, struct client *c)
 {
-	c->last_ms = w->now_ms;
+	c->last_tick = w->now;
 	if (c->in_idle)
 		TAILQ_REMOVE(&w->idle, c, idle_entry);
 	TAILQ_INSERT_TAIL(&w->idle, c, idle_entry);

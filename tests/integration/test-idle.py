@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # idle_timeout: a silent client is closed after about idle_timeout seconds
 # (reason "idle timeout"); a client that keeps talking stays open, through
-# reads alone too (discard).
+# reads alone too (discard); a long idle_timeout does not wrap around.
 import os
 import re
 import sys
@@ -56,6 +56,17 @@ def run():
         check_eq(data, b'', 'bytes a discard client receives')
         k.close()
         q.close()
+
+    # a long idle_timeout (its milliseconds overflow 32 bits: taken modulo
+    # 2^32 it would be 704 ms) keeps an idle client open
+    conf = {'server': server_section(idle_timeout=4294968),
+            'listener echo': listener('echo')}
+    with Daemon(conf) as d:
+        s = connect(d.addr('echo'))
+        echo_roundtrip(s, b'hello\n')
+        expect_silence(s, 2.0)
+        echo_roundtrip(s, b'still open after 2 s of 4294968\n')
+        s.close()
 
 
 main(run)
