@@ -15,17 +15,16 @@
  * Closing a listening socket resets the connections the kernel has
  * queued on it, and those whose handshake completes a moment later.  So
  * a socket on its way out (shutdown, reload, a new address) first gets a
- * filter that drops new SYNs (those clients retry in a second and then
- * find the port closed), keeps accepting for ACCEPTOR_GRACE_MS while the
- * handshakes already under way complete, and then accepts what is queued
- * and closes.  Everything here runs on the
- * acceptor's worker; the main thread frees it once the worker reported it
- * done (server_post), or after the worker's thread is gone.
+ * filter that drops new SYNs (net_drop_syns: the main thread attached it
+ * when it decided; again here, for any other way out), keeps accepting
+ * for ACCEPTOR_GRACE_MS while the handshakes already under way complete,
+ * and then accepts what is queued and closes.  Everything here runs on
+ * the acceptor's worker; the main thread frees it once the worker
+ * reported it done (server_post), or after the worker's thread is gone.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -226,26 +225,6 @@ acceptor_drain(struct acceptor *a, int fd)
 	}
 }
 
-/*
- * New connections are dropped at their SYN from now on; segments with ACK
- * set (a handshake completing, and all later traffic of the children,
- * which inherit the filter) pass.  The TCP header is at offset 0.
- */
-static int
-acceptor_drop_syn(int fd)
-{
-	struct sock_filter code[] = {
-		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),           /* the flags */
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x10, 1, 0), /* ACK: keep */
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x02, 1, 0), /* SYN: drop */
-		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
-		BPF_STMT(BPF_RET | BPF_K, 0),
-	};
-	struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
-
-	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
-}
-
 /* The end of a closing socket: take what is queued (unless all is being freed), close. */
 static void
 acceptor_closing_end(struct acceptor *a, struct closing *cl)
@@ -280,12 +259,13 @@ acceptor_close_evl(struct acceptor *a, struct evconnlistener *evl)
 	struct timeval tv = { 0, ACCEPTOR_GRACE_MS * 1000 };
 	struct closing *cl;
 	int fd = evconnlistener_get_fd(evl);
+	char err[ERRLEN];
 
 	if (a->addr.ss.ss_family != AF_UNIX && (cl = calloc(1, sizeof *cl)) != NULL) {
 		cl->acceptor = a;
 		cl->evl = evl;
 		cl->timer = evtimer_new(a->worker->base, acceptor_closing_cb, cl);
-		if (cl->timer != NULL && acceptor_drop_syn(fd) == 0 &&
+		if (cl->timer != NULL && net_drop_syns(fd, err, sizeof err) == 0 &&
 		    evtimer_add(cl->timer, &tv) == 0) {
 			evconnlistener_enable(evl);
 			TAILQ_INSERT_TAIL(&a->closing, cl, entry);

@@ -86,13 +86,28 @@ listener_open(const struct listener_conf *lc, int n, int *fds, struct net_addr *
 	return 0;
 }
 
-/* A unix listener's socket file goes as soon as it stops listening. */
+/*
+ * Stop taking new connections now, on the main thread, before the workers
+ * are told to close the sockets: a unix listener's socket file goes, and
+ * each TCP socket drops new SYNs (net_drop_syns), so that once a reload
+ * or a shutdown is logged no new client reaches a socket on its way out,
+ * however long its worker takes to act.  The sockets are the workers'
+ * from here on: the listener forgets them.
+ */
 void
-listener_unlink(struct listener *l)
+listener_stop_accepting(struct listener *l)
 {
+	char err[ERRLEN];
+
 	if (l->addr.ss.ss_family == AF_UNIX && l->nacceptors > 0 && !l->unlinked)
 		unlink(((struct sockaddr_un *)&l->addr.ss)->sun_path);
 	l->unlinked = 1;
+	for (int i = 0; i < l->nacceptors; i++) {
+		if (l->fds[i] != -1 && l->addr.ss.ss_family != AF_UNIX &&
+		    net_drop_syns(l->fds[i], err, sizeof err) == -1)
+			log_warnx("listener %s: %s", l->conf->name, err);
+		l->fds[i] = -1;
+	}
 }
 
 /* Open the sockets; nothing is accepted until listener_start(). */
@@ -100,18 +115,18 @@ struct listener *
 listener_new(struct server *s, const struct listener_conf *lc, char *err, size_t errlen)
 {
 	static unsigned next_one; /* spreads one-loop listeners over the workers */
-	int n = listener_count(s, lc), *fds = NULL;
+	int n = listener_count(s, lc);
 	struct net_addr bound;
 	struct listener *l;
 
 	if ((l = calloc(1, sizeof *l)) == NULL || (l->conf = listener_conf_dup(lc)) == NULL ||
 	    (l->acceptors = calloc((size_t)n, sizeof *l->acceptors)) == NULL ||
-	    (fds = calloc((size_t)n, sizeof *fds)) == NULL) {
+	    (l->fds = calloc((size_t)n, sizeof *l->fds)) == NULL) {
 		snprintf(err, errlen, "listener %s: out of memory", lc->name);
 		goto fail;
 	}
 	l->server = s;
-	if (listener_open(lc, n, fds, &bound, err, errlen) == -1)
+	if (listener_open(lc, n, l->fds, &bound, err, errlen) == -1)
 		goto fail;
 	l->addr = bound;
 	net_addr_str(&l->addr, l->addrstr, sizeof l->addrstr);
@@ -120,24 +135,24 @@ listener_new(struct server *s, const struct listener_conf *lc, char *err, size_t
 		struct worker *w =
 		    s->workers[n == 1 ? next_one % (unsigned)s->nworkers : (unsigned)i];
 
-		if ((l->acceptors[i] = acceptor_new(l, w, fds[i], &bound, lc)) == NULL) {
+		if ((l->acceptors[i] = acceptor_new(l, w, l->fds[i], &bound, lc)) == NULL) {
 			snprintf(err, errlen, "listener %s: out of memory", lc->name);
-			for (int j = i; j < n; j++)
-				close(fds[j]);
+			for (int j = i; j < n; j++) {
+				close(l->fds[j]);
+				l->fds[j] = -1;
+			}
 			listener_free(l);
-			free(fds);
 			return NULL;
 		}
 	}
 	if (n == 1)
 		next_one++;
-	free(fds);
 	return l;
 fail:
-	free(fds);
 	if (l != NULL) {
 		listener_conf_free(l->conf);
 		free(l->acceptors);
+		free(l->fds);
 		free(l);
 	}
 	return NULL;
@@ -225,10 +240,12 @@ listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 			free(fds);
 			return -1;
 		}
-		/* the old file goes now: its socket only drains, and the path may be reused */
-		listener_unlink(l);
-		for (int i = 0; i < l->nacceptors; i++)
+		/* the old sockets only drain now, and a unix path may be reused */
+		listener_stop_accepting(l);
+		for (int i = 0; i < l->nacceptors; i++) {
 			listener_post(l, i, WORKER_REPLACE, lc, fds[i], &bound);
+			l->fds[i] = fds[i];
+		}
 		l->addr = bound;
 		l->unlinked = 0;
 		net_addr_str(&l->addr, l->addrstr, sizeof l->addrstr);
@@ -269,7 +286,7 @@ listener_retire(struct listener *l, const char *why)
 {
 	log_info("listener %s: %s, closing %s; %lu clients stay", l->conf->name, why, l->addrstr,
 	    listener_active(l));
-	listener_unlink(l);
+	listener_stop_accepting(l);
 	l->retired = 1;
 	for (int i = 0; i < l->nacceptors; i++)
 		if (l->acceptors[i] != NULL)
@@ -284,8 +301,10 @@ listener_acceptor_done(struct listener *l, struct acceptor *a)
 
 	listener_stats_add(&l->gone, &a->stats);
 	for (int i = 0; i < l->nacceptors; i++)
-		if (l->acceptors[i] == a)
+		if (l->acceptors[i] == a) {
 			l->acceptors[i] = NULL;
+			l->fds[i] = -1;
+		}
 	l->live--;
 	acceptor_free(a);
 	if (l->retired && l->live == 0 && !s->stopping) {
@@ -298,10 +317,11 @@ listener_acceptor_done(struct listener *l, struct acceptor *a)
 void
 listener_free(struct listener *l)
 {
-	listener_unlink(l);
+	listener_stop_accepting(l);
 	for (int i = 0; i < l->nacceptors; i++)
 		acceptor_free(l->acceptors[i]);
 	listener_conf_free(l->conf);
 	free(l->acceptors);
+	free(l->fds);
 	free(l);
 }

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -351,4 +352,32 @@ net_somaxconn(void)
 		v = -1;
 	fclose(f);
 	return v;
+}
+
+/*
+ * From now on a listening TCP socket drops every new connection at its
+ * SYN (those clients retry in a second, and then find the port closed),
+ * while segments with ACK set pass: handshakes under way complete, and
+ * the children that inherit the filter keep their traffic.  This lets a
+ * socket on its way out be drained before it is closed, where closing it
+ * at once would reset what the kernel had queued.  The TCP header is at
+ * offset 0.
+ */
+int
+net_drop_syns(int fd, char *err, size_t errlen)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),           /* the flags */
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x10, 1, 0), /* ACK: keep */
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x02, 1, 0), /* SYN: drop */
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == -1) {
+		snprintf(err, errlen, "setsockopt SO_ATTACH_FILTER: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }

@@ -324,7 +324,7 @@ server_stop(struct server *s)
 		return;
 	__atomic_store_n(&s->stopping, 1, __ATOMIC_RELAXED);
 	TAILQ_FOREACH(l, &s->listeners, entry)
-		listener_unlink(l);
+		listener_stop_accepting(l);
 	server_post_all(s, WORKER_STOP);
 	if (n > 0)
 		log_info("waiting up to %ld s for %lu clients", s->conf->shutdown_timeout, n);

@@ -195,6 +195,7 @@ struct listener {
 	char addrstr[NET_ADDRSTRLEN];
 	int nacceptors; /* one per worker, or one on one worker */
 	struct acceptor **acceptors;
+	int *fds;                   /* their sockets, owned by the workers; -1 once stopped */
 	int live;                   /* acceptors their workers still run */
 	int retired;                /* removed by a reload; freed when its clients are gone */
 	int unlinked;               /* a unix listener's socket file is gone */
@@ -207,7 +208,7 @@ struct listener *listener_new(
 void listener_start(struct listener *);
 int listener_reconfigure(struct listener *, const struct listener_conf *);
 void listener_retire(struct listener *, const char *why);
-void listener_unlink(struct listener *);
+void listener_stop_accepting(struct listener *);
 void listener_acceptor_done(struct listener *, struct acceptor *);
 unsigned long listener_active(const struct listener *);
 void listener_free(struct listener *);
