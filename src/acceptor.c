@@ -82,6 +82,7 @@ acceptor_take(struct acceptor *a, int fd, struct sockaddr *sa, socklen_t len)
 		return 0;
 	if ((p = calloc(1, sizeof *p)) == NULL) {
 		log_warnx("listener %s: no memory to park a connection", a->conf->name);
+		stat_add(&a->stats.rejected[REJECT_NO_MEMORY], 1);
 		close(fd);
 		return 0;
 	}
@@ -113,6 +114,7 @@ acceptor_drop_parked(struct acceptor *a)
 
 	while ((p = TAILQ_FIRST(&a->parked)) != NULL) {
 		TAILQ_REMOVE(&a->parked, p, entry);
+		stat_add(&a->stats.rejected[REJECT_MAX_CLIENTS], 1);
 		close(p->fd);
 		free(p);
 	}
@@ -160,7 +162,7 @@ acceptor_error_cb(struct evconnlistener *evl, void *arg)
 	int error = EVUTIL_SOCKET_ERROR();
 	struct timeval tv = { ACCEPTOR_RETRY_SECONDS, 0 };
 
-	stat_add(&a->stats.accept_errors, 1);
+	stat_add(&a->stats.accept_errors[accept_error_index(error)], 1);
 	errno = error;
 	if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
 		if (!a->backoff)

@@ -118,7 +118,7 @@ client_refuse(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa,
 	char peer[NET_ADDRSTRLEN], src[NET_ADDRSTRLEN];
 	unsigned long more;
 
-	stat_add(&a->stats.rejected_per_source, 1);
+	stat_add(&a->stats.rejected[REJECT_PER_SOURCE], 1);
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 	evutil_closesocket(fd);
 	if (!log_limit_pass(&s->per_source_log, &more))
@@ -159,6 +159,7 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 			return 0;
 		case -1:
 			log_warnx("listener %s: no memory for a new client", lc->name);
+			stat_add(&a->stats.rejected[REJECT_NO_MEMORY], 1);
 			evutil_closesocket(fd);
 			return 0;
 		}
@@ -171,6 +172,7 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	if ((c = calloc(1, sizeof *c)) == NULL ||
 	    (c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		log_warnx("listener %s: no memory for a new client", lc->name);
+		stat_add(&a->stats.rejected[REJECT_NO_MEMORY], 1);
 		evutil_closesocket(fd);
 		free(c);
 		if (has_source)
@@ -228,7 +230,7 @@ client_shutdown(struct client *c)
 	if (c->state != CLIENT_OPEN || c->stopping)
 		return;
 	c->stopping = 1;
-	c->reason = "shutdown"; /* also if shutdown_timeout cuts it short */
+	c->reason = CLOSE_SHUTDOWN; /* also if shutdown_timeout cuts it short */
 	client_idle_stop(c);
 	client_set_timeouts(c, CLIENT_QUIET_MS, 0);
 }
@@ -398,7 +400,7 @@ client_finish(struct client *c)
 }
 
 void
-client_close(struct client *c, const char *reason)
+client_close(struct client *c, enum close_reason reason)
 {
 	struct evbuffer *in;
 
@@ -415,7 +417,7 @@ client_close(struct client *c, const char *reason)
 
 /* Close without sending what is pending: for a peer that does not read. */
 void
-client_abort(struct client *c, const char *reason)
+client_abort(struct client *c, enum close_reason reason)
 {
 	if (c->state != CLIENT_OPEN)
 		return;
@@ -424,13 +426,24 @@ client_abort(struct client *c, const char *reason)
 }
 
 static void
-client_fail(struct client *c, const char *reason, int error)
+client_fail(struct client *c, int writing, int error)
 {
 	if (c->state == CLIENT_OPEN || c->state == CLIENT_DRAINING) {
-		c->reason = reason;
+		c->reason = CLOSE_ERROR;
 		c->error = error;
+		c->write_error = writing;
 	}
 	client_kill(c);
+}
+
+/* What the kernel took since the last count goes into the listener's bytes_out. */
+static void
+client_count_out(struct client *c)
+{
+	uint64_t sent = c->bytes_queued - client_pending(c);
+
+	stat_add(&c->acceptor->stats.bytes_out, sent - c->bytes_counted);
+	c->bytes_counted = sent;
 }
 
 void
@@ -438,17 +451,18 @@ client_free(struct client *c)
 {
 	struct acceptor *a = c->acceptor;
 	struct worker *w = a->worker;
-	uint64_t out = c->bytes_queued - client_pending(c);
 	char peer[CLIENT_PEERSTRLEN];
+	const char *why = close_reason_text[c->reason];
 
+	client_count_out(c);
+	if (c->reason == CLOSE_ERROR)
+		why = c->write_error ? "write error" : "read error";
 	if (log_enabled(LOG_LEVEL_DEBUG))
 		log_debug("client %s disconnected from %s: %s%s%s, %llu bytes in, %llu bytes out",
-		    client_peer_str(c, peer, sizeof peer), a->conf->name,
-		    c->reason != NULL ? c->reason : "closed", c->error != 0 ? ": " : "",
-		    c->error != 0 ? strerror(c->error) : "", (unsigned long long)c->bytes_in,
-		    (unsigned long long)out);
-	stat_add(&a->stats.closed, 1);
-	stat_add(&a->stats.bytes_out, out);
+		    client_peer_str(c, peer, sizeof peer), a->conf->name, why,
+		    c->error != 0 ? ": " : "", c->error != 0 ? strerror(c->error) : "",
+		    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_counted);
+	stat_add(&a->stats.closed[c->reason], 1);
 	if (a->conf->service->close != NULL)
 		a->conf->service->close(c);
 	TAILQ_REMOVE(&a->clients, c, entry);
@@ -478,6 +492,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	c->acceptor->conf->service->read(c);
+	client_count_out(c);
 	if (c->state != CLIENT_OPEN) {
 		c->in_left = 0;
 		return;
@@ -492,6 +507,7 @@ client_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct client *c = arg;
 
+	client_count_out(c);
 	if (c->state == CLIENT_DRAINING) {
 		if (client_pending(c) == 0)
 			client_finish(c);
@@ -527,7 +543,7 @@ client_timeout(struct client *c, short what)
 	}
 	/* open, only a stopping client has a timeout: it went quiet */
 	if (c->stopping)
-		client_close(c, "shutdown");
+		client_close(c, CLOSE_SHUTDOWN);
 }
 
 static void
@@ -542,13 +558,12 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_EOF) {
 		c->peer_eof = 1;
 		if (c->state == CLIENT_OPEN)
-			client_close(c, "closed by peer");
+			client_close(c, CLOSE_PEER);
 		else if (c->state == CLIENT_LINGERING)
 			client_kill(c);
 		/* draining: the peer may still read what is left */
 	} else if (what & BEV_EVENT_ERROR)
-		client_fail(c, what & BEV_EVENT_READING ? "read error" : "write error",
-		    EVUTIL_SOCKET_ERROR());
+		client_fail(c, !(what & BEV_EVENT_READING), EVUTIL_SOCKET_ERROR());
 	else if (what & BEV_EVENT_TIMEOUT)
 		client_timeout(c, what);
 }

@@ -419,9 +419,18 @@ parse_check(struct parse *p, const char *name)
 		return parse_error(p, p->line, "user: unknown user \"%s\"", c->user);
 	if (strcmp(name, "group") == 0 && c->group[0] != '\0' && getgrnam(c->group) == NULL)
 		return parse_error(p, p->line, "group: unknown group \"%s\"", c->group);
-	if (strcmp(name, "metrics") == 0 && c->metrics[0] != '\0')
-		return parse_error(
-		    p, p->line, "metrics: the metrics endpoint is not available in this version");
+	if (strcmp(name, "metrics") == 0 && c->metrics[0] != '\0') {
+		char msg[ERRLEN];
+
+		if (strncmp(c->metrics, "unix:", 5) == 0)
+			return parse_error(p, p->line,
+			    "metrics: \"%s\": the metrics endpoint takes HOST:PORT, not a unix "
+			    "socket",
+			    c->metrics);
+		if (net_addr_parse_hostport(&c->metrics_addr, c->metrics, msg, sizeof msg) == -1)
+			return parse_error(p, p->line, "metrics: %s", msg);
+		c->metrics_line = p->line;
+	}
 	return 1;
 }
 
@@ -517,6 +526,10 @@ config_check(struct parse *p)
 				    "listener %s: %s overlaps listener %s (line %d)", lc->name,
 				    net_addr_str(&lc->addr, a, sizeof a), other->name, other->line);
 		}
+		if (c->metrics[0] != '\0' && net_addr_overlap(&lc->addr, &c->metrics_addr))
+			return parse_error(p, lc->line,
+			    "listener %s: %s overlaps metrics (line %d)", lc->name,
+			    net_addr_str(&lc->addr, a, sizeof a), c->metrics_line);
 	}
 	return 1;
 }

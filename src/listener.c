@@ -21,18 +21,6 @@
 #include "log.h"
 #include "synackd.h"
 
-void
-listener_stats_add(struct listener_stats *sum, const struct listener_stats *st)
-{
-	sum->accepted += stat_get(&st->accepted);
-	sum->closed += stat_get(&st->closed);
-	sum->idle_closed += stat_get(&st->idle_closed);
-	sum->accept_errors += stat_get(&st->accept_errors);
-	sum->rejected_per_source += stat_get(&st->rejected_per_source);
-	sum->bytes_in += stat_get(&st->bytes_in);
-	sum->bytes_out += stat_get(&st->bytes_out);
-}
-
 /* How many sockets: one per worker, unless they cannot be spread. */
 static int
 listener_count(const struct server *s, const struct listener_conf *lc)

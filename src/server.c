@@ -26,6 +26,16 @@ static void server_msg_cb(evutil_socket_t, short, void *);
 
 static const int server_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 
+/* Seconds on the monotonic clock: for the uptime, which a clock step must not move. */
+double
+server_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* workers = 0: one per online CPU. */
 int
 server_workers(const struct config *conf)
@@ -72,6 +82,9 @@ server_new(struct config *conf, char *err, size_t errlen)
 			goto fail;
 		TAILQ_INSERT_TAIL(&s->listeners, l, entry);
 	}
+	if (conf->metrics[0] != '\0' &&
+	    (s->metrics = metrics_new(s, &conf->metrics_addr, err, errlen)) == NULL)
+		goto fail;
 	return s;
 fail:
 	s->conf = NULL; /* the caller still owns it */
@@ -90,6 +103,7 @@ server_start(struct server *s, char *err, size_t errlen)
 		snprintf(err, errlen, "event_base_new: cannot create the event loop");
 		return -1;
 	}
+	s->started = server_clock();
 	for (i = 0; i < sizeof server_signals / sizeof server_signals[0]; i++) {
 		s->signals[i] = evsignal_new(s->base, server_signals[i], server_signal_cb, s);
 		if (s->signals[i] == NULL || evsignal_add(s->signals[i], NULL) == -1) {
@@ -112,6 +126,8 @@ server_start(struct server *s, char *err, size_t errlen)
 			return -1;
 	TAILQ_FOREACH(l, &s->listeners, entry)
 		listener_start(l);
+	if (s->metrics != NULL && metrics_start(s->metrics, s->base, err, errlen) == -1)
+		return -1;
 	return 0;
 }
 
@@ -206,6 +222,8 @@ server_update_full(struct server *s)
 		if (!__atomic_compare_exchange_n(
 			&s->full, &cur, want, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			continue;
+		if (want)
+			__atomic_add_fetch(&s->full_count, 1, __ATOMIC_RELAXED);
 		if (!__atomic_load_n(&s->stopping, __ATOMIC_RELAXED)) {
 			if (want)
 				log_info("max_clients %ld reached, accepting paused", max);
@@ -375,9 +393,38 @@ strdiff(const char *a, const char *b)
 	return strcmp(a != NULL ? a : "", b != NULL ? b : "") != 0;
 }
 
+/*
+ * A new metrics address opens the new endpoint before the old one
+ * closes; if it cannot be had, the old one stays (and the configuration
+ * is made to say so, so that the next reload tries again).
+ */
+static void
+server_reload_metrics(struct server *s, const struct config *old, struct config *nc)
+{
+	struct metrics *m = NULL;
+	char err[ERRLEN];
+
+	if (!strdiff(old->metrics, nc->metrics))
+		return;
+	if (nc->metrics[0] != '\0' &&
+	    ((m = metrics_new(s, &nc->metrics_addr, err, sizeof err)) == NULL ||
+		metrics_start(m, s->base, err, sizeof err) == -1)) {
+		metrics_free(m);
+		log_error("reload: %s; the metrics endpoint stays as it was", err);
+		free(nc->metrics);
+		nc->metrics = strdup(old->metrics); /* NULL reads as "" */
+		nc->metrics_addr = old->metrics_addr;
+		return;
+	}
+	metrics_free(s->metrics);
+	s->metrics = m;
+	if (m == NULL)
+		log_info("reload: metrics endpoint off");
+}
+
 /* Server settings: apply what can change at run time, name the rest. */
 static void
-server_reload_settings(struct server *s, const struct config *old, const struct config *nc)
+server_reload_settings(struct server *s, const struct config *old, struct config *nc)
 {
 	struct worker_cmd *cmd;
 	char err[ERRLEN];
@@ -397,6 +444,7 @@ server_reload_settings(struct server *s, const struct config *old, const struct 
 			log_info("reload: now logging to %s", nc->log);
 	}
 	log_set_level(nc->log_level);
+	server_reload_metrics(s, old, nc);
 	for (int i = 0; i < s->nworkers; i++) {
 		if ((cmd = calloc(1, sizeof *cmd)) == NULL) {
 			log_error("reload: out of memory");
@@ -429,6 +477,7 @@ server_reload(struct server *s)
 
 	if ((nc = config_load(old->path, err, sizeof err)) == NULL) {
 		log_error("reload: %s; the running configuration stays", err);
+		s->reloads_failed++;
 		return;
 	}
 	log_info("reload: %s", old->path);
@@ -448,6 +497,7 @@ server_reload(struct server *s)
 	s->conf = nc;
 	server_reload_settings(s, old, nc);
 	config_free(old);
+	s->reloads_ok++;
 	log_info("reload: done");
 }
 
@@ -506,6 +556,7 @@ server_free(struct server *s)
 		TAILQ_REMOVE(&s->listeners, l, entry);
 		listener_free(l);
 	}
+	metrics_free(s->metrics);
 	for (i = 0; i < sizeof s->signals / sizeof s->signals[0]; i++)
 		if (s->signals[i] != NULL)
 			event_free(s->signals[i]);

@@ -80,7 +80,7 @@ chargen_open(struct client *c)
 	struct chargen *cg = calloc(1, sizeof *cg);
 
 	if (cg == NULL) {
-		client_close(c, "out of memory");
+		client_close(c, CLOSE_NO_MEMORY);
 		return;
 	}
 	c->state_data = cg;

@@ -120,7 +120,7 @@ chat_broadcast(struct client *from, const char *msg, size_t len)
 			continue;
 		if (client_pending(c) > limit && client_flush(c) > limit) {
 			/* the kernel's buffers are full too: no error line would arrive */
-			client_abort(c, "slow consumer");
+			client_abort(c, CLOSE_SLOW_CONSUMER);
 			continue;
 		}
 		client_write(c, msg, len);
@@ -136,7 +136,7 @@ chat_too_long(struct client *c, size_t max)
 	evbuffer_drain(in, evbuffer_get_length(in));
 	snprintf(err, sizeof err, "error: line too long (max %zu bytes)\n", max);
 	client_write(c, err, strlen(err));
-	client_close(c, "line too long");
+	client_close(c, CLOSE_LINE_TOO_LONG);
 }
 
 /*
@@ -179,7 +179,7 @@ chat_read(struct client *c)
 	while (c->state == CLIENT_OPEN && (len = evbuffer_get_length(in)) > 0) {
 		want = len < max + 2 ? len : max + 2;
 		if ((buf = (const char *)evbuffer_pullup(in, (ssize_t)want)) == NULL) {
-			client_close(c, "out of memory");
+			client_close(c, CLOSE_NO_MEMORY);
 			return;
 		}
 		switch (chat_frame(buf, want, max, &textlen, &used)) {
@@ -193,7 +193,7 @@ chat_read(struct client *c)
 			break;
 		}
 		if ((out = malloc(plen + 2 + textlen + 1)) == NULL) {
-			client_close(c, "out of memory");
+			client_close(c, CLOSE_NO_MEMORY);
 			return;
 		}
 		memcpy(out, peer, plen);

@@ -35,7 +35,7 @@ daytime_open(struct client *c)
 	size_t n = daytime_format(time(NULL), line, sizeof line);
 
 	client_write(c, line, n);
-	client_close(c, "done");
+	client_close(c, CLOSE_DONE);
 }
 
 const struct service service_daytime = {

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "net.h"
+#include "procfs.h"
 
 /* Exit codes, as in sysexits(3). */
 #define EXIT_USAGE 64
@@ -72,7 +73,9 @@ struct config {
 	long max_clients_per_source; /* 0 = no limit */
 	long idle_timeout;
 	long shutdown_timeout;
-	char *metrics;
+	char *metrics;                /* as written; empty: off */
+	struct net_addr metrics_addr; /* parsed, when set */
+	int metrics_line;
 	uint64_t seen;
 	struct listener_confs listeners;
 };
@@ -174,12 +177,51 @@ stat_get(const uint64_t *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+/* stats.c: what the counters count, and their names in logs and metrics */
+enum close_reason {
+	CLOSE_PEER,          /* the peer closed */
+	CLOSE_IDLE,          /* idle_timeout */
+	CLOSE_SLOW_CONSUMER, /* chat: output over output_limit */
+	CLOSE_LINE_TOO_LONG, /* chat: max_line */
+	CLOSE_SHUTDOWN,      /* graceful shutdown */
+	CLOSE_ERROR,         /* a read or write error */
+	CLOSE_DONE,          /* the service finished (daytime) */
+	CLOSE_NO_MEMORY,
+	CLOSE_REASONS
+};
+enum reject_reason {
+	REJECT_MAX_CLIENTS, /* parked for a slot at max_clients, dropped at shutdown */
+	REJECT_PER_SOURCE,  /* over max_clients_per_source */
+	REJECT_NO_MEMORY,
+	REJECT_REASONS
+};
+/* accept() errors worth telling apart; the rest are "other" */
+enum accept_error {
+	ACCEPT_EMFILE,
+	ACCEPT_ENFILE,
+	ACCEPT_ENOBUFS,
+	ACCEPT_ENOMEM,
+	ACCEPT_EPERM,
+	ACCEPT_OTHER,
+	ACCEPT_ERRORS
+};
+
+extern const char *const close_reason_label[CLOSE_REASONS];
+extern const char *const close_reason_text[CLOSE_REASONS];
+extern const char *const reject_reason_label[REJECT_REASONS];
+extern const char *const accept_error_label[ACCEPT_ERRORS];
+enum accept_error accept_error_index(int error);
+
+/*
+ * A listener's counters.  Each acceptor has its own, written by its
+ * worker alone (stat_add); the main thread sums them when they are read,
+ * with what its freed acceptors had counted.
+ */
 struct listener_stats {
 	uint64_t accepted;
-	uint64_t closed;
-	uint64_t idle_closed;
-	uint64_t accept_errors;
-	uint64_t rejected_per_source; /* over max_clients_per_source */
+	uint64_t closed[CLOSE_REASONS];
+	uint64_t rejected[REJECT_REASONS];
+	uint64_t accept_errors[ACCEPT_ERRORS];
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 };
@@ -344,30 +386,32 @@ struct client {
 	struct acceptor *acceptor;
 	struct bufferevent *bev;
 	struct evbuffer *in, *out; /* the bufferevent's, looked up once */
-	const char *reason;
-	void *state_data; /* the service's per-client state */
+	void *state_data;          /* the service's per-client state */
 	uint64_t bytes_in;
-	uint64_t bytes_queued; /* bytes_out = bytes_queued - pending output */
-	uint64_t idle_mark;    /* output done at the last activity (bytes) */
-	uint32_t lowat;        /* write low watermark the service asked for */
-	uint32_t in_left;      /* input the service left for later */
-	uint32_t last_tick;    /* the worker's idle clock at its last read */
+	uint64_t bytes_queued;  /* bytes_out = bytes_queued - pending output */
+	uint64_t bytes_counted; /* bytes_out added to the listener's stats so far */
+	uint64_t idle_mark;     /* output done at the last activity (bytes) */
+	uint32_t lowat;         /* write low watermark the service asked for */
+	uint32_t in_left;       /* input the service left for later */
+	uint32_t last_tick;     /* the worker's idle clock at its last read */
 	evutil_socket_t fd;
 	int error; /* errno of a read or write failure */
 	struct client_peer peer;
 	struct source_key source;
-	uint8_t state; /* enum client_state */
+	uint8_t state;  /* enum client_state */
+	uint8_t reason; /* enum close_reason, once closing */
 	uint8_t in_idle : 1;
 	uint8_t peer_eof : 1;
-	uint8_t paused : 1;     /* reading stopped until output drains */
-	uint8_t stopping : 1;   /* graceful shutdown: close once quiet */
-	uint8_t has_source : 1; /* counted in the server's sources */
+	uint8_t paused : 1;      /* reading stopped until output drains */
+	uint8_t stopping : 1;    /* graceful shutdown: close once quiet */
+	uint8_t has_source : 1;  /* counted in the server's sources */
+	uint8_t write_error : 1; /* the error was on a write */
 };
 
 const char *client_peer_str(const struct client *, char *buf, size_t size);
 int client_accept(struct acceptor *, evutil_socket_t, struct sockaddr *, int socklen);
-void client_close(struct client *, const char *reason);
-void client_abort(struct client *, const char *reason);
+void client_close(struct client *, enum close_reason);
+void client_abort(struct client *, enum close_reason);
 void client_free(struct client *);
 void client_shutdown(struct client *);
 void client_idle_stop(struct client *);
@@ -403,6 +447,10 @@ struct server {
 	unsigned long nclients; /* all workers together (atomic) */
 	long max_clients;       /* (atomic) */
 	int full;               /* max_clients reached: accepting paused (atomic) */
+	uint64_t full_count;    /* times it was reached (atomic) */
+	uint64_t reloads_ok, reloads_failed;
+	double started;          /* CLOCK_MONOTONIC seconds, for the uptime */
+	struct metrics *metrics; /* the endpoint, or NULL: off */
 	pthread_mutex_t sources_mu;
 	struct sources *sources; /* clients per source address, under sources_mu */
 	struct log_limit per_source_log;
@@ -412,6 +460,47 @@ struct server {
 	struct event *shutdown_timer;
 };
 
+/* metrics.c: the status and metrics endpoint, on the main thread */
+#define METRICS_SOCKETS_MAX 1024 /* as many as workers */
+
+struct metrics_listener {
+	const char *name, *service, *address; /* the listener's: valid while it lives */
+	const struct net_addr *addr;
+	int port, backlog, workers;
+	struct listener_stats stats; /* summed over its acceptors */
+	unsigned long active;
+	int queues; /* sockets whose accept queue was read */
+	struct {
+		unsigned len, max;
+	} queue[METRICS_SOCKETS_MAX];
+	int have_syn_recv;
+	unsigned long syn_recv;
+};
+
+struct metrics_snapshot {
+	const char *version;
+	double uptime;
+	int workers;
+	unsigned long clients;
+	long max_clients;
+	uint64_t max_clients_reached, reloads_ok, reloads_failed;
+	size_t nlisteners;
+	struct metrics_listener *listeners;
+	int have_host, have_proc;
+	struct host_tcp host;
+	struct proc_self proc;
+};
+
+struct metrics;
+struct metrics *metrics_new(struct server *, const struct net_addr *, char *err, size_t errlen);
+int metrics_start(struct metrics *, struct event_base *, char *err, size_t errlen);
+const struct net_addr *metrics_addr(const struct metrics *);
+void metrics_free(struct metrics *);
+int metrics_snapshot(struct server *, struct metrics_snapshot *);
+void metrics_snapshot_free(struct metrics_snapshot *);
+void metrics_format_prom(const struct metrics_snapshot *, struct evbuffer *);
+void metrics_format_json(const struct metrics_snapshot *, struct evbuffer *);
+
 struct server *server_new(struct config *, char *err, size_t errlen);
 int server_start(struct server *, char *err, size_t errlen);
 int server_run(struct server *);
@@ -419,6 +508,7 @@ void server_free(struct server *);
 void server_stop(struct server *);
 void server_fit_descriptors(const struct config *);
 int server_workers(const struct config *);
+double server_clock(void);
 int server_admit(struct server *);
 void server_release(struct server *);
 int server_source_add(struct server *, const struct source_key *, long limit);

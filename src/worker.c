@@ -248,8 +248,7 @@ worker_sweep_cb(evutil_socket_t fd, short what, void *arg)
 			worker_idle_touch(w, c);
 			continue;
 		}
-		stat_add(&c->acceptor->stats.idle_closed, 1);
-		client_close(c, "idle timeout"); /* takes it off the list */
+		client_close(c, CLOSE_IDLE); /* takes it off the list */
 	}
 }
 

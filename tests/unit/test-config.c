@@ -944,12 +944,37 @@ test_workers(void **state)
 	config_free(c);
 }
 
+/* metrics takes HOST:PORT, and no listener may take the same address */
+static void
+test_metrics(void **state)
+{
+	static const struct bad cases[] = {
+		{ "not HOST:PORT", "[server]\nmetrics = 9107\n" ECHO, 2,
+		    "metrics: \"9107\" is not" },
+		{ "unix", "[server]\nmetrics = unix:/tmp/m.sock\n" ECHO, 2,
+		    "the metrics endpoint takes HOST:PORT, not a unix socket" },
+		{ "bad port", "[server]\nmetrics = 127.0.0.1:70000\n" ECHO, 2,
+		    "metrics: \"127.0.0.1:70000\": port \"70000\" is not a number" },
+		{ "overlap", "[server]\nmetrics = 127.0.0.1:9107\n[listener echo]\nport = 9107\n",
+		    3, "listener echo: [::]:9107 overlaps metrics (line 2)" },
+	};
+	struct config *c;
+
+	RUN_BAD(cases);
+	c = parse_ok("[server]\nmetrics = [::1]:0\n" ECHO);
+	assert_string_equal(c->metrics, "[::1]:0");
+	assert_int_equal(c->metrics_addr.ss.ss_family, AF_INET6);
+	config_free(c);
+	/* port 0 never overlaps: the kernel picks two different ports */
+	c = parse_ok(
+	    "[server]\nmetrics = 127.0.0.1:0\n[listener echo]\naddress = 127.0.0.1\nport = 0\n");
+	config_free(c);
+}
+
 static void
 test_unavailable_refused(void **state)
 {
 	static const struct bad cases[] = {
-		{ "metrics", "[server]\nmetrics = 127.0.0.1:9107\n", 2,
-		    "metrics: the metrics endpoint is not available in this version" },
 		{ "proxy_protocol = yes", "[listener echo]\nport = 0\nproxy_protocol = yes\n", 3,
 		    "proxy_protocol: not available in this version" },
 	};
@@ -1236,6 +1261,7 @@ main(void)
 		cmocka_unit_test(test_chat_rate),
 		cmocka_unit_test(test_daemon_keys),
 		cmocka_unit_test(test_workers),
+		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_unavailable_refused),
 		cmocka_unit_test(test_line_too_long),
 		cmocka_unit_test(test_short_error_buffer),

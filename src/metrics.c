@@ -1,0 +1,672 @@
+/*
+ * metrics.c: the status and metrics endpoint: libevent's evhttp on the
+ * main loop, serving /metrics (Prometheus text format 0.0.4), /stats
+ * (the same as one JSON object) and / (an HTML page that reads /stats).
+ *
+ * Nothing is counted here: the workers count as they go, each into its
+ * own acceptors' stats (plain stores, relaxed atomics), and a request
+ * takes a snapshot, summing them per listener with what the kernel says
+ * of the queues (queues.c) and what /proc says of the host and the
+ * process (procfs.c).  The formatters are functions of the snapshot
+ * alone.  So the hot path pays nothing for a metric until it is read.
+ *
+ * The socket is made by hand like a listener's, before detaching, so
+ * that a bad address fails the start.  Requests are bounded in size and
+ * time (evhttp's limits), and only GET and HEAD are served.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "log.h"
+#include "procfs.h"
+#include "queues.h"
+#include "synackd.h"
+
+#define METRICS_BACKLOG 64
+#define METRICS_TIMEOUT 5         /* seconds to send a request, or to take the answer */
+#define METRICS_MAX_HEADERS 8192  /* bytes of request line and headers */
+#define METRICS_MAX_BODY 4096     /* a body is read (then refused, 405) up to this */
+#define METRICS_RETRY_SECONDS 1   /* out of descriptors: pause accepting */
+#define METRICS_ALL_METHODS 0x1ff /* every method evhttp knows: the others get 405 here */
+
+extern const char status_html[];
+
+struct metrics {
+	LIST_ENTRY(metrics) entry; /* in metrics_all */
+	struct server *server;
+	struct net_addr addr; /* bound: the real port */
+	char addrstr[NET_ADDRSTRLEN];
+	int fd; /* until evhttp owns it */
+	struct evhttp *http;
+	struct evhttp_bound_socket *bound;
+	struct event *retry;
+	int listed;
+};
+
+/*
+ * The endpoints serving now: one, or two while a reload moves it.  The
+ * accept error callback gets evhttp's pointer, not ours: it looks the
+ * endpoint up here.  Main thread only.
+ */
+static LIST_HEAD(, metrics) metrics_all = LIST_HEAD_INITIALIZER(metrics_all);
+
+/* Bind the endpoint's socket; nothing is served until metrics_start(). */
+struct metrics *
+metrics_new(struct server *s, const struct net_addr *addr, char *err, size_t errlen)
+{
+	struct net_listen_opts o = { .backlog = METRICS_BACKLOG, .nodelay = 1 };
+	struct metrics *m;
+	char e[ERRLEN];
+
+	if ((m = calloc(1, sizeof *m)) == NULL) {
+		snprintf(err, errlen, "metrics: out of memory");
+		return NULL;
+	}
+	m->server = s;
+	m->addr = *addr;
+	if ((m->fd = net_listen(&m->addr, &o, e, sizeof e)) == -1) {
+		snprintf(err, errlen, "metrics: %s", e);
+		free(m);
+		return NULL;
+	}
+	net_addr_str(&m->addr, m->addrstr, sizeof m->addrstr);
+	return m;
+}
+
+const struct net_addr *
+metrics_addr(const struct metrics *m)
+{
+	return &m->addr;
+}
+
+/* ------------------------------------------------------------------ */
+/* The snapshot */
+
+static void
+metrics_listener(const struct listener *l, struct metrics_listener *ml)
+{
+	char err[ERRLEN];
+	struct queue_len q;
+
+	ml->name = l->conf->name;
+	ml->service = l->conf->service->name;
+	ml->addr = &l->addr;
+	ml->address = l->addrstr;
+	ml->port = net_addr_port(&l->addr);
+	ml->backlog = l->conf->backlog;
+	ml->workers = l->nacceptors;
+	ml->stats = l->gone;
+	for (int i = 0; i < l->nacceptors; i++)
+		if (l->acceptors[i] != NULL)
+			listener_stats_add(&ml->stats, &l->acceptors[i]->stats);
+	ml->active = listener_active(l);
+	ml->queues = 0;
+	for (int i = 0; i < l->nacceptors && i < METRICS_SOCKETS_MAX; i++) {
+		if (l->fds[i] == -1)
+			continue;
+		if (queue_accept(l->fds[i], l->addr.ss.ss_family, &q, err, sizeof err) == -1) {
+			log_debug("metrics: listener %s: %s", l->conf->name, err);
+			continue;
+		}
+		ml->queue[ml->queues].len = q.len;
+		ml->queue[ml->queues].max = q.max;
+		ml->queues++;
+	}
+}
+
+/* Everything a request shows, read now; metrics_snapshot_free() after. */
+int
+metrics_snapshot(struct server *s, struct metrics_snapshot *snap)
+{
+	struct net_addr *addrs = NULL;
+	unsigned long *syn = NULL;
+	struct listener *l;
+	char err[ERRLEN];
+	size_t n = 0, i;
+
+	memset(snap, 0, sizeof *snap);
+	snap->version = PACKAGE_VERSION;
+	snap->uptime = server_clock() - s->started;
+	snap->workers = s->nworkers;
+	snap->clients = __atomic_load_n(&s->nclients, __ATOMIC_RELAXED);
+	snap->max_clients = __atomic_load_n(&s->max_clients, __ATOMIC_RELAXED);
+	snap->max_clients_reached = __atomic_load_n(&s->full_count, __ATOMIC_RELAXED);
+	snap->reloads_ok = s->reloads_ok;
+	snap->reloads_failed = s->reloads_failed;
+	TAILQ_FOREACH(l, &s->listeners, entry)
+		if (!l->retired)
+			n++;
+	if (n > 0 &&
+	    ((snap->listeners = calloc(n, sizeof *snap->listeners)) == NULL ||
+		(addrs = calloc(n, sizeof *addrs)) == NULL ||
+		(syn = calloc(n, sizeof *syn)) == NULL)) {
+		free(snap->listeners);
+		free(addrs);
+		return -1;
+	}
+	i = 0;
+	TAILQ_FOREACH(l, &s->listeners, entry) {
+		if (l->retired)
+			continue;
+		metrics_listener(l, &snap->listeners[i]);
+		addrs[i] = l->addr;
+		i++;
+	}
+	snap->nlisteners = n;
+	if (n > 0) {
+		if (queue_syn_recv(addrs, n, syn, err, sizeof err) == 0) {
+			for (i = 0; i < n; i++)
+				if (addrs[i].ss.ss_family != AF_UNIX) {
+					snap->listeners[i].syn_recv = syn[i];
+					snap->listeners[i].have_syn_recv = 1;
+				}
+		} else
+			log_debug("metrics: SYN_RECV count: %s", err);
+	}
+	free(addrs);
+	free(syn);
+	snap->have_host = procfs_host_tcp(&snap->host, err, sizeof err) == 0;
+	if (!snap->have_host)
+		log_debug("metrics: %s", err);
+	snap->have_proc = procfs_self(&snap->proc, err, sizeof err) == 0;
+	if (!snap->have_proc)
+		log_debug("metrics: %s", err);
+	return 0;
+}
+
+void
+metrics_snapshot_free(struct metrics_snapshot *snap)
+{
+	free(snap->listeners);
+	snap->listeners = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Prometheus text format 0.0.4 */
+
+/* A label value: backslash, double quote and newline escaped. */
+static void
+prom_label(struct evbuffer *b, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\')
+			evbuffer_add(b, "\\\\", 2);
+		else if (*v == '"')
+			evbuffer_add(b, "\\\"", 2);
+		else if (*v == '\n')
+			evbuffer_add(b, "\\n", 2);
+		else
+			evbuffer_add(b, v, 1);
+	}
+}
+
+static void
+prom_family(struct evbuffer *b, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{listener="..",service=".."[,key="value"]} value */
+static void
+prom_listener(struct evbuffer *b, const char *name, const struct metrics_listener *ml,
+    const char *key, const char *value, uint64_t v)
+{
+	evbuffer_add_printf(b, "%s{listener=\"", name);
+	prom_label(b, ml->name);
+	evbuffer_add_printf(b, "\",service=\"");
+	prom_label(b, ml->service);
+	evbuffer_add(b, "\"", 1);
+	if (key != NULL && value != NULL) {
+		evbuffer_add_printf(b, ",%s=\"", key);
+		prom_label(b, value);
+		evbuffer_add(b, "\"", 1);
+	}
+	evbuffer_add_printf(b, "} %" PRIu64 "\n", v);
+}
+
+static unsigned
+queue_sum(const struct metrics_listener *ml, int max)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < ml->queues; i++)
+		n += max ? ml->queue[i].max : ml->queue[i].len;
+	return n;
+}
+
+/* One per-listener family; fn picks the value, or returns 0 to leave a listener out. */
+#define PROM_EACH(b, name, type, help, cond, value)                                                \
+	do {                                                                                       \
+		prom_family(b, name, type, help);                                                  \
+		for (size_t i_ = 0; i_ < snap->nlisteners; i_++) {                                 \
+			const struct metrics_listener *ml = &snap->listeners[i_];                  \
+			if (cond)                                                                  \
+				prom_listener(b, name, ml, NULL, NULL, (uint64_t)(value));         \
+		}                                                                                  \
+	} while (0)
+
+void
+metrics_format_prom(const struct metrics_snapshot *snap, struct evbuffer *b)
+{
+	const struct host_tcp *h = &snap->host;
+	const struct proc_self *p = &snap->proc;
+
+	prom_family(b, "synackd_build_info", "gauge", "The version of synackd running: always 1.");
+	evbuffer_add_printf(b, "synackd_build_info{version=\"");
+	prom_label(b, snap->version);
+	evbuffer_add_printf(b, "\"} 1\n");
+	prom_family(b, "synackd_uptime_seconds", "gauge", "Seconds since synackd started.");
+	evbuffer_add_printf(b, "synackd_uptime_seconds %.3f\n", snap->uptime);
+	prom_family(b, "synackd_workers", "gauge", "Event-loop threads.");
+	evbuffer_add_printf(b, "synackd_workers %d\n", snap->workers);
+	prom_family(b, "synackd_clients_active", "gauge",
+	    "Clients connected now, all listeners together (those of listeners a reload "
+	    "removed included).");
+	evbuffer_add_printf(b, "synackd_clients_active %lu\n", snap->clients);
+	prom_family(b, "synackd_clients_max", "gauge", "max_clients: the limit on clients_active.");
+	evbuffer_add_printf(b, "synackd_clients_max %ld\n", snap->max_clients);
+	prom_family(b, "synackd_max_clients_reached_total", "counter",
+	    "Times max_clients was reached and accepting paused.");
+	evbuffer_add_printf(
+	    b, "synackd_max_clients_reached_total %" PRIu64 "\n", snap->max_clients_reached);
+	prom_family(b, "synackd_reloads_total", "counter",
+	    "Configuration reloads (SIGHUP), by result: ok, or failed (the file was refused).");
+	evbuffer_add_printf(
+	    b, "synackd_reloads_total{result=\"ok\"} %" PRIu64 "\n", snap->reloads_ok);
+	evbuffer_add_printf(
+	    b, "synackd_reloads_total{result=\"failed\"} %" PRIu64 "\n", snap->reloads_failed);
+
+	prom_family(b, "synackd_listener_info", "gauge",
+	    "A listener: its address (ADDR:PORT with the real port, or unix:PATH); always 1.");
+	for (size_t i = 0; i < snap->nlisteners; i++)
+		prom_listener(b, "synackd_listener_info", &snap->listeners[i], "address",
+		    snap->listeners[i].address, 1);
+	PROM_EACH(b, "synackd_listener_workers", "gauge",
+	    "Workers serving the listener, each with its own listening socket.", 1, ml->workers);
+	PROM_EACH(b, "synackd_listener_backlog", "gauge",
+	    "The listen() backlog configured, per socket.", 1, ml->backlog);
+	PROM_EACH(b, "synackd_listener_backlog_effective", "gauge",
+	    "The backlog in effect per socket: the configured one capped by somaxconn (TCP_INFO "
+	    "tcpi_sacked on the listening socket).",
+	    ml->queues > 0, ml->queue[0].max);
+	PROM_EACH(b, "synackd_listener_accept_queue", "gauge",
+	    "Connections whose handshake completed, waiting for accept(), all the listener's "
+	    "sockets together (TCP_INFO tcpi_unacked).",
+	    ml->queues > 0, queue_sum(ml, 0));
+	PROM_EACH(b, "synackd_listener_accept_queue_limit", "gauge",
+	    "What the accept queues hold at most, all sockets together: backlog_effective times "
+	    "the sockets.",
+	    ml->queues > 0, queue_sum(ml, 1));
+	PROM_EACH(b, "synackd_listener_syn_recv", "gauge",
+	    "Half-open connections: SYN received, SYN-ACK sent, no ACK yet (sockets in state "
+	    "SYN_RECV on the listener's address and port, from sock_diag).",
+	    ml->have_syn_recv, ml->syn_recv);
+	PROM_EACH(b, "synackd_listener_connections_accepted_total", "counter",
+	    "Connections accepted and served as clients.", 1, ml->stats.accepted);
+	PROM_EACH(b, "synackd_listener_connections_active", "gauge", "Clients connected now.", 1,
+	    ml->active);
+
+	prom_family(b, "synackd_listener_connections_rejected_total", "counter",
+	    "Connections accepted and closed at once without service, by reason.");
+	for (size_t i = 0; i < snap->nlisteners; i++)
+		for (int r = 0; r < REJECT_REASONS; r++)
+			prom_listener(b, "synackd_listener_connections_rejected_total",
+			    &snap->listeners[i], "reason", reject_reason_label[r],
+			    snap->listeners[i].stats.rejected[r]);
+	prom_family(b, "synackd_listener_connections_closed_total", "counter",
+	    "Clients closed, by reason.");
+	for (size_t i = 0; i < snap->nlisteners; i++)
+		for (int r = 0; r < CLOSE_REASONS; r++)
+			prom_listener(b, "synackd_listener_connections_closed_total",
+			    &snap->listeners[i], "reason", close_reason_label[r],
+			    snap->listeners[i].stats.closed[r]);
+	prom_family(b, "synackd_listener_accept_errors_total", "counter",
+	    "accept() failures, by errno; EMFILE, ENFILE, ENOBUFS and ENOMEM pause accepting for "
+	    "a second.");
+	for (size_t i = 0; i < snap->nlisteners; i++)
+		for (int r = 0; r < ACCEPT_ERRORS; r++)
+			prom_listener(b, "synackd_listener_accept_errors_total",
+			    &snap->listeners[i], "errno", accept_error_label[r],
+			    snap->listeners[i].stats.accept_errors[r]);
+	PROM_EACH(b, "synackd_listener_received_bytes_total", "counter", "Bytes read from clients.",
+	    1, ml->stats.bytes_in);
+	PROM_EACH(b, "synackd_listener_sent_bytes_total", "counter",
+	    "Bytes written to clients (taken by the kernel).", 1, ml->stats.bytes_out);
+
+	if (snap->have_host) {
+		prom_family(b, "synackd_host_tcp_listen_overflows_total", "counter",
+		    "TcpExt ListenOverflows of the host (its network namespace): a handshake "
+		    "completed while the listener's accept queue was full.");
+		evbuffer_add_printf(b, "synackd_host_tcp_listen_overflows_total %" PRIu64 "\n",
+		    h->listen_overflows);
+		prom_family(b, "synackd_host_tcp_listen_drops_total", "counter",
+		    "TcpExt ListenDrops: connections a listener dropped, overflows included.");
+		evbuffer_add_printf(
+		    b, "synackd_host_tcp_listen_drops_total %" PRIu64 "\n", h->listen_drops);
+		prom_family(b, "synackd_host_tcp_syncookies_sent_total", "counter",
+		    "TcpExt SyncookiesSent: SYN queue full, a SYN answered with a cookie.");
+		evbuffer_add_printf(
+		    b, "synackd_host_tcp_syncookies_sent_total %" PRIu64 "\n", h->syncookies_sent);
+		prom_family(b, "synackd_host_tcp_req_q_full_drop_total", "counter",
+		    "TcpExt TCPReqQFullDrop: SYN queue full and no cookies, a SYN dropped.");
+		evbuffer_add_printf(
+		    b, "synackd_host_tcp_req_q_full_drop_total %" PRIu64 "\n", h->req_q_full_drop);
+		if (h->somaxconn >= 0) {
+			prom_family(b, "synackd_host_somaxconn", "gauge",
+			    "net.core.somaxconn: the cap on every listen() backlog.");
+			evbuffer_add_printf(b, "synackd_host_somaxconn %ld\n", h->somaxconn);
+		}
+		if (h->max_syn_backlog >= 0) {
+			prom_family(b, "synackd_host_tcp_max_syn_backlog", "gauge",
+			    "net.ipv4.tcp_max_syn_backlog: the cap on a listener's SYN queue.");
+			evbuffer_add_printf(
+			    b, "synackd_host_tcp_max_syn_backlog %ld\n", h->max_syn_backlog);
+		}
+		if (h->syncookies >= 0) {
+			prom_family(b, "synackd_host_tcp_syncookies", "gauge",
+			    "net.ipv4.tcp_syncookies: 0 off, 1 when the SYN queue overflows, 2 "
+			    "always.");
+			evbuffer_add_printf(b, "synackd_host_tcp_syncookies %ld\n", h->syncookies);
+		}
+	}
+	if (snap->have_proc) {
+		prom_family(b, "process_start_time_seconds", "gauge",
+		    "Start time of the process since the epoch, in seconds.");
+		evbuffer_add_printf(b, "process_start_time_seconds %.2f\n", p->start_time);
+		prom_family(b, "process_cpu_seconds_total", "counter",
+		    "User and system CPU time spent, in seconds.");
+		evbuffer_add_printf(b, "process_cpu_seconds_total %.2f\n", p->cpu_seconds);
+		prom_family(b, "process_resident_memory_bytes", "gauge", "Resident memory size.");
+		evbuffer_add_printf(
+		    b, "process_resident_memory_bytes %" PRIu64 "\n", p->resident_bytes);
+		prom_family(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size.");
+		evbuffer_add_printf(
+		    b, "process_virtual_memory_bytes %" PRIu64 "\n", p->virtual_bytes);
+		if (p->open_fds >= 0) {
+			prom_family(b, "process_open_fds", "gauge", "Open file descriptors.");
+			evbuffer_add_printf(b, "process_open_fds %ld\n", p->open_fds);
+		}
+		if (p->max_fds >= 0) {
+			prom_family(b, "process_max_fds", "gauge",
+			    "The limit on open file descriptors (RLIMIT_NOFILE).");
+			evbuffer_add_printf(b, "process_max_fds %ld\n", p->max_fds);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON */
+
+static void
+json_string(struct evbuffer *b, const char *v)
+{
+	evbuffer_add(b, "\"", 1);
+	for (const unsigned char *c = (const unsigned char *)v; *c != '\0'; c++) {
+		if (*c == '"' || *c == '\\')
+			evbuffer_add_printf(b, "\\%c", *c);
+		else if (*c < 0x20)
+			evbuffer_add_printf(b, "\\u%04x", *c);
+		else
+			evbuffer_add(b, c, 1);
+	}
+	evbuffer_add(b, "\"", 1);
+}
+
+/* "key": {"label": n, ...} */
+static void
+json_counts(
+    struct evbuffer *b, const char *key, const char *const *labels, const uint64_t *v, int n)
+{
+	evbuffer_add_printf(b, ",\"%s\":{", key);
+	for (int i = 0; i < n; i++)
+		evbuffer_add_printf(b, "%s\"%s\":%" PRIu64, i > 0 ? "," : "", labels[i], v[i]);
+	evbuffer_add(b, "}", 1);
+}
+
+static void
+json_listener(struct evbuffer *b, const struct metrics_listener *ml)
+{
+	const struct listener_stats *st = &ml->stats;
+	uint64_t rejected = 0;
+
+	evbuffer_add_printf(b, "{\"name\":");
+	json_string(b, ml->name);
+	evbuffer_add_printf(b, ",\"service\":");
+	json_string(b, ml->service);
+	evbuffer_add_printf(b, ",\"address\":");
+	json_string(b, ml->address);
+	evbuffer_add_printf(
+	    b, ",\"port\":%d,\"backlog\":%d,\"workers\":%d", ml->port, ml->backlog, ml->workers);
+	if (ml->queues > 0) {
+		evbuffer_add_printf(b,
+		    ",\"backlog_effective\":%u,\"accept_queue\":%u,\"accept_queue_limit\":%u,"
+		    "\"accept_queue_per_socket\":[",
+		    ml->queue[0].max, queue_sum(ml, 0), queue_sum(ml, 1));
+		for (int i = 0; i < ml->queues; i++)
+			evbuffer_add_printf(b, "%s%u", i > 0 ? "," : "", ml->queue[i].len);
+		evbuffer_add(b, "]", 1);
+	} else
+		evbuffer_add_printf(b,
+		    ",\"backlog_effective\":null,\"accept_queue\":null,"
+		    "\"accept_queue_limit\":null,\"accept_queue_per_socket\":[]");
+	if (ml->have_syn_recv)
+		evbuffer_add_printf(b, ",\"syn_recv\":%lu", ml->syn_recv);
+	else
+		evbuffer_add_printf(b, ",\"syn_recv\":null");
+	for (int r = 0; r < REJECT_REASONS; r++)
+		rejected += st->rejected[r];
+	evbuffer_add_printf(b,
+	    ",\"accepted\":%" PRIu64 ",\"active\":%lu,\"rejected_total\":%" PRIu64, st->accepted,
+	    ml->active, rejected);
+	json_counts(b, "rejected", reject_reason_label, st->rejected, REJECT_REASONS);
+	json_counts(b, "closed", close_reason_label, st->closed, CLOSE_REASONS);
+	json_counts(b, "accept_errors", accept_error_label, st->accept_errors, ACCEPT_ERRORS);
+	evbuffer_add_printf(
+	    b, ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64 "}", st->bytes_in, st->bytes_out);
+}
+
+void
+metrics_format_json(const struct metrics_snapshot *snap, struct evbuffer *b)
+{
+	const struct host_tcp *h = &snap->host;
+	const struct proc_self *p = &snap->proc;
+
+	evbuffer_add_printf(b, "{\"version\":");
+	json_string(b, snap->version);
+	evbuffer_add_printf(b,
+	    ",\"uptime_s\":%.3f,\"workers\":%d,\"clients\":{\"active\":%lu,\"max\":%ld},"
+	    "\"max_clients_reached\":%" PRIu64 ",\"reloads\":{\"ok\":%" PRIu64
+	    ",\"failed\":%" PRIu64 "},\"listeners\":[",
+	    snap->uptime, snap->workers, snap->clients, snap->max_clients,
+	    snap->max_clients_reached, snap->reloads_ok, snap->reloads_failed);
+	for (size_t i = 0; i < snap->nlisteners; i++) {
+		if (i > 0)
+			evbuffer_add(b, ",", 1);
+		json_listener(b, &snap->listeners[i]);
+	}
+	evbuffer_add(b, "]", 1);
+	if (snap->have_host)
+		evbuffer_add_printf(b,
+		    ",\"host\":{\"listen_overflows\":%" PRIu64 ",\"listen_drops\":%" PRIu64
+		    ",\"syncookies_sent\":%" PRIu64 ",\"req_q_full_drop\":%" PRIu64
+		    ",\"somaxconn\":%ld,\"tcp_max_syn_backlog\":%ld,\"tcp_syncookies\":%ld}",
+		    h->listen_overflows, h->listen_drops, h->syncookies_sent, h->req_q_full_drop,
+		    h->somaxconn, h->max_syn_backlog, h->syncookies);
+	else
+		evbuffer_add_printf(b, ",\"host\":null");
+	if (snap->have_proc)
+		evbuffer_add_printf(b,
+		    ",\"process\":{\"start_time_seconds\":%.2f,\"cpu_seconds\":%.2f,"
+		    "\"resident_memory_bytes\":%" PRIu64 ",\"virtual_memory_bytes\":%" PRIu64
+		    ",\"open_fds\":%ld,\"max_fds\":%ld}",
+		    p->start_time, p->cpu_seconds, p->resident_bytes, p->virtual_bytes, p->open_fds,
+		    p->max_fds);
+	else
+		evbuffer_add_printf(b, ",\"process\":null");
+	evbuffer_add(b, "}\n", 2);
+}
+
+/* ------------------------------------------------------------------ */
+/* HTTP */
+
+static void
+metrics_reply(struct evhttp_request *req, int code, const char *reason, const char *type,
+    struct evbuffer *body)
+{
+	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
+
+	evhttp_add_header(hdr, "Content-Type", type);
+	evhttp_add_header(hdr, "Cache-Control", "no-store");
+	evhttp_add_header(hdr, "X-Content-Type-Options", "nosniff");
+	evhttp_send_reply(req, code, reason, body);
+}
+
+/* evhttp_send_error() would drop the headers set here (Allow) */
+static void
+metrics_error(struct evhttp_request *req, int code, const char *reason)
+{
+	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
+	struct evbuffer *body = evbuffer_new();
+
+	if (body != NULL)
+		evbuffer_add_printf(body, "%d %s\n", code, reason);
+	evhttp_add_header(hdr, "Connection", "close");
+	metrics_reply(req, code, reason, "text/plain; charset=utf-8", body);
+	if (body != NULL)
+		evbuffer_free(body);
+}
+
+static void
+metrics_request_cb(struct evhttp_request *req, void *arg)
+{
+	struct metrics *m = arg;
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	struct metrics_snapshot snap;
+	struct evbuffer *body;
+
+	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+		metrics_error(req, 405, "Method Not Allowed");
+		return;
+	}
+	if (path == NULL ||
+	    (strcmp(path, "/") != 0 && strcmp(path, "/metrics") != 0 &&
+		strcmp(path, "/stats") != 0)) {
+		metrics_error(req, HTTP_NOTFOUND, "Not Found");
+		return;
+	}
+	if ((body = evbuffer_new()) == NULL) {
+		metrics_error(req, HTTP_SERVUNAVAIL, "Out of memory");
+		return;
+	}
+	if (strcmp(path, "/") == 0) {
+		evbuffer_add_reference(body, status_html, strlen(status_html), NULL, NULL);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Security-Policy",
+		    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+		    "connect-src 'self'");
+		metrics_reply(req, HTTP_OK, "OK", "text/html; charset=utf-8", body);
+	} else if (metrics_snapshot(m->server, &snap) == -1) {
+		metrics_error(req, HTTP_SERVUNAVAIL, "Out of memory");
+	} else {
+		if (strcmp(path, "/metrics") == 0) {
+			metrics_format_prom(&snap, body);
+			metrics_reply(
+			    req, HTTP_OK, "OK", "text/plain; version=0.0.4; charset=utf-8", body);
+		} else {
+			metrics_format_json(&snap, body);
+			metrics_reply(req, HTTP_OK, "OK", "application/json", body);
+		}
+		metrics_snapshot_free(&snap);
+	}
+	evbuffer_free(body);
+}
+
+static void
+metrics_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct metrics *m = arg;
+
+	evconnlistener_enable(evhttp_bound_socket_get_listener(m->bound));
+}
+
+/*
+ * Out of descriptors: pause accepting for a while rather than spin (an
+ * evconnlistener without an error callback retries at once, forever).
+ */
+static void
+metrics_accept_error_cb(struct evconnlistener *evl, void *arg)
+{
+	struct metrics *m;
+	int error = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = { METRICS_RETRY_SECONDS, 0 };
+
+	LIST_FOREACH(m, &metrics_all, entry)
+		if ((void *)m->http == arg)
+			break;
+	errno = error;
+	log_warn("metrics: accept");
+	if (m != NULL &&
+	    (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM)) {
+		evconnlistener_disable(evl);
+		evtimer_add(m->retry, &tv);
+	}
+}
+
+/* Serve on the main loop. */
+int
+metrics_start(struct metrics *m, struct event_base *base, char *err, size_t errlen)
+{
+	struct evconnlistener *evl;
+
+	if ((m->http = evhttp_new(base)) == NULL ||
+	    (m->retry = evtimer_new(base, metrics_retry_cb, m)) == NULL) {
+		snprintf(err, errlen, "metrics: out of memory");
+		return -1;
+	}
+	evhttp_set_timeout(m->http, METRICS_TIMEOUT);
+	evhttp_set_max_headers_size(m->http, METRICS_MAX_HEADERS);
+	evhttp_set_max_body_size(m->http, METRICS_MAX_BODY);
+	evhttp_set_allowed_methods(m->http, METRICS_ALL_METHODS);
+	evhttp_set_gencb(m->http, metrics_request_cb, m);
+	if ((m->bound = evhttp_accept_socket_with_handle(m->http, m->fd)) == NULL) {
+		snprintf(err, errlen, "metrics: cannot serve on %s", m->addrstr);
+		return -1;
+	}
+	m->fd = -1; /* evhttp's now */
+	LIST_INSERT_HEAD(&metrics_all, m, entry);
+	m->listed = 1;
+	evl = evhttp_bound_socket_get_listener(m->bound);
+	evconnlistener_set_error_cb(evl, metrics_accept_error_cb);
+	log_info(
+	    "metrics: listening on %s service=metrics backlog=%d", m->addrstr, METRICS_BACKLOG);
+	return 0;
+}
+
+void
+metrics_free(struct metrics *m)
+{
+	if (m == NULL)
+		return;
+	if (m->listed)
+		LIST_REMOVE(m, entry);
+	if (m->http != NULL)
+		evhttp_free(m->http); /* closes the socket it owns, and its connections */
+	if (m->retry != NULL)
+		event_free(m->retry);
+	if (m->fd != -1)
+		close(m->fd);
+	free(m);
+}
