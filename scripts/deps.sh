@@ -10,6 +10,9 @@ libcmocka-dev python3 iproute2 socat clang libclang-rt-dev cppcheck clang-tidy
 clang-format"
 # make bench and its smoke run in CI: the counts, the reports, the charts
 PACKAGES="$PACKAGES strace valgrind jq gnuplot-nox time procps"
+# the metrics tests: promtool checks /metrics, a headless browser loads the
+# status page, nftables holds handshakes half-open in a test's own netns
+PACKAGES="$PACKAGES prometheus chromium chromium-driver nftables curl"
 
 missing=
 for p in $PACKAGES; do

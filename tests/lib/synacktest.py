@@ -43,6 +43,7 @@ LOG_RE = re.compile(
     r'^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}) (error|warn|info|debug): (.*)$')
 LISTEN_RE = re.compile(
     r'listener (\S+?):? listening on (\S+) service=(\S+) backlog=(\d+)')
+METRICS_RE = re.compile(r'metrics: listening on (\S+) service=metrics')
 
 
 class Failure(Exception):
@@ -218,6 +219,18 @@ def _family(addr):
     if isinstance(addr, str):
         return socket.AF_UNIX
     return socket.AF_INET6 if ':' in addr[0] else socket.AF_INET
+
+
+def http_get(addr, path, method='GET', timeout=5.0, headers=None):
+    """One HTTP/1.1 request on its own connection: (status, headers, body)."""
+    import http.client
+    conn = http.client.HTTPConnection(addr[0], addr[1], timeout=timeout)
+    try:
+        conn.request(method, path, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
 
 
 def make_socket(addr, rcvbuf=None, sndbuf=None):
@@ -737,6 +750,24 @@ class Daemon:
 
     def port(self, name):
         return self.addr(name)[1]
+
+    def metrics_addr(self, timeout=5.0):
+        """The metrics endpoint's address, from its "listening on" line."""
+        return parse_addr(self.wait_log(METRICS_RE.pattern, timeout).group(1))
+
+    def stats(self, timeout=5.0):
+        """GET /stats, parsed."""
+        import json
+        status, _, body = http_get(self.metrics_addr(), '/stats', timeout=timeout)
+        check_eq(status, 200, 'status of GET /stats')
+        return json.loads(body)
+
+    def listener_stats(self, name, timeout=5.0):
+        """The /stats object of listener `name`."""
+        for l in self.stats(timeout)['listeners']:
+            if l['name'] == name:
+                return l
+        fail('no listener %r in /stats' % name)
 
     # -- lifetime ------------------------------------------------------------
 
