@@ -235,13 +235,18 @@ prom_listener(struct evbuffer *b, const char *name, const struct metrics_listene
 	evbuffer_add_printf(b, "} %" PRIu64 "\n", v);
 }
 
+/*
+ * The accept queues' length, or what they hold at most: Linux admits a
+ * connection while the queue is not over its backlog, so one more than
+ * the backlog (sk_acceptq_is_full() is "length > backlog").
+ */
 static unsigned
 queue_sum(const struct metrics_listener *ml, int max)
 {
 	unsigned n = 0;
 
 	for (int i = 0; i < ml->queues; i++)
-		n += max ? ml->queue[i].max : ml->queue[i].len;
+		n += max ? ml->queue[i].max + 1 : ml->queue[i].len;
 	return n;
 }
 
@@ -305,8 +310,8 @@ metrics_format_prom(const struct metrics_snapshot *snap, struct evbuffer *b)
 	    "sockets together (TCP_INFO tcpi_unacked).",
 	    ml->queues > 0, queue_sum(ml, 0));
 	PROM_EACH(b, "synackd_listener_accept_queue_limit", "gauge",
-	    "What the accept queues hold at most, all sockets together: backlog_effective times "
-	    "the sockets.",
+	    "What the accept queues hold at most, all sockets together: one more than "
+	    "backlog_effective per socket, as Linux admits.",
 	    ml->queues > 0, queue_sum(ml, 1));
 	PROM_EACH(b, "synackd_listener_syn_recv", "gauge",
 	    "Half-open connections: SYN received, SYN-ACK sent, no ACK yet (sockets in state "
