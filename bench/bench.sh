@@ -14,7 +14,9 @@
 # shared machine hits every server alike; what hardly moves, the memory
 # and the counts, STEADY_RUNS runs):
 #
-#   rr 1, 10, 100, 1000 connections   round trips/s; with 1: p50 and p99 latency
+#   rr 1, 10, 100, 1000 connections   round trips/s; with 1: p50 and p99 latency;
+#                                     with 100 also synackd with its metrics
+#                                     endpoint on, /metrics read every second
 #   crr 32 connections                handshakes/s
 #   stream 8 connections to discard   MB/s sent and swallowed
 #   hold 1000, 10000, the limit       server RSS per client, every connection verified
@@ -64,7 +66,7 @@ EPOLL=$BUILDDIR/bench/echo-epoll
 BUFFEREVENT=$BUILDDIR/bench/echo-bufferevent
 REF_LOAD=$BUILDDIR/bench/ref-load
 
-need jq strace valgrind gnuplot
+need jq strace valgrind gnuplot curl
 for bin in "$SYNACKD" "$LOAD" "$EPOLL" "$BUFFEREVENT" "$REF_LOAD"; do
 	[ -x "$bin" ] || die "$bin is not built (run make)"
 done
@@ -106,10 +108,12 @@ PINNED_CLIENT=("${CLIENT_CPU[@]}")
 TMP=$(mktemp -d)
 declare -A WPID SPID PORT
 LOADPID=
+SCRAPEPID=
 cleanup() {
 	if [ -n "$LOADPID" ]; then
 		kill $(pgrep -P "$LOADPID") "$LOADPID" 2>/dev/null || true
 	fi
+	[ -z "$SCRAPEPID" ] || kill "$SCRAPEPID" 2>/dev/null || true
 	for s in "${!WPID[@]}"; do
 		kill -KILL "${SPID[$s]:-${WPID[$s]}}" "${WPID[$s]}" 2>/dev/null || true
 	done
@@ -124,7 +128,7 @@ mkdir -p "$RESULTS"
     strace-*.txt callgrind-*.txt rr-throughput.png hold-rss.png)
 echo "scenario,connections,server,run,metric,value" >"$RESULTS/raw.csv"
 
-# synackd's configurations: conf NAME SERVICE IDLE_TIMEOUT [WORKERS]
+# synackd's configurations: conf NAME SERVICE IDLE_TIMEOUT [WORKERS [METRICS]]
 conf() {
 	{
 		echo "[server]"
@@ -132,6 +136,7 @@ conf() {
 		echo "idle_timeout = $3"
 		echo "shutdown_timeout = 1"
 		[ -z "${4:-}" ] || echo "workers = $4"
+		[ -z "${5:-}" ] || echo "metrics = 127.0.0.1:0"
 		echo "[listener bench]"
 		echo "service = $2"
 		echo "address = 127.0.0.1"
@@ -144,6 +149,7 @@ conf synackd echo 0
 conf synackd-idle echo 300
 conf synackd-w2 echo 0 2
 conf synackd-discard discard 0
+conf synackd-metrics echo 0 "" yes
 
 server_argv() {
 	case $1 in
@@ -332,6 +338,19 @@ step() {
 	echo "bench: $* ($(($(date +%s) - t0)) s)" >&2
 }
 
+# scrape SERVER: read its /metrics once a second (a busy Prometheus reads
+# every 15 s) until stopped; every read must succeed.
+scrape() {
+	local port
+	port=$(listen_port "$TMP/$1.log" metrics)
+	[ -n "$port" ] || die "$1: no metrics endpoint in its log"
+	while :; do
+		curl -sf -o /dev/null "http://127.0.0.1:$port/metrics" ||
+		    { echo "bench: GET /metrics on $1 failed" >&2; kill -TERM $$; exit 1; }
+		sleep 1
+	done
+}
+
 t0=$(date +%s)
 echo "synackd against the references, $RUNS run(s) of $DURATION s per case ($STEADY_RUNS for" \
     "memory and counts), medians;" \
@@ -340,13 +359,16 @@ echo "synackd against the references, $RUNS run(s) of $DURATION s per case ($STE
 # rr and crr: the servers wait side by side (an idle one costs nothing) and
 # each run visits them all, in an order that rotates.
 step "rr with $RR_LEVELS connections, crr with 32"
-for s in synackd epoll bufferevent; do
+for s in synackd epoll bufferevent synackd-metrics; do
 	start "$s"
 done
+scrape synackd-metrics &
+SCRAPEPID=$!
 for c in $RR_LEVELS; do
 	for run in $(seq "$RUNS"); do
 		list=(synackd epoll bufferevent)
 		[ "$c" != 1 ] && [ "$c" != 100 ] || list+=(ref-load)
+		[ "$c" != 100 ] || list+=(synackd-metrics)
 		for s in $(rotate "$run" "${list[@]}"); do
 			rr_run rr "$c" "$s" "$run"
 		done
@@ -357,7 +379,10 @@ for run in $(seq "$RUNS"); do
 		rr_run crr 32 "$s" "$run"
 	done
 done
-for s in synackd epoll bufferevent; do
+kill "$SCRAPEPID"
+wait "$SCRAPEPID" 2>/dev/null || true
+SCRAPEPID=
+for s in synackd epoll bufferevent synackd-metrics; do
 	stop "$s"
 done
 
@@ -488,6 +513,13 @@ w2_synackd=$(med rr 100 synackd-w2 rate)
 		    "$([ "$2" = 1 ] || echo s)" "$([ "$1" = rr ] && echo "round trips" || echo handshakes)" \
 		    "$(fmt %.0f "$a")" "$(fmt %.0f "$b")" "$(ratio "$a" "$b")"
 	done
+	echo
+	echo "| synackd, rr, 100 connections: round trips/s | metrics off | metrics on, /metrics read every second | on / off |"
+	echo "|---|---|---|---|"
+	a=$(med rr 100 synackd rate)
+	b=$(med rr 100 synackd-metrics rate)
+	printf '| medians of %s runs | %s | %s | %s |\n' "$RUNS" "$(fmt %.0f "$a")" "$(fmt %.0f "$b")" \
+	    "$(ratio "$b" "$a")"
 	echo
 	echo "System calls per round trip, by call (rr, 100 connections):"
 	for s in synackd epoll bufferevent; do

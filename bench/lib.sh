@@ -22,9 +22,15 @@ raise_nofile() {
 	ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 }
 
-# listen_port LOG: the port of the first "listening on 127.0.0.1:PORT" line.
+# listen_port LOG [metrics]: the port of the first "listening on
+# 127.0.0.1:PORT" line of a listener, or of synackd's metrics endpoint.
 listen_port() {
-	sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | head -1
+	if [ "${2:-}" = metrics ]; then
+		sed -n 's/.*metrics: listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | head -1
+	else
+		grep -v 'service=metrics' "$1" |
+		    sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' | head -1
+	fi
 }
 
 # rss_kib PID: the resident set in KiB.  smaps_rollup counts the pages;

@@ -312,6 +312,8 @@ client_write_buffer(struct client *c, struct evbuffer *buf)
 	if (evbuffer_get_length(out) == 0) {
 		if ((n = evbuffer_write(buf, c->fd)) > 0) {
 			c->bytes_queued += (size_t)n;
+			c->bytes_counted += (size_t)n; /* sent: counted now */
+			stat_add(&c->acceptor->stats.bytes_out, (uint64_t)n);
 			c->idle_mark += (size_t)n; /* activity of now, not of the next idle check */
 			len -= (size_t)n;
 		}
@@ -436,7 +438,11 @@ client_fail(struct client *c, int writing, int error)
 	client_kill(c);
 }
 
-/* What the kernel took since the last count goes into the listener's bytes_out. */
+/*
+ * What the kernel took since the last count goes into the listener's
+ * bytes_out: at each write callback (the output drained to its low
+ * watermark) and at the end; a direct write counts itself.
+ */
 static void
 client_count_out(struct client *c)
 {
@@ -492,7 +498,6 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	c->acceptor->conf->service->read(c);
-	client_count_out(c);
 	if (c->state != CLIENT_OPEN) {
 		c->in_left = 0;
 		return;
