@@ -288,7 +288,7 @@ conn_reply(struct conn *c, uint64_t latency_ns, size_t bytes)
 {
 	struct stats *s = &c->w->stats;
 
-	hist_record(&s->latency, latency_ns);
+	stats_record_latency(s, latency_ns);
 	stat_add(&s->requests, 1);
 	stat_add(&s->bytes_received, bytes);
 }

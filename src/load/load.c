@@ -38,19 +38,40 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: synack-load [options] HOST:PORT | unix:PATH\n"
+	    "       synack-load merge REPORT.json... (reports of --json runs, combined)\n"
 	    "  -m, --mode MODE          rr (default) | crr | hold | stream | chat\n"
 	    "  -c, --connections N      concurrent connections (default 100)\n"
-	    "  -d, --duration SECONDS   (default 10)\n"
-	    "  -r, --rate N             new connections per second while ramping (0 = at once)\n"
-	    "  -s, --size BYTES         message size (default 64)\n"
+	    "  -d, --duration TIME      how long to measure: 10 (seconds), 10s, 500ms, 2m, 1h\n"
+	    "                           (default 10s)\n"
+	    "  -R, --rate N             open loop: N requests per second in all (k, M: 10k),\n"
+	    "                           sent on schedule, latency counted from the schedule\n"
+	    "                           (wrk2 -R); without it rr is closed loop (netperf TCP_RR)\n"
+	    "      --connect-rate N     new connections per second, all along (crr, hold;\n"
+	    "                           tcpkali --connect-rate)\n"
+	    "  -r, --ramp-rate N        new connections per second while opening the first\n"
+	    "                           --connections (default 0: all at once)\n"
+	    "  -s, --size BYTES         message size: 64, 1k, 16k, 1M (default 64)\n"
 	    "  -t, --threads N          event loops (default 1)\n"
 	    "  -b, --bind ADDR[-ADDR]   source address(es): bind() before connect, round-robin\n"
-	    "  -T, --connect-timeout MS (default 3000)\n"
+	    "  -T, --connect-timeout MS (default 3000; or with a unit: 3s)\n"
+	    "      --request-timeout MS an answer later than this is an error (noreply);\n"
+	    "                           default 10000, 0 = wait for ever\n"
+	    "      --close fin|rst      how connections end: rst (default: no TIME_WAIT here)\n"
+	    "                           or fin (a normal close, as netperf TCP_CRR)\n"
+	    "      --warmup TIME        run load this long first, outside every statistic\n"
+	    "      --max-error-rate F   exit 4 if more than this share of connections or\n"
+	    "                           requests failed (default 0.01; 1 = never)\n"
+	    "      --percentiles LIST   latency percentiles to report (default\n"
+	    "                           50,90,99,99.9,99.99)\n"
+	    "      --hgrm FILE          the latency distribution in HdrHistogram's .hgrm format\n"
+	    "      --timeseries FILE    one CSV row per second\n"
 	    "      --json               final report as one JSON object on stdout\n"
 	    "  -q, --quiet              no live progress line\n"
 	    "      --progress           the live progress line also when stderr is no terminal\n"
 	    "  -h, --help               this help\n"
-	    "  -V, --version            print the version\n");
+	    "  -V, --version            print the version\n"
+	    "Exit: 0 done, 1 verify errors, 2 usage, 3 no connection or no request\n"
+	    "completed, 4 more failures than --max-error-rate.\n");
 }
 
 uint64_t
@@ -113,6 +134,101 @@ parse_integer(
 	return 0;
 }
 
+struct unit {
+	const char *suffix;
+	double factor;
+};
+
+/*
+ * A number with an optional unit from the table (the first entry, with
+ * an empty suffix, is the unit of a bare number), within [min, max] of
+ * that first unit.
+ */
+static int
+parse_with_unit(const char *opt, const char *s, const struct unit *units, double min, double max,
+    const char *what, double *out, char *err, size_t errlen)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno == 0 && end != s && !isnan(v) && !isinf(v)) {
+		for (const struct unit *u = units; u->suffix != NULL; u++) {
+			if (strcmp(end, u->suffix) != 0)
+				continue;
+			v *= u->factor;
+			if (v >= min && v <= max) {
+				*out = v;
+				return 0;
+			}
+			break;
+		}
+	}
+	snprintf(err, errlen, "%s \"%s\": expected %s", opt, s, what);
+	return -1;
+}
+
+static const struct unit time_s[] = {
+	{ "", 1 },
+	{ "s", 1 },
+	{ "ms", 1e-3 },
+	{ "us", 1e-6 },
+	{ "m", 60 },
+	{ "h", 3600 },
+	{ NULL, 0 },
+};
+static const struct unit time_ms[] = {
+	{ "", 1 },
+	{ "ms", 1 },
+	{ "s", 1e3 },
+	{ "m", 60e3 },
+	{ NULL, 0 },
+};
+static const struct unit count[] = {
+	{ "", 1 },
+	{ "k", 1e3 },
+	{ "K", 1e3 },
+	{ "M", 1e6 },
+	{ NULL, 0 },
+};
+static const struct unit bytes[] = {
+	{ "", 1 },
+	{ "k", 1024 },
+	{ "K", 1024 },
+	{ "m", 1048576 },
+	{ "M", 1048576 },
+	{ NULL, 0 },
+};
+
+/* "50,99,99.9": each above 0 and at most 100, in any order. */
+static int
+parse_percentiles(struct options *o, const char *s, char *err, size_t errlen)
+{
+	const char *p = s;
+	char *end;
+
+	o->npercentiles = 0;
+	for (;;) {
+		double q;
+
+		errno = 0;
+		q = strtod(p, &end);
+		if (errno != 0 || end == p || !(q > 0 && q <= 100) ||
+		    (*end != ',' && *end != '\0') || o->npercentiles == PERCENTILES_MAX) {
+			snprintf(err, errlen,
+			    "--percentiles \"%s\": expected up to %d numbers above 0 and at most "
+			    "100, separated by commas",
+			    s, PERCENTILES_MAX);
+			return -1;
+		}
+		o->percentiles[o->npercentiles++] = q;
+		if (*end == '\0')
+			return 0;
+		p = end + 1;
+	}
+}
+
 /*
  * The target: numeric forms through net.c like everywhere in synack; a
  * host name is resolved once, here, so that a typo fails before the run.
@@ -167,12 +283,32 @@ parse_target(struct options *o, const char *s, char *err, size_t errlen)
 static int
 parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen)
 {
-	enum { OPT_JSON = 256, OPT_PROGRESS };
+	enum {
+		OPT_JSON = 256,
+		OPT_PROGRESS,
+		OPT_CONNECT_RATE,
+		OPT_REQUEST_TIMEOUT,
+		OPT_CLOSE,
+		OPT_WARMUP,
+		OPT_MAX_ERROR_RATE,
+		OPT_PERCENTILES,
+		OPT_HGRM,
+		OPT_TIMESERIES,
+	};
 	static const struct option longopts[] = {
 		{ "mode", required_argument, NULL, 'm' },
 		{ "connections", required_argument, NULL, 'c' },
 		{ "duration", required_argument, NULL, 'd' },
-		{ "rate", required_argument, NULL, 'r' },
+		{ "rate", required_argument, NULL, 'R' },
+		{ "ramp-rate", required_argument, NULL, 'r' },
+		{ "connect-rate", required_argument, NULL, OPT_CONNECT_RATE },
+		{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
+		{ "close", required_argument, NULL, OPT_CLOSE },
+		{ "warmup", required_argument, NULL, OPT_WARMUP },
+		{ "max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE },
+		{ "percentiles", required_argument, NULL, OPT_PERCENTILES },
+		{ "hgrm", required_argument, NULL, OPT_HGRM },
+		{ "timeseries", required_argument, NULL, OPT_TIMESERIES },
 		{ "size", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "bind", required_argument, NULL, 'b' },
@@ -184,7 +320,9 @@ parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const double default_percentiles[] = { 50, 90, 99, 99.9, 99.99 };
 	const char *bind_spec = NULL;
+	double v = 0;
 	long l;
 	int ch;
 
@@ -194,9 +332,16 @@ parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen
 	o->size = 64;
 	o->threads = 1;
 	o->connect_timeout_ms = 3000;
+	o->request_timeout_ms = 10000;
+	o->close = CLOSE_RST;
+	o->max_error_rate = 0.01;
 	o->progress = -1;
+	o->argc = argc;
+	o->argv = argv;
+	o->npercentiles = (int)(sizeof default_percentiles / sizeof default_percentiles[0]);
+	memcpy(o->percentiles, default_percentiles, sizeof default_percentiles);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":m:c:d:r:s:t:b:T:qhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":m:c:d:r:R:s:t:b:T:qhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'm':
 			if ((o->mode = mode_find(optarg)) == NULL) {
@@ -212,19 +357,40 @@ parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen
 			o->connections = (unsigned)l;
 			break;
 		case 'd':
-			if (parse_number("--duration", optarg, 0.001, 31536000, &o->duration, err,
-				errlen) == -1)
+			if (parse_with_unit("--duration", optarg, time_s, 0.001, 31536000,
+				"a time from 1ms to 365 days: 10, 10s, 500ms, 2m, 1h", &o->duration,
+				err, errlen) == -1)
 				return -1;
 			break;
 		case 'r':
-			if (parse_number("--rate", optarg, 0, 1e8, &o->rate, err, errlen) == -1)
+			if (parse_with_unit("--ramp-rate", optarg, count, 0, 1e8,
+				"connections per second from 0 to 100M (k, M)", &o->ramp_rate, err,
+				errlen) == -1)
+				return -1;
+			break;
+		case 'R':
+			if (parse_with_unit("--rate", optarg, count, 0, 1e9,
+				"requests per second from 0 to 1000M: 5000, 10k, 1.5M", &o->rate,
+				err, errlen) == -1)
+				return -1;
+			break;
+		case OPT_CONNECT_RATE:
+			if (parse_with_unit("--connect-rate", optarg, count, 0, 1e8,
+				"connections per second from 0 to 100M (k, M)", &o->connect_rate,
+				err, errlen) == -1)
 				return -1;
 			break;
 		case 's':
-			if (parse_integer("--size", optarg, 1, SIZE_MAX_BYTES, &l, err, errlen) ==
-			    -1)
+			if (parse_with_unit("--size", optarg, bytes, 1, SIZE_MAX_BYTES,
+				"a size from 1 byte to 16M: 64, 1k, 16k, 1M", &v, err,
+				errlen) == -1 ||
+			    v != floor(v)) {
+				if (v != floor(v))
+					snprintf(err, errlen,
+					    "--size \"%s\": not a whole number of bytes", optarg);
 				return -1;
-			o->size = (size_t)l;
+			}
+			o->size = (size_t)v;
 			break;
 		case 't':
 			if (parse_integer("--threads", optarg, 1, THREADS_MAX, &l, err, errlen) ==
@@ -236,10 +402,50 @@ parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen
 			bind_spec = optarg;
 			break;
 		case 'T':
-			if (parse_integer(
-				"--connect-timeout", optarg, 1, 3600000, &l, err, errlen) == -1)
+			if (parse_with_unit("--connect-timeout", optarg, time_ms, 1, 3600000,
+				"milliseconds from 1 to 3600000, or with a unit: 500ms, 3s", &v,
+				err, errlen) == -1)
 				return -1;
-			o->connect_timeout_ms = l;
+			o->connect_timeout_ms = (long)ceil(v);
+			break;
+		case OPT_REQUEST_TIMEOUT:
+			if (parse_with_unit("--request-timeout", optarg, time_ms, 0, 3600000,
+				"milliseconds from 0 (none) to 3600000, or with a unit: 500ms, 10s",
+				&v, err, errlen) == -1)
+				return -1;
+			o->request_timeout_ms = (long)ceil(v);
+			break;
+		case OPT_CLOSE:
+			if (strcmp(optarg, "rst") == 0)
+				o->close = CLOSE_RST;
+			else if (strcmp(optarg, "fin") == 0)
+				o->close = CLOSE_FIN;
+			else {
+				snprintf(
+				    err, errlen, "--close \"%s\": expected fin or rst", optarg);
+				return -1;
+			}
+			break;
+		case OPT_WARMUP:
+			if (parse_with_unit("--warmup", optarg, time_s, 0, 86400,
+				"a time from 0 to 24h: 5, 5s, 500ms, 1m", &o->warmup, err,
+				errlen) == -1)
+				return -1;
+			break;
+		case OPT_MAX_ERROR_RATE:
+			if (parse_number("--max-error-rate", optarg, 0, 1, &o->max_error_rate, err,
+				errlen) == -1)
+				return -1;
+			break;
+		case OPT_PERCENTILES:
+			if (parse_percentiles(o, optarg, err, errlen) == -1)
+				return -1;
+			break;
+		case OPT_HGRM:
+			o->hgrm_path = optarg;
+			break;
+		case OPT_TIMESERIES:
+			o->timeseries_path = optarg;
 			break;
 		case OPT_JSON:
 			o->json = 1;
@@ -294,6 +500,18 @@ parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen
 		/* every member buffers a line each way */
 		snprintf(err, errlen, "--size %zu: chat lines are at most %u bytes", o->size,
 		    CHAT_SIZE_MAX);
+		return -1;
+	}
+	if (o->rate > 0 && o->mode != &mode_rr) {
+		snprintf(err, errlen,
+		    "--rate paces requests: it is for rr (crr and hold have "
+		    "--connect-rate)");
+		return -1;
+	}
+	if (o->connect_rate > 0 && o->mode != &mode_crr && o->mode != &mode_hold) {
+		snprintf(err, errlen,
+		    "--connect-rate is for crr and hold (the other modes keep "
+		    "their connections; -r paces their ramp)");
 		return -1;
 	}
 	if (o->quiet)
@@ -413,7 +631,7 @@ main(int argc, char **argv)
 		return LOAD_EXIT_OK;
 	case -1:
 		fprintf(stderr, "synack-load: %s\n", err);
-		usage(stderr);
+		fprintf(stderr, "Try 'synack-load --help' for the options.\n");
 		return LOAD_EXIT_USAGE;
 	}
 	progress = r->opt.progress == 1 || (r->opt.progress == -1 && isatty(STDERR_FILENO));

@@ -27,7 +27,8 @@
 #define LOAD_EXIT_OK 0
 #define LOAD_EXIT_VERIFY 1
 #define LOAD_EXIT_USAGE 2
-#define LOAD_EXIT_NOCONN 3
+#define LOAD_EXIT_NOCONN 3 /* no connection established, or no request completed */
+#define LOAD_EXIT_ERRORS 4 /* more failures than --max-error-rate allows */
 
 #define LOAD_ERRLEN 512
 #define LOAD_READ_MAX 65536  /* one read() per readable event at most this */
@@ -64,6 +65,25 @@ struct stats {
 	uint64_t other_errno[LOAD_ERRNO_MAX + 1]; /* last: out of range */
 	struct histogram latency;                 /* request latency, ns */
 	struct histogram connect;                 /* connect() to established, ns */
+
+	/*
+	 * Open loop (--rate): requests that fell due by the end, those sent,
+	 * and how late each left after its scheduled time (ns): the client's
+	 * own lateness, so that a schedule it could not keep is reported.
+	 */
+	uint64_t due;
+	uint64_t sent;
+	struct histogram lag;
+
+	/*
+	 * The current second's latencies, for the time series: recorded with
+	 * the total by stats_record_latency() (no lock: the worker's own), and
+	 * posted once a second by the worker (stats_interval_post) to `posted`,
+	 * which the main thread takes (stats_interval_take) under `mu`.
+	 */
+	struct histogram interval;
+	pthread_mutex_t mu;
+	struct histogram posted;
 };
 
 /*
@@ -91,6 +111,11 @@ stat_get(const uint64_t *p)
 }
 
 void stats_init(struct stats *);
+void stats_destroy(struct stats *);
+void stats_record_latency(struct stats *, uint64_t ns);
+void stats_interval_post(struct stats *);                         /* on the worker */
+void stats_interval_take(struct stats *, struct histogram *into); /* merges and clears */
+void stats_reset_measures(struct stats *); /* --warmup over: counts start from 0 */
 void stats_count_error(struct stats *, enum load_error, int err);
 void stats_merge(struct stats *dst, const struct stats *src);
 void stats_snapshot(struct stats *dst, const struct run *); /* counters only */
@@ -191,6 +216,8 @@ struct worker {
 	struct event *ramp_ev;            /* opens connections at --rate */
 	struct event *final_ev;           /* deadline of the last exchange */
 	struct event *kick_ev;            /* mode's wakeup, from any thread */
+	struct event *tick_ev;            /* each second: post this second's latencies */
+	struct event *warmup_ev;          /* from the main thread: --warmup is over */
 	const struct timeval *connect_tv; /* a common timeout: O(1) for thousands */
 	struct conn **conns;
 	unsigned nconns;
@@ -211,23 +238,40 @@ void worker_free(struct worker *);
 int worker_start(struct worker *, char *err, size_t errlen);
 void worker_stop(struct worker *);
 void worker_kick(struct worker *);
+void worker_warmup_over(struct worker *);
 void worker_conn_closed(struct worker *, struct conn *);
 
 /* load.c */
+enum close_how { CLOSE_RST, CLOSE_FIN };
+
+#define PERCENTILES_MAX 16
+
 struct options {
 	const struct mode *mode;
 	struct net_addr target;
 	char target_str[NET_ADDRSTRLEN];
 	unsigned connections;
 	double duration;
-	double rate;
+	double ramp_rate;    /* -r: new connections per second while ramping up; 0 = at once */
+	double rate;         /* -R: requests per second in all (open loop); 0 = closed loop */
+	double connect_rate; /* --connect-rate: new connections per second all along (crr, hold) */
+	double warmup;       /* seconds of load left out of every statistic */
 	size_t size;
 	int threads;
 	struct sources sources;
 	long connect_timeout_ms;
+	long request_timeout_ms; /* an answer later than this is an error; 0 = none */
+	enum close_how close;
+	double max_error_rate; /* failed share of connections or requests: exit 4 above it */
+	double percentiles[PERCENTILES_MAX];
+	int npercentiles;
+	const char *hgrm_path;       /* --hgrm: the latency distribution, HdrHistogram's format */
+	const char *timeseries_path; /* --timeseries: one CSV row per second */
 	int json;
 	int quiet;
 	int progress; /* live line: -1 on a terminal, 0 never, 1 always */
+	char **argv;  /* as given, for the report */
+	int argc;
 };
 
 struct run {

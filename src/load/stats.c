@@ -33,6 +33,78 @@ stats_init(struct stats *s)
 	memset(s, 0, sizeof *s);
 	hist_init(&s->latency);
 	hist_init(&s->connect);
+	hist_init(&s->lag);
+	hist_init(&s->interval);
+	hist_init(&s->posted);
+	pthread_mutex_init(&s->mu, NULL);
+}
+
+void
+stats_destroy(struct stats *s)
+{
+	pthread_mutex_destroy(&s->mu);
+}
+
+/* A completed request's latency: into the run's histogram and this second's. */
+void
+stats_record_latency(struct stats *s, uint64_t ns)
+{
+	hist_record(&s->latency, ns);
+	hist_record(&s->interval, ns);
+}
+
+/* On the worker, each second: hand this second's latencies over. */
+void
+stats_interval_post(struct stats *s)
+{
+	if (s->interval.count == 0)
+		return;
+	pthread_mutex_lock(&s->mu);
+	hist_merge(&s->posted, &s->interval);
+	pthread_mutex_unlock(&s->mu);
+	hist_init(&s->interval);
+}
+
+/* From the main thread, once a second: what the worker posted, then none. */
+void
+stats_interval_take(struct stats *s, struct histogram *into)
+{
+	pthread_mutex_lock(&s->mu);
+	hist_merge(into, &s->posted);
+	hist_init(&s->posted);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/*
+ * The warm-up is over: everything measured so far is forgotten, on the
+ * worker's own thread.  What is open stays open, and stays counted as
+ * such (active); the attempts and connections established during the
+ * warm-up no longer count.
+ */
+void
+stats_reset_measures(struct stats *s)
+{
+	uint64_t active = stat_get(&s->active);
+
+	__atomic_store_n(&s->attempted, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->established, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->requests, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->bytes_sent, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->bytes_received, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->due, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->sent, 0, __ATOMIC_RELAXED);
+	for (int e = 0; e < LERR_MAX; e++)
+		__atomic_store_n(&s->errors[e], 0, __ATOMIC_RELAXED);
+	for (int i = 0; i <= LOAD_ERRNO_MAX; i++)
+		__atomic_store_n(&s->other_errno[i], 0, __ATOMIC_RELAXED);
+	hist_init(&s->latency);
+	hist_init(&s->connect);
+	hist_init(&s->lag);
+	hist_init(&s->interval);
+	pthread_mutex_lock(&s->mu);
+	hist_init(&s->posted);
+	pthread_mutex_unlock(&s->mu);
+	__atomic_store_n(&s->active, active, __ATOMIC_RELAXED);
 }
 
 const char *
@@ -102,8 +174,11 @@ stats_merge(struct stats *dst, const struct stats *src)
 		dst->errors[i] += src->errors[i];
 	for (int i = 0; i <= LOAD_ERRNO_MAX; i++)
 		dst->other_errno[i] += src->other_errno[i];
+	dst->due += src->due;
+	dst->sent += src->sent;
 	hist_merge(&dst->latency, &src->latency);
 	hist_merge(&dst->connect, &src->connect);
+	hist_merge(&dst->lag, &src->lag);
 }
 
 /* The counters of every worker while they run; the histograms stay empty. */
@@ -120,6 +195,8 @@ stats_snapshot(struct stats *dst, const struct run *r)
 		dst->requests += stat_get(&s->requests);
 		dst->bytes_sent += stat_get(&s->bytes_sent);
 		dst->bytes_received += stat_get(&s->bytes_received);
+		dst->due += stat_get(&s->due);
+		dst->sent += stat_get(&s->sent);
 		for (int e = 0; e < LERR_MAX; e++)
 			dst->errors[e] += stat_get(&s->errors[e]);
 	}

@@ -106,6 +106,8 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 	w->stopping = 1;
 	event_del(w->ramp_ev);
 	event_del(w->kick_ev);
+	event_del(w->tick_ev);
+	stats_interval_post(&w->stats); /* the last, partial second */
 	for (unsigned i = 0; i < w->nconns; i++) {
 		struct conn *c = w->conns[i];
 
@@ -134,6 +136,29 @@ worker_kick_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (!w->stopping && w->run->opt.mode->kick != NULL)
 		w->run->opt.mode->kick(w);
+}
+
+static void
+worker_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	stats_interval_post(&w->stats);
+}
+
+static void
+worker_warmup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	stats_reset_measures(&w->stats);
+}
+
+/* From the main thread: forget what was measured so far. */
+void
+worker_warmup_over(struct worker *w)
+{
+	event_active(w->warmup_ev, EV_READ, 0);
 }
 
 /* From any thread: run the mode's kick() on this worker's loop. */
@@ -180,7 +205,9 @@ worker_init(struct worker *w, struct run *r, int index, unsigned nconns, char *e
 	    (w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w)) == NULL ||
 	    (w->ramp_ev = evtimer_new(w->base, worker_ramp_cb, w)) == NULL ||
 	    (w->final_ev = evtimer_new(w->base, worker_final_cb, w)) == NULL ||
-	    (w->kick_ev = event_new(w->base, -1, 0, worker_kick_cb, w)) == NULL) {
+	    (w->kick_ev = event_new(w->base, -1, 0, worker_kick_cb, w)) == NULL ||
+	    (w->tick_ev = event_new(w->base, -1, EV_PERSIST, worker_tick_cb, w)) == NULL ||
+	    (w->warmup_ev = event_new(w->base, -1, 0, worker_warmup_cb, w)) == NULL) {
 		snprintf(err, errlen, "cannot create an event loop");
 		return -1;
 	}
@@ -203,15 +230,17 @@ worker_init(struct worker *w, struct run *r, int index, unsigned nconns, char *e
 		w->nconns++;
 	}
 	w->live = nconns;
-	w->rate = r->opt.rate * nconns / r->opt.connections;
+	w->rate = r->opt.ramp_rate * nconns / r->opt.connections;
 	return 0;
 }
 
 static void *
 worker_main(void *arg)
 {
+	static const struct timeval second = { 1, 0 };
 	struct worker *w = arg;
 
+	event_add(w->tick_ev, &second);
 	w->t_ramp = now_ns();
 	worker_ramp(w);
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
@@ -254,6 +283,11 @@ worker_free(struct worker *w)
 		event_free(w->final_ev);
 	if (w->kick_ev != NULL)
 		event_free(w->kick_ev);
+	if (w->tick_ev != NULL)
+		event_free(w->tick_ev);
+	if (w->warmup_ev != NULL)
+		event_free(w->warmup_ev);
+	stats_destroy(&w->stats);
 	if (w->base != NULL)
 		event_base_free(w->base);
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # usage: -h and -V exit 0 and print to stdout; every bad command line
-# (no target, two targets, unknown option or mode, a value out of range, a
-# target that is no address, port 0, "*") exits 2 with a message that
-# names the problem, and connects nowhere.
+# (no target, two targets, unknown option or mode, a value out of range or
+# with a unit that is not one, a target that is no address, port 0, "*")
+# exits 2 with a message that names the problem and one line that points
+# to --help (not the whole usage), and connects nowhere.
 import os
 import sys
 
@@ -19,7 +20,19 @@ BAD = [
     (['-c', '0', '127.0.0.1:7'], '--connections "0"'),
     (['-c', 'many', '127.0.0.1:7'], '--connections "many"'),
     (['-d', '-1', '127.0.0.1:7'], '--duration "-1"'),
-    (['-r', 'fast', '127.0.0.1:7'], '--rate "fast"'),
+    (['-d', '2x', '127.0.0.1:7'], '--duration "2x"'),
+    (['-d', '10q', '127.0.0.1:7'], '--duration "10q"'),
+    (['-r', 'fast', '127.0.0.1:7'], '--ramp-rate "fast"'),
+    (['-R', 'fast', '127.0.0.1:7'], '--rate "fast"'),
+    (['-R', '10G', '127.0.0.1:7'], '--rate "10G"'),
+    (['-m', 'crr', '-R', '100', '127.0.0.1:7'], '--rate paces requests'),
+    (['--connect-rate', '100', '127.0.0.1:7'], '--connect-rate is for crr and hold'),
+    (['--close', 'slam', '127.0.0.1:7'], '--close "slam"'),
+    (['--percentiles', '50,0', '127.0.0.1:7'], '--percentiles "50,0"'),
+    (['--percentiles', '50,,99', '127.0.0.1:7'], '--percentiles "50,,99"'),
+    (['--max-error-rate', '2', '127.0.0.1:7'], '--max-error-rate "2"'),
+    (['--warmup', 'soon', '127.0.0.1:7'], '--warmup "soon"'),
+    (['-s', '1.5', '127.0.0.1:7'], '--size "1.5"'),
     (['-s', '0', '127.0.0.1:7'], '--size "0"'),
     (['-m', 'chat', '-s', '100000', '127.0.0.1:7'], '--size 100000'),
     (['-t', '0', '127.0.0.1:7'], '--threads "0"'),
@@ -50,7 +63,10 @@ def run():
         check(first.startswith('synack-load: ') and what in first,
               'synack-load %s: the first line of stderr should name %r, got %r'
               % (' '.join(args), what, first))
-        check('usage:' in r.err, 'usage follows the message')
+        lines = r.err.splitlines()
+        check(len(lines) == 2 and '--help' in lines[1],
+              'synack-load %s: one line pointing to --help follows the message, got %r'
+              % (' '.join(args), r.err))
         check_eq(r.out, '', 'nothing on stdout for a usage error')
 
 
