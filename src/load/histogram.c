@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "histogram.h"
@@ -62,6 +63,7 @@ hist_record_n(struct histogram *h, uint64_t v, uint64_t n)
 		return;
 	h->buckets[hist_bucket_index(v)] += n;
 	h->count += n;
+	h->sumsq += (double)v * (double)v * (double)n;
 	if (__builtin_mul_overflow(v, n, &add) || __builtin_add_overflow(h->sum, add, &h->sum))
 		h->sum = UINT64_MAX;
 	if (v < h->min)
@@ -84,6 +86,7 @@ hist_merge(struct histogram *dst, const struct histogram *src)
 	for (size_t i = 0; i < HIST_BUCKETS; i++)
 		dst->buckets[i] += src->buckets[i];
 	dst->count += src->count;
+	dst->sumsq += src->sumsq;
 	if (__builtin_add_overflow(dst->sum, src->sum, &dst->sum))
 		dst->sum = UINT64_MAX;
 	if (src->min < dst->min)
@@ -108,6 +111,18 @@ double
 hist_mean(const struct histogram *h)
 {
 	return h->count == 0 ? 0.0 : (double)h->sum / (double)h->count;
+}
+
+double
+hist_stddev(const struct histogram *h)
+{
+	double mean, var;
+
+	if (h->count == 0)
+		return 0.0;
+	mean = (double)h->sum / (double)h->count;
+	var = h->sumsq / (double)h->count - mean * mean;
+	return var > 0 ? sqrt(var) : 0.0;
 }
 
 uint64_t

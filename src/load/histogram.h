@@ -28,6 +28,7 @@
 struct histogram {
 	uint64_t count;
 	uint64_t sum; /* saturates instead of wrapping */
+	double sumsq; /* of the values: the standard deviation */
 	uint64_t min;
 	uint64_t max;
 	uint64_t buckets[HIST_BUCKETS];
@@ -42,6 +43,7 @@ void hist_merge(struct histogram *dst, const struct histogram *src);
 uint64_t hist_min(const struct histogram *);
 uint64_t hist_max(const struct histogram *);
 double hist_mean(const struct histogram *);
+double hist_stddev(const struct histogram *); /* population standard deviation */
 
 /*
  * The value at percentile q (0 to 100) by nearest rank: the smallest
