@@ -236,17 +236,18 @@ prom_listener(struct evbuffer *b, const char *name, const struct metrics_listene
 }
 
 /*
- * The accept queues' length, or what they hold at most: Linux admits a
- * connection while the queue is not over its backlog, so one more than
- * the backlog (sk_acceptq_is_full() is "length > backlog").
+ * The listener's accept queues together: what they hold now, or at most.
+ * A socket holds one connection more than its backlog: the kernel turns
+ * a connection away only when the queue is already longer than the
+ * backlog (TCP and unix alike), so listen(fd, 4) queues 5.
  */
 static unsigned
-queue_sum(const struct metrics_listener *ml, int max)
+queue_sum(const struct metrics_listener *ml, int limit)
 {
 	unsigned n = 0;
 
 	for (int i = 0; i < ml->queues; i++)
-		n += max ? ml->queue[i].max + 1 : ml->queue[i].len;
+		n += limit ? ml->queue[i].max + 1 : ml->queue[i].len;
 	return n;
 }
 
@@ -310,8 +311,8 @@ metrics_format_prom(const struct metrics_snapshot *snap, struct evbuffer *b)
 	    "sockets together (TCP_INFO tcpi_unacked).",
 	    ml->queues > 0, queue_sum(ml, 0));
 	PROM_EACH(b, "synackd_listener_accept_queue_limit", "gauge",
-	    "What the accept queues hold at most, all sockets together: one more than "
-	    "backlog_effective per socket, as Linux admits.",
+	    "What the accept queues hold at most, all sockets together: backlog_effective + 1 "
+	    "per socket (the kernel queues one connection beyond the backlog).",
 	    ml->queues > 0, queue_sum(ml, 1));
 	PROM_EACH(b, "synackd_listener_syn_recv", "gauge",
 	    "Half-open connections: SYN received, SYN-ACK sent, no ACK yet (sockets in state "

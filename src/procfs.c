@@ -137,12 +137,10 @@ procfs_stat_parse(
 	unsigned long long f[25];
 	char *next;
 
-	if (s == NULL || ticks_per_s <= 0)
+	/* ") S ": the state, field 3, one character between spaces */
+	if (s == NULL || ticks_per_s <= 0 || s[1] != ' ' || s[2] == '\0')
 		return -1;
-	s += 2; /* ") " */
-	if (*s == '\0')
-		return -1;
-	s++; /* the state, field 3 */
+	s += 3;
 	for (int i = 4; i <= 24; i++) {
 		errno = 0;
 		f[i] = strtoull(s, &next, 10);

@@ -1,0 +1,858 @@
+/*
+ * test-metrics.c: the pure parts behind /metrics and /stats: which
+ * SYN_RECV socket belongs to which listener (queue_syn_match), the
+ * /proc parsers (procfs_netstat_value, procfs_stat_parse), and the two
+ * formats of a snapshot (metrics_format_prom, metrics_format_json).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <event2/buffer.h>
+
+#include "procfs.h"
+#include "queues.h"
+#include "synackd.h"
+
+/* ---- queue_syn_match ---- */
+
+/* A listener's address as the config gives it: "*", "::", "0.0.0.0", an address or unix:PATH. */
+static struct net_addr
+listen_addr(const char *host, int port)
+{
+	struct net_addr a;
+	char err[256];
+
+	if (net_addr_parse(&a, host, port, err, sizeof err) != 0)
+		fail_msg("net_addr_parse(\"%s\", %d): %s", host, port, err);
+	return a;
+}
+
+/* A socket's local address as inet_diag gives it: network order, IPv4 in the first word. */
+static void
+diag_src(const char *text, uint32_t src[4])
+{
+	int family = strchr(text, ':') != NULL ? AF_INET6 : AF_INET;
+
+	memset(src, 0, 4 * sizeof *src);
+	if (inet_pton(family, text, src) != 1)
+		fail_msg("inet_pton(%d, \"%s\")", family, text);
+}
+
+static void
+test_syn_match(void **state)
+{
+	static const struct {
+		const char *listen;
+		int port;
+		int family; /* of the SYN_RECV socket */
+		const char *src;
+		unsigned sport;
+		int want;
+	} cases[] = {
+		/* IPv4, a specific address */
+		{ "127.0.0.1", 7007, AF_INET, "127.0.0.1", 7007, 1 },
+		{ "127.0.0.1", 7007, AF_INET, "127.0.0.2", 7007, 0 },
+		{ "127.0.0.1", 7007, AF_INET, "127.0.0.1", 7008, 0 },
+		{ "127.0.0.1", 7007, AF_INET6, "::ffff:127.0.0.1", 7007, 0 },
+		{ "127.0.0.1", 7007, AF_INET6, "::1", 7007, 0 },
+		/* the byte order of the address: 1.0.0.10 is not 10.0.0.1 */
+		{ "1.0.0.10", 80, AF_INET, "10.0.0.1", 80, 0 },
+		{ "10.0.0.1", 80, AF_INET, "10.0.0.1", 80, 1 },
+		/* and of the port: 7007 is 0x1b5f, 0x5f1b is 24347 */
+		{ "127.0.0.1", 7007, AF_INET, "127.0.0.1", 24347, 0 },
+		{ "127.0.0.1", 65535, AF_INET, "127.0.0.1", 65535, 1 },
+		/* IPv4, the wildcard: any address of the family, on its port */
+		{ "0.0.0.0", 7007, AF_INET, "192.0.2.1", 7007, 1 },
+		{ "0.0.0.0", 7007, AF_INET, "127.0.0.1", 7007, 1 },
+		{ "0.0.0.0", 7007, AF_INET, "192.0.2.1", 7, 0 },
+		{ "0.0.0.0", 7007, AF_INET6, "::1", 7007, 0 },
+		{ "0.0.0.0", 7007, AF_INET6, "::", 7007, 0 },
+		/* IPv6, a specific address */
+		{ "::1", 7007, AF_INET6, "::1", 7007, 1 },
+		{ "[::1]", 7007, AF_INET6, "::1", 7007, 1 },
+		{ "::1", 7007, AF_INET6, "::2", 7007, 0 },
+		{ "::1", 7007, AF_INET6, "::1", 7008, 0 },
+		{ "::1", 7007, AF_INET, "127.0.0.1", 7007, 0 },
+		{ "2001:db8::1", 443, AF_INET6, "2001:db8::1", 443, 1 },
+		{ "2001:db8::1", 443, AF_INET6, "2001:db8::1:0", 443, 0 },
+		{ "2001:db8::1", 443, AF_INET6, "2001:db8:0:0:1::", 443, 0 },
+		/* IPv6, the wildcard "::": IPv6 only (IPV6_V6ONLY) */
+		{ "::", 7007, AF_INET6, "2001:db8::1", 7007, 1 },
+		{ "::", 7007, AF_INET6, "::1", 7007, 1 },
+		{ "::", 7007, AF_INET6, "::1", 7006, 0 },
+		{ "::", 7007, AF_INET, "127.0.0.1", 7007, 0 },
+		/*
+		 * dual stack "*": IPv6 and IPv4.  The kernel lists an IPv4
+		 * connection to a dual-stack socket as AF_INET6 with a v4-mapped
+		 * address; an AF_INET one is matched too.
+		 */
+		{ "*", 7007, AF_INET, "127.0.0.1", 7007, 1 },
+		{ "*", 7007, AF_INET, "192.0.2.1", 7007, 1 },
+		{ "*", 7007, AF_INET6, "::ffff:127.0.0.1", 7007, 1 },
+		{ "*", 7007, AF_INET6, "::1", 7007, 1 },
+		{ "*", 7007, AF_INET, "127.0.0.1", 7008, 0 },
+		{ "*", 7007, AF_INET6, "::1", 7008, 0 },
+		/* families that never hold SYN_RECV sockets */
+		{ "*", 7007, AF_UNIX, "::1", 7007, 0 },
+		{ "0.0.0.0", 7007, AF_UNIX, "127.0.0.1", 7007, 0 },
+		{ "::1", 7007, AF_UNIX, "::1", 7007, 0 },
+		/* a unix listener has no SYN queue: nothing matches */
+		{ "unix:/run/synackd.sock", 0, AF_INET, "0.0.0.0", 0, 0 },
+		{ "unix:/run/synackd.sock", 0, AF_INET6, "::", 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct net_addr l = listen_addr(cases[i].listen, cases[i].port);
+		uint32_t src[4];
+		int got;
+
+		diag_src(cases[i].src, src);
+		got = queue_syn_match(&l, cases[i].family, src, cases[i].sport);
+		if (got != cases[i].want)
+			fail_msg("case %zu: listener %s port %d, socket family %d %s port %u: "
+				 "got %d, want %d",
+			    i, cases[i].listen, cases[i].port, cases[i].family, cases[i].src,
+			    cases[i].sport, got, cases[i].want);
+	}
+}
+
+/* ---- procfs_netstat_value ---- */
+
+/* /proc/net/netstat as Linux 6 writes it, the long lines cut short */
+static const char netstat_text[] =
+    "TcpExt: SyncookiesSent SyncookiesRecv SyncookiesFailed EmbryonicRsts PruneCalled "
+    "RcvPruned OfoPruned OutOfWindowIcmps LockDroppedIcmps ArpFilter TW TWRecycled TWKilled "
+    "PAWSActive PAWSEstab DelayedACKs DelayedACKLocked DelayedACKLost ListenOverflows "
+    "ListenDrops TCPHPHits TCPReqQFullDrop TCPReqQFullDoCookies TCPMigrateReqSuccess\n"
+    "TcpExt: 3 2 1 0 46059 1 0 0 0 0 26545 0 792 0 2 52026 8 34716 191 197 426578381 5 "
+    "6 0\n"
+    "IpExt: InNoRoutes InTruncatedPkts InMcastPkts OutMcastPkts InBcastPkts OutBcastPkts "
+    "InOctets OutOctets InMcastOctets\n"
+    "IpExt: 0 0 0 0 0 0 551009416622 550678601491 0\n"
+    "MPTcpExt: MPCapableSYNRX MPCapableSYNTX ListenOverflows\n"
+    "MPTcpExt: 0 0 77\n";
+
+static void
+test_netstat_value(void **state)
+{
+	static const struct {
+		const char *group, *name;
+		int ok;
+		uint64_t want;
+	} cases[] = {
+		{ "TcpExt", "SyncookiesSent", 1, 3 }, /* the first */
+		{ "TcpExt", "SyncookiesRecv", 1, 2 },
+		{ "TcpExt", "ListenOverflows", 1, 191 },
+		{ "TcpExt", "ListenDrops", 1, 197 },
+		{ "TcpExt", "TCPReqQFullDrop", 1, 5 },
+		{ "TcpExt", "TCPReqQFullDoCookies", 1, 6 },  /* not the one before it */
+		{ "TcpExt", "TCPMigrateReqSuccess", 1, 0 },  /* the last */
+		{ "IpExt", "InOctets", 1, 551009416622ULL }, /* over 32 bits */
+		{ "IpExt", "InMcastOctets", 1, 0 },
+		{ "MPTcpExt", "ListenOverflows", 1, 77 }, /* the same name in another group */
+		/* not there */
+		{ "TcpExt", "NoSuchCounter", 0, 0 },
+		{ "TcpExt", "ListenOverflow", 0, 0 },   /* a prefix of a name */
+		{ "TcpExt", "ListenOverflowsX", 0, 0 }, /* longer than a name */
+		{ "TcpExt", "InOctets", 0, 0 },         /* in another group only */
+		{ "TcpExt", "", 0, 0 },
+		{ "Tcp", "ListenOverflows", 0, 0 }, /* a prefix of a group */
+		{ "TcpExtX", "ListenOverflows", 0, 0 },
+		{ "Ext", "ListenOverflows", 0, 0 },
+		{ "", "ListenOverflows", 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint64_t v = 424242;
+		int r = procfs_netstat_value(netstat_text, cases[i].group, cases[i].name, &v);
+
+		if (r != (cases[i].ok ? 0 : -1))
+			fail_msg("%s %s: returned %d", cases[i].group, cases[i].name, r);
+		if (cases[i].ok && v != cases[i].want)
+			fail_msg("%s %s: got %llu, want %llu", cases[i].group, cases[i].name,
+			    (unsigned long long)v, (unsigned long long)cases[i].want);
+		if (!cases[i].ok && v != 424242)
+			fail_msg("%s %s: failed but wrote %llu", cases[i].group, cases[i].name,
+			    (unsigned long long)v);
+	}
+}
+
+/* Lines that are not what /proc writes, or not all of it. */
+static void
+test_netstat_malformed(void **state)
+{
+	static const struct {
+		const char *text, *group, *name;
+		int ok;
+		uint64_t want;
+	} cases[] = {
+		/* a group with a longer name sharing the prefix comes first */
+		{ "TcpExtX: ListenOverflows\nTcpExtX: 999\nTcpExt: ListenOverflows\nTcpExt: 4\n",
+		    "TcpExt", "ListenOverflows", 1, 4 },
+		{ "TcpExtX: ListenOverflows\nTcpExtX: 999\nTcpExt: ListenOverflows\nTcpExt: 4\n",
+		    "TcpExtX", "ListenOverflows", 1, 999 },
+		{ "TcpExtX: ListenOverflows\nTcpExtX: 999\n", "TcpExt", "ListenOverflows", 0, 0 },
+		/* the values line cut short: the names past its end have no value */
+		{ "TcpExt: A B C\nTcpExt: 1 2\nIpExt: C\nIpExt: 3\n", "TcpExt", "B", 1, 2 },
+		{ "TcpExt: A B C\nTcpExt: 1 2\nIpExt: C\nIpExt: 3\n", "TcpExt", "C", 0, 0 },
+		{ "TcpExt: A B C\nTcpExt: 1 2 \nIpExt: C\nIpExt: 3\n", "TcpExt", "C", 0, 0 },
+		{ "TcpExt: A B C\nTcpExt: 1 2", "TcpExt", "C", 0, 0 },
+		{ "TcpExt: A B C\nTcpExt: 1 2", "TcpExt", "B", 1, 2 }, /* no final newline */
+		{ "TcpExt: A B C\nTcpExt: ", "TcpExt", "A", 0, 0 },
+		{ "TcpExt: A B C\nTcpExt:", "TcpExt", "A", 0, 0 },
+		/* the file cut after a names line */
+		{ "TcpExt: A B C\n", "TcpExt", "A", 0, 0 },
+		{ "TcpExt: A B C", "TcpExt", "A", 0, 0 },
+		{ "IpExt: X\nIpExt: 1\nTcpExt: A B C\n", "TcpExt", "A", 0, 0 },
+		/* a values line of another group */
+		{ "TcpExt: A B\nIpExt: 1 2\n", "TcpExt", "A", 0, 0 },
+		/* the names line cut short: the values past it are nobody's */
+		{ "TcpExt: A\nTcpExt: 1 2 3\n", "TcpExt", "A", 1, 1 },
+		{ "TcpExt: A\nTcpExt: 1 2 3\n", "TcpExt", "B", 0, 0 },
+		/* values that are not numbers, or too big */
+		{ "TcpExt: A B\nTcpExt: x 2\n", "TcpExt", "A", 0, 0 },
+		{ "TcpExt: A B\nTcpExt: 18446744073709551615 2\n", "TcpExt", "A", 1, UINT64_MAX },
+		{ "TcpExt: A B\nTcpExt: 18446744073709551616 2\n", "TcpExt", "A", 0, 0 },
+		/* a value missing in the middle does not take the next line's */
+		{ "TcpExt: A B\nTcpExt: 1\n7\n", "TcpExt", "B", 0, 0 },
+		{ "", "TcpExt", "A", 0, 0 },
+		{ "\n", "TcpExt", "A", 0, 0 },
+		{ "\n\n\n\n", "TcpExt", "A", 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint64_t v = 424242;
+		int r = procfs_netstat_value(cases[i].text, cases[i].group, cases[i].name, &v);
+
+		if (r != (cases[i].ok ? 0 : -1))
+			fail_msg(
+			    "case %zu (%s %s): returned %d", i, cases[i].group, cases[i].name, r);
+		if (cases[i].ok && v != cases[i].want)
+			fail_msg("case %zu (%s %s): got %llu, want %llu", i, cases[i].group,
+			    cases[i].name, (unsigned long long)v,
+			    (unsigned long long)cases[i].want);
+	}
+}
+
+/* ---- procfs_stat_parse ---- */
+
+/*
+ * Fields 4 to 52 of /proc/PID/stat after "PID (COMM) S": utime 25 and
+ * stime 13 ticks (fields 14, 15), starttime 4567 ticks (22), vsize (23),
+ * rss 2048 pages (24); tpgid (8) is -1, as for a daemon.
+ */
+#define STAT_TAIL                                                                                  \
+	" 1 1234 1234 0 -1 4194560 150 0 0 0 25 13 0 0 20 0 3 0 4567 123456789 2048 "              \
+	"18446744073709551615 1 1 0 0 0 0 0 4096 16384 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+
+static void
+check_stat(const char *text, int ok)
+{
+	struct proc_self p;
+	int r;
+
+	memset(&p, 0, sizeof p);
+	r = procfs_stat_parse(text, 100, 4096, 1700000000, &p);
+	if (r != (ok ? 0 : -1))
+		fail_msg("\"%s\": returned %d", text, r);
+	if (!ok)
+		return;
+	assert_true(p.cpu_seconds > 0.379 && p.cpu_seconds < 0.381);
+	assert_true(p.start_time > 1700000045.66 && p.start_time < 1700000045.68);
+	assert_int_equal(p.virtual_bytes, 123456789);
+	assert_int_equal(p.resident_bytes, 2048 * 4096);
+}
+
+static void
+test_stat_parse(void **state)
+{
+	struct proc_self p;
+
+	check_stat("1234 (synackd) S" STAT_TAIL, 1);
+	/* the comm is counted from the last ')': it may hold spaces and parentheses */
+	check_stat("1234 (a) b) c) S" STAT_TAIL, 1);
+	check_stat("1234 (my daemon) R" STAT_TAIL, 1);
+	check_stat("1234 ()) S" STAT_TAIL, 1);
+	check_stat("1234 (1 2 3 4 5 6 7 8 9 10 11 12 13) S" STAT_TAIL, 1);
+	check_stat("1234 () S" STAT_TAIL, 1);
+	/* exactly the fields needed, up to rss */
+	check_stat("1 (x) S 1 1 1 0 -1 0 0 0 0 0 25 13 0 0 20 0 1 0 4567 123456789 2048", 1);
+
+	/* too few fields: cut after vsize, or in the middle */
+	check_stat("1 (x) S 1 1 1 0 -1 0 0 0 0 0 25 13 0 0 20 0 1 0 4567 123456789", 0);
+	check_stat("1 (x) S 1 1 1 0 -1 0 0 0 0 0 25 13 0 0 20 0 1 0 4567 123456789 \n", 0);
+	check_stat("1 (x) S 1 1 1 0 -1 0 0 0 0", 0);
+	check_stat("1 (x) S ", 0);
+	check_stat("1 (x) S", 0);
+	check_stat("1 (x) ", 0);
+	check_stat("1 (x)", 0);
+	check_stat("", 0);
+	/* no comm at all, or a field that is not a number */
+	check_stat("1 x S 1 1 1 0 -1 0 0 0 0 0 25 13 0 0 20 0 1 0 4567 123456789 2048", 0);
+	check_stat("1 (x) S 1 1 1 0 -1 0 0 0 0 0 25 x 0 0 20 0 1 0 4567 123456789 2048", 0);
+
+	/*
+	 * The text ends at the ')': what lies beyond its terminating NUL
+	 * (here a whole stat line) must not be read.
+	 */
+	{
+		static const char cut[] = "1 (x)\0S" STAT_TAIL;
+
+		check_stat(cut, 0);
+	}
+	{
+		static const char cut[] = "1 (x) \0S" STAT_TAIL;
+
+		check_stat(cut, 0);
+	}
+
+	memset(&p, 0, sizeof p);
+	assert_int_equal(procfs_stat_parse("1 (x) S" STAT_TAIL, 0, 4096, 0, &p), -1);
+}
+
+/* ---- metrics_format_prom and metrics_format_json ---- */
+
+#define WEIRD_NAME "we\"ird\\na\nme"
+#define WEIRD_PROM "we\\\"ird\\\\na\\nme"
+#define WEIRD_JSON "we\\\"ird\\\\na\\u000ame"
+
+static char *
+drain(struct evbuffer *b)
+{
+	size_t n = evbuffer_get_length(b);
+	char *s = malloc(n + 1);
+
+	if (s == NULL)
+		abort();
+	evbuffer_remove(b, s, n);
+	s[n] = '\0';
+	return s;
+}
+
+/*
+ * Three listeners: a TCP one on two sockets with a name that needs
+ * escaping, a TCP one whose queues could not be read, and a unix one
+ * (no SYN queue).
+ */
+static struct metrics_snapshot *
+snapshot_new(int have_host, int have_proc)
+{
+	struct metrics_snapshot *snap = calloc(1, sizeof *snap);
+	struct metrics_listener *l;
+
+	assert_non_null(snap);
+	snap->version = "1.2.3";
+	snap->uptime = 12.5;
+	snap->workers = 2;
+	snap->clients = 3;
+	snap->max_clients = 10;
+	snap->max_clients_reached = 4;
+	snap->reloads_ok = 1;
+	snap->reloads_failed = 2;
+	snap->nlisteners = 3;
+	snap->listeners = l = calloc(3, sizeof *snap->listeners);
+	assert_non_null(l);
+
+	l[0].name = WEIRD_NAME;
+	l[0].service = "echo";
+	l[0].address = "127.0.0.1:7007";
+	l[0].port = 7007;
+	l[0].backlog = 4;
+	l[0].workers = 2;
+	l[0].queues = 2;
+	l[0].queue[0].len = 3;
+	l[0].queue[0].max = 4;
+	l[0].queue[1].len = 5;
+	l[0].queue[1].max = 4;
+	l[0].have_syn_recv = 1;
+	l[0].syn_recv = 7;
+	l[0].active = 2;
+	l[0].stats.accepted = 11;
+	l[0].stats.rejected[REJECT_PER_SOURCE] = 6;
+	l[0].stats.bytes_in = 100;
+	l[0].stats.bytes_out = 200;
+
+	l[1].name = "sleepy";
+	l[1].service = "discard";
+	l[1].address = "[::1]:9";
+	l[1].port = 9;
+	l[1].backlog = 511;
+	l[1].workers = 2;
+	l[1].queues = 0;
+	l[1].have_syn_recv = 1;
+	l[1].syn_recv = 0;
+
+	l[2].name = "ux";
+	l[2].service = "echo";
+	l[2].address = "unix:/run/s\"ock";
+	l[2].port = -1;
+	l[2].backlog = 8;
+	l[2].workers = 1;
+	l[2].queues = 1;
+	l[2].queue[0].len = 9;
+	l[2].queue[0].max = 8;
+	l[2].have_syn_recv = 0;
+
+	snap->have_host = have_host;
+	snap->host.listen_overflows = 17;
+	snap->host.listen_drops = 18;
+	snap->host.syncookies_sent = 19;
+	snap->host.req_q_full_drop = 20;
+	snap->host.somaxconn = 4096;
+	snap->host.max_syn_backlog = -1; /* unknown */
+	snap->host.syncookies = 1;
+	snap->have_proc = have_proc;
+	snap->proc.start_time = 1700000000.5;
+	snap->proc.cpu_seconds = 1.25;
+	snap->proc.resident_bytes = 8192;
+	snap->proc.virtual_bytes = 65536;
+	snap->proc.open_fds = 12;
+	snap->proc.max_fds = -1;
+	return snap;
+}
+
+static void
+snapshot_free(struct metrics_snapshot *snap)
+{
+	free(snap->listeners);
+	free(snap);
+}
+
+static char *
+format(const struct metrics_snapshot *snap, int json)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *s;
+
+	assert_non_null(b);
+	if (json)
+		metrics_format_json(snap, b);
+	else
+		metrics_format_prom(snap, b);
+	s = drain(b);
+	evbuffer_free(b);
+	return s;
+}
+
+static void
+has(const char *text, const char *want)
+{
+	if (text == NULL || want == NULL)
+		abort();
+	if (strstr(text, want) == NULL)
+		fail_msg("expected \"%s\" in:\n%s", want, text);
+}
+
+static void
+lacks(const char *text, const char *unwanted)
+{
+	if (text == NULL || unwanted == NULL)
+		abort();
+	if (strstr(text, unwanted) != NULL)
+		fail_msg("did not expect \"%s\" in:\n%s", unwanted, text);
+}
+
+/* The length of the word at p, up to a space, a newline or the end. */
+static size_t
+word_len(const char *p)
+{
+	size_t n = 0;
+
+	while (p[n] != ' ' && p[n] != '\n' && p[n] != '\0')
+		n++;
+	return n;
+}
+
+/* What follows prefix at the start of s, or NULL. */
+static const char *
+after(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(s, prefix, n) == 0 ? s + n : NULL;
+}
+
+/*
+ * The text format 0.0.4, line by line: a family is announced by one HELP
+ * and one TYPE line before its samples, and a sample is NAME, optional
+ * {label="value",...} with \\, \" and \n the only escapes, a space and a
+ * number.  Returns the samples seen.
+ */
+static int
+prom_check(const char *text)
+{
+	char family[128] = "", names[64][128];
+	int nfamilies = 0, samples = 0, lineno = 0;
+	const char *line = text, *end;
+
+	assert_true(text[0] != '\0' && text[strlen(text) - 1] == '\n');
+	for (; *line != '\0'; line = end + 1) {
+		const char *p;
+		char name[128], *num_end;
+		size_t n;
+
+		lineno++;
+		if ((end = strchr(line, '\n')) == NULL) {
+			fail_msg("line %d does not end", lineno);
+			return samples;
+		}
+		if ((p = after(line, "# HELP ")) != NULL) {
+			n = word_len(p);
+			assert_true(n > 0 && n < sizeof family);
+			for (int i = 0; i < nfamilies; i++)
+				if (strlen(names[i]) == n && strncmp(names[i], p, n) == 0)
+					fail_msg("line %d: family %.*s announced twice", lineno,
+					    (int)n, p);
+			memcpy(family, p, n);
+			family[n] = '\0';
+			assert_true(nfamilies < 64);
+			strcpy(names[nfamilies++], family);
+			assert_true(p[n] == ' ' && p + n + 1 < end); /* some help text */
+			continue;
+		}
+		if ((p = after(line, "# TYPE ")) != NULL) {
+			n = strlen(family);
+			if (strncmp(p, family, n) != 0 || p[n] != ' ')
+				fail_msg("line %d: TYPE is not for %s, the family just announced",
+				    lineno, family);
+			p += n + 1;
+			if (!((end - p == 5 && strncmp(p, "gauge", 5) == 0) ||
+				(end - p == 7 && strncmp(p, "counter", 7) == 0)))
+				fail_msg("line %d: type \"%.*s\"", lineno, (int)(end - p), p);
+			n = strlen(family);
+			if (n > 6 && strcmp(family + n - 6, "_total") == 0)
+				assert_true(end - p == 7); /* a _total is a counter */
+			continue;
+		}
+		assert_true(line[0] != '#');
+		p = line;
+		n = strcspn(p, "{ \n");
+		assert_true(n > 0 && n < sizeof name);
+		memcpy(name, p, n);
+		name[n] = '\0';
+		for (size_t i = 0; i < n; i++)
+			assert_true(isalnum((unsigned char)name[i]) || name[i] == '_');
+		if (strcmp(name, family) != 0)
+			fail_msg("line %d: sample %s under family %s", lineno, name, family);
+		p += n;
+		if (*p == '{') {
+			p++;
+			for (;;) {
+				n = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
+				assert_true(n > 0 && p[n] == '=' && p[n + 1] == '"');
+				p += n + 2;
+				while (*p != '"') {
+					assert_true(*p != '\n' && *p != '\0');
+					if (*p == '\\') {
+						p++;
+						assert_true(*p == '\\' || *p == '"' || *p == 'n');
+					}
+					p++;
+				}
+				p++;
+				if (*p == '}')
+					break;
+				assert_true(*p == ',');
+				p++;
+			}
+			p++;
+		}
+		assert_true(*p == ' ');
+		p++;
+		(void)strtod(p, &num_end);
+		if (num_end == p || num_end != end)
+			fail_msg("line %d: the value \"%.*s\" is not a number", lineno,
+			    (int)(end - p), p);
+		samples++;
+	}
+	return samples;
+}
+
+/* A JSON value, by RFC 8259: returns what follows it, or NULL. */
+static const char *json_value(const char *p, int depth);
+
+static const char *
+json_ws(const char *p)
+{
+	return p + strspn(p, " \t\r\n");
+}
+
+static const char *
+json_str(const char *p)
+{
+	if (*p++ != '"')
+		return NULL;
+	for (; *p != '"'; p++) {
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+		if (*p == '\\') {
+			p++;
+			if (*p == 'u') {
+				for (int i = 1; i <= 4; i++)
+					if (!isxdigit((unsigned char)p[i]))
+						return NULL;
+				p += 4;
+			} else if (strchr("\"\\/bfnrt", *p) == NULL || *p == '\0')
+				return NULL;
+		}
+	}
+	return p + 1;
+}
+
+static const char *
+json_num(const char *p)
+{
+	const char *s = p;
+
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		p += strspn(p, "0123456789");
+	else
+		return NULL;
+	if (*p == '.') {
+		p++;
+		if (strspn(p, "0123456789") == 0)
+			return NULL;
+		p += strspn(p, "0123456789");
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (strspn(p, "0123456789") == 0)
+			return NULL;
+		p += strspn(p, "0123456789");
+	}
+	return p > s ? p : NULL;
+}
+
+static const char *
+json_value(const char *p, int depth)
+{
+	char close;
+
+	if (depth > 32)
+		return NULL;
+	p = json_ws(p);
+	if (*p == '"')
+		return json_str(p);
+	if (strncmp(p, "null", 4) == 0 || strncmp(p, "true", 4) == 0)
+		return p + 4;
+	if (strncmp(p, "false", 5) == 0)
+		return p + 5;
+	if (*p != '{' && *p != '[')
+		return json_num(p);
+	close = *p == '{' ? '}' : ']';
+	p = json_ws(p + 1);
+	if (*p == close)
+		return p + 1;
+	for (;;) {
+		if (close == '}') {
+			if ((p = json_str(json_ws(p))) == NULL)
+				return NULL;
+			p = json_ws(p);
+			if (*p++ != ':')
+				return NULL;
+		}
+		if ((p = json_value(p, depth + 1)) == NULL)
+			return NULL;
+		p = json_ws(p);
+		if (*p == close)
+			return p + 1;
+		if (*p++ != ',')
+			return NULL;
+	}
+}
+
+static void
+json_check(const char *text)
+{
+	const char *end = json_value(text, 0);
+
+	if (end == NULL || *json_ws(end) != '\0')
+		fail_msg("not one JSON value:\n%s", text);
+	assert_true(json_ws(text)[0] == '{');
+}
+
+/* The validators themselves: they refuse what is broken. */
+static char prom_sample[] = "# HELP a_b x y\n# TYPE a_b gauge\n"
+			    "a_b{l=\"\\\"\\\\\\n\",m=\"\"} 1.5\na_b 2\n";
+
+static void
+test_validators(void **state)
+{
+	assert_non_null(json_value("{\"a\":[1,-2.5e3,\"x\\u00e9\\n\",null,true,{}]}", 0));
+	assert_null(json_value("{\"a\":1,}", 0));
+	assert_null(json_value("{\"a\" 1}", 0));
+	assert_null(json_value("[01]", 0));
+	assert_null(json_value("\"a\nb\"", 0));
+	assert_null(json_value("\"a\\qb\"", 0));
+	assert_null(json_value("[1 2]", 0));
+	assert_null(json_value("{\"a\":\"b\\\"}", 0));
+	assert_int_equal(prom_check(prom_sample), 2);
+}
+
+static void
+test_prom(void **state)
+{
+	struct metrics_snapshot *snap = snapshot_new(1, 1);
+	char *t = format(snap, 0);
+
+	prom_check(t);
+	has(t, "# TYPE synackd_listener_accept_queue gauge\n");
+	/* the odd name escaped, in every label of every family */
+	has(t,
+	    "synackd_listener_info{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\",address=\"127.0.0.1:7007\"} 1\n");
+	has(t,
+	    "synackd_listener_info{listener=\"ux\",service=\"echo\","
+	    "address=\"unix:/run/s\\\"ock\"} 1\n");
+	has(t, "synackd_listener_backlog{listener=\"" WEIRD_PROM "\",service=\"echo\"} 4\n");
+	has(t,
+	    "synackd_listener_backlog_effective{listener=\"" WEIRD_PROM "\",service=\"echo\"} 4\n");
+	has(t, "synackd_listener_accept_queue{listener=\"" WEIRD_PROM "\",service=\"echo\"} 8\n");
+	/* the kernel queues backlog + 1 per socket: two sockets of backlog 4 hold 10 */
+	has(t,
+	    "synackd_listener_accept_queue_limit{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\"} 10\n");
+	has(t, "synackd_listener_syn_recv{listener=\"" WEIRD_PROM "\",service=\"echo\"} 7\n");
+	has(t, "synackd_listener_workers{listener=\"" WEIRD_PROM "\",service=\"echo\"} 2\n");
+	has(t,
+	    "synackd_listener_connections_accepted_total{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\"} 11\n");
+	has(t,
+	    "synackd_listener_connections_rejected_total{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\",reason=\"max_clients_per_source\"} 6\n");
+	lacks(t, "listener=\"we\"ird");
+	lacks(t, "we\"ird\\na\nme");
+
+	/* no queues read: no queue samples, the rest as usual */
+	lacks(t, "synackd_listener_accept_queue{listener=\"sleepy\"");
+	lacks(t, "synackd_listener_accept_queue_limit{listener=\"sleepy\"");
+	lacks(t, "synackd_listener_backlog_effective{listener=\"sleepy\"");
+	has(t, "synackd_listener_backlog{listener=\"sleepy\",service=\"discard\"} 511\n");
+	has(t, "synackd_listener_syn_recv{listener=\"sleepy\",service=\"discard\"} 0\n");
+
+	/* unix: the accept queue, no SYN queue */
+	has(t, "synackd_listener_accept_queue{listener=\"ux\",service=\"echo\"} 9\n");
+	has(t, "synackd_listener_accept_queue_limit{listener=\"ux\",service=\"echo\"} 9\n");
+	lacks(t, "synackd_listener_syn_recv{listener=\"ux\"");
+
+	has(t, "synackd_build_info{version=\"1.2.3\"} 1\n");
+	has(t, "synackd_clients_active 3\n");
+	has(t, "synackd_clients_max 10\n");
+	has(t, "synackd_reloads_total{result=\"failed\"} 2\n");
+	has(t, "synackd_host_tcp_listen_overflows_total 17\n");
+	has(t, "synackd_host_tcp_listen_drops_total 18\n");
+	has(t, "synackd_host_tcp_syncookies_sent_total 19\n");
+	has(t, "synackd_host_tcp_req_q_full_drop_total 20\n");
+	has(t, "synackd_host_somaxconn 4096\n");
+	has(t, "synackd_host_tcp_syncookies 1\n");
+	lacks(t, "synackd_host_tcp_max_syn_backlog"); /* unknown: left out */
+	has(t, "process_open_fds 12\n");
+	lacks(t, "process_max_fds");
+	free(t);
+
+	/* without the host's counters and the process's figures */
+	snap->have_host = 0;
+	snap->have_proc = 0;
+	t = format(snap, 0);
+	prom_check(t);
+	lacks(t, "synackd_host_");
+	lacks(t, "process_");
+	has(t, "synackd_listener_accept_queue{listener=\"ux\",service=\"echo\"} 9\n");
+	free(t);
+	snapshot_free(snap);
+}
+
+static void
+test_json(void **state)
+{
+	struct metrics_snapshot *snap = snapshot_new(1, 1);
+	char *t = format(snap, 1);
+
+	json_check(t);
+	has(t,
+	    "{\"version\":\"1.2.3\",\"uptime_s\":12.500,\"workers\":2,"
+	    "\"clients\":{\"active\":3,\"max\":10},\"max_clients_reached\":4,"
+	    "\"reloads\":{\"ok\":1,\"failed\":2},\"listeners\":[{");
+	has(t,
+	    "{\"name\":\"" WEIRD_JSON "\",\"service\":\"echo\",\"address\":\"127.0.0.1:7007\","
+	    "\"port\":7007,\"backlog\":4,\"workers\":2,\"backlog_effective\":4,"
+	    "\"accept_queue\":8,\"accept_queue_limit\":10,\"accept_queue_per_socket\":[3,5],"
+	    "\"syn_recv\":7,\"accepted\":11,\"active\":2,\"rejected_total\":6,");
+	has(t,
+	    "\"rejected\":{\"max_clients\":0,\"max_clients_per_source\":6,"
+	    "\"out_of_memory\":0}");
+	has(t, "\"bytes_in\":100,\"bytes_out\":200}");
+	/* no queues read: null, and no sockets */
+	has(t,
+	    "{\"name\":\"sleepy\",\"service\":\"discard\",\"address\":\"[::1]:9\",\"port\":9,"
+	    "\"backlog\":511,\"workers\":2,\"backlog_effective\":null,\"accept_queue\":null,"
+	    "\"accept_queue_limit\":null,\"accept_queue_per_socket\":[],\"syn_recv\":0,");
+	/* unix: no SYN queue */
+	has(t, "{\"name\":\"ux\",\"service\":\"echo\",\"address\":\"unix:/run/s\\\"ock\",");
+	has(t,
+	    "\"backlog_effective\":8,\"accept_queue\":9,\"accept_queue_limit\":9,"
+	    "\"accept_queue_per_socket\":[9],\"syn_recv\":null,");
+	has(t,
+	    ",\"host\":{\"listen_overflows\":17,\"listen_drops\":18,\"syncookies_sent\":19,"
+	    "\"req_q_full_drop\":20,\"somaxconn\":4096,\"tcp_max_syn_backlog\":-1,"
+	    "\"tcp_syncookies\":1}");
+	has(t,
+	    ",\"process\":{\"start_time_seconds\":1700000000.50,\"cpu_seconds\":1.25,"
+	    "\"resident_memory_bytes\":8192,\"virtual_memory_bytes\":65536,\"open_fds\":12,"
+	    "\"max_fds\":-1}}\n");
+	lacks(t, "we\"ird");
+	free(t);
+
+	snap->have_host = 0;
+	snap->have_proc = 0;
+	t = format(snap, 1);
+	json_check(t);
+	has(t, "],\"host\":null,\"process\":null}\n");
+	lacks(t, "listen_overflows");
+	free(t);
+
+	/* no listener at all */
+	snap->nlisteners = 0;
+	t = format(snap, 1);
+	json_check(t);
+	has(t, "\"listeners\":[],\"host\":null");
+	free(t);
+	t = format(snap, 0);
+	prom_check(t);
+	lacks(t, "{listener=");
+	free(t);
+	snapshot_free(snap);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_syn_match),
+		cmocka_unit_test(test_netstat_value),
+		cmocka_unit_test(test_netstat_malformed),
+		cmocka_unit_test(test_stat_parse),
+		cmocka_unit_test(test_validators),
+		cmocka_unit_test(test_prom),
+		cmocka_unit_test(test_json),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
