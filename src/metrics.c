@@ -452,8 +452,12 @@ json_listener(struct evbuffer *b, const struct metrics_listener *ml)
 	json_string(b, ml->service);
 	evbuffer_add_printf(b, ",\"address\":");
 	json_string(b, ml->address);
-	evbuffer_add_printf(
-	    b, ",\"port\":%d,\"backlog\":%d,\"workers\":%d", ml->port, ml->backlog, ml->workers);
+	/* a unix socket has no port */
+	if (ml->port >= 0)
+		evbuffer_add_printf(b, ",\"port\":%d", ml->port);
+	else
+		evbuffer_add_printf(b, ",\"port\":null");
+	evbuffer_add_printf(b, ",\"backlog\":%d,\"workers\":%d", ml->backlog, ml->workers);
 	if (ml->queues > 0) {
 		evbuffer_add_printf(b,
 		    ",\"backlog_effective\":%u,\"accept_queue\":%u,\"accept_queue_limit\":%u,"
