@@ -520,15 +520,28 @@ metrics_format_json(const struct metrics_snapshot *snap, struct evbuffer *b)
 /* ------------------------------------------------------------------ */
 /* HTTP */
 
+/*
+ * libevent 2.1 gives the answer to HEAD (and to CONNECT) no Content-Length,
+ * and still sends HEAD's body after the headers, where a client that keeps
+ * the connection reads it as the next answer: the length is set here, as
+ * GET's, and HEAD's body is dropped.
+ */
 static void
 metrics_reply(struct evhttp_request *req, int code, const char *reason, const char *type,
     struct evbuffer *body)
 {
 	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
+	char len[24];
 
 	evhttp_add_header(hdr, "Content-Type", type);
 	evhttp_add_header(hdr, "Cache-Control", "no-store");
 	evhttp_add_header(hdr, "X-Content-Type-Options", "nosniff");
+	if (body != NULL) {
+		snprintf(len, sizeof len, "%zu", evbuffer_get_length(body));
+		evhttp_add_header(hdr, "Content-Length", len);
+		if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
+			evbuffer_drain(body, evbuffer_get_length(body));
+	}
 	evhttp_send_reply(req, code, reason, body);
 }
 
