@@ -5,8 +5,10 @@
 #  - garbage bytes: 400 and closed; binary garbage with no line end, and
 #    more of it than a header may hold: closed, never a 200;
 #  - a 1 MB header: refused (400), never a 200, memory not grown;
-#  - a request that never ends, and a connection that sends nothing: closed
-#    by the daemon within the timeout and a margin;
+#  - a request that never ends, one sent a header line at a time (each
+#    line restarts libevent's own timeout), a second request on a kept
+#    connection sent so, and a connection that sends nothing: closed by the
+#    daemon within the timeout and a margin;
 #  - POST, PUT, DELETE, OPTIONS, PATCH, TRACE: 405 with "Allow: GET, HEAD";
 #    CONNECT too, with its Content-Length, its connection closed within the
 #    timeout (libevent keeps it open after the answer); a body up to
@@ -222,26 +224,56 @@ def connect_answer(data, what):
           'CONNECT: the answer\'s length is not given: %r' % data[:300])
 
 
+def head_then_nothing(data, what):
+    check_eq(status_of(data), 200, '%s: status of the first request (HEAD /stats)' % what)
+    check(data.endswith(b'\r\n\r\n') and data.count(b'HTTP/1.') == 1,
+          '%s: expected the answer to HEAD alone, got %r' % (what, data[:400]))
+
+
+def settled_fds(d):
+    """process_open_fds once the echo clients of earlier probes are gone
+    (only the one kept open is left) and the count holds still (a client's
+    descriptor is closed a turn of its worker's loop after it is freed)."""
+    seen = []
+
+    def settled():
+        m = serves_metrics(d)
+        if m.value('synackd_listener_connections_active', listener='echo',
+                   service='echo') != 1:
+            del seen[:]
+            return False
+        seen.append(m.value('process_open_fds'))
+        return len(seen) >= 3 and len(set(seen[-3:])) == 1
+    wait_for(settled, 10, interval=0.1, what='the daemon\'s descriptors to settle')
+    return seen[-1]
+
+
 def slow_connections(d, maddr, probe):
     """Connections that never complete a request, all at once: IDLE_CONNECTIONS
     silent ones, a request that never ends, binary garbage with no line end,
     and a CONNECT (libevent keeps its connection after the answer): each is
     closed by the daemon within the timeout and a margin, while echo
     clients and /metrics are served."""
-    fds0 = serves_metrics(d).value('process_open_fds')
+    fds0 = settled_fds(d)
     conns = []
 
-    def open_one(data, what, check_fn):
+    def open_one(data, what, check_fn, dribble=False):
         s = socket.create_connection(maddr, timeout=5)
         if data:
             s.sendall(data)
-        conns.append([s, time.monotonic(), what, check_fn, bytearray()])
+        conns.append([s, time.monotonic(), what, check_fn, bytearray(), dribble])
 
     open_one(b'GET /metrics HTTP/1.1\r\nHost: x\r\nX-Never: ends', 'a request that never ends',
              no_answer)
     open_one(bytes(range(1, 10)) + bytes(range(14, 256)), 'binary garbage with no line end',
              no_answer)
     open_one(b'CONNECT /metrics HTTP/1.1\r\nHost: x\r\n\r\n', 'CONNECT', connect_answer)
+    # a header line every 0.3 s: each read restarts libevent's own timeout,
+    # so only a limit on the whole request closes these
+    open_one(b'GET /metrics HTTP/1.1\r\n', 'a request sent a line at a time', no_answer,
+             dribble=True)
+    open_one(b'HEAD /stats HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\n',
+             'a second request sent a line at a time', head_then_nothing, dribble=True)
     for i in range(IDLE_CONNECTIONS):
         open_one(None, 'silent connection %d' % i, no_answer)
         if i % 25 == 0:
@@ -255,11 +287,19 @@ def slow_connections(d, maddr, probe):
           (m.value('process_open_fds'), len(conns), fds0))
     open_ = {c[0].fileno(): c for c in conns}
     took = {}
+    last_line = time.monotonic()
+
+    def closed(fd, now):
+        s, t, what, check_fn, buf, _ = open_.pop(fd)
+        took[what] = now - t
+        abort(s)
+        check_fn(bytes(buf), what)
+
     while open_:
-        r, _, _ = select.select(list(open_), [], [], 0.2)
+        r, _, _ = select.select(list(open_), [], [], 0.1)
         now = time.monotonic()
         for fd in r:
-            s, t, what, check_fn, buf = open_[fd]
+            s, buf = open_[fd][0], open_[fd][4]
             try:
                 data = s.recv(65536)
             except ConnectionResetError:
@@ -267,16 +307,21 @@ def slow_connections(d, maddr, probe):
             if data:
                 buf += data
                 continue
-            took[what] = now - t
-            del open_[fd]
-            abort(s)
-            check_fn(bytes(buf), what)
+            closed(fd, now)
+        if now - last_line >= 0.3:
+            last_line = now
+            for fd in [fd for fd, c in open_.items() if c[5]]:
+                try:
+                    open_[fd][0].send(b'X-Line: %d\r\n' % int(now * 10))
+                except OSError:
+                    closed(fd, now)
         late = [c[2] for c in open_.values() if now - c[1] > TIMEOUT + MARGIN]
         if late:
             fail('%d connections still open %d s after their connect, e.g. %s' %
                  (len(late), TIMEOUT + MARGIN, late[0]))
         probe.check(fresh=not r)
-    for what in ('a request that never ends', 'binary garbage with no line end', 'CONNECT'):
+    for what in ('a request that never ends', 'binary garbage with no line end', 'CONNECT',
+                 'a request sent a line at a time', 'a second request sent a line at a time'):
         note('%s: closed by the daemon after %.2f s' % (what, took[what]))
     note('%d silent connections: closed by the daemon after %.2f to %.2f s' %
          (IDLE_CONNECTIONS, min(v for k, v in took.items() if k.startswith('silent')),
