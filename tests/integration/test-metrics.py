@@ -150,8 +150,11 @@ def wait_value(d, family, want, what, **labels):
 # /stats against /metrics
 
 def listener_series(m):
-    """Everything about listeners in one scrape, to tell whether it moved."""
-    return {k: s.value for k, s in m.series.items() if k[0].startswith('synackd_listener_')}
+    """Everything about listeners in one scrape, and the descriptors and
+    clients, to tell whether it moved."""
+    return {k: s.value for k, s in m.series.items()
+            if k[0].startswith('synackd_listener_') or
+            k[0] in ('process_open_fds', 'synackd_clients_active')}
 
 
 def quiet_pair(d):
@@ -386,13 +389,15 @@ def idle_daemon():
         c.sendall(b'partial')
         wait_counts(d, 'idlechat', {'accepted': 1, 'active': 1, 'bytes_in': 7},
                     'a chat member sent half a line')
-        for s in socks + [c]:
-            data, _ = recv_until_eof(s, timeout=8)
-            check_eq(data, b'', 'bytes an idle client receives before EOF')
+        data, _ = recv_until_eof(c, timeout=8)
+        check_eq(data, b'', 'bytes an idle chat member receives before EOF')
         # the daemon has closed its side; it still reads (and drops) what
-        # arrives until the member closes too
+        # arrives until the member closes too (for 2 s)
         c.sendall(b' and the rest\n')
-        for s in socks + [c]:
+        c.close()
+        for s in socks:
+            data, _ = recv_until_eof(s, timeout=8)
+            check_eq(data, b'', 'bytes an idle echo client receives before EOF')
             s.close()
         wait_counts(d, 'idle', {'accepted': 3, 'closed.idle_timeout': 3, 'bytes_in': sent,
                                 'bytes_out': sent}, 'idle echo clients closed')
