@@ -414,6 +414,7 @@ client_close(struct client *c, enum close_reason reason)
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	in = bufferevent_get_input(c->bev);
 	evbuffer_drain(in, evbuffer_get_length(in));
+	c->in_left = 0; /* what a read finds next is all new: it counts in full */
 	client_finish(c);
 }
 

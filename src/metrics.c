@@ -11,8 +11,11 @@
  * alone.  So the hot path pays nothing for a metric until it is read.
  *
  * The socket is made by hand like a listener's, before detaching, so
- * that a bad address fails the start.  Requests are bounded in size and
- * time (evhttp's limits), and only GET and HEAD are served.
+ * that a bad address fails the start.  Requests are bounded in size
+ * (evhttp's limits) and in time: evhttp's timeout is for a silence, which
+ * a client sending a byte now and then never lets come, so each
+ * connection also has a deadline of its own (struct metrics_conn).  Only
+ * GET and HEAD are served.
  */
 #include "config.h"
 
@@ -42,6 +45,22 @@
 
 extern const char status_html[];
 
+/*
+ * A connection to the endpoint: it must have sent a whole request within
+ * METRICS_TIMEOUT of its accept, or of its last request's answer, or it is
+ * closed as evhttp closes a silent one.  evhttp makes the connection
+ * object after asking us for its bufferevent, so the deadline's first run,
+ * at once, only finds it (through the callbacks evhttp gave the
+ * bufferevent) and asks to be told when evhttp frees it; until then a
+ * reference keeps the bufferevent.
+ */
+struct metrics_conn {
+	LIST_ENTRY(metrics_conn) entry;  /* in its endpoint's conns */
+	struct bufferevent *bev;         /* until evcon is known */
+	struct evhttp_connection *evcon; /* NULL until then */
+	struct event *deadline;
+};
+
 struct metrics {
 	LIST_ENTRY(metrics) entry; /* in metrics_all */
 	struct server *server;
@@ -51,6 +70,7 @@ struct metrics {
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	struct event *retry;
+	LIST_HEAD(, metrics_conn) conns;
 	int listed;
 };
 
@@ -75,6 +95,7 @@ metrics_new(struct server *s, const struct net_addr *addr, char *err, size_t err
 	}
 	m->server = s;
 	m->addr = *addr;
+	LIST_INIT(&m->conns);
 	if ((m->fd = net_listen(&m->addr, &o, e, sizeof e)) == -1) {
 		snprintf(err, errlen, "metrics: %s", e);
 		free(m);
@@ -530,15 +551,28 @@ metrics_format_json(const struct metrics_snapshot *snap, struct evbuffer *b)
 /* ------------------------------------------------------------------ */
 /* HTTP */
 
+/*
+ * libevent 2.1 gives the answer to HEAD (and to CONNECT) no Content-Length,
+ * and still sends HEAD's body after the headers, where a client that keeps
+ * the connection reads it as the next answer: the length is set here, as
+ * GET's, and HEAD's body is dropped.
+ */
 static void
 metrics_reply(struct evhttp_request *req, int code, const char *reason, const char *type,
     struct evbuffer *body)
 {
 	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
+	char len[24];
 
 	evhttp_add_header(hdr, "Content-Type", type);
 	evhttp_add_header(hdr, "Cache-Control", "no-store");
 	evhttp_add_header(hdr, "X-Content-Type-Options", "nosniff");
+	if (body != NULL) {
+		snprintf(len, sizeof len, "%zu", evbuffer_get_length(body));
+		evhttp_add_header(hdr, "Content-Length", len);
+		if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
+			evbuffer_drain(body, evbuffer_get_length(body));
+	}
 	evhttp_send_reply(req, code, reason, body);
 }
 
@@ -557,6 +591,100 @@ metrics_error(struct evhttp_request *req, int code, const char *reason)
 		evbuffer_free(body);
 }
 
+/* ------------------------------------------------------------------ */
+/* Each connection's deadline */
+
+static void
+metrics_conn_free(struct metrics_conn *mc)
+{
+	LIST_REMOVE(mc, entry);
+	if (mc->deadline != NULL)
+		event_free(mc->deadline);
+	if (mc->bev != NULL)
+		bufferevent_decref(mc->bev);
+	free(mc);
+}
+
+/* evhttp frees the connection */
+static void
+metrics_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	metrics_conn_free(arg);
+}
+
+static void
+metrics_conn_deadline(struct metrics_conn *mc)
+{
+	struct timeval tv = { METRICS_TIMEOUT, 0 };
+
+	evtimer_add(mc->deadline, &tv);
+}
+
+static void
+metrics_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct metrics_conn *mc = arg;
+	bufferevent_event_cb eventcb = NULL;
+	void *cbarg = NULL;
+
+	if (mc->evcon == NULL) {
+		/* right after the accept: the connection evhttp made, if any */
+		bufferevent_getcb(mc->bev, NULL, NULL, &eventcb, &cbarg);
+		if (eventcb == NULL || cbarg == NULL) {
+			metrics_conn_free(mc); /* evhttp gave it up already */
+			return;
+		}
+		mc->evcon = cbarg;
+		evhttp_connection_set_closecb(mc->evcon, metrics_conn_closed, mc);
+		bufferevent_decref(mc->bev);
+		mc->bev = NULL;
+		metrics_conn_deadline(mc);
+		return;
+	}
+	/* what evhttp's own timeout does: it frees the connection (and mc) */
+	bufferevent_trigger_event(
+	    evhttp_connection_get_bufferevent(mc->evcon), BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
+}
+
+/* evhttp's bufferevent for a new connection, the one it would make itself */
+static struct bufferevent *
+metrics_bev_cb(struct event_base *base, void *arg)
+{
+	struct metrics *m = arg;
+	struct bufferevent *bev;
+	struct metrics_conn *mc;
+
+	if ((bev = bufferevent_socket_new(base, -1, 0)) == NULL)
+		return NULL;
+	if ((mc = calloc(1, sizeof *mc)) == NULL ||
+	    (mc->deadline = evtimer_new(base, metrics_deadline_cb, mc)) == NULL) {
+		free(mc);
+		return bev; /* served without a deadline of its own */
+	}
+	mc->bev = bev;
+	bufferevent_incref(bev);
+	LIST_INSERT_HEAD(&m->conns, mc, entry);
+	event_active(mc->deadline, EV_TIMEOUT, 0);
+	return bev;
+}
+
+/* A request arrived whole: the next one has METRICS_TIMEOUT from now. */
+static void
+metrics_conn_request(struct metrics *m, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct metrics_conn *mc;
+
+	LIST_FOREACH(mc, &m->conns, entry)
+		if (mc->evcon == evcon && evcon != NULL) {
+			metrics_conn_deadline(mc);
+			return;
+		}
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests */
+
 static void
 metrics_request_cb(struct evhttp_request *req, void *arg)
 {
@@ -567,6 +695,7 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 	struct metrics_snapshot snap;
 	struct evbuffer *body;
 
+	metrics_conn_request(m, req);
 	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
 		metrics_error(req, 405, "Method Not Allowed");
@@ -651,6 +780,7 @@ metrics_start(struct metrics *m, struct event_base *base, char *err, size_t errl
 	evhttp_set_max_body_size(m->http, METRICS_MAX_BODY);
 	evhttp_set_allowed_methods(m->http, METRICS_ALL_METHODS);
 	evhttp_set_gencb(m->http, metrics_request_cb, m);
+	evhttp_set_bevcb(m->http, metrics_bev_cb, m);
 	if ((m->bound = evhttp_accept_socket_with_handle(m->http, m->fd)) == NULL) {
 		snprintf(err, errlen, "metrics: cannot serve on %s", m->addrstr);
 		return -1;
@@ -668,12 +798,19 @@ metrics_start(struct metrics *m, struct event_base *base, char *err, size_t errl
 void
 metrics_free(struct metrics *m)
 {
+	struct metrics_conn *mc, *next;
+
 	if (m == NULL)
 		return;
 	if (m->listed)
 		LIST_REMOVE(m, entry);
 	if (m->http != NULL)
 		evhttp_free(m->http); /* closes the socket it owns, and its connections */
+	/* what is left was accepted and not yet looked at */
+	for (mc = LIST_FIRST(&m->conns); mc != NULL; mc = next) {
+		next = LIST_NEXT(mc, entry);
+		metrics_conn_free(mc);
+	}
 	if (m->retry != NULL)
 		event_free(m->retry);
 	if (m->fd != -1)
