@@ -192,7 +192,8 @@ for i in $(seq 0 $((loaders - 1))); do
 	[ $((i + 1)) -lt "$loaders" ] || n=$((TARGET - per_loader * (loaders - 1)))
 	/usr/bin/time -f '%U %S' -o "$TMP/l$i.time" \
 	    "$LOAD" -q --json -m hold -c "$n" -r "$per_rate" -d "$duration" -T "$final_ms" \
-	    -b "$first-$last" "127.0.0.1:$port" >"$TMP/l$i.json" 2>"$TMP/l$i.err" &
+	    --request-timeout "$final_ms" -b "$first-$last" "127.0.0.1:$port" \
+	    >"$TMP/l$i.json" 2>"$TMP/l$i.err" &
 	TIME_PIDS+=($!)
 done
 sleep 0.2

@@ -24,13 +24,20 @@
  * payload, or into the mode's own buffer, which stays put until sent.
  *
  * conn_close() is the one way a conn ends: every failure goes through
- * conn_fail(), which counts the cause first.  The socket is closed with
- * SO_LINGER 0, a reset: the client closes first, so a normal close would
- * leave a TIME_WAIT socket per connection on this host, and a handshake
- * benchmark would run out of ports within a minute.  A conn that is opened
- * again (crr) reuses its memory and events; the reopen is deferred to its
- * own restart event so that no callback of the old socket is still on the
- * stack when the events are reassigned.
+ * conn_fail(), which counts the cause first.  By default (--close rst) the
+ * socket is closed with SO_LINGER 0, a reset: the client closes first, so
+ * a normal close would leave a TIME_WAIT socket per connection on this
+ * host, and a handshake benchmark would run out of ports within a minute.
+ * --close fin closes a connection that ends normally (crr after its echo,
+ * every open one at the end of the run) with a plain close(), a FIN, as
+ * real clients and netperf's TCP_CRR do; a failed or half-made connection
+ * is still reset.  A conn that is opened again (crr) reuses its memory and
+ * events; the reopen is deferred to its own restart event so that no
+ * callback of the old socket is still on the stack when the events are
+ * reassigned.
+ *
+ * Once connected, the connect timer is the mode's: rr --rate arms it with
+ * conn_timer_at() for the conn's next request.
  */
 #include "config.h"
 
@@ -104,7 +111,7 @@ conn_established(struct conn *c)
 	stat_add(&w->stats.active, 1);
 	c->state = CONN_OPEN;
 	evtimer_del(c->timer);
-	w->run->opt.mode->open(c);
+	w->mode->open(c);
 }
 
 static void
@@ -126,6 +133,7 @@ conn_start(struct conn *c)
 	c->failed = 0;
 	c->wlen = 0;
 	c->got = 0;
+	c->t_send = 0;
 	fd = socket(t->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		conn_fail_errno(c, errno);
@@ -178,8 +186,8 @@ conn_flush(struct conn *c)
 	if (c->wlen > 0)
 		return; /* the next writable edge */
 	c->wbuf = NULL;
-	if (c->w->run->opt.mode->drained != NULL)
-		c->w->run->opt.mode->drained(c);
+	if (c->w->mode->drained != NULL)
+		c->w->mode->drained(c);
 }
 
 /* Read until the queue is empty: with edge triggering nothing says later. */
@@ -192,7 +200,7 @@ conn_input(struct conn *c, evutil_socket_t fd)
 	for (int i = 0; i < CONN_READS_PER_EVENT; i++) {
 		n = recv(fd, w->rbuf, sizeof w->rbuf, 0);
 		if (n > 0) {
-			w->run->opt.mode->read(c, w->rbuf, (size_t)n);
+			w->mode->read(c, w->rbuf, (size_t)n);
 			if (c->state != CONN_OPEN || c->fd != fd || (size_t)n < sizeof w->rbuf)
 				return; /* closed by the mode, or a short read: all read */
 			continue;
@@ -245,6 +253,24 @@ conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (c->state == CONN_CONNECTING)
 		conn_fail(c, LERR_TIMEOUT, ETIMEDOUT);
+	else if (c->state == CONN_OPEN && c->w->mode->timer != NULL)
+		c->w->mode->timer(c);
+}
+
+/*
+ * The mode's timer at t_ns (now_ns()'s clock), rounded up to the
+ * microsecond.  A paced worker's loop caches no time (worker.c), so the
+ * timeout counts from now, not from when the loop last woke up.
+ */
+void
+conn_timer_at(struct conn *c, uint64_t t_ns)
+{
+	uint64_t now = now_ns(), us = t_ns > now ? (t_ns - now + 999) / 1000 : 0;
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(us / 1000000u);
+	tv.tv_usec = (suseconds_t)(us % 1000000u);
+	evtimer_add(c->timer, &tv);
 }
 
 static void
@@ -336,7 +362,8 @@ conn_close(struct conn *c)
 	evtimer_del(c->timer);
 	if (c->fd != -1) {
 		/* also while connecting: the handshake may be complete already */
-		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		if (c->w->run->opt.close == CLOSE_RST || !was_open || c->failed)
+			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 		close(c->fd);
 		c->fd = -1;
 	}
@@ -345,7 +372,7 @@ conn_close(struct conn *c)
 	c->state = CONN_IDLE;
 	if (was_open)
 		stat_sub(&c->w->stats.active, 1);
-	if (c->w->run->opt.mode->closed != NULL)
-		c->w->run->opt.mode->closed(c, was_open);
+	if (c->w->mode->closed != NULL)
+		c->w->mode->closed(c, was_open);
 	worker_conn_closed(c->w, c);
 }

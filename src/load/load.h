@@ -6,6 +6,9 @@
  * thread with one event_base and a share of the connections (struct conn).
  * A conn is a socket made by hand and driven by two plain events; what it
  * sends and expects back is up to the mode (struct mode), one file each.
+ * Open-loop pacing (rr --rate, --connect-rate) follows a schedule computed
+ * from each conn's id and count (schedule.h), so nothing is stored per
+ * request.
  * Workers only touch their own conns and counters; the main thread reads
  * the counters for the progress line and merges everything at the end.
  */
@@ -22,6 +25,7 @@
 
 #include "histogram.h"
 #include "net.h"
+#include "schedule.h"
 
 /* Exit codes (the contract of PRODUCT.md). */
 #define LOAD_EXIT_OK 0
@@ -48,7 +52,7 @@ enum load_error {
 	LERR_OTHER,        /* anything else; by errno in stats.other_errno */
 	LERR_VERIFY,       /* an echoed byte differs from the byte sent */
 	LERR_CLOSED,       /* the server closed a connection the mode needed */
-	LERR_NOREPLY,      /* no answer by the deadline (hold, chat joining) */
+	LERR_NOREPLY,      /* no answer in time: --request-timeout; chat: joining */
 	LERR_MAX
 };
 #define LOAD_ERRNO_MAX 160 /* other_errno[]: errno values below this */
@@ -147,6 +151,8 @@ struct mode {
 	int (*finish)(struct conn *);   /* run over; 1: one last exchange follows */
 	void (*closed)(struct conn *, int was_open);
 	void (*kick)(struct worker *); /* worker_kick() from any thread */
+	void (*timer)(struct conn *);  /* the conn's timer, set by conn_timer_at(), is due */
+	int timed; /* requests are in flight during the run: --request-timeout's sweep */
 };
 const struct mode *mode_find(const char *name);
 const char *mode_names(void);
@@ -155,6 +161,7 @@ extern const struct mode mode_crr;
 extern const struct mode mode_hold;
 extern const struct mode mode_stream;
 extern const struct mode mode_chat;
+extern const struct mode mode_rr_paced; /* rr with --rate: a worker's mode, not a name */
 
 /* payload.c: the bytes sent, so that every echoed byte can be checked */
 #define PAYLOAD_PERIOD 65521u /* prime: offsets rarely line up */
@@ -173,17 +180,27 @@ struct conn {
 	int finishing;             /* in the last exchange after the run stopped */
 	int failed;                /* ended by conn_fail(): reopen after a pause */
 	struct event *io;          /* the socket, edge-triggered: readable, writable */
-	struct event *timer;       /* the connect timeout */
-	struct event *restart;     /* reconnect outside of the old socket's callbacks */
+	struct event *timer;       /* the connect timeout; then the mode's (conn_timer_at) */
+	struct event *restart;     /* (re)connect outside of the old socket's callbacks, or
+				      at the slot's time (--connect-rate) */
 	uint64_t t_connect;        /* ns: connect() was called */
 	const unsigned char *wbuf; /* output the kernel did not take yet */
 	size_t wlen;
 
-	/* request/response modes: the request in flight */
-	uint64_t seq; /* requests completed on this conn */
+	uint64_t k_conn; /* --connect-rate: this slot's next connection in the schedule */
+
+	/*
+	 * Request/response modes: the request in flight, sent at t_send (0:
+	 * none, which is what --request-timeout's sweep looks at).  With
+	 * rr --rate, requests seq .. k_sent-1 are in flight, the echo answers
+	 * them in order, and t_send is when the oldest, seq, was due.
+	 */
+	uint64_t seq; /* requests completed on this conn; rr --rate: the next to complete */
 	uint64_t t_send;
-	uint64_t off; /* payload offset of the request */
-	size_t got;   /* bytes of its echo received so far */
+	uint64_t off;    /* payload offset of request seq */
+	size_t got;      /* bytes of its echo received so far */
+	uint64_t k_sent; /* rr --rate: the next request to send */
+	uint64_t k_due;  /* rr --rate: this conn's requests counted in stats.due so far */
 
 	/* stream: positions in the byte stream, and send times to sample */
 	uint64_t sent_pos;
@@ -204,6 +221,7 @@ void conn_fail(struct conn *, enum load_error, int err);
 void conn_verify_failed(struct conn *, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void conn_close(struct conn *);
 void conn_reply(struct conn *, uint64_t latency_ns, size_t bytes);
+void conn_timer_at(struct conn *, uint64_t t_ns); /* mode->timer() at now_ns() t_ns */
 
 /* worker.c */
 struct worker {
@@ -212,18 +230,22 @@ struct worker {
 	pthread_t thread;
 	int started;
 	struct event_base *base;
+	const struct mode *mode;          /* the run's, or its paced form (rr --rate) */
 	struct event *stop_ev;            /* activated by the main thread */
-	struct event *ramp_ev;            /* opens connections at --rate */
+	struct event *ramp_ev;            /* opens connections at --ramp-rate */
 	struct event *final_ev;           /* deadline of the last exchange */
 	struct event *kick_ev;            /* mode's wakeup, from any thread */
 	struct event *tick_ev;            /* each second: post this second's latencies */
 	struct event *warmup_ev;          /* from the main thread: --warmup is over */
+	struct event *sweep_ev;           /* every 100 ms: requests past --request-timeout */
 	const struct timeval *connect_tv; /* a common timeout: O(1) for thousands */
 	struct conn **conns;
 	unsigned nconns;
-	unsigned opened; /* conns started by the ramp so far */
-	unsigned live;   /* conns that may still do something */
-	double rate;     /* this worker's share of --rate; 0 = at once */
+	unsigned opened;          /* conns started by the ramp so far */
+	unsigned live;            /* conns that may still do something */
+	double rate;              /* this worker's share of --ramp-rate; 0 = at once */
+	struct schedule requests; /* rr --rate: when each conn's requests are due */
+	struct schedule connects; /* --connect-rate: when each conn connects */
 	uint64_t t_ramp;
 	int stopping;
 	int idle_reported;
@@ -274,13 +296,26 @@ struct options {
 	int argc;
 };
 
+/*
+ * --close fin: connections this side ends normally are closed with a FIN,
+ * and each leaves a TIME_WAIT socket on this host for 60 s, holding its
+ * port (28,000 ephemeral ports last crr to one address 60 s at about 470
+ * connections a second); rst, the default, leaves none.  For the report's
+ * warning, which reads the host's TIME_WAIT count in /proc/net/sockstat.
+ */
+static inline int
+close_leaves_time_wait(const struct options *o)
+{
+	return o->close == CLOSE_FIN;
+}
+
 struct run {
 	struct options opt;
 	unsigned char *payload;
 	size_t payload_len;
 	struct worker *workers;
 	int nworkers;
-	uint64_t t_start; /* ns, monotonic */
+	uint64_t t_start; /* ns, monotonic; also time 0 of the schedules */
 	uint64_t t_stop;
 	int stopping;           /* atomic: the duration ended, or SIGINT */
 	int force;              /* atomic: a second SIGINT, do not wait for anything */

@@ -1,12 +1,25 @@
 /*
  * worker.c: one thread, one event_base, a share of the connections.
  *
- * The worker opens its connections (all at once, or at its share of
- * --rate), lets the mode drive them, and when the main thread says stop it
- * closes them, or, for a mode with a last exchange (hold), waits for that
- * until the deadline.  Nothing here is shared with other workers except
- * through the run's atomics and worker_kick(); the main thread only reads
- * the counters and activates stop_ev.
+ * The worker opens its connections (all at once, at its share of
+ * --ramp-rate, or each at its slot's time with --connect-rate), lets the
+ * mode drive them, and when the main thread says stop it closes them, or,
+ * for a mode with a last exchange (hold), waits for that until the
+ * deadline.  Nothing here is shared with other workers except through the
+ * run's atomics and worker_kick(); the main thread only reads the counters
+ * and activates stop_ev.
+ *
+ * --connect-rate is a schedule (schedule.h) over the conns of the whole
+ * run, one slot each: slot i's k-th connection is due at (i + k*C)/N s, so
+ * N connections a second are attempted in all, whichever worker has the
+ * slot.  A crr conn that ends waits for its slot's next time on its
+ * restart timer (one timer per conn, nothing done per tick); behind its
+ * schedule (the server is slower than the rate), it reconnects at once.
+ *
+ * --request-timeout is checked by a sweep over the worker's conns every
+ * 100 ms rather than by a timer per request: a conn whose oldest request
+ * in flight was sent (rr --rate: due) longer ago than that fails with
+ * "noreply".  hold's last echo has the same deadline, on final_ev.
  */
 #include "config.h"
 
@@ -19,6 +32,7 @@
 #include "load.h"
 
 #define RESTART_PAUSE_US 1000 /* after a failed connect, before the next (crr) */
+#define SWEEP_MS 100          /* --request-timeout is checked this often */
 
 static void
 worker_done(struct worker *w)
@@ -54,8 +68,17 @@ worker_ramp(struct worker *w)
 		if (due > w->nconns)
 			due = w->nconns;
 	}
-	while (w->opened < due && !w->stopping)
-		conn_start(w->conns[w->opened++]);
+	while (w->opened < due && !w->stopping) {
+		struct conn *c = w->conns[w->opened++];
+
+		/* with --connect-rate, the slot's schedule starts here: what passed is not owed */
+		if (w->run->opt.connect_rate > 0) {
+			c->k_conn = sched_due(&w->connects, c->id, now_ns() - w->run->t_start);
+			if (c->k_conn == 0)
+				c->k_conn = 1; /* early: this one stands for the first */
+		}
+		conn_start(c);
+	}
 	if (w->opened < w->nconns && !w->stopping) {
 		next = (uint64_t)ceil((double)w->opened / w->rate * 1e9);
 		elapsed = now_ns() - w->t_ramp;
@@ -74,6 +97,53 @@ worker_ramp_cb(evutil_socket_t fd, short what, void *arg)
 	worker_ramp(arg);
 }
 
+/*
+ * --connect-rate: (re)connect c at its slot's next time, or at once if
+ * that has passed; after a failure not before the usual pause.
+ */
+static void
+worker_connect_next(struct worker *w, struct conn *c, int failed)
+{
+	uint64_t now = now_ns(), at, d;
+	struct timeval tv;
+
+	at = w->run->t_start + sched_time(&w->connects, c->id, c->k_conn++);
+	if (failed && at < now + RESTART_PAUSE_US * 1000u)
+		at = now + RESTART_PAUSE_US * 1000u;
+	if (at <= now) {
+		event_active(c->restart, EV_TIMEOUT, 1);
+		return;
+	}
+	d = (at - now + 999) / 1000; /* us, rounded up */
+	tv.tv_sec = (time_t)(d / 1000000u);
+	tv.tv_usec = (suseconds_t)(d % 1000000u);
+	evtimer_add(c->restart, &tv);
+}
+
+/* Every conn waits for its slot's first time. */
+static void
+worker_connect_all(struct worker *w)
+{
+	for (unsigned i = 0; i < w->nconns; i++)
+		worker_connect_next(w, w->conns[i], 0);
+	w->opened = w->nconns;
+}
+
+/* Requests in flight for longer than --request-timeout: no reply. */
+static void
+worker_sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	uint64_t now = now_ns(), limit = (uint64_t)w->run->opt.request_timeout_ms * 1000000u;
+
+	for (unsigned i = 0; i < w->nconns; i++) {
+		struct conn *c = w->conns[i];
+
+		if (c->state == CONN_OPEN && c->t_send != 0 && now - c->t_send > limit)
+			conn_fail(c, LERR_NOREPLY, 0);
+	}
+}
+
 /* The deadline of the last exchange: whoever did not answer, did not. */
 static void
 worker_final_cb(evutil_socket_t fd, short what, void *arg)
@@ -90,7 +160,8 @@ static void
 worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	const struct mode *m = w->run->opt.mode;
+	const struct mode *m = w->mode;
+	long deadline_ms = w->run->opt.request_timeout_ms;
 	int force = __atomic_load_n(&w->run->force, __ATOMIC_SEQ_CST);
 	struct timeval tv;
 
@@ -107,6 +178,7 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 	event_del(w->ramp_ev);
 	event_del(w->kick_ev);
 	event_del(w->tick_ev);
+	event_del(w->sweep_ev);
 	stats_interval_post(&w->stats); /* the last, partial second */
 	for (unsigned i = 0; i < w->nconns; i++) {
 		struct conn *c = w->conns[i];
@@ -124,8 +196,11 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 		worker_done(w);
 		return;
 	}
-	tv.tv_sec = w->run->opt.connect_timeout_ms / 1000;
-	tv.tv_usec = (suseconds_t)(w->run->opt.connect_timeout_ms % 1000 * 1000);
+	/* the last echo is a request: --request-timeout, or if none the connect timeout */
+	if (deadline_ms == 0)
+		deadline_ms = w->run->opt.connect_timeout_ms;
+	tv.tv_sec = deadline_ms / 1000;
+	tv.tv_usec = (suseconds_t)(deadline_ms % 1000 * 1000);
 	evtimer_add(w->final_ev, &tv);
 }
 
@@ -134,8 +209,8 @@ worker_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 
-	if (!w->stopping && w->run->opt.mode->kick != NULL)
-		w->run->opt.mode->kick(w);
+	if (!w->stopping && w->mode->kick != NULL)
+		w->mode->kick(w);
 }
 
 static void
@@ -182,8 +257,10 @@ worker_conn_closed(struct worker *w, struct conn *c)
 	}
 	if (w->stopping)
 		return;
-	if (w->run->opt.mode->reconnect) {
-		if (c->failed)
+	if (w->mode->reconnect) {
+		if (w->run->opt.connect_rate > 0)
+			worker_connect_next(w, c, c->failed);
+		else if (c->failed)
 			evtimer_add(c->restart, &pause);
 		else
 			event_active(c->restart, EV_TIMEOUT, 1);
@@ -196,18 +273,48 @@ worker_conn_closed(struct worker *w, struct conn *c)
 int
 worker_init(struct worker *w, struct run *r, int index, unsigned nconns, char *err, size_t errlen)
 {
+	struct event_config *cfg;
 	struct timeval tv;
 
 	w->run = r;
 	w->index = index;
+	w->mode = r->opt.mode;
+	if (r->opt.mode == &mode_rr && r->opt.rate > 0)
+		w->mode = &mode_rr_paced;
 	stats_init(&w->stats);
-	if ((w->base = event_base_new()) == NULL ||
+	if ((r->opt.rate > 0 && sched_init(&w->requests, r->opt.rate, r->opt.connections) == -1) ||
+	    (r->opt.connect_rate > 0 &&
+		sched_init(&w->connects, r->opt.connect_rate, r->opt.connections) == -1)) {
+		snprintf(
+		    err, errlen, "a rate must be above 0 and at most %g a second", SCHED_RATE_MAX);
+		return -1;
+	}
+	/*
+	 * A schedule needs timers to the microsecond: libevent's default clock
+	 * on Linux is the coarse one (a few ms) and epoll_wait() counts in ms;
+	 * PRECISE_TIMER has a timerfd instead, one more syscall per loop.  And
+	 * a timeout counts from the time the loop cached when it woke up, late
+	 * by every callback run since: NO_CACHE_TIME reads the clock (vDSO, no
+	 * syscall) instead.  Only paced runs pay for either.
+	 */
+	if ((cfg = event_config_new()) == NULL) {
+		snprintf(err, errlen, "cannot create an event loop");
+		return -1;
+	}
+	if (r->opt.rate > 0 || r->opt.connect_rate > 0) {
+		event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+		event_config_set_flag(cfg, EVENT_BASE_FLAG_NO_CACHE_TIME);
+	}
+	w->base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (w->base == NULL ||
 	    (w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w)) == NULL ||
 	    (w->ramp_ev = evtimer_new(w->base, worker_ramp_cb, w)) == NULL ||
 	    (w->final_ev = evtimer_new(w->base, worker_final_cb, w)) == NULL ||
 	    (w->kick_ev = event_new(w->base, -1, 0, worker_kick_cb, w)) == NULL ||
 	    (w->tick_ev = event_new(w->base, -1, EV_PERSIST, worker_tick_cb, w)) == NULL ||
-	    (w->warmup_ev = event_new(w->base, -1, 0, worker_warmup_cb, w)) == NULL) {
+	    (w->warmup_ev = event_new(w->base, -1, 0, worker_warmup_cb, w)) == NULL ||
+	    (w->sweep_ev = event_new(w->base, -1, EV_PERSIST, worker_sweep_cb, w)) == NULL) {
 		snprintf(err, errlen, "cannot create an event loop");
 		return -1;
 	}
@@ -239,10 +346,22 @@ worker_main(void *arg)
 {
 	static const struct timeval second = { 1, 0 };
 	struct worker *w = arg;
+	long sweep_ms = w->run->opt.request_timeout_ms;
+	struct timeval tv;
 
 	event_add(w->tick_ev, &second);
+	if (sweep_ms > 0 && w->mode->timed) {
+		if (sweep_ms > SWEEP_MS)
+			sweep_ms = SWEEP_MS;
+		tv.tv_sec = 0;
+		tv.tv_usec = (suseconds_t)(sweep_ms * 1000);
+		event_add(w->sweep_ev, &tv);
+	}
 	w->t_ramp = now_ns();
-	worker_ramp(w);
+	if (w->run->opt.connect_rate > 0 && w->rate == 0)
+		worker_connect_all(w);
+	else
+		worker_ramp(w);
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	__atomic_add_fetch(&w->run->workers_done, 1, __ATOMIC_SEQ_CST);
 	run_notify(w->run);
@@ -287,6 +406,8 @@ worker_free(struct worker *w)
 		event_free(w->tick_ev);
 	if (w->warmup_ev != NULL)
 		event_free(w->warmup_ev);
+	if (w->sweep_ev != NULL)
+		event_free(w->sweep_ev);
 	stats_destroy(&w->stats);
 	if (w->base != NULL)
 		event_base_free(w->base);

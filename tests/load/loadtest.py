@@ -145,3 +145,54 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+class Background:
+    """synack-load started by start_load(), running while the test acts on
+    the server; finish() waits for it (bounded) and parses its report as
+    run_load() does."""
+
+    def __init__(self, args, want_json):
+        self.args, self.want_json = list(args), want_json
+        if want_json and '--json' not in self.args:
+            self.args.append('--json')
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen([synack_load_path()] + self.args,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        _children.append(self.proc)
+
+    def elapsed(self):
+        return time.monotonic() - self.t0
+
+    def finish(self, timeout=30):
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+            fail('synack-load %s still running after %.0f s\nstderr: %s' %
+                 (' '.join(self.args), timeout, err.decode(errors='replace')[-2000:]))
+        r = Result(self.args, self.proc.returncode, out.decode(errors='replace'),
+                   err.decode(errors='replace'), self.elapsed())
+        if self.want_json and r.rc != 2:
+            lines = [l for l in r.out.splitlines() if l.strip()]
+            if len(lines) != 1:
+                fail('expected one JSON line on stdout\n' + r.describe())
+            try:
+                r.report = json.loads(lines[0])
+            except ValueError as e:
+                fail('stdout is not JSON (%s)\n%s' % (e, r.describe()))
+        return r
+
+
+def start_load(args, want_json=True):
+    """Start synack-load with args (plus --json unless told otherwise) and
+    return at once; .finish() waits for its Result."""
+    return Background(args, want_json)
+
+
+def client_count(d, start, what='connected to echo'):
+    """Log lines of synackd (at log_level debug) from index start on that
+    say a client `what`."""
+    return sum(1 for l in d.log_lines()[start:] if ' %s' % what in l)

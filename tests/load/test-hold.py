@@ -4,7 +4,8 @@
 # requests == N. A server that drops idle clients (idle_timeout) shows as
 # "closed" for every connection, with no request and no verify error; a
 # server that never answers (discard) leaves every last echo as "noreply"
-# once --connect-timeout has passed.
+# once --request-timeout has passed (--connect-timeout with
+# --request-timeout 0).
 import os
 import sys
 
@@ -36,7 +37,7 @@ def run():
 
     with echo_daemon(idle_timeout=1) as d:
         target = target_of(d)
-        r = run_load(['-m', 'hold', '-c', '20', '-d', '2.5', target])
+        r = run_load(['-m', 'hold', '-c', '20', '-d', '2.5', '--max-error-rate', '1', target])
         check_eq(r.rc, 0, 'exit code (connections were established)\n' + r.describe())
         rep = check_report(r, 'hold', target)
         check_eq(rep['errors']['closed'], 20, 'connections the server closed while idle')
@@ -45,13 +46,16 @@ def run():
 
     with echo_daemon(service='discard') as d:
         target = target_of(d, 'discard')
-        r = run_load(['-m', 'hold', '-c', '10', '-d', '0.5', '-T', '400', target])
-        check_eq(r.rc, 0, 'exit code (connections were established)\n' + r.describe())
-        rep = check_report(r, 'hold', target)
-        check_eq(rep['errors']['noreply'], 10, 'last echoes that never came back')
-        check_eq(rep['requests'], 0, 'requests')
-        check(0.8 <= r.elapsed < 5, 'the last echo waits --connect-timeout, run took %.1f s'
-              % r.elapsed)
+        for args, what in ((['--request-timeout', '400'], '--request-timeout'),
+                           (['--request-timeout', '0', '-T', '400'], '--connect-timeout')):
+            r = run_load(['-m', 'hold', '-c', '10', '-d', '0.5', '--max-error-rate', '1']
+                         + args + [target])
+            check_eq(r.rc, 0, 'exit code (connections were established)\n' + r.describe())
+            rep = check_report(r, 'hold', target)
+            check_eq(rep['errors']['noreply'], 10, 'last echoes that never came back')
+            check_eq(rep['requests'], 0, 'requests')
+            check(0.8 <= r.elapsed < 5, 'the last echo waits %s (400 ms), run took %.1f s'
+                  % (what, r.elapsed))
 
 
 main(run, timeout=60)

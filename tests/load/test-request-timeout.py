@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+# --request-timeout: synackd is stopped (SIGSTOP) during a run, so that no
+# request in flight is answered. rr, closed loop and open loop (-R): each
+# of the 5 connections has a request in flight, each counts one "noreply"
+# about 300 ms later and is closed, not reopened; with no connection left
+# the run ends early and reports. crr: a connection whose echo does not
+# come counts "noreply" and the next one is opened after the usual pause,
+# so with the server stopped for 1.5 s each slot fails several times.
+# The daemon is continued (SIGCONT) in every case before the test goes on.
+import os
+import signal
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from loadtest import (ERRORS, check, check_eq, check_report, client_count,  # noqa: E402
+                      echo_daemon, main, start_load, target_of, wait_for)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from synacktest import note  # noqa: E402
+
+TIMEOUT_MS = 300
+
+
+def stopped_run(d, args, conns, stop_after=0.5):
+    """Start synack-load, stop synackd once every connection arrived and
+    stop_after seconds passed, wait for the report, continue synackd."""
+    mark = d.log_count()
+    load = start_load(args + ['--request-timeout', str(TIMEOUT_MS), '--max-error-rate', '1'])
+    wait_for(lambda: client_count(d, mark) >= conns, 5, what='%d clients connected' % conns)
+    time.sleep(max(0.0, stop_after - load.elapsed()))
+    d.send_signal(signal.SIGSTOP)
+    t = time.monotonic()
+    try:
+        r = load.finish(timeout=20)
+        after = time.monotonic() - t
+    finally:
+        d.send_signal(signal.SIGCONT)
+    return r, after
+
+
+def only_noreply(r, rep):
+    for e in ERRORS:
+        check_eq(rep['errors'][e], 0, 'errors.%s\n%s' % (e, r.describe()))
+
+
+def run():
+    with echo_daemon(log_level='debug') as d:
+        target = target_of(d)
+        for extra in ([], ['-R', '1000']):
+            r, after = stopped_run(d, ['-c', '5', '-d', '20'] + extra + [target], 5)
+            what = ' '.join(['rr'] + extra)
+            check_eq(r.rc, 0, '%s: exit code\n%s' % (what, r.describe()))
+            rep = check_report(r, 'rr', target)
+            check_eq(rep['errors']['noreply'], 5,
+                     '%s: noreply, one per connection with a request in flight\n%s'
+                     % (what, r.describe()))
+            only_noreply(r, rep)
+            check_eq(rep['connections']['attempted'], 5, '%s: attempts (none reopened)' % what)
+            check(rep['requests'] > 0, '%s: requests before the stop' % what)
+            note('%s: %d noreply, the run ended %.2f s after the server stopped'
+                 % (what, rep['errors']['noreply'], after))
+            check(TIMEOUT_MS / 1000 <= after <= 3, '%s: the run should end about %d ms after '
+                  'the server stopped, not at -d 20; it took %.2f s' % (what, TIMEOUT_MS, after))
+
+        # crr: the server stays stopped until the run ends; slots reopen
+        r, after = stopped_run(d, ['-m', 'crr', '-c', '2', '-d', '2', target], 2)
+        check_eq(r.rc, 0, 'crr: exit code\n' + r.describe())
+        rep = check_report(r, 'crr', target)
+        only_noreply(r, rep)
+        check(rep['errors']['noreply'] >= 4, 'crr: each of the 2 slots should time out at '
+              'least twice in 1.5 s, noreply %d\n%s'
+              % (rep['errors']['noreply'], r.describe()))
+        note('crr: %d noreply in %.2f s' % (rep['errors']['noreply'], rep['duration_s']))
+        check(rep['duration_s'] >= 1.9, 'crr runs its duration: %.3f s' % rep['duration_s'])
+
+
+main(run, timeout=60)
