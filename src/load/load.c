@@ -626,6 +626,8 @@ main(int argc, char **argv)
 	double duration_s;
 	int rc, progress;
 
+	if (argc > 1 && strcmp(argv[1], "merge") == 0)
+		return merge_main(argc - 1, argv + 1);
 	switch (parse_options(&r->opt, argc, argv, err, sizeof err)) {
 	case 1:
 		return LOAD_EXIT_OK;

@@ -342,4 +342,82 @@ void report_progress_clear(void);
 void report_human(FILE *, const struct run *, const struct stats *, double duration_s);
 void report_json(FILE *, const struct run *, const struct stats *, double duration_s);
 
+/*
+ * report-merged.c: a report as data, for one that this process did not
+ * measure itself: the reports merged by `synack-load merge`.  Counts are
+ * sums, histograms are merged bucket by bucket, and every statistic
+ * printed is computed from them.  report_print() prints it as the
+ * summary or, json set, as the object of --json with "merged_from" and
+ * "sources".
+ */
+struct report_count {
+	char *name; /* an error cause, or an errno's name */
+	uint64_t n;
+};
+
+struct report_bucket {
+	uint32_t index; /* hist_bucket_index() */
+	uint64_t count;
+};
+
+/* A histogram by its non-zero buckets, in index order. */
+struct report_hist {
+	uint64_t count, sum, min, max; /* min is UINT64_MAX when empty, as after hist_init() */
+	double sumsq;
+	struct report_bucket *buckets;
+	size_t nbuckets;
+};
+
+/* One wall-clock second of the time series. */
+struct report_interval {
+	int64_t t;        /* unix time */
+	double elapsed_s; /* since report_data.start_unix */
+	uint64_t open, attempted, established, requests, bytes_sent, bytes_received;
+	struct report_count *errors;
+	size_t nerrors;
+	struct report_hist latency;
+};
+
+/* One of the reports merged. */
+struct report_source {
+	const char *name; /* its file, "-" for standard input */
+	const char *target;
+	double duration_s;
+	uint64_t established, requests, errors;
+	uint64_t p99_ns;
+};
+
+struct report_data {
+	const char *mode, *model; /* "closed" or "open" */
+	const char *target;       /* the targets, comma-separated */
+	size_t ntargets;
+	const char *start_time; /* ISO 8601, UTC: the earliest */
+	double start_unix;
+	double duration_s; /* the longest: the runs were concurrent */
+	uint64_t threads, size, requested, attempted, established, requests;
+	uint64_t bytes_sent, bytes_received;
+	int interrupted;
+	struct report_count *errors; /* every cause: stats_error_name()'s first, in order */
+	size_t nerrors;
+	struct report_count *other_errno;
+	size_t nother_errno;
+	const struct histogram *latency, *connect, *lag;
+	int scheduled; /* open loop: what follows is set */
+	double rate;   /* requests per second, all the schedules together */
+	uint64_t due, sent;
+	int kept;
+	const double *percentiles;
+	int npercentiles;
+	const char *options; /* the first report's "options", as JSON */
+	const struct report_interval *intervals;
+	size_t nintervals;
+	const struct report_source *sources;
+	size_t nsources;
+};
+
+void report_print(FILE *, const struct report_data *, int json);
+
+/* merge.c: `synack-load merge REPORT...`; argv[0] is "merge" */
+int merge_main(int argc, char **argv);
+
 #endif
