@@ -138,7 +138,16 @@ check_config(const struct config *c)
 	    "pidfile \"%s\"", c->pidfile);
 	FUZZ_CHECK(c->user != NULL && c->group != NULL, "user or group missing");
 	FUZZ_CHECK(c->workers >= 0 && c->workers <= 1024, "workers %d", c->workers);
-	FUZZ_CHECK(c->metrics != NULL && c->metrics[0] == '\0', "metrics \"%s\"", c->metrics);
+	/* metrics: empty, or a TCP address no listener overlaps */
+	FUZZ_CHECK(c->metrics != NULL, "metrics missing");
+	if (c->metrics[0] != '\0') {
+		FUZZ_CHECK(c->metrics_addr.ss.ss_family == AF_INET ||
+			c->metrics_addr.ss.ss_family == AF_INET6,
+		    "metrics \"%s\": family %d", c->metrics, c->metrics_addr.ss.ss_family);
+		TAILQ_FOREACH(lc, &c->listeners, entry)
+			FUZZ_CHECK(!net_addr_overlap(&lc->addr, &c->metrics_addr),
+			    "metrics \"%s\" overlaps listener %s", c->metrics, lc->name);
+	}
 	FUZZ_CHECK(
 	    c->max_clients >= 1 && c->max_clients <= 10000000, "max_clients %ld", c->max_clients);
 	FUZZ_CHECK(c->max_clients_per_source >= 0 && c->max_clients_per_source <= 10000000,

@@ -41,13 +41,15 @@ for target; do
 	# -timeout: one input that takes that long is a hang, and a finding
 	"./$target" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
 	    -artifact_prefix="$work/" $dict "$work/corpus" >"$work/log" 2>&1 &
-	pids="$pids $!:$name"
+	pids="$pids $!:$name:$target"
 done
 
 failed=0
 for p in $pids; do
 	pid=${p%%:*}
 	name=${p#*:}
+	target=${name#*:}
+	name=${name%%:*}
 	work=fuzz/work/$name
 	wait "$pid"
 	rc=$?
