@@ -152,6 +152,7 @@ worker_warmup_cb(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = arg;
 
 	stats_reset_measures(&w->stats);
+	event_add(w->tick_ev, &(const struct timeval){ 1, 0 }); /* seconds from now on */
 }
 
 /* From the main thread: forget what was measured so far. */
