@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "histogram.h"
@@ -159,4 +160,47 @@ hist_percentile(const struct histogram *h, double q)
 		return mid;
 	}
 	return h->max;
+}
+
+int
+hist_pack(struct hist_packed *p, const struct histogram *h)
+{
+	size_t n = 0;
+
+	memset(p, 0, sizeof *p);
+	for (size_t i = 0; i < HIST_BUCKETS; i++)
+		n += h->buckets[i] != 0;
+	if (n > 0 && (p->b = calloc(n, sizeof *p->b)) == NULL)
+		return -1;
+	for (size_t i = 0; i < HIST_BUCKETS; i++)
+		if (h->buckets[i] != 0) {
+			p->b[p->n].index = (uint32_t)i;
+			p->b[p->n++].count = h->buckets[i];
+		}
+	p->count = h->count;
+	p->sum = h->sum;
+	p->sumsq = h->sumsq;
+	p->min = h->min;
+	p->max = h->max;
+	return 0;
+}
+
+void
+hist_unpack(struct histogram *h, const struct hist_packed *p)
+{
+	hist_init(h);
+	for (size_t k = 0; k < p->n; k++)
+		h->buckets[p->b[k].index] = p->b[k].count;
+	h->count = p->count;
+	h->sum = p->sum;
+	h->sumsq = p->sumsq;
+	h->min = p->min;
+	h->max = p->max;
+}
+
+void
+hist_packed_free(struct hist_packed *p)
+{
+	free(p->b);
+	memset(p, 0, sizeof *p);
 }

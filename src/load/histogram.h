@@ -11,8 +11,10 @@
  * addition per bucket, and the memory does not grow with the sample count.
  *
  * The unit is the caller's (synack-load records nanoseconds).  Count, sum,
- * min and max are exact.  Nothing here allocates or locks: one histogram
- * per thread, merged at the end.
+ * min and max are exact.  In practice: every latency from 1 us to 60 s
+ * (in ns) is reported within 1% (test-histogram checks the bound at both
+ * ends of every bucket in that range, and on a uniform distribution).  Nothing here allocates or
+ * locks: one histogram per thread, merged at the end.
  */
 #ifndef SYNACK_HISTOGRAM_H
 #define SYNACK_HISTOGRAM_H
@@ -56,5 +58,27 @@ uint64_t hist_percentile(const struct histogram *, double q);
 size_t hist_bucket_index(uint64_t value);
 uint64_t hist_bucket_low(size_t index);
 uint64_t hist_bucket_high(size_t index); /* inclusive */
+
+/*
+ * A histogram without its empty buckets, for keeping many of them (one a
+ * second for the time series): a second's latencies fill a few hundred
+ * buckets of the thousands.  Unpacked, it is the histogram it was packed
+ * from, to the bit.
+ */
+struct hist_bucket {
+	uint32_t index;
+	uint64_t count;
+};
+
+struct hist_packed {
+	uint64_t count, sum, min, max;
+	double sumsq;
+	size_t n;
+	struct hist_bucket *b; /* NULL when n is 0 */
+};
+
+int hist_pack(struct hist_packed *, const struct histogram *); /* -1: no memory */
+void hist_unpack(struct histogram *, const struct hist_packed *);
+void hist_packed_free(struct hist_packed *);
 
 #endif

@@ -2,11 +2,20 @@
  * load.c: synack-load's main.  Options, the run, the main thread's loop.
  *
  * The main thread does no network I/O.  It starts the workers, then runs
- * its own event loop for what concerns the whole run: the duration, the
- * progress line, SIGINT/SIGTERM (the first stops the run and still
- * reports, a second one stops waiting), and the workers' notices (all of
- * them idle: nothing left to measure; all done: report).  Signals are
- * blocked in the workers so that only this loop sees them.
+ * its own event loop for what concerns the whole run: the warm-up and the
+ * duration, the time series and the progress line, SIGINT/SIGTERM (the
+ * first stops the run and still reports, a second one stops waiting), and
+ * the workers' notices (all of them idle: nothing left to measure; all
+ * done: report).  Signals are blocked in the workers so that only this
+ * loop sees them.
+ *
+ * The time series: a timer of this loop, aligned to the start of
+ * measurement, takes the counters at each whole second, and 50 ms later
+ * the latencies that each worker posted at its own tick of that second
+ * (its tick is aligned to the same start); the deltas and that histogram
+ * make one interval.  The last interval ends with the run: it is
+ * collected once the workers have stopped, with whatever they did while
+ * stopping, so that the intervals add up to the totals.
  */
 #include "config.h"
 
@@ -32,6 +41,8 @@
 #define CONNECTIONS_MAX 1000000
 #define SIZE_MAX_BYTES (16u << 20)
 #define CHAT_SIZE_MAX 65536u
+#define NS_PER_S 1000000000u
+#define TAKE_DELAY_NS 50000000u /* after a second's end: the workers have posted */
 
 static void
 usage(FILE *f)
@@ -541,20 +552,186 @@ raise_nofile(unsigned connections)
 		    (unsigned long long)rl.rlim_cur, connections);
 }
 
-static struct stats progress_prev;
+/*
+ * The main thread's clock for the intervals: second k of the current phase
+ * (the warm-up, then the measurement) ends at base + k s.
+ */
+static struct ticker {
+	struct event *ev;
+	uint64_t base;
+	unsigned k;            /* seconds completed in this phase */
+	int take;              /* 0: the counters are next; 1: the latencies */
+	int progress, tty;     /* the live line, and whether it overwrites itself */
+	struct stats *last;    /* the counters at the end of the last interval */
+	struct stats *pending; /* at the end of this second, before its latencies */
+	struct histogram *second;
+	struct histogram *warm; /* the warm-up's latencies: kept if it never ends */
+	double load_unix;       /* wall clock when the load began */
+	uint64_t open_at_stop;  /* connections open when the run was stopped */
+	FILE *csv;              /* --timeseries */
+	int nomem_warned;
+} tick;
+static struct stats tick_stats[2];
+static struct histogram tick_hists[2];
+
+static double
+wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t
+delta(uint64_t now, uint64_t before)
+{
+	return now > before ? now - before : 0;
+}
+
+/* One interval: the counters from `last` to `now`, and its latencies. */
+static void
+interval_add(struct run *r, const struct stats *now, const struct stats *last,
+    const struct histogram *second, double elapsed, int is_last)
+{
+	struct interval *iv;
+
+	if (r->nintervals == r->intervals_cap) {
+		size_t cap = r->intervals_cap ? r->intervals_cap * 2 : 64;
+		struct interval *p = realloc(r->intervals, cap * sizeof *p);
+
+		if (p == NULL) {
+			if (!tick.nomem_warned++)
+				log_warnx("no memory for the time series: intervals left out");
+			return;
+		}
+		r->intervals = p;
+		r->intervals_cap = cap;
+	}
+	iv = &r->intervals[r->nintervals];
+	memset(iv, 0, sizeof *iv);
+	if (hist_pack(&iv->latency, second) == -1) {
+		if (!tick.nomem_warned++)
+			log_warnx("no memory for the time series: intervals left out");
+		return;
+	}
+	r->nintervals++;
+	iv->t = (int64_t)floor(r->start_unix + (double)(r->nintervals - 1));
+	iv->elapsed_s = elapsed;
+	iv->last = is_last;
+	iv->open = now->active;
+	iv->attempted = delta(now->attempted, last->attempted);
+	iv->established = delta(now->established, last->established);
+	iv->requests = delta(now->requests, last->requests);
+	iv->bytes_sent = delta(now->bytes_sent, last->bytes_sent);
+	iv->bytes_received = delta(now->bytes_received, last->bytes_received);
+	for (int e = 0; e < LERR_MAX; e++)
+		iv->errors[e] = delta(now->errors[e], last->errors[e]);
+	iv->p50 = hist_percentile(second, 50);
+	iv->p99 = hist_percentile(second, 99);
+	if (tick.csv != NULL) {
+		export_csv_row(tick.csv, iv);
+		fflush(tick.csv);
+	}
+}
+
+/* --close fin: the TIME_WAIT warning, clear of the live line. */
+static void
+check_timewait(struct run *r)
+{
+	char msg[LOAD_ERRLEN];
+
+	if (timewait_check(r, msg, sizeof msg) == 0)
+		return;
+	if (tick.progress && tick.tty)
+		report_progress_clear();
+	log_warnx("%s", msg);
+}
+
+/*
+ * Arm the timer for what is next.  While measuring, no second is taken
+ * that would end too close to the end of the run: the last interval is
+ * collected at the end and runs to it.
+ */
+static void
+tick_schedule(struct run *r)
+{
+	uint64_t at, now = now_ns();
+	struct timeval tv;
+
+	if (!tick.take && r->measuring &&
+	    (double)(tick.k + 1) * 1e9 + TAKE_DELAY_NS > r->opt.duration * 1e9)
+		return;
+	at = tick.base + (uint64_t)(tick.k + 1) * NS_PER_S + (tick.take ? TAKE_DELAY_NS : 0);
+	at = at > now ? at - now : 0;
+	tv.tv_sec = (time_t)(at / NS_PER_S);
+	tv.tv_usec = (suseconds_t)(at % NS_PER_S / 1000u);
+	evtimer_add(tick.ev, &tv);
+}
+
+/* A new phase (the start, the end of the warm-up): second 0 is now. */
+static void
+tick_restart(struct run *r, uint64_t base)
+{
+	event_del(tick.ev);
+	tick.base = base;
+	tick.k = 0;
+	tick.take = 0;
+	stats_init(tick.last); /* the workers' counters start from 0 too */
+	tick_schedule(r);
+}
 
 static void
-on_progress(evutil_socket_t fd, short what, void *arg)
+on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
-	struct stats now;
+	struct stats *t;
 
 	if (r->stopping)
 		return;
-	stats_snapshot(&now, r);
-	report_progress(
-	    r, (double)(now_ns() - r->t_start) / 1e9, &now, &progress_prev, isatty(STDERR_FILENO));
-	progress_prev = now;
+	if (!tick.take) {
+		stats_snapshot(tick.pending, r);
+		tick.take = 1;
+		tick_schedule(r);
+		return;
+	}
+	hist_init(tick.second);
+	for (int i = 0; i < r->nworkers; i++)
+		stats_interval_take(&r->workers[i].stats, tick.second);
+	tick.k++;
+	if (r->measuring)
+		interval_add(r, tick.pending, tick.last, tick.second, tick.k, 0);
+	else
+		hist_merge(tick.warm, tick.second);
+	check_timewait(r);
+	if (tick.progress)
+		report_progress(
+		    r, tick.k, !r->measuring, tick.pending, tick.last, tick.second, tick.tty);
+	t = tick.last;
+	tick.last = tick.pending;
+	tick.pending = t;
+	tick.take = 0;
+	tick_schedule(r);
+}
+
+/* After the workers stopped: the last interval, up to the end of the run. */
+static void
+tick_finish(struct run *r)
+{
+	hist_init(tick.second);
+	if (!r->measuring) {
+		/* the run ended in the warm-up: what there was is the measurement */
+		r->t_start = r->t_load;
+		r->start_unix = tick.load_unix;
+		stats_init(tick.last);
+		hist_merge(tick.second, tick.warm);
+	}
+	stats_snapshot(tick.pending, r);
+	tick.pending->active = tick.open_at_stop;
+	for (int i = 0; i < r->nworkers; i++)
+		stats_interval_rest(&r->workers[i].stats, tick.second);
+	interval_add(
+	    r, tick.pending, tick.last, tick.second, (double)(r->t_stop - r->t_start) / 1e9, 1);
 }
 
 static void
@@ -563,6 +740,8 @@ run_stop(struct run *r)
 	if (r->stopping)
 		return;
 	r->t_stop = now_ns();
+	stats_snapshot(tick.pending, r);
+	tick.open_at_stop = tick.pending->active; /* the workers are about to close them */
 	__atomic_store_n(&r->stopping, 1, __ATOMIC_SEQ_CST);
 	for (int i = 0; i < r->nworkers; i++)
 		worker_stop(&r->workers[i]);
@@ -572,6 +751,38 @@ static void
 on_duration(evutil_socket_t fd, short what, void *arg)
 {
 	run_stop(arg);
+}
+
+static void
+start_duration(struct run *r, struct event *ev_duration)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)r->opt.duration;
+	tv.tv_usec = (suseconds_t)((r->opt.duration - (double)tv.tv_sec) * 1e6);
+	evtimer_add(ev_duration, &tv);
+}
+
+/*
+ * --warmup is over: the workers forget what they measured (each on its
+ * own thread), and the measurement, its duration and its seconds start.
+ */
+static void
+on_warmup(evutil_socket_t fd, short what, void *arg)
+{
+	struct event *ev_duration = arg;
+	struct run *r = event_get_callback_arg(ev_duration);
+
+	if (r->stopping)
+		return;
+	r->t_start = now_ns();
+	r->start_unix = wall_now();
+	for (int i = 0; i < r->nworkers; i++)
+		worker_warmup_over(&r->workers[i]);
+	r->measuring = 1;
+	hist_init(tick.warm);
+	start_duration(r, ev_duration);
+	tick_restart(r, r->t_start);
 }
 
 static void
@@ -603,14 +814,24 @@ on_notify(evutil_socket_t fd, short what, void *arg)
 		run_stop(r);
 }
 
-static int
-exit_code(const struct stats *s)
+/* --hgrm, --timeseries: opened before the run, so that a bad path is a usage error. */
+static FILE *
+open_output(const char *opt, const char *path, char *err, size_t errlen)
 {
-	if (s->established == 0)
-		return LOAD_EXIT_NOCONN;
-	if (s->errors[LERR_VERIFY] > 0)
-		return LOAD_EXIT_VERIFY;
-	return LOAD_EXIT_OK;
+	FILE *f = fopen(path, "we");
+
+	if (f == NULL)
+		snprintf(err, errlen, "%s \"%s\": %s", opt, path, strerror(errno));
+	return f;
+}
+
+static void
+close_output(const char *opt, const char *path, FILE *f)
+{
+	if (f == NULL)
+		return;
+	if (ferror(f) | fclose(f))
+		log_warnx("%s %s: could not write all of it", opt, path);
 }
 
 int
@@ -618,13 +839,14 @@ main(int argc, char **argv)
 {
 	static struct run run;
 	struct run *r = &run;
-	struct event *ev_int = NULL, *ev_term = NULL, *ev_duration = NULL, *ev_progress = NULL;
-	struct timeval tv, second = { 1, 0 };
+	struct event *ev_int = NULL, *ev_term = NULL, *ev_duration = NULL, *ev_warmup = NULL;
+	struct timeval tv;
 	struct stats *total;
+	struct outcome outcome;
 	sigset_t block, old;
 	char err[LOAD_ERRLEN];
 	double duration_s;
-	int rc, progress;
+	FILE *hgrm = NULL;
 
 	if (argc > 1 && strcmp(argv[1], "merge") == 0)
 		return merge_main(argc - 1, argv + 1);
@@ -636,7 +858,19 @@ main(int argc, char **argv)
 		fprintf(stderr, "Try 'synack-load --help' for the options.\n");
 		return LOAD_EXIT_USAGE;
 	}
-	progress = r->opt.progress == 1 || (r->opt.progress == -1 && isatty(STDERR_FILENO));
+	if ((r->opt.hgrm_path != NULL &&
+		(hgrm = open_output("--hgrm", r->opt.hgrm_path, err, sizeof err)) == NULL) ||
+	    (r->opt.timeseries_path != NULL &&
+		(tick.csv = open_output("--timeseries", r->opt.timeseries_path, err, sizeof err)) ==
+		    NULL)) {
+		fprintf(stderr, "synack-load: %s\n", err);
+		fprintf(stderr, "Try 'synack-load --help' for the options.\n");
+		return LOAD_EXIT_USAGE;
+	}
+	if (tick.csv != NULL)
+		export_csv_header(tick.csv);
+	tick.tty = isatty(STDERR_FILENO);
+	tick.progress = r->opt.progress == 1 || (r->opt.progress == -1 && tick.tty);
 	signal(SIGPIPE, SIG_IGN);
 	log_route_libevent();
 	raise_nofile(r->opt.connections);
@@ -654,12 +888,21 @@ main(int argc, char **argv)
 		return LOAD_EXIT_NOCONN;
 	}
 	stats_init(total);
+	tick.last = &tick_stats[0];
+	tick.pending = &tick_stats[1];
+	tick.second = &tick_hists[0];
+	tick.warm = &tick_hists[1];
+	stats_init(tick.last);
+	stats_init(tick.pending);
+	hist_init(tick.second);
+	hist_init(tick.warm);
 	if ((r->base = event_base_new()) == NULL ||
 	    (r->notify_ev = event_new(r->base, -1, 0, on_notify, r)) == NULL ||
 	    (ev_int = evsignal_new(r->base, SIGINT, on_signal, r)) == NULL ||
 	    (ev_term = evsignal_new(r->base, SIGTERM, on_signal, r)) == NULL ||
 	    (ev_duration = evtimer_new(r->base, on_duration, r)) == NULL ||
-	    (ev_progress = event_new(r->base, -1, EV_PERSIST, on_progress, r)) == NULL) {
+	    (ev_warmup = evtimer_new(r->base, on_warmup, ev_duration)) == NULL ||
+	    (tick.ev = evtimer_new(r->base, on_tick, r)) == NULL) {
 		fprintf(stderr, "synack-load: cannot create the main event loop\n");
 		return LOAD_EXIT_NOCONN;
 	}
@@ -679,18 +922,24 @@ main(int argc, char **argv)
 	}
 	evsignal_add(ev_int, NULL);
 	evsignal_add(ev_term, NULL);
-	tv.tv_sec = (time_t)r->opt.duration;
-	tv.tv_usec = (suseconds_t)((r->opt.duration - (double)tv.tv_sec) * 1e6);
-	evtimer_add(ev_duration, &tv);
-	if (progress)
-		event_add(ev_progress, &second);
+	check_timewait(r);
 
 	/* the workers start with SIGINT and SIGTERM blocked: only this loop sees them */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	r->t_start = now_ns();
+	r->t_load = r->t_start = now_ns();
+	r->start_unix = tick.load_unix = wall_now();
+	r->measuring = !(r->opt.warmup > 0);
+	if (r->measuring)
+		start_duration(r, ev_duration);
+	else {
+		tv.tv_sec = (time_t)r->opt.warmup;
+		tv.tv_usec = (suseconds_t)((r->opt.warmup - (double)tv.tv_sec) * 1e6);
+		evtimer_add(ev_warmup, &tv);
+	}
+	tick_restart(r, r->t_load);
 	for (int i = 0; i < r->nworkers; i++)
 		if (worker_start(&r->workers[i], err, sizeof err) == -1) {
 			log_error("%s", err);
@@ -705,9 +954,10 @@ main(int argc, char **argv)
 		r->t_stop = now_ns();
 	for (int i = 0; i < r->nworkers; i++)
 		pthread_join(r->workers[i].thread, NULL);
-	if (progress && isatty(STDERR_FILENO))
+	if (tick.progress && tick.tty)
 		report_progress_clear();
 
+	tick_finish(r);
 	for (int i = 0; i < r->nworkers; i++)
 		stats_merge(total, &r->workers[i].stats);
 	duration_s = (double)(r->t_stop - r->t_start) / 1e9;
@@ -716,13 +966,18 @@ main(int argc, char **argv)
 	else
 		report_human(stdout, r, total, duration_s);
 	fflush(stdout);
-	rc = exit_code(total);
+	report_outcome(&outcome, r, total);
+	if (hgrm != NULL)
+		export_hgrm(hgrm, &total->latency, 1e6);
+	close_output("--hgrm", r->opt.hgrm_path, hgrm);
+	close_output("--timeseries", r->opt.timeseries_path, tick.csv);
 
 	for (int i = 0; i < r->opt.threads; i++)
 		worker_free(&r->workers[i]);
 	if (r->opt.mode->free != NULL)
 		r->opt.mode->free(r);
-	event_free(ev_progress);
+	event_free(tick.ev);
+	event_free(ev_warmup);
 	event_free(ev_duration);
 	event_free(ev_term);
 	event_free(ev_int);
@@ -731,6 +986,9 @@ main(int argc, char **argv)
 	free(r->workers);
 	free(r->payload);
 	free(total);
+	for (size_t i = 0; i < r->nintervals; i++)
+		hist_packed_free(&r->intervals[i].latency);
+	free(r->intervals);
 	sources_free(&r->opt.sources);
-	return rc;
+	return outcome.code;
 }

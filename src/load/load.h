@@ -119,6 +119,7 @@ void stats_destroy(struct stats *);
 void stats_record_latency(struct stats *, uint64_t ns);
 void stats_interval_post(struct stats *);                         /* on the worker */
 void stats_interval_take(struct stats *, struct histogram *into); /* merges and clears */
+void stats_interval_rest(struct stats *, struct histogram *into); /* worker stopped: all left */
 void stats_reset_measures(struct stats *); /* --warmup over: counts start from 0 */
 void stats_count_error(struct stats *, enum load_error, int err);
 void stats_merge(struct stats *dst, const struct stats *src);
@@ -309,6 +310,22 @@ close_leaves_time_wait(const struct options *o)
 	return o->close == CLOSE_FIN;
 }
 
+/*
+ * load.c: one interval of the time series, as the main thread collected it:
+ * a second of the measurement (the last ends with the run), the counters'
+ * deltas in it and the latencies of the requests completed in it.
+ */
+struct interval {
+	int64_t t;        /* unix second at which it started */
+	double elapsed_s; /* since the start of measurement, at its end */
+	int last;         /* ends with the run: may be partial */
+	uint64_t open;    /* connections open at its end */
+	uint64_t attempted, established, requests, bytes_sent, bytes_received;
+	uint64_t errors[LERR_MAX];
+	struct hist_packed latency;
+	uint64_t p50, p99; /* ns; 0 without latencies */
+};
+
 struct run {
 	struct options opt;
 	unsigned char *payload;
@@ -329,6 +346,17 @@ struct run {
 	struct event_base *base; /* the main thread's: signals, timers */
 	struct event *notify_ev; /* a worker finished or has nothing left to do */
 	void *mode_state;
+
+	/*
+	 * The measurement.  The load begins at t_load; t_start (above) is where
+	 * measuring begins: t_load, or the end of --warmup.  Both monotonic ns.
+	 */
+	uint64_t t_load;
+	double start_unix; /* wall clock at t_start, seconds */
+	int measuring;     /* the warm-up is over (or there was none) */
+	struct interval *intervals;
+	size_t nintervals, intervals_cap;
+	int tw_warned; /* --close fin: TIME_WAIT warning given */
 };
 
 uint64_t now_ns(void);
@@ -336,8 +364,20 @@ void run_notify(struct run *);
 void run_request_stop(struct run *);
 
 /* report.c */
-void report_progress(
-    const struct run *, double elapsed, const struct stats *now, const struct stats *prev, int tty);
+struct outcome {
+	int code;                     /* the exit status, LOAD_EXIT_* */
+	uint64_t connection_failures; /* attempts that did not connect */
+	uint64_t request_failures;    /* requests without an answer */
+	double connection_error_rate; /* of the attempts */
+	double request_error_rate;    /* of the requests answered or not */
+	double error_rate;            /* the larger, against --max-error-rate */
+	int nothing_connected;        /* code 3: no connection at all */
+};
+void outcome_of(struct outcome *, const uint64_t *errors, uint64_t attempted, uint64_t requests,
+    int chat, int completed, int connected, double max_error_rate);
+void report_outcome(struct outcome *, const struct run *, const struct stats *);
+void report_progress(const struct run *, double elapsed, int warmup, const struct stats *now,
+    const struct stats *prev, const struct histogram *second, int tty);
 void report_progress_clear(void);
 void report_human(FILE *, const struct run *, const struct stats *, double duration_s);
 void report_json(FILE *, const struct run *, const struct stats *, double duration_s);
@@ -419,5 +459,19 @@ void report_print(FILE *, const struct report_data *, int json);
 
 /* merge.c: `synack-load merge REPORT...`; argv[0] is "merge" */
 int merge_main(int argc, char **argv);
+
+/* export.c: --hgrm, --timeseries, and the histograms of the JSON report */
+void export_hgrm(FILE *, const struct histogram *, double unit);
+void export_json_hist(FILE *, const struct histogram *);
+void export_elapsed(FILE *, const struct interval *);
+void export_csv_header(FILE *);
+void export_csv_row(FILE *, const struct interval *);
+uint64_t interval_failures(const struct interval *);
+
+/* timewait.c: --close fin and the ephemeral ports */
+int timewait_parse_sockstat(const char *text, uint64_t *tw);
+int timewait_parse_port_range(const char *text, uint64_t *ports);
+int timewait_too_many(uint64_t tw, uint64_t ports, size_t sources);
+int timewait_check(struct run *, char *msg, size_t size);
 
 #endif

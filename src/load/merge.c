@@ -1000,38 +1000,26 @@ align_rows(struct merge *m)
 	return 0;
 }
 
-/* The share of connections or of requests that failed, whichever is larger. */
-static double
-error_rate(const struct merge *m)
-{
-	static const char *const connect_causes[] = { "timeout", "refused", "unreachable",
-		"addrnotavail" };
-	uint64_t failures = counts_total(&m->errors), connect_failures = 0;
-	double conn = 0, req = 0;
-
-	for (size_t i = 0; i < m->errors.n; i++)
-		for (size_t k = 0; k < sizeof connect_causes / sizeof connect_causes[0]; k++)
-			if (strcmp(m->errors.v[i].name, connect_causes[k]) == 0)
-				connect_failures += m->errors.v[i].n;
-	if (m->attempted > 0)
-		conn = (double)connect_failures / (double)m->attempted;
-	if (failures > 0)
-		req = (double)failures / ((double)m->requests + (double)failures);
-	return conn > req ? conn : req;
-}
-
+/* The exit status of the merged counts, by the rule of a run (outcome_of). */
 static int
 exit_code(const struct merge *m)
 {
-	if (m->established == 0 || m->requests == 0)
-		return LOAD_EXIT_NOCONN;
-	for (size_t i = 0; i < m->errors.n; i++)
-		if (strcmp(m->errors.v[i].name, stats_error_name(LERR_VERIFY)) == 0 &&
-		    m->errors.v[i].n > 0)
-			return LOAD_EXIT_VERIFY;
-	if (error_rate(m) > m->max_error_rate)
-		return LOAD_EXIT_ERRORS;
-	return LOAD_EXIT_OK;
+	uint64_t errors[LERR_MAX] = { 0 };
+	struct outcome o;
+
+	for (size_t i = 0; i < m->errors.n; i++) {
+		int e;
+
+		for (e = 0; e < LERR_MAX; e++)
+			if (strcmp(m->errors.v[i].name, stats_error_name((enum load_error)e)) == 0)
+				break;
+		/* a cause this synack-load does not know: a request that failed */
+		errors[e < LERR_MAX ? e : LERR_CLOSED] += m->errors.v[i].n;
+	}
+	outcome_of(&o, errors, m->attempted, m->requests, m->mode == &mode_chat,
+	    m->mode == &mode_stream ? m->bytes_received > 0 : m->requests > 0,
+	    m->established > 0, m->max_error_rate);
+	return o.code;
 }
 
 static void

@@ -99,7 +99,7 @@ paced_due_at(const struct conn *c, uint64_t k)
 {
 	const struct worker *w = c->w;
 
-	return w->run->t_start + sched_time(&w->requests, c->id, k);
+	return w->run->t_load + sched_time(&w->requests, c->id, k);
 }
 
 /* Count the requests of c that came due by now (once each). */
@@ -107,7 +107,7 @@ static uint64_t
 paced_count_due(struct conn *c, uint64_t now)
 {
 	struct worker *w = c->w;
-	uint64_t due = sched_due(&w->requests, c->id, now - w->run->t_start);
+	uint64_t due = sched_due(&w->requests, c->id, now - w->run->t_load);
 
 	if (due > c->k_due) {
 		stat_add(&w->stats.due, due - c->k_due);
@@ -149,7 +149,7 @@ paced_send(struct conn *c)
 static void
 paced_open(struct conn *c)
 {
-	uint64_t k = sched_due(&c->w->requests, c->id, now_ns() - c->w->run->t_start);
+	uint64_t k = sched_due(&c->w->requests, c->id, now_ns() - c->w->run->t_load);
 
 	c->seq = c->k_sent = c->k_due = k;
 	c->off = rr_offset(c->id, k);

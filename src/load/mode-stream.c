@@ -74,7 +74,7 @@ stream_read(struct conn *c, const unsigned char *p, size_t n)
 		t = now_ns();
 		while (c->mark_tail != c->mark_head &&
 		    c->marks[c->mark_tail % MARKS].pos <= c->recv_pos) {
-			hist_record(&w->stats.latency, t - c->marks[c->mark_tail % MARKS].t);
+			stats_record_latency(&w->stats, t - c->marks[c->mark_tail % MARKS].t);
 			c->mark_tail++;
 		}
 	}

@@ -76,6 +76,18 @@ stats_interval_take(struct stats *s, struct histogram *into)
 }
 
 /*
+ * After the worker's thread has ended: what it posted and what it did not
+ * (its last exchange, in hold, comes after its last post).
+ */
+void
+stats_interval_rest(struct stats *s, struct histogram *into)
+{
+	stats_interval_take(s, into);
+	hist_merge(into, &s->interval);
+	hist_init(&s->interval);
+}
+
+/*
  * The warm-up is over: everything measured so far is forgotten, on the
  * worker's own thread.  What is open stays open, and stays counted as
  * such (active); the attempts and connections established during the

@@ -73,7 +73,7 @@ worker_ramp(struct worker *w)
 
 		/* with --connect-rate, the slot's schedule starts here: what passed is not owed */
 		if (w->run->opt.connect_rate > 0) {
-			c->k_conn = sched_due(&w->connects, c->id, now_ns() - w->run->t_start);
+			c->k_conn = sched_due(&w->connects, c->id, now_ns() - w->run->t_load);
 			if (c->k_conn == 0)
 				c->k_conn = 1; /* early: this one stands for the first */
 		}
@@ -107,7 +107,7 @@ worker_connect_next(struct worker *w, struct conn *c, int failed)
 	uint64_t now = now_ns(), at, d;
 	struct timeval tv;
 
-	at = w->run->t_start + sched_time(&w->connects, c->id, c->k_conn++);
+	at = w->run->t_load + sched_time(&w->connects, c->id, c->k_conn++);
 	if (failed && at < now + RESTART_PAUSE_US * 1000u)
 		at = now + RESTART_PAUSE_US * 1000u;
 	if (at <= now) {
@@ -227,6 +227,7 @@ worker_warmup_cb(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = arg;
 
 	stats_reset_measures(&w->stats);
+	event_add(w->tick_ev, &(const struct timeval){ 1, 0 }); /* seconds from now on */
 }
 
 /* From the main thread: forget what was measured so far. */

@@ -3,10 +3,14 @@
 # run_load() runs synack-load to completion under a timeout and parses its
 # --json report; check_report() checks that a report has every field of the
 # interface contract with the right types and that its numbers agree with
-# each other; echo_daemon() starts synackd with an echo listener on port 0.
+# each other (the histograms with their counts, the intervals with the
+# totals, exit_code with the exit status); echo_daemon() starts synackd
+# with an echo listener on port 0; hist_percentile() recomputes a
+# percentile from a report's histogram as synack-load does.
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -20,7 +24,17 @@ from synacktest import (Daemon, check, check_eq, fail, listener, main,  # noqa: 
 
 ERRORS = ('timeout', 'refused', 'unreachable', 'reset', 'addrnotavail',
           'other', 'verify')
-PERCENTILES = ('p50', 'p90', 'p99', 'p999', 'max')
+ALL_ERRORS = ERRORS + ('closed', 'noreply')
+PERCENTILES = ('p50', 'p90', 'p99', 'p999', 'p9999', 'max')
+COUNTERS = ('attempted', 'established', 'requests', 'bytes_sent', 'bytes_received')
+TOP_KEYS = ('version', 'start_time', 'start_unix', 'model', 'options', 'schedule',
+            'histograms', 'intervals', 'exit_code', 'error_rate', 'max_error_rate',
+            'connections_per_s')
+OPTION_KEYS = ('mode', 'target', 'connections', 'duration_s', 'rate', 'connect_rate',
+               'ramp_rate', 'size', 'threads', 'warmup_s', 'close', 'request_timeout_ms',
+               'connect_timeout_ms', 'max_error_rate', 'percentiles')
+START_TIME_RE = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$')
+SUB_BITS = 7
 
 
 def synack_load_path():
@@ -75,6 +89,96 @@ def _number(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def bucket_low(i):
+    if i < 1 << SUB_BITS:
+        return i
+    shift = i // (1 << (SUB_BITS - 1)) - 1
+    return (i - shift * (1 << (SUB_BITS - 1))) << shift
+
+
+def bucket_high(i):
+    if i < 1 << SUB_BITS:
+        return i
+    shift = i // (1 << (SUB_BITS - 1)) - 1
+    return bucket_low(i) + (1 << shift) - 1
+
+
+def hist_percentile(h, q):
+    """A percentile (ns) of a report's histogram, as synack-load computes
+    it: nearest rank, the midpoint of the bucket that holds it, within
+    [min, max]."""
+    n = h['count']
+    if n == 0:
+        return 0
+    x = min(max(q, 0.0), 100.0) / 100.0 * n
+    rank = int(x)
+    if rank < x:
+        rank += 1
+    if rank <= 1:
+        return h['min']
+    if rank >= n:
+        return h['max']
+    seen = 0
+    for i, c in h['buckets']:
+        seen += c
+        if seen >= rank:
+            lo, hi = bucket_low(i), bucket_high(i)
+            return min(max(lo + (hi - lo) // 2, h['min']), h['max'])
+    return h['max']
+
+
+def check_hist(h, what):
+    """A histogram of the report: its buckets add up to its count."""
+    for key in ('unit', 'sub_bits', 'count', 'sum', 'min', 'max', 'sumsq', 'buckets'):
+        check(key in h, '%s has no "%s": %r' % (what, key, h))
+    check_eq((h['unit'], h['sub_bits']), ('ns', SUB_BITS), '%s unit and sub_bits' % what)
+    idx = [i for i, _ in h['buckets']]
+    check(idx == sorted(set(idx)), '%s: bucket indexes increase' % what)
+    check(all(c > 0 for _, c in h['buckets']), '%s: only non-empty buckets' % what)
+    check_eq(sum(c for _, c in h['buckets']), h['count'], '%s: bucket counts add up' % what)
+    if h['count'] > 0:
+        check(h['min'] <= h['max'], '%s: min <= max' % what)
+        check(bucket_low(idx[0]) <= h['min'] and h['max'] <= bucket_high(idx[-1]),
+              '%s: min and max in the first and last buckets' % what)
+
+
+def check_intervals(rep):
+    """The intervals: one a second, and they add up to the totals."""
+    ivs = rep['intervals']
+    check(len(ivs) >= 1, 'at least one interval: %r' % ivs)
+    for k, iv in enumerate(ivs):
+        for key in ('t', 'elapsed_s', 'open', 'errors', 'latency_us', 'histogram') + COUNTERS:
+            check(key in iv, 'interval %d has no "%s": %r' % (k, key, iv))
+        check_hist(iv['histogram'], 'interval %d histogram' % k)
+        if k + 1 < len(ivs):
+            check_eq(iv['elapsed_s'], k + 1, 'interval %d ends at a whole second' % k)
+            check_eq(ivs[k + 1]['t'], iv['t'] + 1, 'interval %d: the next starts a second later'
+                     % k)
+        lat = iv['latency_us']
+        if iv['histogram']['count'] == 0:
+            check(lat == {'p50': None, 'p99': None, 'max': None},
+                  'interval %d: no latency, null: %r' % (k, lat))
+        else:
+            check(lat['p50'] <= lat['p99'] <= lat['max'], 'interval %d latency %r' % (k, lat))
+            check(abs(lat['max'] * 1000 - iv['histogram']['max']) < 1,
+                  'interval %d max is its histogram\'s' % k)
+    check(abs(ivs[-1]['elapsed_s'] - rep['duration_s']) < 0.0015,
+          'the last interval ends with the run: %r, duration_s %r'
+          % (ivs[-1]['elapsed_s'], rep['duration_s']))
+    check(ivs[0]['t'] <= rep['start_unix'] + 0.001 < ivs[0]['t'] + 1.001,
+          'the first interval starts with the run: t %r, start_unix %r'
+          % (ivs[0]['t'], rep['start_unix']))
+    totals = dict(rep['connections'], requests=rep['requests'],
+                  bytes_sent=rep['bytes_sent'], bytes_received=rep['bytes_received'])
+    for key in COUNTERS:
+        check_eq(sum(iv[key] for iv in ivs), totals[key], 'intervals add up: %s' % key)
+    for e in ALL_ERRORS:
+        check_eq(sum(iv['errors'][e] for iv in ivs), rep['errors'][e],
+                 'intervals add up: errors.%s' % e)
+    check_eq(sum(iv['histogram']['count'] for iv in ivs), rep['latency_us']['count'],
+             'intervals add up: latency samples')
+
+
 def check_report(r, mode=None, target=None):
     """Every field of the contract, with its type, and the numbers agree."""
     rep = r.report
@@ -109,6 +213,20 @@ def check_report(r, mode=None, target=None):
           'established %d > attempted %d' % (c['established'], c['attempted']))
     check_eq(rep['connect_latency_us']['count'], c['established'],
              'connect latency samples (one per established connection)')
+    for key in TOP_KEYS:
+        check(key in rep, 'report has no "%s"' % key)
+    check_eq(rep['exit_code'], r.rc, 'exit_code in the report is the exit status')
+    check(rep['model'] in ('closed', 'open'), 'model: %r' % rep['model'])
+    check(START_TIME_RE.match(rep['start_time']), 'start_time: %r' % rep['start_time'])
+    check(set(rep['options']) >= set(OPTION_KEYS), 'options: %r' % rep['options'])
+    check_eq(rep['options']['mode'], rep['mode'], 'options.mode')
+    check(0 <= rep['error_rate'] <= 1, 'error_rate: %r' % rep['error_rate'])
+    for name in ('latency', 'connect', 'lag'):
+        check_hist(rep['histograms'][name], 'histograms.%s' % name)
+    check_eq(rep['histograms']['latency']['count'], rep['latency_us']['count'],
+             'latency histogram count')
+    check_eq(rep['histograms']['connect']['count'], c['established'], 'connect histogram count')
+    check_intervals(rep)
     if rep['duration_s'] > 0.05:
         want = rep['requests'] / rep['duration_s']
         check(abs(rep['requests_per_s'] - want) <= max(1.0, want * 0.01),

@@ -4,7 +4,9 @@
 # fan-out: requests x (N-1) lines of prefix + payload), with one fan-out
 # latency sample per line; members on several threads work the same way.
 # Members the server never takes into the room (max_clients) are left out
-# after --connect-timeout as noreply, and the others chat on.
+# after --connect-timeout as noreply, and the others chat on; 2 members of
+# 5 failing is over the default --max-error-rate (1%) of the connections:
+# exit 4, and the report says which rate it was.
 import os
 import sys
 
@@ -36,8 +38,10 @@ def run():
     with echo_daemon(service='chat', max_clients=3) as d:
         target = target_of(d, 'chat')
         r = run_load(['-m', 'chat', '-c', '5', '-T', '400', '-d', '1.5', target])
-        check_eq(r.rc, 0, 'exit code\n' + r.describe())
+        check_eq(r.rc, 4, 'exit code: 2 of 5 members failed\n' + r.describe())
         rep = check_report(r, 'chat', target)
+        check_eq(rep['connection_error_rate'], 0.4, 'connection error rate (2 of 5 members)')
+        check_eq(rep['error_rate'], 0.4, 'error rate')
         check_eq(rep['connections']['established'], 5, 'handshakes (two wait in the backlog)')
         check_eq(rep['errors']['noreply'], 2, 'members the server never took in')
         check_eq(rep['errors']['verify'], 0, 'verify errors')

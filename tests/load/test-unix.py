@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 # unix:PATH targets: rr and crr against synackd's echo on a unix socket, and
-# a socket file nobody listens on is refused.
+# a socket file nobody listens on is refused. A socket file that does not
+# exist fails with ENOENT, counted under other, and the summary says what
+# that usually means.
 import os
 import socket
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (Daemon, check_clean, check_eq, check_report, listener,  # noqa: E402
-                      main, make_tempdir, run_load, server_section)
+from loadtest import (Daemon, check, check_clean, check_eq, check_report,  # noqa: E402
+                      listener, main, make_tempdir, run_load, server_section)
 
 
 def run():
@@ -29,6 +31,16 @@ def run():
     check_eq(r.rc, 3, 'exit code\n' + r.describe())
     rep = check_report(r, 'rr', 'unix:' + path)
     check_eq(rep['errors']['refused'], 2, 'refused')
+
+    missing = 'unix:' + os.path.join(make_tempdir(), 'missing.sock')
+    r = run_load(['-c', '2', '-d', '1', missing])
+    check_eq(r.rc, 3, 'exit code\n' + r.describe())
+    rep = check_report(r, 'rr', missing)
+    check_eq((rep['errors']['other'], rep['other_errno']), (2, {'ENOENT': 2}), 'ENOENT')
+    r = run_load(['-c', '2', '-d', '1', missing], want_json=False)
+    check('ENOENT' in r.out and
+          'no such socket file: is the server running, is the path right?' in r.out,
+          'the summary explains ENOENT\n' + r.describe())
 
 
 main(run, timeout=60)
