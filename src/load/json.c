@@ -460,7 +460,8 @@ key_compare(const void *a, const void *b)
 {
 	const struct json_value *x = *(const struct json_value *const *)a;
 	const struct json_value *y = *(const struct json_value *const *)b;
-	int c = memcmp(x->v.s, y->v.s, x->n < y->n ? x->n : y->n);
+	size_t n = x->n < y->n ? x->n : y->n;
+	int c = n > 0 ? memcmp(x->v.s, y->v.s, n) : 0; /* an empty key may have no text */
 
 	if (c != 0)
 		return c;

@@ -434,7 +434,8 @@ read_hist(struct reader *rd, const struct json_value *obj, const char *where, co
 		h->buckets[h->nbuckets++].count = count;
 		add(&total, count, &overflow);
 	}
-	qsort(h->buckets, h->nbuckets, sizeof *h->buckets, bucket_compare);
+	if (h->nbuckets > 1) /* qsort() wants an array, even of nothing */
+		qsort(h->buckets, h->nbuckets, sizeof *h->buckets, bucket_compare);
 	for (size_t i = 1; i < h->nbuckets; i++)
 		if (h->buckets[i].index == h->buckets[i - 1].index)
 			return BAD(rd, "%s.buckets: bucket %u twice", p, h->buckets[i].index);
@@ -1017,8 +1018,8 @@ exit_code(const struct merge *m)
 		errors[e < LERR_MAX ? e : LERR_CLOSED] += m->errors.v[i].n;
 	}
 	outcome_of(&o, errors, m->attempted, m->requests, m->mode == &mode_chat,
-	    m->mode == &mode_stream ? m->bytes_received > 0 : m->requests > 0,
-	    m->established > 0, m->max_error_rate);
+	    m->mode == &mode_stream ? m->bytes_received > 0 : m->requests > 0, m->established > 0,
+	    m->max_error_rate);
 	return o.code;
 }
 
