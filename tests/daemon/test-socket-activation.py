@@ -206,7 +206,32 @@ def test_systemd_socket_activate():
     note('no free port for systemd-socket-activate after 5 tries')
 
 
+def test_example_units():
+    """conf/synackd.socket listens where conf/synackd.conf's listeners
+    do, with their backlog, for synackd.service."""
+    src = os.environ.get('SYNACK_SRCDIR') or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), '..', '..')
+    with open(os.path.join(src, 'conf', 'synackd.socket')) as f:
+        unit = f.read()
+    with open(os.path.join(src, 'conf', 'synackd.conf')) as f:
+        conf = f.read()
+    streams = set(re.findall(r'^ListenStream=(\S+)$', unit, re.M))
+    want, backlogs = set(), set()
+    for section in re.split(r'^\[', conf, flags=re.M)[1:]:
+        if not section.startswith('listener '):
+            continue
+        keys = dict(re.findall(r'^(\w+)\s*=\s*(\S+)', section, re.M))
+        want.add('%s:%s' % (keys['address'], keys['port']))
+        backlogs.add(keys.get('backlog', '511'))
+    check_eq(streams, want, 'synackd.socket\'s ListenStream= vs synackd.conf\'s listeners')
+    check_eq(re.findall(r'^Backlog=(\d+)$', unit, re.M), sorted(backlogs),
+             'synackd.socket\'s Backlog= vs the listeners\' backlog')
+    check(re.search(r'^Service=synackd\.service$', unit, re.M) is not None,
+          'synackd.socket activates synackd.service')
+
+
 def run():
+    test_example_units()
     test_adopt()
     test_refused()
     test_not_ours()
