@@ -117,6 +117,27 @@ def test_adopt():
     check_refused(('127.0.0.1', p1), 'the inherited port after synackd stopped')
 
 
+def test_manager_keeps_copy():
+    """The launcher keeps its copy, as systemd does: once synackd stopped,
+    a new connection still completes on the socket (its SYN filter came
+    off) and waits there for the next start."""
+    keep = listening_socket()
+    port = keep.getsockname()[1]
+    conf = {'server': server_section(),
+            'listener echo': listener('echo', port=port)}
+    with Daemon(conf, preexec_fn=passing([keep]), close_fds=False) as d:
+        adopted(d, 'echo', 3, port)
+        echo_check(('127.0.0.1', port)).close()
+    keep.settimeout(5)
+    c = connect(('127.0.0.1', port), timeout=3)
+    c.sendall(b'later\n')
+    a, _ = keep.accept()
+    check_eq(recv_exact(a, 6), b'later\n', 'what the client sent, on the kept socket')
+    a.close()
+    c.close()
+    keep.close()
+
+
 def test_refused():
     """A pipe and a connected socket are refused; an unmatched listening
     socket is closed; the listener they were named for binds as usual."""
@@ -233,6 +254,7 @@ def test_example_units():
 def run():
     test_example_units()
     test_adopt()
+    test_manager_keeps_copy()
     test_refused()
     test_not_ours()
     test_systemd_socket_activate()
