@@ -165,9 +165,10 @@ main(int argc, char **argv)
 
 	/*
 	 * Sockets from the service manager, before anything else opens a
-	 * descriptor that could be taken for one of them.
+	 * descriptor that could be taken for one of them; -t serves none.
 	 */
-	if ((act = activation_load(err, sizeof err)) == NULL && err[0] != '\0')
+	act = NULL;
+	if (!test && (act = activation_load(err, sizeof err)) == NULL && err[0] != '\0')
 		fprintf(stderr, "synackd: socket activation: %s; ignored\n", err);
 	if ((conf = config_load(path, err, sizeof err)) == NULL) {
 		fprintf(stderr, "synackd: %s\n", err);
