@@ -21,6 +21,11 @@
  * and then accepts what is queued and closes.  Everything here runs on
  * the acceptor's worker; the main thread frees it once the worker
  * reported it done (server_post), or after the worker's thread is gone.
+ *
+ * A socket inherited from the service manager (socket activation) may
+ * still be open there: its filter comes off again just before it is
+ * closed here, so that the manager's copy takes the next connections
+ * (and starts the service again) instead of dropping them.
  */
 #include "config.h"
 
@@ -233,6 +238,8 @@ acceptor_closing_end(struct acceptor *a, struct closing *cl)
 {
 	if (!a->freeing)
 		acceptor_drain(a, evconnlistener_get_fd(cl->evl));
+	if (cl->inherited)
+		net_allow_syns(evconnlistener_get_fd(cl->evl));
 	evconnlistener_free(cl->evl);
 	event_free(cl->timer);
 	TAILQ_REMOVE(&a->closing, cl, entry);
@@ -266,6 +273,7 @@ acceptor_close_evl(struct acceptor *a, struct evconnlistener *evl)
 	if (a->addr.ss.ss_family != AF_UNIX && (cl = calloc(1, sizeof *cl)) != NULL) {
 		cl->acceptor = a;
 		cl->evl = evl;
+		cl->inherited = a->inherited;
 		cl->timer = evtimer_new(a->worker->base, acceptor_closing_cb, cl);
 		if (cl->timer != NULL && net_drop_syns(fd, err, sizeof err) == 0 &&
 		    evtimer_add(cl->timer, &tv) == 0) {
@@ -279,6 +287,8 @@ acceptor_close_evl(struct acceptor *a, struct evconnlistener *evl)
 		free(cl);
 	}
 	acceptor_drain(a, fd);
+	if (a->inherited)
+		net_allow_syns(fd);
 	evconnlistener_free(evl);
 }
 
@@ -301,9 +311,12 @@ acceptor_close(struct acceptor *a)
 		acceptor_close_evl(a, a->evl);
 		a->evl = NULL;
 	} else if (a->fd != -1) {
+		if (a->inherited)
+			net_allow_syns(a->fd);
 		close(a->fd);
 	}
 	a->fd = -1;
+	a->inherited = 0;
 	a->enabled = 0;
 	if (a->retry != NULL) {
 		event_free(a->retry);
@@ -337,6 +350,7 @@ acceptor_replace(
 	if (a->evl != NULL)
 		acceptor_close_evl(a, a->evl);
 	a->evl = evl;
+	a->inherited = 0; /* the new socket is this process's own */
 	a->enabled = 1;
 	a->addr = *addr;
 	net_addr_str(addr, a->addrstr, sizeof a->addrstr);
@@ -462,6 +476,8 @@ acceptor_free(struct acceptor *a)
 	while ((c = TAILQ_FIRST(&a->clients)) != NULL)
 		client_free(c);
 	acceptor_drop_parked(a);
+	if (a->inherited && (a->evl != NULL || a->fd != -1))
+		net_allow_syns(a->evl != NULL ? evconnlistener_get_fd(a->evl) : a->fd);
 	if (a->evl != NULL)
 		evconnlistener_free(a->evl);
 	else if (a->fd != -1)

@@ -13,12 +13,16 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "queues.h"
 #include "synackd.h"
 
 /* How many sockets: one per worker, unless they cannot be spread. */
@@ -74,6 +78,73 @@ listener_open(const struct listener_conf *lc, int n, int *fds, struct net_addr *
 	return 0;
 }
 
+static int
+listener_setopt(int fd, int level, int name, int value, const char *what, const char *addr,
+    char *err, size_t errlen)
+{
+	if (setsockopt(fd, level, name, &value, sizeof value) == -1) {
+		snprintf(err, errlen, "setsockopt %s %s: %s", what, addr, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Take over a socket the service manager passed (activation.c) as the
+ * first of *n: it keeps its bind and its backlog (the manager's
+ * Backlog=), and gets the listener's socket options.  The others are
+ * opened on its address with SO_REUSEPORT, which only works when the
+ * inherited socket has it too: without, the listener runs on it alone
+ * (*n = 1).  All or none: on failure the ones opened here are closed.
+ */
+static int
+listener_adopt(struct listener *l, const struct listener_conf *lc, struct activation_fd *f, int *n,
+    int *fds, struct net_addr *bound, char *err, size_t errlen)
+{
+	struct net_listen_opts o = {
+		.backlog = lc->backlog,
+		.reuseport = 1,
+		.keepalive = lc->keepalive,
+		.nodelay = 1,
+		.defer_accept = lc->defer_accept,
+	};
+	char addr[NET_ADDRSTRLEN];
+	struct net_addr a;
+	int v6only = 1, i = 1;
+	socklen_t len = sizeof v6only;
+
+	*bound = f->addr;
+	net_addr_str(bound, addr, sizeof addr);
+	fds[0] = f->fd;
+	if (bound->ss.ss_family == AF_INET6 &&
+	    getsockopt(f->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) == 0)
+		bound->dual = !v6only;
+	if (bound->ss.ss_family != AF_UNIX &&
+	    (listener_setopt(f->fd, SOL_SOCKET, SO_KEEPALIVE, lc->keepalive, "SO_KEEPALIVE", addr,
+		 err, errlen) == -1 ||
+		listener_setopt(
+		    f->fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", addr, err, errlen) == -1 ||
+		listener_setopt(f->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, lc->defer_accept,
+		    "TCP_DEFER_ACCEPT", addr, err, errlen) == -1))
+		goto fail;
+	l->inherited_fd = f->fd;
+	l->inherited_elsewhere = !activation_addr_match(&lc->addr, &f->addr);
+	if (*n > 1 && !f->reuseport) {
+		l->inherited_alone = 1;
+		*n = 1;
+	}
+	for (; i < *n; i++) {
+		a = *bound;
+		if ((fds[i] = net_listen(&a, &o, err, errlen)) == -1)
+			goto fail;
+	}
+	return 0;
+fail:
+	while (i-- > 1)
+		close(fds[i]);
+	return -1; /* fds[0] is the caller's to close */
+}
+
 /*
  * Stop taking new connections now, on the main thread, before the workers
  * are told to close the sockets: a unix listener's socket file goes, and
@@ -87,7 +158,9 @@ listener_stop_accepting(struct listener *l)
 {
 	char err[ERRLEN];
 
-	if (l->addr.ss.ss_family == AF_UNIX && l->nacceptors > 0 && !l->unlinked)
+	/* an inherited unix socket's file is the service manager's */
+	if (l->addr.ss.ss_family == AF_UNIX && l->nacceptors > 0 && !l->unlinked &&
+	    l->inherited_fd == -1)
 		unlink(((struct sockaddr_un *)&l->addr.ss)->sun_path);
 	l->unlinked = 1;
 	for (int i = 0; i < l->nacceptors; i++) {
@@ -104,6 +177,7 @@ listener_new(struct server *s, const struct listener_conf *lc, char *err, size_t
 {
 	static unsigned next_one; /* spreads one-loop listeners over the workers */
 	int n = listener_count(s, lc);
+	struct activation_fd *inherited = activation_take(s->activation, lc);
 	struct net_addr bound;
 	struct listener *l;
 
@@ -114,7 +188,11 @@ listener_new(struct server *s, const struct listener_conf *lc, char *err, size_t
 		goto fail;
 	}
 	l->server = s;
-	if (listener_open(lc, n, l->fds, &bound, err, errlen) == -1)
+	l->inherited_fd = -1;
+	if (inherited != NULL) {
+		if (listener_adopt(l, lc, inherited, &n, l->fds, &bound, err, errlen) == -1)
+			goto fail;
+	} else if (listener_open(lc, n, l->fds, &bound, err, errlen) == -1)
 		goto fail;
 	l->addr = bound;
 	net_addr_str(&l->addr, l->addrstr, sizeof l->addrstr);
@@ -133,10 +211,14 @@ listener_new(struct server *s, const struct listener_conf *lc, char *err, size_t
 			return NULL;
 		}
 	}
+	if (inherited != NULL)
+		l->acceptors[0]->inherited = 1;
 	if (n == 1)
 		next_one++;
 	return l;
 fail:
+	if (inherited != NULL)
+		close(inherited->fd); /* taken, but no listener runs on it */
 	if (l != NULL) {
 		listener_conf_free(l->conf);
 		free(l->acceptors);
@@ -144,6 +226,36 @@ fail:
 		free(l);
 	}
 	return NULL;
+}
+
+/* What adopting a socket changed, once the log is where it belongs. */
+static void
+listener_log_inherited(struct listener *l)
+{
+	const struct listener_conf *lc = l->conf;
+	char conf[NET_ADDRSTRLEN], err[ERRLEN];
+	struct queue_len q;
+	int rc, somaxconn = net_somaxconn(), want = lc->backlog;
+
+	log_info("listener %s: adopted inherited socket fd %d (%s)", lc->name, l->inherited_fd,
+	    l->addrstr);
+	if (l->inherited_elsewhere && net_addr_port(&lc->addr) != 0)
+		log_warnx(
+		    "listener %s: the inherited socket is bound to %s, not to the configured %s",
+		    lc->name, l->addrstr, net_addr_str(&lc->addr, conf, sizeof conf));
+	if (l->inherited_alone)
+		log_info("listener %s: the inherited socket has no SO_REUSEPORT: it runs on one "
+			 "socket, on one worker of %d",
+		    lc->name, l->server->nworkers);
+	rc = l->addr.ss.ss_family == AF_UNIX
+	    ? queue_accept_unix(l->fds[0], &q, err, sizeof err)
+	    : queue_accept(l->fds[0], l->addr.ss.ss_family, &q, err, sizeof err);
+	if (somaxconn >= 0 && somaxconn < want)
+		want = somaxconn;
+	if (rc == 0 && q.max != (unsigned)want)
+		log_info("listener %s: backlog %u is the inherited socket's (the service manager's "
+			 "Backlog=), not the configured %d",
+		    lc->name, q.max, lc->backlog);
 }
 
 /* Announce the listener and hand each socket to its worker. */
@@ -154,9 +266,11 @@ listener_start(struct listener *l)
 	int somaxconn = net_somaxconn();
 	struct worker_cmd *cmd;
 
+	if (l->inherited_fd != -1)
+		listener_log_inherited(l);
 	log_info("listener %s: listening on %s service=%s backlog=%d", lc->name, l->addrstr,
 	    lc->service->name, lc->backlog);
-	if (somaxconn >= 0 && somaxconn < lc->backlog)
+	if (l->inherited_fd == -1 && somaxconn >= 0 && somaxconn < lc->backlog)
 		log_warnx("listener %s: backlog %d is capped to %d by net.core.somaxconn", lc->name,
 		    lc->backlog, somaxconn);
 	for (int i = 0; i < l->nacceptors; i++) {
@@ -212,7 +326,10 @@ listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 	char err[ERRLEN];
 	int *fds;
 
-	if (lc->service != old->service || listener_count(l->server, lc) != l->nacceptors)
+	/* an inherited socket alone (no SO_REUSEPORT) stays alone at its address */
+	if (lc->service != old->service ||
+	    (listener_count(l->server, lc) != l->nacceptors &&
+		!(l->inherited_alone && net_addr_equal(&lc->addr, &old->addr))))
 		return 1;
 	if ((nc = listener_conf_dup(lc)) == NULL ||
 	    (fds = calloc((size_t)l->nacceptors, sizeof *fds)) == NULL) {
@@ -220,7 +337,9 @@ listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 		listener_conf_free(nc);
 		return -1;
 	}
-	if (!net_addr_equal(&lc->addr, &old->addr) || lc->reuseport != old->reuseport) {
+	/* an inherited socket's SO_REUSEPORT is the service manager's: it stays */
+	if (!net_addr_equal(&lc->addr, &old->addr) ||
+	    (lc->reuseport != old->reuseport && l->inherited_fd == -1)) {
 		if (listener_open(lc, l->nacceptors, fds, &bound, err, sizeof err) == -1) {
 			log_error("listener %s: reload: %s; still listening on %s", old->name, err,
 			    l->addrstr);
@@ -236,6 +355,9 @@ listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 		}
 		l->addr = bound;
 		l->unlinked = 0;
+		l->inherited_fd = -1;
+		l->inherited_alone = 0;
+		l->inherited_elsewhere = 0;
 		net_addr_str(&l->addr, l->addrstr, sizeof l->addrstr);
 		log_info("listener %s: listening on %s service=%s backlog=%d", lc->name, l->addrstr,
 		    lc->service->name, lc->backlog);

@@ -381,3 +381,16 @@ net_drop_syns(int fd, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+/*
+ * Take net_drop_syns()'s filter off again: for a socket another process
+ * (the service manager) keeps open after this one closes it, so that it
+ * still takes the connections that come later.
+ */
+void
+net_allow_syns(int fd)
+{
+	int unused = 0;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused);
+}

@@ -37,5 +37,6 @@ const char *net_addr_str(const struct net_addr *, char *buf, size_t size);
 int net_listen(struct net_addr *, const struct net_listen_opts *, char *err, size_t errlen);
 int net_somaxconn(void);
 int net_drop_syns(int fd, char *err, size_t errlen);
+void net_allow_syns(int fd);
 
 #endif

@@ -53,7 +53,7 @@ server_workers(const struct config *conf)
  * no event loop yet: this happens before detaching.
  */
 struct server *
-server_new(struct config *conf, char *err, size_t errlen)
+server_new(struct config *conf, struct activation *act, char *err, size_t errlen)
 {
 	struct listener_conf *lc;
 	struct listener *l;
@@ -61,8 +61,10 @@ server_new(struct config *conf, char *err, size_t errlen)
 
 	if ((s = calloc(1, sizeof *s)) == NULL) {
 		snprintf(err, errlen, "out of memory");
+		activation_finish(act);
 		return NULL;
 	}
+	s->activation = act; /* the listeners adopt from it; the rest closes in server_start */
 	s->conf = conf;
 	s->msg[0] = s->msg[1] = -1;
 	s->max_clients = conf->max_clients;
@@ -126,6 +128,8 @@ server_start(struct server *s, char *err, size_t errlen)
 			return -1;
 	TAILQ_FOREACH(l, &s->listeners, entry)
 		listener_start(l);
+	activation_finish(s->activation);
+	s->activation = NULL;
 	if (s->metrics != NULL && metrics_start(s->metrics, s->base, err, errlen) == -1)
 		return -1;
 	return 0;
@@ -535,6 +539,8 @@ server_free(struct server *s)
 
 	if (s == NULL)
 		return;
+	activation_finish(s->activation);
+	s->activation = NULL;
 	__atomic_store_n(&s->stopping, 1, __ATOMIC_RELAXED);
 	for (int w = 0; s->workers != NULL && w < s->nworkers; w++)
 		if (s->workers[w] != NULL && s->workers[w]->running)

@@ -53,7 +53,7 @@ absolute_path(const char *path)
  * detach, log, drop privileges, pid, event loop, "ready".
  */
 static int
-start(struct config *conf, int detach)
+start(struct config *conf, struct activation *act, int detach)
 {
 	char err[ERRLEN], *pidpath = NULL;
 	int pidfd = -1, ready = -1, rc = EXIT_OSERR;
@@ -63,17 +63,19 @@ start(struct config *conf, int detach)
 		if ((pidpath = strdup(conf->pidfile)) == NULL) {
 			fprintf(stderr, "synackd: out of memory\n");
 			config_free(conf);
+			activation_finish(act);
 			return EXIT_OSERR;
 		}
 		if ((pidfd = pidfile_open(pidpath, err, sizeof err)) == -1) {
 			fprintf(stderr, "synackd: %s\n", err);
 			free(pidpath);
 			config_free(conf);
+			activation_finish(act);
 			return EXIT_OSERR;
 		}
 	}
 	server_fit_descriptors(conf);
-	if ((s = server_new(conf, err, sizeof err)) == NULL) {
+	if ((s = server_new(conf, act, err, sizeof err)) == NULL) {
 		fprintf(stderr, "synackd: %s\n", err);
 		config_free(conf);
 		goto out;
@@ -127,6 +129,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = SYNACKD_CONFIG;
+	struct activation *act;
 	char *abspath;
 	struct config *conf;
 	char err[ERRLEN];
@@ -160,8 +163,16 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	/*
+	 * Sockets from the service manager, before anything else opens a
+	 * descriptor that could be taken for one of them; -t serves none.
+	 */
+	act = NULL;
+	if (!test && (act = activation_load(err, sizeof err)) == NULL && err[0] != '\0')
+		fprintf(stderr, "synackd: socket activation: %s; ignored\n", err);
 	if ((conf = config_load(path, err, sizeof err)) == NULL) {
 		fprintf(stderr, "synackd: %s\n", err);
+		activation_finish(act);
 		return EXIT_CONFIG;
 	}
 	/*
@@ -173,6 +184,7 @@ main(int argc, char **argv)
 	if ((abspath = absolute_path(path)) == NULL) {
 		fprintf(stderr, "synackd: %s: %s\n", path, strerror(errno));
 		config_free(conf);
+		activation_finish(act);
 		return EXIT_OSERR;
 	}
 	free(conf->path);
@@ -180,11 +192,12 @@ main(int argc, char **argv)
 	if (test) {
 		printf("configuration OK\n");
 		config_free(conf);
+		activation_finish(act);
 		return 0;
 	}
 	/* a client that goes away mid-write must not kill the daemon */
 	signal(SIGPIPE, SIG_IGN);
 	log_set_level(conf->log_level);
 	log_route_libevent();
-	return start(conf, detach || conf->daemon);
+	return start(conf, act, detach || conf->daemon);
 }

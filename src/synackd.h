@@ -91,6 +91,34 @@ long config_descriptors(const struct config *, char *why, size_t whylen);
 struct listener_conf *listener_conf_dup(const struct listener_conf *);
 void listener_conf_free(struct listener_conf *);
 
+/* activation.c: listening sockets passed by a service manager (LISTEN_FDS) */
+#define ACTIVATION_FD_START 3
+#define ACTIVATION_FDS_MAX 4096
+#define ACTIVATION_NAME_MAX 256
+enum activation_state { ACTIVATION_FREE, ACTIVATION_ADOPTED, ACTIVATION_BAD };
+
+struct activation_fd {
+	int fd;
+	char name[ACTIVATION_NAME_MAX]; /* its LISTEN_FDNAMES entry, or "" */
+	enum activation_state state;
+	struct net_addr addr; /* getsockname(), unless BAD */
+	int reuseport;        /* SO_REUSEPORT is set on it */
+	char why[128];        /* BAD: why it cannot be used */
+};
+
+struct activation {
+	int n;
+	struct activation_fd *fds;
+};
+
+int activation_count(const char *pid, const char *fds, long self, char *err, size_t errlen);
+const char *activation_name(const char *names, int i, char *buf, size_t size);
+int activation_family_ok(const struct net_addr *want, const struct net_addr *got);
+int activation_addr_match(const struct net_addr *want, const struct net_addr *got);
+struct activation *activation_load(char *err, size_t errlen);
+struct activation_fd *activation_take(struct activation *, const struct listener_conf *);
+void activation_finish(struct activation *);
+
 /* daemon.c */
 int daemon_detach(char *err, size_t errlen);
 int daemon_fail(int fd, int code);
@@ -241,6 +269,9 @@ struct listener {
 	int live;                   /* acceptors their workers still run */
 	int retired;                /* removed by a reload; freed when its clients are gone */
 	int unlinked;               /* a unix listener's socket file is gone */
+	int inherited_fd;           /* fds[0] was passed by the service manager as this; else -1 */
+	int inherited_alone;        /* ... and has no SO_REUSEPORT: one socket, one worker */
+	int inherited_elsewhere;    /* ... and is bound elsewhere than the configured address */
 	struct listener_stats gone; /* what acceptors already freed counted */
 };
 TAILQ_HEAD(listeners, listener);
@@ -268,6 +299,7 @@ struct closing { /* a listening socket on its way out */
 	struct acceptor *acceptor;
 	struct evconnlistener *evl;
 	struct event *timer;
+	int inherited; /* the acceptor's, when it began closing */
 };
 
 struct acceptor {
@@ -284,6 +316,7 @@ struct acceptor {
 	int backoff;         /* accept failed for lack of resources */
 	int retired;         /* closed; freed when its clients are gone */
 	int freeing;
+	int inherited; /* its socket came from the service manager, which may keep a copy */
 	TAILQ_HEAD(, client) clients;
 	TAILQ_HEAD(, parked) parked;   /* accepted at max_clients: wait for a slot */
 	TAILQ_HEAD(, closing) closing; /* its sockets on their way out */
@@ -452,7 +485,8 @@ struct server {
 	double started;          /* CLOCK_MONOTONIC seconds, for the uptime */
 	struct metrics *metrics; /* the endpoint, or NULL: off */
 	pthread_mutex_t sources_mu;
-	struct sources *sources; /* clients per source address, under sources_mu */
+	struct sources *sources;       /* clients per source address, under sources_mu */
+	struct activation *activation; /* inherited sockets, until server_start() */
 	struct log_limit per_source_log;
 	int stopping;
 	int workers_done;
@@ -501,7 +535,7 @@ void metrics_snapshot_free(struct metrics_snapshot *);
 void metrics_format_prom(const struct metrics_snapshot *, struct evbuffer *);
 void metrics_format_json(const struct metrics_snapshot *, struct evbuffer *);
 
-struct server *server_new(struct config *, char *err, size_t errlen);
+struct server *server_new(struct config *, struct activation *, char *err, size_t errlen);
 int server_start(struct server *, char *err, size_t errlen);
 int server_run(struct server *);
 void server_free(struct server *);

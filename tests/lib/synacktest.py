@@ -601,11 +601,16 @@ class Daemon:
     config_arg: what -c names (default: the file written here, by its
     absolute path); the daemon runs in tmpdir, so it may be relative.
     preexec_fn: run in the child before synackd starts (to set rlimits).
+    close_fds: False lets synackd inherit the descriptors preexec_fn made
+    inheritable (socket activation).
+    command_prefix: a launcher that execs synackd with the rest of the
+    command line (systemd-socket-activate ...): the pid stays synackd's.
     """
 
     def __init__(self, conf, expect_listeners=None, log_path=None,
                  start_timeout=10.0, tmpdir=None, args=(), ready=None,
-                 config_arg=None, preexec_fn=None):
+                 config_arg=None, preexec_fn=None, close_fds=True,
+                 command_prefix=()):
         self.tmpdir = tmpdir or make_tempdir()
         text = with_workers(render_config(conf).replace('@TMPDIR@', self.tmpdir))
         self.conf_text = text
@@ -622,9 +627,11 @@ class Daemon:
         self.exit_code = None
         self._stopped = False
         self.proc = subprocess.Popen(
+            list(command_prefix) +
             [synackd_path(), '-c', config_arg or self.conf_path] + list(args),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, cwd=self.tmpdir, preexec_fn=preexec_fn)
+            stderr=subprocess.PIPE, cwd=self.tmpdir, preexec_fn=preexec_fn,
+            close_fds=close_fds)
         _children.append(self.proc)
         self.pid = self.proc.pid
         self._readers = [_Reader(self.proc.stderr, self._lines, self._cond),

@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+# socket activation: synackd adopts the listening sockets a service manager
+# passes (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES; fds from 3), by name or
+# by address, and serves the connections queued on them before it started.
+# The test is its own launcher (it binds, queues a client, and execs synackd
+# with the sockets at fd 3...), and runs systemd-socket-activate too when it
+# is installed. A descriptor that is not a listening socket is refused, one
+# that no listener takes is closed, and without the variables (or with
+# another process's LISTEN_PID) nothing changes.
+import fcntl
+import os
+import re
+import shutil
+import signal
+import socket
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from synacktest import (Daemon, check, check_eq, check_refused, connect,  # noqa: E402
+                        echo_check, echo_roundtrip, listener, main, note,
+                        recv_exact, server_section, ss_listen_queues,
+                        test_workers, wait_for)
+
+
+def listening_socket(reuseport=False, backlog=16):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuseport:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.bind(('127.0.0.1', 0))
+    s.listen(backlog)
+    return s
+
+
+def passing(fds, names=None, pid=None):
+    """A preexec_fn that puts fds at 3, 4, ... and sets the variables the
+    way a service manager does (LISTEN_PID: the process about to exec)."""
+    fds = [f if isinstance(f, int) else f.fileno() for f in fds]
+
+    def preexec():
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 100) for fd in fds]
+        for i, fd in enumerate(high):
+            os.dup2(fd, 3 + i, inheritable=True)
+        os.environ['LISTEN_PID'] = str(pid if pid is not None else os.getpid())
+        os.environ['LISTEN_FDS'] = str(len(fds))
+        if names is not None:
+            os.environ['LISTEN_FDNAMES'] = ':'.join(names)
+    return preexec
+
+
+def sockets_on(port):
+    return len(ss_listen_queues(port, '127.0.0.1'))
+
+
+def adopted(d, name, fd, port):
+    return d.wait_log(r'listener %s: adopted inherited socket fd %d '
+                      r'\(127\.0\.0\.1:%d\)' % (name, fd, port))
+
+
+def test_adopt():
+    """By address (no name) and by name (a listener on port 0); a client
+    queued before synackd started is served; SO_REUSEPORT decides whether
+    the other workers get sockets of their own; a reload keeps them."""
+    plain = listening_socket()
+    shared = listening_socket(reuseport=True)
+    p1, p2 = plain.getsockname()[1], shared.getsockname()[1]
+    early = connect(('127.0.0.1', p1))
+    early.sendall(b'queued before start\n')
+    conf = {'server': server_section(),
+            'listener echo': listener('echo', port=p1),
+            'listener second': listener('echo'),
+            'listener own': listener('echo')}
+    d = Daemon(conf, preexec_fn=passing([plain, shared], ['', 'second']),
+               close_fds=False)
+    with d:
+        # synackd has the only copies now
+        plain.close()
+        shared.close()
+        adopted(d, 'echo', 3, p1)
+        adopted(d, 'second', 4, p2)
+        check_eq(d.port('echo'), p1, 'port of the listener adopting fd 3')
+        check_eq(d.port('second'), p2, 'port of the listener adopting fd 4 by name')
+        check(d.port('own') not in (p1, p2), 'listener "own" binds its own port')
+        check(d.find_log(r'listener own: adopted') is None, '"own" adopts nothing')
+        check(not d.find_all_log(r'matches no listener|refused'),
+              'no warning about the passed sockets')
+        got = recv_exact(early, len(b'queued before start\n'))
+        check_eq(got, b'queued before start\n', 'echo on the connection queued '
+                 'before synackd started')
+        echo_roundtrip(early, b'again\n')
+        early.close()
+        for port in (p1, p2):
+            for _ in range(4):
+                echo_check(('127.0.0.1', port)).close()
+        echo_check(d.addr('own')).close()
+        n = test_workers()
+        check_eq(sockets_on(p1), 1, 'sockets on the inherited port without SO_REUSEPORT')
+        check_eq(sockets_on(p2), n, 'sockets on the inherited port with SO_REUSEPORT')
+        if n > 1:
+            d.wait_log(r'listener echo: the inherited socket has no SO_REUSEPORT: '
+                       r'it runs on one socket, on one worker of %d' % n)
+        check(d.find_log(r'listener second: the inherited socket has no') is None,
+              'a socket with SO_REUSEPORT is shared with the other workers')
+        d.wait_log(r'listener echo: backlog 16 is the inherited socket\'s')
+        # the variables are gone: nothing the daemon starts could take them
+        check(not d.find_all_log(r'LISTEN_'), 'no complaint about the variables')
+        start = d.log_count()
+        d.send_signal(signal.SIGHUP)
+        d.wait_log(r'reload: done', start=start)
+        check(d.find_log(r'listener (echo|second): listening on', start=start) is None,
+              'a reload keeps the inherited sockets (no new "listening on")')
+        check_eq(sockets_on(p1), 1, 'sockets on %d after the reload' % p1)
+        check_eq(sockets_on(p2), n, 'sockets on %d after the reload' % p2)
+        for port in (p1, p2):
+            echo_check(('127.0.0.1', port)).close()
+    check_refused(('127.0.0.1', p1), 'the inherited port after synackd stopped')
+
+
+def test_manager_keeps_copy():
+    """The launcher keeps its copy, as systemd does: once synackd stopped,
+    a new connection still completes on the socket (its SYN filter came
+    off) and waits there for the next start."""
+    keep = listening_socket()
+    port = keep.getsockname()[1]
+    conf = {'server': server_section(),
+            'listener echo': listener('echo', port=port)}
+    with Daemon(conf, preexec_fn=passing([keep]), close_fds=False) as d:
+        adopted(d, 'echo', 3, port)
+        echo_check(('127.0.0.1', port)).close()
+    keep.settimeout(5)
+    c = connect(('127.0.0.1', port), timeout=3)
+    c.sendall(b'later\n')
+    a, _ = keep.accept()
+    check_eq(recv_exact(a, 6), b'later\n', 'what the client sent, on the kept socket')
+    a.close()
+    c.close()
+    keep.close()
+
+
+def test_refused():
+    """A pipe and a connected socket are refused; an unmatched listening
+    socket is closed; the listener they were named for binds as usual."""
+    r, w = os.pipe()
+    other = listening_socket()
+    q = other.getsockname()[1]
+    server = listening_socket()
+    conn = socket.create_connection(server.getsockname())
+    conf = {'server': server_section(),
+            'listener echo': listener('echo')}
+    d = Daemon(conf, preexec_fn=passing([r, conn, other], ['echo', 'echo', 'stray']),
+               close_fds=False)
+    with d:
+        os.close(r)
+        os.close(w)
+        other.close()
+        conn.close()
+        server.close()
+        d.wait_log(r'inherited fd 3 \(name echo\) refused: not a socket \(a pipe\); closed')
+        d.wait_log(r'inherited fd 4 \(name echo\) refused: not a listening socket')
+        d.wait_log(r'inherited socket fd 5 \(127\.0\.0\.1:%d, name stray\) matches no '
+                   r'listener; closed' % q)
+        check(d.find_log(r'adopted') is None, 'nothing adopted')
+        check(d.port('echo') != q, 'the listener binds a port of its own')
+        echo_check(d.addr('echo')).close()
+        check_refused(('127.0.0.1', q), 'the unmatched inherited socket, closed')
+
+
+def test_not_ours():
+    """LISTEN_PID of another process: the sockets are not for synackd."""
+    s = listening_socket()
+    port = s.getsockname()[1]
+    conf = {'server': server_section(),
+            'listener echo': listener('echo', port=0)}
+    d = Daemon(conf, preexec_fn=passing([s], ['echo'], pid=1), close_fds=False)
+    with d:
+        check(d.find_log(r'adopted|inherited') is None,
+              'no adoption with another LISTEN_PID')
+        check(d.port('echo') != port, 'the listener binds its own port')
+        echo_check(d.addr('echo')).close()
+    s.close()
+    with Daemon(conf) as d:
+        check(d.find_log(r'adopted|inherited') is None, 'no adoption without variables')
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_systemd_socket_activate():
+    """The way systemd passes a socket: systemd-socket-activate binds,
+    waits for the first connection, then execs synackd with the socket."""
+    exe = shutil.which('systemd-socket-activate')
+    if exe is None:
+        note('systemd-socket-activate is not installed: that part is skipped')
+        return
+    for attempt in range(5):
+        port = free_port()
+        conf = {'server': server_section(),
+                'listener echo': listener('echo')}
+        d = Daemon(conf, expect_listeners=[],
+                   command_prefix=[exe, '-l', '127.0.0.1:%d' % port, '--fdname=echo'])
+        try:
+            d.wait_log(r'Listening on 127\.0\.0\.1:%d as 3|Failed' % port)
+        except Exception:
+            d.kill()
+            raise
+        if d.find_log(r'Failed'):
+            d.kill()
+            note('port %d was taken meanwhile: another' % port)
+            continue
+        with d:
+            c = connect(('127.0.0.1', port))
+            c.sendall(b'first\n')
+            m = d.wait_log(r'listener echo: listening on (\S+)')
+            check_eq(m.group(1), '127.0.0.1:%d' % port, 'the address synackd reports')
+            adopted(d, 'echo', 3, port)
+            check_eq(recv_exact(c, 6), b'first\n', 'echo on the connection that '
+                     'started synackd')
+            c.close()
+            echo_check(('127.0.0.1', port)).close()
+        return
+    note('no free port for systemd-socket-activate after 5 tries')
+
+
+def test_example_units():
+    """conf/synackd.socket listens where conf/synackd.conf's listeners
+    do, with their backlog, for synackd.service."""
+    src = os.environ.get('SYNACK_SRCDIR') or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), '..', '..')
+    with open(os.path.join(src, 'conf', 'synackd.socket')) as f:
+        unit = f.read()
+    with open(os.path.join(src, 'conf', 'synackd.conf')) as f:
+        conf = f.read()
+    streams = set(re.findall(r'^ListenStream=(\S+)$', unit, re.M))
+    want, backlogs = set(), set()
+    for section in re.split(r'^\[', conf, flags=re.M)[1:]:
+        if not section.startswith('listener '):
+            continue
+        keys = dict(re.findall(r'^(\w+)\s*=\s*(\S+)', section, re.M))
+        want.add('%s:%s' % (keys['address'], keys['port']))
+        backlogs.add(keys.get('backlog', '511'))
+    check_eq(streams, want, 'synackd.socket\'s ListenStream= vs synackd.conf\'s listeners')
+    check_eq(re.findall(r'^Backlog=(\d+)$', unit, re.M), sorted(backlogs),
+             'synackd.socket\'s Backlog= vs the listeners\' backlog')
+    check(re.search(r'^Service=synackd\.service$', unit, re.M) is not None,
+          'synackd.socket activates synackd.service')
+
+
+def run():
+    test_example_units()
+    test_adopt()
+    test_manager_keeps_copy()
+    test_refused()
+    test_not_ours()
+    test_systemd_socket_activate()
+
+
+main(run, timeout=120)
