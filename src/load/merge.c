@@ -1017,8 +1017,8 @@ exit_code(const struct merge *m)
 		errors[e < LERR_MAX ? e : LERR_CLOSED] += m->errors.v[i].n;
 	}
 	outcome_of(&o, errors, m->attempted, m->requests, m->mode == &mode_chat,
-	    m->mode == &mode_stream ? m->bytes_received > 0 : m->requests > 0,
-	    m->established > 0, m->max_error_rate);
+	    m->mode == &mode_stream ? m->bytes_received > 0 : m->requests > 0, m->established > 0,
+	    m->max_error_rate);
 	return o.code;
 }
 

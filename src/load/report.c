@@ -141,8 +141,8 @@ report_completed(const struct run *r, const struct stats *s)
  * a connection was established.
  */
 void
-outcome_of(struct outcome *o, const uint64_t *e, uint64_t attempted, uint64_t requests,
-    int chat, int completed, int connected, double max_error_rate)
+outcome_of(struct outcome *o, const uint64_t *e, uint64_t attempted, uint64_t requests, int chat,
+    int completed, int connected, double max_error_rate)
 {
 	memset(o, 0, sizeof *o);
 	o->connection_failures = e[LERR_TIMEOUT] + e[LERR_REFUSED] + e[LERR_UNREACHABLE] +
