@@ -12,7 +12,7 @@ clang-format"
 PACKAGES="$PACKAGES strace valgrind jq gnuplot-nox time procps"
 # the metrics tests: promtool checks /metrics, a headless browser loads the
 # status page, nftables holds handshakes half-open in a test's own netns
-PACKAGES="$PACKAGES prometheus chromium chromium-driver nftables curl"
+PACKAGES="$PACKAGES prometheus chromium chromium-driver nftables curl haproxy"
 
 missing=
 for p in $PACKAGES; do
