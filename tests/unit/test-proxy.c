@@ -247,6 +247,35 @@ test_v2_bounds(void **state)
 	assert_int_equal(proxy_parse(buf, 16, &r), PROXY_ERROR);
 }
 
+/* v2 PROXY over unix sockets (216 bytes of addresses) keeps the peer. */
+static void
+test_v2_unix(void **state)
+{
+	unsigned char buf[16 + 216 + 3];
+	struct proxy_result r;
+
+	(void)state;
+	memset(buf, 0, sizeof buf);
+	memcpy(buf, SIG, 12);
+	buf[12] = 0x21;
+	buf[13] = 0x31; /* AF_UNIX, STREAM */
+	buf[14] = 0;
+	buf[15] = 216 + 3;
+	memcpy(buf + 16, "/run/client.sock", 16);
+	memcpy(buf + 16 + 108, "/run/server.sock", 16);
+	buf[16 + 216] = 0x04; /* an empty NOOP */
+	assert_int_equal(proxy_parse(buf, sizeof buf, &r), PROXY_DONE);
+	assert_int_equal(r.len, sizeof buf);
+	assert_int_equal(r.kind, PROXY_UNKNOWN);
+	for (size_t cut = 0; cut < sizeof buf; cut++)
+		assert_int_equal(proxy_parse(buf, cut, &r), PROXY_NEED_MORE);
+	buf[13] = 0x32; /* AF_UNIX, DGRAM */
+	assert_int_equal(proxy_parse(buf, sizeof buf, &r), PROXY_DONE);
+	assert_int_equal(r.kind, PROXY_UNKNOWN);
+	buf[15] = 215; /* no room for both paths */
+	assert_int_equal(proxy_parse(buf, sizeof buf, &r), PROXY_ERROR);
+}
+
 int
 main(void)
 {
@@ -254,6 +283,7 @@ main(void)
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_cuts),
 		cmocka_unit_test(test_v2_bounds),
+		cmocka_unit_test(test_v2_unix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
