@@ -6,7 +6,7 @@
 #  2. a chat member connecting from 127.0.0.9 through haproxy shows up as
 #     127.0.0.9 (with its own port) in synackd's debug log and in the
 #     prefix another member sees;
-#  3. synack-load -m rr -c 10 -d 4 through haproxy (balance roundrobin)
+#  3. synack-load -m rr -c 10 -d 4 from 127.0.0.10 through haproxy (balance roundrobin)
 #     while one synackd is stopped gracefully midway: rr connections stay
 #     open, so the stopped synackd serves its share until the load ends
 #     (its shutdown_timeout is longer than the run, and no client of it is
@@ -33,6 +33,7 @@ from synacktest import (Daemon, abort, check, check_eq, connect,  # noqa: E402
                         server_section, skip, wait_for)
 
 LOAD_SECONDS = 4
+LOAD_SOURCE = '127.0.0.10'
 
 
 def free_port():
@@ -184,7 +185,9 @@ def run_load(hp, stop_at, stop):
     t = threading.Timer(stop_at, stop)
     t.start()
     try:
+        # from 127.0.0.10: its clients are told apart from health checks
         r = subprocess.run([load, '-m', 'rr', '-c', '10', '-d', str(LOAD_SECONDS), '-q',
+                            '-b', LOAD_SOURCE,
                             '--json', '127.0.0.1:%d' % hp.echo_port],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=LOAD_SECONDS + 30)
@@ -232,7 +235,14 @@ def run():
             # d2's rr clients were served until the load ended, then it exits
             rc = d2.wait_exit(30)
             check_eq(rc, 0, 'exit status of the stopped synackd')
-            check(d2.find_log(r'connected to echo') is not None, 'd2 served no client')
+            load_client = r'client %s:\d+ ' % re.escape(LOAD_SOURCE)
+            for name, d in (('d1', d1), ('d2', d2)):
+                check(d.find_log(load_client + 'connected to echo') is not None,
+                      '%s served no client of synack-load (roundrobin)' % name)
+            check(d2.find_log(r'waiting up to \d+ s for \d+ clients') is not None,
+                  'the stopped synackd had no client when it was stopped')
+            check(d2.find_log(load_client + 'disconnected from echo') is not None,
+                  'the stopped synackd did not log its load clients leaving')
             check(d2.find_log(r'disconnected from echo: shutdown') is None,
                   'a client of the stopped synackd was cut off by its shutdown')
             check(not d2.messages('error'), 'd2 logged errors: %r' % d2.messages('error'))
