@@ -98,9 +98,12 @@ check_listener(const struct config *c, const struct listener_conf *lc)
 	FUZZ_CHECK(lc->backlog >= 1, "listener %s: backlog %d", lc->name, lc->backlog);
 	FUZZ_CHECK(lc->defer_accept >= 0 && lc->defer_accept <= 3600,
 	    "listener %s: defer_accept %d", lc->name, lc->defer_accept);
-	FUZZ_CHECK(lc->defer_accept == 0 || !lc->service->speaks_first,
+	FUZZ_CHECK(lc->defer_accept == 0 || !lc->service->speaks_first || lc->proxy_protocol,
 	    "listener %s: defer_accept with %s", lc->name, lc->service->name);
-	FUZZ_CHECK(lc->proxy_protocol == 0, "listener %s: proxy_protocol", lc->name);
+	FUZZ_CHECK(lc->proxy_protocol == 0 || lc->proxy_protocol == 1,
+	    "listener %s: proxy_protocol %d", lc->name, lc->proxy_protocol);
+	FUZZ_CHECK(lc->proxy_timeout >= 1 && lc->proxy_timeout <= 3600,
+	    "listener %s: proxy_timeout %ld", lc->name, lc->proxy_timeout);
 	FUZZ_CHECK(lc->max_line >= 1 && lc->max_line <= 1048576, "listener %s: max_line %ld",
 	    lc->name, lc->max_line);
 	FUZZ_CHECK(lc->output_limit >= 1024 && lc->output_limit <= 1073741824,

@@ -13,6 +13,8 @@ PACKAGES="$PACKAGES strace valgrind jq gnuplot-nox time procps"
 # the metrics tests: promtool checks /metrics, a headless browser loads the
 # status page, nftables holds handshakes half-open in a test's own netns
 PACKAGES="$PACKAGES prometheus chromium chromium-driver nftables curl"
+# the scale-out tests: a real HAProxy in front of synackd (PROXY v2)
+PACKAGES="$PACKAGES haproxy"
 # make deb: dh (dpkg-buildpackage comes with build-essential) and lintian
 PACKAGES="$PACKAGES debhelper lintian"
 

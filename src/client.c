@@ -32,6 +32,7 @@
 #include <event2/buffer.h>
 
 #include "log.h"
+#include "proxy.h"
 #include "synackd.h"
 
 #define CLIENT_DRAIN_TIMEOUT 10 /* seconds without write progress */
@@ -39,6 +40,7 @@
 #define CLIENT_QUIET_MS 100     /* no input this long: a stopping client is done */
 
 static void client_read_cb(struct bufferevent *, void *);
+static void client_proxy_read_cb(struct bufferevent *, void *);
 static void client_write_cb(struct bufferevent *, void *);
 static void client_event_cb(struct bufferevent *, short, void *);
 
@@ -135,6 +137,27 @@ client_refuse(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa,
 		    a->conf->name, peer, limit, src);
 }
 
+/* The client is the service's now: its peer is known. */
+static void
+client_open(struct client *c)
+{
+	const struct listener_conf *lc = c->acceptor->conf;
+	struct worker *w = c->acceptor->worker;
+	char peer[CLIENT_PEERSTRLEN];
+
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_debug(
+		    "client %s connected to %s", client_peer_str(c, peer, sizeof peer), lc->name);
+	c->idle_mark = 0;
+	worker_idle_touch(w, c);
+	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (w->stopping)
+		client_shutdown(c);
+	if (lc->service->open != NULL)
+		lc->service->open(c);
+}
+
 /*
  * A connection accepted by a: refused over max_clients_per_source, or
  * served as a new client.  Returns -1, and leaves fd alone, when
@@ -147,8 +170,8 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	struct worker *w = a->worker;
 	struct server *s = w->server;
 	struct source_key key;
-	int has_source = source_key(sa, &key) == 0;
-	char peer[CLIENT_PEERSTRLEN];
+	/* behind a proxy, the source is the header's: counted once it is read */
+	int has_source = !lc->proxy_protocol && source_key(sa, &key) == 0;
 	struct client *c;
 
 	/* counted whether or not there is a limit: a reload may set one */
@@ -183,7 +206,8 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	c->fd = fd;
 	c->in = bufferevent_get_input(c->bev);
 	c->out = bufferevent_get_output(c->bev);
-	c->source = key;
+	if (has_source)
+		c->source = key;
 	c->has_source = has_source;
 	c->acceptor = a;
 	c->state = CLIENT_OPEN;
@@ -192,18 +216,18 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	stat_add(&a->stats.accepted, 1);
 	__atomic_store_n(&a->active, a->active + 1, __ATOMIC_RELAXED);
 	worker_client_added(w);
-	if (log_enabled(LOG_LEVEL_DEBUG))
-		log_debug(
-		    "client %s connected to %s", client_peer_str(c, peer, sizeof peer), lc->name);
-
-	c->idle_mark = 0;
-	worker_idle_touch(w, c);
-	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (w->stopping)
-		client_shutdown(c);
-	if (lc->service->open != NULL)
-		lc->service->open(c);
+	if (lc->proxy_protocol) {
+		/* nothing reaches the service before the header */
+		c->proxy_wait = 1;
+		bufferevent_setcb(
+		    c->bev, client_proxy_read_cb, client_write_cb, client_event_cb, c);
+		client_set_timeouts(c, lc->proxy_timeout * 1000, 0);
+		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+		if (w->stopping)
+			client_shutdown(c);
+		return 0;
+	}
+	client_open(c);
 	return 0;
 }
 
@@ -231,6 +255,8 @@ client_shutdown(struct client *c)
 		return;
 	c->stopping = 1;
 	c->reason = CLOSE_SHUTDOWN; /* also if shutdown_timeout cuts it short */
+	if (c->proxy_wait)
+		return; /* its header may be on its way: proxy_timeout still bounds it */
 	client_idle_stop(c);
 	client_set_timeouts(c, CLIENT_QUIET_MS, 0);
 }
@@ -470,7 +496,7 @@ client_free(struct client *c)
 		    c->error != 0 ? ": " : "", c->error != 0 ? strerror(c->error) : "",
 		    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_counted);
 	stat_add(&a->stats.closed[c->reason], 1);
-	if (a->conf->service->close != NULL)
+	if (a->conf->service->close != NULL && !c->proxy_wait) /* not opened before its header */
 		a->conf->service->close(c);
 	TAILQ_REMOVE(&a->clients, c, entry);
 	client_idle_stop(c);
@@ -481,6 +507,20 @@ client_free(struct client *c)
 	server_release(w->server);
 	acceptor_client_gone(a);
 	worker_client_removed(w);
+}
+
+/* The service reads what is new in c->in. */
+static inline void
+client_serve(struct client *c)
+{
+	c->acceptor->conf->service->read(c);
+	if (c->state != CLIENT_OPEN) {
+		c->in_left = 0;
+		return;
+	}
+	c->in_left = (uint32_t)evbuffer_get_length(c->in);
+	if (!c->paused && client_pending(c) >= (size_t)c->acceptor->conf->output_limit)
+		client_pause(c);
 }
 
 static void
@@ -498,14 +538,90 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		c->in_left = 0;
 		return;
 	}
-	c->acceptor->conf->service->read(c);
+	client_serve(c);
+}
+
+/*
+ * proxy_protocol: the header, with the proxy's address as the peer until
+ * it is read.  Its address becomes the client's peer and source (LOCAL
+ * and UNKNOWN keep the connection's own); then the service opens, and
+ * what came after the header is its first input.
+ */
+static void
+client_proxy_done(struct client *c, const struct proxy_result *r)
+{
+	struct acceptor *a = c->acceptor;
+	struct server *s = a->worker->server;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	struct source_key key;
+	int stopping = c->stopping;
+
+	memset(&ss, 0, sizeof ss);
+	if (r->kind == PROXY_ADDRESSES) {
+		ss = r->src;
+		client_peer_set(c, (const struct sockaddr *)&ss);
+	} else if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == -1)
+		ss.ss_family = AF_UNSPEC; /* the peer stays as accepted, without a source */
+	if (source_key((const struct sockaddr *)&ss, &key) == 0) {
+		switch (server_source_add(s, &key, a->worker->settings.max_clients_per_source)) {
+		case 1:
+			client_close(c, CLOSE_PROXY_PER_SOURCE);
+			return;
+		case -1:
+			client_close(c, CLOSE_NO_MEMORY);
+			return;
+		default:
+			c->source = key;
+			c->has_source = 1;
+		}
+	}
+	c->proxy_wait = 0;
+	c->stopping = 0;
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	client_open(c);
+	if (stopping)
+		client_shutdown(c);
+	if (c->state == CLIENT_OPEN && evbuffer_get_length(c->in) > 0)
+		client_serve(c);
+}
+
+static void
+client_proxy_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+	struct evbuffer *in = c->in;
+	size_t len = evbuffer_get_length(in), n = len - c->in_left;
+	struct proxy_result r;
+	const unsigned char *buf;
+	char peer[CLIENT_PEERSTRLEN];
+
+	c->bytes_in += n;
+	stat_add(&c->acceptor->stats.bytes_in, n);
 	if (c->state != CLIENT_OPEN) {
+		evbuffer_drain(in, len);
 		c->in_left = 0;
 		return;
 	}
-	c->in_left = (uint32_t)evbuffer_get_length(in);
-	if (!c->paused && client_pending(c) >= (size_t)c->acceptor->conf->output_limit)
-		client_pause(c);
+	if (len > PROXY_MAX)
+		len = PROXY_MAX;
+	buf = evbuffer_pullup(in, (ev_ssize_t)len);
+	switch (proxy_parse(buf, len, &r)) {
+	case PROXY_NEED_MORE:
+		c->in_left = (uint32_t)evbuffer_get_length(in);
+		return;
+	case PROXY_ERROR:
+		if (log_enabled(LOG_LEVEL_DEBUG))
+			log_debug("client %s: invalid PROXY header: %s",
+			    client_peer_str(c, peer, sizeof peer), r.error);
+		client_close(c, CLOSE_PROXY_INVALID);
+		return;
+	case PROXY_DONE:
+		break;
+	}
+	evbuffer_drain(in, r.len);
+	c->in_left = 0;
+	client_proxy_done(c, &r);
 }
 
 static void
@@ -547,6 +663,10 @@ client_timeout(struct client *c, short what)
 	case CLIENT_OPEN:
 		break;
 	}
+	if (c->proxy_wait) {
+		client_close(c, CLOSE_PROXY_TIMEOUT);
+		return;
+	}
 	/* open, only a stopping client has a timeout: it went quiet */
 	if (c->stopping)
 		client_close(c, CLOSE_SHUTDOWN);
@@ -563,7 +683,10 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_EOF) {
 		c->peer_eof = 1;
-		if (c->state == CLIENT_OPEN)
+		/* a header begun but not finished is not one */
+		if (c->state == CLIENT_OPEN && c->proxy_wait && c->bytes_in > 0)
+			client_close(c, CLOSE_PROXY_INVALID);
+		else if (c->state == CLIENT_OPEN)
 			client_close(c, CLOSE_PEER);
 		else if (c->state == CLIENT_LINGERING)
 			client_kill(c);

@@ -69,6 +69,7 @@ static const struct key listener_keys[] = {
 	{ "keepalive", K_BOOL, L(keepalive), 0, 1 },
 	{ "defer_accept", K_INT, L(defer_accept), 0, 3600 },
 	{ "proxy_protocol", K_BOOL, L(proxy_protocol), 0, 1 },
+	{ "proxy_timeout", K_LONG, L(proxy_timeout), 1, 3600 },
 	{ "max_line", K_LONG, L(max_line), 1, 1048576 },
 	{ "output_limit", K_LONG, L(output_limit), 1024, 1073741824 },
 	{ "chat_rate", K_LONG, L(chat_rate), 0, 1073741824 },
@@ -154,6 +155,7 @@ listener_conf_new(const char *name, int line)
 	lc->output_limit = 1048576;
 	lc->chat_rate = CHAT_RATE_DEFAULT;
 	lc->chat_burst = -1; /* one second's worth of chat_rate */
+	lc->proxy_timeout = 3;
 	return lc;
 }
 
@@ -405,12 +407,8 @@ parse_check(struct parse *p, const char *name)
 {
 	struct config *c = p->conf;
 
-	if (p->cur != NULL) {
-		if (strcmp(name, "proxy_protocol") == 0 && p->cur->proxy_protocol)
-			return parse_error(
-			    p, p->line, "proxy_protocol: not available in this version");
+	if (p->cur != NULL)
 		return 1;
-	}
 	if (strcmp(name, "pidfile") == 0 && c->pidfile[0] != '\0' && c->pidfile[0] != '/')
 		return parse_error(
 		    p, p->line, "pidfile: \"%s\" is not an absolute path", c->pidfile);
@@ -488,11 +486,16 @@ config_check(struct parse *p)
 		if (lc->service == NULL && (lc->service = service_find(lc->name)) == NULL)
 			return parse_error(p, lc->line, "listener %s: no service set (one of %s)",
 			    lc->name, service_names());
-		if (lc->defer_accept > 0 && lc->service->speaks_first)
+		/* behind a proxy, the client speaks first: its header */
+		if (lc->defer_accept > 0 && lc->service->speaks_first && !lc->proxy_protocol)
 			return parse_error(p, key_line(lc, "defer_accept"),
 			    "listener %s: defer_accept makes no sense for %s: the server speaks "
 			    "first",
 			    lc->name, lc->service->name);
+		if (!lc->proxy_protocol && key_set(lc, "proxy_timeout"))
+			return parse_error(p, key_line(lc, "proxy_timeout"),
+			    "listener %s: proxy_timeout is for listeners with proxy_protocol = yes",
+			    lc->name);
 		if (lc->service != &service_chat && key_set(lc, "chat_rate"))
 			return parse_error(p, key_line(lc, "chat_rate"),
 			    "listener %s: chat_rate is for chat listeners, not %s", lc->name,

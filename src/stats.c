@@ -17,6 +17,9 @@ const char *const close_reason_label[CLOSE_REASONS] = {
 	[CLOSE_ERROR] = "error",
 	[CLOSE_DONE] = "done",
 	[CLOSE_NO_MEMORY] = "out_of_memory",
+	[CLOSE_PROXY_INVALID] = "proxy_invalid",
+	[CLOSE_PROXY_TIMEOUT] = "proxy_timeout",
+	[CLOSE_PROXY_PER_SOURCE] = "max_clients_per_source",
 };
 
 /* CLOSE_ERROR's words are "read error" or "write error", with strerror */
@@ -29,6 +32,9 @@ const char *const close_reason_text[CLOSE_REASONS] = {
 	[CLOSE_ERROR] = "error",
 	[CLOSE_DONE] = "done",
 	[CLOSE_NO_MEMORY] = "out of memory",
+	[CLOSE_PROXY_INVALID] = "invalid PROXY header",
+	[CLOSE_PROXY_TIMEOUT] = "no PROXY header in time",
+	[CLOSE_PROXY_PER_SOURCE] = "max_clients_per_source reached",
 };
 
 const char *const reject_reason_label[REJECT_REASONS] = {

@@ -51,6 +51,7 @@ struct listener_conf {
 	int keepalive;
 	int defer_accept;
 	int proxy_protocol;
+	long proxy_timeout; /* seconds for the PROXY header to arrive */
 	long max_line;
 	long output_limit;
 	long chat_rate;              /* bytes per second a chat member may send; 0 = any */
@@ -215,6 +216,9 @@ enum close_reason {
 	CLOSE_ERROR,         /* a read or write error */
 	CLOSE_DONE,          /* the service finished (daytime) */
 	CLOSE_NO_MEMORY,
+	CLOSE_PROXY_INVALID,    /* proxy_protocol: no valid PROXY header */
+	CLOSE_PROXY_TIMEOUT,    /* proxy_protocol: the header did not arrive in time */
+	CLOSE_PROXY_PER_SOURCE, /* proxy_protocol: the header's source is over its limit */
 	CLOSE_REASONS
 };
 enum reject_reason {
@@ -439,6 +443,7 @@ struct client {
 	uint8_t stopping : 1;    /* graceful shutdown: close once quiet */
 	uint8_t has_source : 1;  /* counted in the server's sources */
 	uint8_t write_error : 1; /* the error was on a write */
+	uint8_t proxy_wait : 1;  /* proxy_protocol: its header is not read yet */
 };
 
 const char *client_peer_str(const struct client *, char *buf, size_t size);

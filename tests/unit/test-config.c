@@ -975,8 +975,12 @@ static void
 test_unavailable_refused(void **state)
 {
 	static const struct bad cases[] = {
-		{ "proxy_protocol = yes", "[listener echo]\nport = 0\nproxy_protocol = yes\n", 3,
-		    "proxy_protocol: not available in this version" },
+		{ "proxy_timeout without proxy_protocol",
+		    "[listener echo]\nport = 0\nproxy_timeout = 5\n", 3,
+		    "listener echo: proxy_timeout is for listeners with proxy_protocol = yes" },
+		{ "proxy_timeout 0",
+		    "[listener echo]\nport = 0\nproxy_protocol = yes\nproxy_timeout = 0\n", 4,
+		    "proxy_timeout" },
 	};
 
 	RUN_BAD(cases);

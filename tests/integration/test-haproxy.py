@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+# Debian's haproxy in front of two synackd, with send-proxy-v2 and health
+# checks (which then send a v2 LOCAL header):
+#  1. the checks pass and synackd logs no error or warning for them, nor
+#     counts an invalid or late header;
+#  2. a chat member connecting from 127.0.0.9 through haproxy shows up as
+#     127.0.0.9 (with its own port) in synackd's debug log and in the
+#     prefix another member sees;
+#  3. synack-load -m rr -c 10 -d 4 from 127.0.0.10 through haproxy (balance roundrobin)
+#     while one synackd is stopped gracefully midway: rr connections stay
+#     open, so the stopped synackd serves its share until the load ends
+#     (its shutdown_timeout is longer than the run, and no client of it is
+#     closed as "shutdown"), haproxy marks it down and sends new
+#     connections to the other one: synack-load exits 0 with no error, and
+#     new connections made after the stop are all served.
+# Skipped when haproxy is not installed.
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from synacktest import (Daemon, abort, check, check_eq, connect,  # noqa: E402
+                        echo_roundtrip, fail, fmt_addr, listener, main,
+                        make_tempdir, note, program_path, recv_line,
+                        server_section, skip, wait_for)
+
+LOAD_SECONDS = 4
+LOAD_SOURCE = '127.0.0.10'
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class HAProxy:
+    """haproxy -db with a config of its own, on ports picked here: haproxy
+    has no port 0, so a port the kernel just handed out is tried, and on a
+    bind failure (someone took it meanwhile) another, a few times."""
+
+    def __init__(self, d1, d2, tmpdir):
+        self.proc = None
+        for attempt in range(5):
+            self.echo_port, self.chat_port = free_port(), free_port()
+            if self.echo_port == self.chat_port:
+                continue
+            path = os.path.join(tmpdir, 'haproxy-%d.cfg' % attempt)
+            with open(path, 'w') as f:
+                f.write(self.config(d1, d2).replace('@EP@', str(self.echo_port))
+                        .replace('@CP@', str(self.chat_port)))
+            self.log = os.path.join(tmpdir, 'haproxy-%d.log' % attempt)
+            out = open(self.log, 'wb')
+            self.proc = subprocess.Popen(['haproxy', '-f', path, '-db'],
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+            out.close()
+            if self.wait_up():
+                return
+            self.stop()
+            note('haproxy did not start (attempt %d):\n%s' % (attempt + 1, self.text()))
+        fail('haproxy did not start')
+
+    @staticmethod
+    def config(d1, d2):
+        e1, e2 = d1.addr('echo'), d2.addr('echo')
+        return '''global
+    maxconn 200
+
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    retries 3
+    option redispatch
+
+frontend echo_in
+    bind 127.0.0.1:@EP@
+    default_backend echo_servers
+
+frontend chat_in
+    bind 127.0.0.1:@CP@
+    default_backend chat_servers
+
+backend echo_servers
+    balance roundrobin
+    default-server send-proxy-v2 check inter 200ms fall 1 rise 1
+    server s1 127.0.0.1:%d
+    server s2 127.0.0.1:%d
+
+backend chat_servers
+    default-server send-proxy-v2 check inter 200ms fall 1 rise 1
+    server s1 127.0.0.1:%d
+''' % (e1[1], e2[1], d1.addr('chat')[1])
+
+    def wait_up(self):
+        def up():
+            if self.proc.poll() is not None:
+                return True
+            for port in (self.echo_port, self.chat_port):
+                try:
+                    socket.create_connection(('127.0.0.1', port), timeout=1).close()
+                except OSError:
+                    return False
+            return True
+        try:
+            wait_for(up, 10, what='haproxy to listen')
+        except Exception:
+            return False
+        return self.proc.poll() is None
+
+    def text(self):
+        try:
+            with open(self.log, errors='replace') as f:
+                return f.read()
+        except OSError:
+            return ''
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def connect_from(src, addr):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    try:
+        s.bind((src, 0))
+    except OSError as e:
+        s.close()
+        skip('cannot bind %s: %s' % (src, e))
+    s.connect(addr)
+    return s
+
+
+def conf(shutdown_timeout):
+    return {'server': server_section(log_level='debug', metrics='127.0.0.1:0',
+                                     shutdown_timeout=shutdown_timeout),
+            'listener echo': listener('echo', proxy_protocol='yes'),
+            'listener chat': listener('chat', proxy_protocol='yes')}
+
+
+def healthy(d):
+    bad = [m for m in d.messages() if re.search(r'^(error|warn)', m)]
+    check(not d.messages('error') and not d.messages('warn'),
+          'synackd logged errors or warnings: %r' % (d.messages('error') + d.messages('warn')))
+    check(not bad, bad)
+    for name in ('echo', 'chat'):
+        closed = d.listener_stats(name)['closed']
+        check_eq(closed['proxy_invalid'], 0, '%s: proxy_invalid' % name)
+        check_eq(closed['proxy_timeout'], 0, '%s: proxy_timeout' % name)
+
+
+def chat(d1, hp):
+    addr = ('127.0.0.1', hp.chat_port)
+    a = connect_from('127.0.0.9', addr)
+    A = fmt_addr(a.getsockname())
+    d1.wait_log(r'client %s connected to chat' % re.escape(A))
+    b = connect(addr)
+    d1.wait_log(r'client %s connected to chat' % re.escape(fmt_addr(b.getsockname())))
+    a.sendall(b'hello through haproxy\n')
+    check_eq(recv_line(b), ('%s: hello through haproxy\n' % A).encode(),
+             'the line from 127.0.0.9 as another member sees it')
+    abort(a)
+    abort(b)
+
+
+def run_load(hp, stop_at, stop):
+    load = program_path('SYNACK_LOAD', 'synack-load')
+    t = threading.Timer(stop_at, stop)
+    t.start()
+    try:
+        # from 127.0.0.10: its clients are told apart from health checks
+        r = subprocess.run([load, '-m', 'rr', '-c', '10', '-d', str(LOAD_SECONDS), '-q',
+                            '-b', LOAD_SOURCE,
+                            '--json', '127.0.0.1:%d' % hp.echo_port],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=LOAD_SECONDS + 30)
+    finally:
+        t.join()
+    out = r.stdout.decode(errors='replace')
+    if r.returncode != 0:
+        fail('synack-load exited %d\n%s\n%s' % (r.returncode, out,
+                                                 r.stderr.decode(errors='replace')))
+    return json.loads(out.splitlines()[0])
+
+
+def run():
+    if shutil.which('haproxy') is None:
+        skip('haproxy is not installed (sh scripts/deps.sh installs it)')
+    tmpdir = make_tempdir()
+    d1 = Daemon(conf(60))
+    hp = None
+    try:
+        d2 = Daemon(conf(60))
+        try:
+            hp = HAProxy(d1, d2, tmpdir)
+            # the health checks reached both, as LOCAL headers
+            for d in (d1, d2):
+                d.wait_log(r'client 127\.0\.0\.1:\d+ connected to echo', timeout=10)
+            chat(d1, hp)
+            time.sleep(0.5)     # a few more rounds of checks
+            for d in (d1, d2):
+                healthy(d)
+
+            stopped = {}
+
+            def stop_d2():
+                stopped['at'] = time.monotonic()
+                d2.send_signal(signal.SIGTERM)
+
+            report = run_load(hp, LOAD_SECONDS / 2, stop_d2)
+            note('synack-load: %s' % json.dumps(report)[:600])
+            check('at' in stopped, 'd2 was stopped during the load')
+            errors = report.get('errors', {})
+            if isinstance(errors, dict):
+                check(all(v == 0 for v in errors.values()), 'synack-load errors: %r' % errors)
+            else:
+                check_eq(errors, 0, 'synack-load errors')
+            # d2's rr clients were served until the load ended, then it exits
+            rc = d2.wait_exit(30)
+            check_eq(rc, 0, 'exit status of the stopped synackd')
+            load_client = r'client %s:\d+ ' % re.escape(LOAD_SOURCE)
+            for name, d in (('d1', d1), ('d2', d2)):
+                check(d.find_log(load_client + 'connected to echo') is not None,
+                      '%s served no client of synack-load (roundrobin)' % name)
+            check(d2.find_log(r'waiting up to \d+ s for \d+ clients') is not None,
+                  'the stopped synackd had no client when it was stopped')
+            check(d2.find_log(load_client + 'disconnected from echo') is not None,
+                  'the stopped synackd did not log its load clients leaving')
+            check(d2.find_log(r'disconnected from echo: shutdown') is None,
+                  'a client of the stopped synackd was cut off by its shutdown')
+            check(not d2.messages('error'), 'd2 logged errors: %r' % d2.messages('error'))
+            d2._stopped = True
+            # new connections after the stop: haproxy sends them to d1
+            for i in range(10):
+                s = connect(('127.0.0.1', hp.echo_port))
+                echo_roundtrip(s, b'after the stop %d\n' % i)
+                abort(s)
+            healthy(d1)
+        finally:
+            if hp is not None:
+                hp.stop()
+            if d2.alive():
+                d2.kill()
+    finally:
+        d1.stop()
+
+
+main(run, timeout=120)
