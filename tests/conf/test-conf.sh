@@ -102,9 +102,23 @@ check_file() {
 	"$1" "$2"
 }
 
-for file in "$SYNACK_SRCDIR/conf/synackd.conf" "$dir"/good/*.conf; do
+# the shipped configuration and the deployment examples must pass too
+for file in "$SYNACK_SRCDIR/conf/synackd.conf" "$SYNACK_SRCDIR"/conf/examples/*.conf \
+    "$dir"/good/*.conf; do
 	check_file check_good "$file"
 done
+# the HAProxy example, when haproxy is here to check it
+if command -v haproxy >/dev/null 2>&1; then
+	count=$((count + 1))
+	if out=$(haproxy -c -f "$SYNACK_SRCDIR/conf/examples/haproxy.cfg" 2>&1); then
+		echo "ok   conf/examples/haproxy.cfg"
+	else
+		echo "FAIL conf/examples/haproxy.cfg: $out"
+		failed=1
+	fi
+else
+	echo "skip conf/examples/haproxy.cfg: haproxy is not installed"
+fi
 for file in "$dir"/bad/*.conf; do
 	check_file check_bad "$file"
 done
