@@ -379,6 +379,7 @@ void report_outcome(struct outcome *, const struct run *, const struct stats *);
 void report_progress(const struct run *, double elapsed, int warmup, const struct stats *now,
     const struct stats *prev, const struct histogram *second, int tty);
 void report_progress_clear(void);
+const char *report_time(uint64_t ns, char *buf, size_t size);
 void report_human(FILE *, const struct run *, const struct stats *, double duration_s);
 void report_json(FILE *, const struct run *, const struct stats *, double duration_s);
 
@@ -395,19 +396,6 @@ struct report_count {
 	uint64_t n;
 };
 
-struct report_bucket {
-	uint32_t index; /* hist_bucket_index() */
-	uint64_t count;
-};
-
-/* A histogram by its non-zero buckets, in index order. */
-struct report_hist {
-	uint64_t count, sum, min, max; /* min is UINT64_MAX when empty, as after hist_init() */
-	double sumsq;
-	struct report_bucket *buckets;
-	size_t nbuckets;
-};
-
 /* One wall-clock second of the time series. */
 struct report_interval {
 	int64_t t;        /* unix time */
@@ -415,7 +403,7 @@ struct report_interval {
 	uint64_t open, attempted, established, requests, bytes_sent, bytes_received;
 	struct report_count *errors;
 	size_t nerrors;
-	struct report_hist latency;
+	struct hist_packed latency; /* its non-zero buckets, in index order */
 };
 
 /* One of the reports merged. */

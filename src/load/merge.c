@@ -58,7 +58,7 @@ struct report {
 	uint64_t bytes_sent, bytes_received;
 	int interrupted;
 	struct counts errors, other_errno;
-	struct report_hist latency, connect, lag;
+	struct hist_packed latency, connect, lag;
 	int scheduled, kept;
 	double rate;
 	uint64_t due, sent;
@@ -369,7 +369,7 @@ read_counts(struct reader *rd, const struct json_value *obj, const char *where, 
 static int
 bucket_compare(const void *a, const void *b)
 {
-	const struct report_bucket *x = a, *y = b;
+	const struct hist_bucket *x = a, *y = b;
 
 	return x->index < y->index ? -1 : x->index > y->index;
 }
@@ -383,7 +383,7 @@ bucket_compare(const void *a, const void *b)
  */
 static int
 read_hist(struct reader *rd, const struct json_value *obj, const char *where, const char *key,
-    struct report_hist *h)
+    struct hist_packed *h)
 {
 	const struct json_value *v = member(rd, obj, where, key, JSON_OBJECT), *b, *unit;
 	char p[PATH_LEN], q[PATH_LEN + 32], buf[64];
@@ -411,7 +411,7 @@ read_hist(struct reader *rd, const struct json_value *obj, const char *where, co
 	    get_real(rd, v, p, "sumsq", &h->sumsq) == -1 ||
 	    (b = member(rd, v, p, "buckets", JSON_ARRAY)) == NULL)
 		return -1;
-	if (b->n > 0 && (h->buckets = calloc(b->n, sizeof *h->buckets)) == NULL)
+	if (b->n > 0 && (h->b = calloc(b->n, sizeof *h->b)) == NULL)
 		return BAD(rd, "out of memory");
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct json_value *pair = &b->v.items[i];
@@ -430,15 +430,15 @@ read_hist(struct reader *rd, const struct json_value *obj, const char *where, co
 			    (unsigned long long)index, HIST_BUCKETS - 1);
 		if (count == 0)
 			continue;
-		h->buckets[h->nbuckets].index = (uint32_t)index;
-		h->buckets[h->nbuckets++].count = count;
+		h->b[h->n].index = (uint32_t)index;
+		h->b[h->n++].count = count;
 		add(&total, count, &overflow);
 	}
-	if (h->nbuckets > 1) /* qsort() wants an array, even of nothing */
-		qsort(h->buckets, h->nbuckets, sizeof *h->buckets, bucket_compare);
-	for (size_t i = 1; i < h->nbuckets; i++)
-		if (h->buckets[i].index == h->buckets[i - 1].index)
-			return BAD(rd, "%s.buckets: bucket %u twice", p, h->buckets[i].index);
+	if (h->n > 1) /* qsort() wants an array, even of nothing */
+		qsort(h->b, h->n, sizeof *h->b, bucket_compare);
+	for (size_t i = 1; i < h->n; i++)
+		if (h->b[i].index == h->b[i - 1].index)
+			return BAD(rd, "%s.buckets: bucket %u twice", p, h->b[i].index);
 	if (overflow || total != h->count)
 		return BAD(rd, "%s: the buckets hold %s%llu values, \"count\" says %llu", p,
 		    overflow ? "more than " : "", (unsigned long long)total,
@@ -451,12 +451,12 @@ read_hist(struct reader *rd, const struct json_value *obj, const char *where, co
 	if (h->min > h->max)
 		return BAD(rd, "%s: min %llu is above max %llu", p, (unsigned long long)h->min,
 		    (unsigned long long)h->max);
-	if (hist_bucket_index(h->min) != h->buckets[0].index)
+	if (hist_bucket_index(h->min) != h->b[0].index)
 		return BAD(rd, "%s: min %llu is not in the first bucket (%u)", p,
-		    (unsigned long long)h->min, h->buckets[0].index);
-	if (hist_bucket_index(h->max) != h->buckets[h->nbuckets - 1].index)
+		    (unsigned long long)h->min, h->b[0].index);
+	if (hist_bucket_index(h->max) != h->b[h->n - 1].index)
 		return BAD(rd, "%s: max %llu is not in the last bucket (%u)", p,
-		    (unsigned long long)h->max, h->buckets[h->nbuckets - 1].index);
+		    (unsigned long long)h->max, h->b[h->n - 1].index);
 	if (h->sum != UINT64_MAX &&
 	    ((!__builtin_mul_overflow(h->min, h->count, &low) && h->sum < low) ||
 		(!__builtin_mul_overflow(h->max, h->count, &high) && h->sum > high)))
@@ -465,22 +465,14 @@ read_hist(struct reader *rd, const struct json_value *obj, const char *where, co
 	return 0;
 }
 
-static void
-report_hist_free(struct report_hist *h)
-{
-	free(h->buckets);
-	h->buckets = NULL;
-	h->nbuckets = 0;
-}
-
 /* src added to dst as hist_merge() adds, the counts checked for overflow. */
 static void
-hist_add_sparse(struct histogram *dst, const struct report_hist *src, int *overflow)
+hist_add_sparse(struct histogram *dst, const struct hist_packed *src, int *overflow)
 {
 	if (src->count == 0)
 		return;
-	for (size_t i = 0; i < src->nbuckets; i++)
-		add(&dst->buckets[src->buckets[i].index], src->buckets[i].count, overflow);
+	for (size_t i = 0; i < src->n; i++)
+		add(&dst->buckets[src->b[i].index], src->b[i].count, overflow);
 	add(&dst->count, src->count, overflow);
 	dst->sumsq += src->sumsq;
 	if (__builtin_add_overflow(dst->sum, src->sum, &dst->sum))
@@ -491,39 +483,13 @@ hist_add_sparse(struct histogram *dst, const struct report_hist *src, int *overf
 		dst->max = src->max;
 }
 
-/* The non-zero buckets of h; -1: out of memory. */
-static int
-hist_to_sparse(struct report_hist *out, const struct histogram *h)
-{
-	size_t n = 0;
-
-	memset(out, 0, sizeof *out);
-	out->count = h->count;
-	out->sum = h->sum;
-	out->min = h->min;
-	out->max = h->max;
-	out->sumsq = h->sumsq;
-	for (size_t i = 0; i < HIST_BUCKETS; i++)
-		n += h->buckets[i] != 0;
-	if (n == 0)
-		return 0;
-	if ((out->buckets = malloc(n * sizeof *out->buckets)) == NULL)
-		return -1;
-	for (size_t i = 0; i < HIST_BUCKETS; i++)
-		if (h->buckets[i] != 0) {
-			out->buckets[out->nbuckets].index = (uint32_t)i;
-			out->buckets[out->nbuckets++].count = h->buckets[i];
-		}
-	return 0;
-}
-
 static void
 row_free(struct report_interval *r)
 {
 	for (size_t i = 0; i < r->nerrors; i++)
 		free(r->errors[i].name);
 	free(r->errors);
-	report_hist_free(&r->latency);
+	hist_packed_free(&r->latency);
 }
 
 static int
@@ -698,9 +664,9 @@ report_free(struct report *r)
 	free(r->options);
 	counts_free(&r->errors);
 	counts_free(&r->other_errno);
-	report_hist_free(&r->latency);
-	report_hist_free(&r->connect);
-	report_hist_free(&r->lag);
+	hist_packed_free(&r->latency);
+	hist_packed_free(&r->connect);
+	hist_packed_free(&r->lag);
 	for (size_t i = 0; i < r->nrows; i++)
 		row_free(&r->rows[i].r);
 	free(r->rows);
@@ -995,7 +961,7 @@ align_rows(struct merge *m)
 		out->elapsed_s = end > m->start_unix ? end - m->start_unix : 0;
 		out->errors = errors.v;
 		out->nerrors = errors.n;
-		if (hist_to_sparse(&out->latency, m->scratch) == -1)
+		if (hist_pack(&out->latency, m->scratch) == -1)
 			return -1;
 	}
 	return 0;

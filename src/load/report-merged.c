@@ -19,37 +19,7 @@
 #include "json.h"
 #include "load.h"
 
-static double
-us(uint64_t ns)
-{
-	return (double)ns / 1000.0;
-}
-
-/* "812.3us", "12.45ms", "1.234s" */
-static const char *
-time_str(uint64_t ns, char *buf, size_t size)
-{
-	if (ns < 1000000u)
-		snprintf(buf, size, "%.1fus", (double)ns / 1e3);
-	else if (ns < 1000000000u)
-		snprintf(buf, size, "%.2fms", (double)ns / 1e6);
-	else
-		snprintf(buf, size, "%.3fs", (double)ns / 1e9);
-	return buf;
-}
-
-static void
-sparse_to_hist(struct histogram *h, const struct report_hist *s)
-{
-	hist_init(h);
-	for (size_t i = 0; i < s->nbuckets; i++)
-		h->buckets[s->buckets[i].index] = s->buckets[i].count;
-	h->count = s->count;
-	h->sum = s->sum;
-	h->sumsq = s->sumsq;
-	h->min = s->min;
-	h->max = s->max;
-}
+#define US(ns) ((double)(ns) / 1000.0) /* reported in microseconds */
 
 static void
 json_key_number(FILE *f, double q)
@@ -67,15 +37,15 @@ json_summary(FILE *f, const char *key, const struct histogram *h, const struct r
 	    "\"%s\":{\"count\":%llu,\"min\":%.1f,\"mean\":%.1f,\"p50\":%.1f,\"p90\":%.1f,"
 	    "\"p99\":%.1f,\"p999\":%.1f,\"p9999\":%.1f,\"max\":%.1f,\"stddev\":%.1f,"
 	    "\"percentiles\":{",
-	    key, (unsigned long long)h->count, us(hist_min(h)), hist_mean(h) / 1000.0,
-	    us(hist_percentile(h, 50)), us(hist_percentile(h, 90)), us(hist_percentile(h, 99)),
-	    us(hist_percentile(h, 99.9)), us(hist_percentile(h, 99.99)), us(hist_max(h)),
+	    key, (unsigned long long)h->count, US(hist_min(h)), hist_mean(h) / 1000.0,
+	    US(hist_percentile(h, 50)), US(hist_percentile(h, 90)), US(hist_percentile(h, 99)),
+	    US(hist_percentile(h, 99.9)), US(hist_percentile(h, 99.99)), US(hist_max(h)),
 	    hist_stddev(h) / 1000.0);
 	for (int i = 0; i < d->npercentiles; i++) {
 		if (i > 0)
 			fputc(',', f);
 		json_key_number(f, d->percentiles[i]);
-		fprintf(f, ":%.1f", us(hist_percentile(h, d->percentiles[i])));
+		fprintf(f, ":%.1f", US(hist_percentile(h, d->percentiles[i])));
 	}
 	fputs("}}", f);
 }
@@ -93,27 +63,12 @@ json_hist_head(FILE *f, uint64_t count, uint64_t sum, uint64_t min, uint64_t max
 }
 
 static void
-json_hist(FILE *f, const struct histogram *h)
-{
-	int first = 1;
-
-	json_hist_head(f, h->count, h->sum, h->min, h->max, h->sumsq);
-	for (size_t i = 0; i < HIST_BUCKETS; i++) {
-		if (h->buckets[i] == 0)
-			continue;
-		fprintf(f, "%s[%zu,%llu]", first ? "" : ",", i, (unsigned long long)h->buckets[i]);
-		first = 0;
-	}
-	fputs("]}", f);
-}
-
-static void
-json_sparse(FILE *f, const struct report_hist *h)
+json_sparse(FILE *f, const struct hist_packed *h)
 {
 	json_hist_head(f, h->count, h->sum, h->min, h->max, h->sumsq);
-	for (size_t i = 0; i < h->nbuckets; i++)
-		fprintf(f, "%s[%u,%llu]", i == 0 ? "" : ",", h->buckets[i].index,
-		    (unsigned long long)h->buckets[i].count);
+	for (size_t i = 0; i < h->n; i++)
+		fprintf(f, "%s[%u,%llu]", i == 0 ? "" : ",", h->b[i].index,
+		    (unsigned long long)h->b[i].count);
 	fputs("]}", f);
 }
 
@@ -133,7 +88,7 @@ json_counts(FILE *f, const struct report_count *c, size_t n)
 static void
 json_interval(FILE *f, const struct report_interval *r, struct histogram *scratch)
 {
-	sparse_to_hist(scratch, &r->latency);
+	hist_unpack(scratch, &r->latency);
 	fprintf(f,
 	    "{\"t\":%lld,\"elapsed_s\":%.3f,\"open\":%llu,\"attempted\":%llu,\"established\":%llu,"
 	    "\"requests\":%llu,\"bytes_sent\":%llu,\"bytes_received\":%llu,\"errors\":",
@@ -143,8 +98,8 @@ json_interval(FILE *f, const struct report_interval *r, struct histogram *scratc
 	    (unsigned long long)r->bytes_received);
 	json_counts(f, r->errors, r->nerrors);
 	fprintf(f, ",\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},\"histogram\":",
-	    us(hist_percentile(scratch, 50)), us(hist_percentile(scratch, 99)),
-	    us(hist_max(scratch)));
+	    US(hist_percentile(scratch, 50)), US(hist_percentile(scratch, 99)),
+	    US(hist_max(scratch)));
 	json_sparse(f, &r->latency);
 	fputc('}', f);
 }
@@ -199,11 +154,11 @@ print_json(FILE *f, const struct report_data *d)
 	} else
 		fputs("null", f);
 	fputs(",\"histograms\":{\"latency\":", f);
-	json_hist(f, d->latency);
+	export_json_hist(f, d->latency);
 	fputs(",\"connect\":", f);
-	json_hist(f, d->connect);
+	export_json_hist(f, d->connect);
 	fputs(",\"lag\":", f);
-	json_hist(f, d->lag);
+	export_json_hist(f, d->lag);
 	fputs("},\"intervals\":[", f);
 	for (size_t i = 0; i < d->nintervals && scratch != NULL; i++) {
 		if (i > 0)
@@ -297,7 +252,7 @@ print_human(FILE *f, const struct report_data *d)
 		fprintf(f, "  %-24s %-24s %7.2f s %12llu %12llu %9llu %10s\n", src->name,
 		    src->target, src->duration_s, (unsigned long long)src->established,
 		    (unsigned long long)src->requests, (unsigned long long)src->errors,
-		    src->requests > 0 ? time_str(src->p99_ns, buf, sizeof buf) : "-");
+		    src->requests > 0 ? report_time(src->p99_ns, buf, sizeof buf) : "-");
 	}
 	if (unknown > 0) {
 		fprintf(f, "errors of causes this synack-load does not know:\n");
@@ -325,7 +280,7 @@ print_human(FILE *f, const struct report_data *d)
 		    "schedule     %s requests/s in all, %llu due, %llu sent, %s (lag p99 %s)\n",
 		    rate, (unsigned long long)d->due, (unsigned long long)d->sent,
 		    d->kept ? "kept" : "not kept",
-		    time_str(hist_percentile(d->lag, 99), buf, sizeof buf));
+		    report_time(hist_percentile(d->lag, 99), buf, sizeof buf));
 	}
 	if (d->nintervals > 0)
 		fprintf(f, "per second   %zu seconds aligned on the wall clock (in --json)\n",

@@ -61,7 +61,7 @@ report_errno_hint(int err)
 }
 
 /* "812.3us", "12.45ms", "1.234s" */
-static const char *
+const char *
 report_time(uint64_t ns, char *buf, size_t size)
 {
 	if (ns < 1000000u)
