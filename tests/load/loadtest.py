@@ -14,6 +14,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True
@@ -314,3 +315,34 @@ def client_count(d, start, what='connected to echo'):
     """Log lines of synackd (at log_level debug) from index start on that
     say a client `what`."""
     return sum(1 for l in d.log_lines()[start:] if ' %s' % what in l)
+
+
+class Server:
+    """A server of the test's own: serve(conn, n) for the n-th connection."""
+
+    def __init__(self, serve):
+        self.serve, self.n = serve, 0
+        self.lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lst.bind(('127.0.0.1', 0))
+        self.lst.listen(128)
+        self.target = '127.0.0.1:%d' % self.lst.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                c, _ = self.lst.accept()
+            except OSError:
+                return
+            self.n += 1
+            threading.Thread(target=self.run, args=(c, self.n), daemon=True).start()
+
+    def run(self, c, n):
+        try:
+            self.serve(c, n)
+        except OSError:
+            pass
+        c.close()
+
+    def close(self):
+        self.lst.close()

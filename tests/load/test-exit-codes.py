@@ -14,45 +14,13 @@
 #      exit_code, error_rate, max_error_rate and which rate it was; the
 #      summary says the same in a line.
 import os
-import socket
 import sys
-import threading
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (check, check_clean, check_eq, check_report, echo_daemon,  # noqa: E402
-                      free_port, main, make_tempdir, run_load, target_of)
+from loadtest import (Server, check, check_clean, check_eq, check_report,  # noqa: E402
+                      echo_daemon, free_port, main, make_tempdir, run_load, target_of)
 
-
-class Server:
-    """A server of the test's own: serve(conn, n) for the n-th connection."""
-
-    def __init__(self, serve):
-        self.serve, self.n = serve, 0
-        self.lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lst.bind(('127.0.0.1', 0))
-        self.lst.listen(128)
-        self.target = '127.0.0.1:%d' % self.lst.getsockname()[1]
-        threading.Thread(target=self.accept, daemon=True).start()
-
-    def accept(self):
-        while True:
-            try:
-                c, _ = self.lst.accept()
-            except OSError:
-                return
-            self.n += 1
-            threading.Thread(target=self.run, args=(c, self.n), daemon=True).start()
-
-    def run(self, c, n):
-        try:
-            self.serve(c, n)
-        except OSError:
-            pass
-        c.close()
-
-    def close(self):
-        self.lst.close()
 
 
 def flip_all(c, n):

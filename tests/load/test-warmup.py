@@ -11,64 +11,44 @@
 # whose connections all opened in the warm-up still succeeds. A run that
 # ends in its warm-up (nothing listens) reports what it saw.
 import os
-import socket
 import sys
 import threading
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (check, check_clean, check_eq, check_report, echo_daemon,  # noqa: E402
-                      free_port, main, run_load, target_of)
+from loadtest import (Server, check, check_clean, check_eq, check_report,  # noqa: E402
+                      echo_daemon, free_port, main, run_load, target_of)
 
 DELAY = 0.02
 SIZE = 64
 
 
-class SlowEcho:
+class SlowEcho(Server):
     """Echoes each 64-byte message after DELAY; counts the messages."""
 
     def __init__(self):
         self.answered = 0
         self.lock = threading.Lock()
-        self.lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lst.bind(('127.0.0.1', 0))
-        self.lst.listen(16)
-        self.target = '127.0.0.1:%d' % self.lst.getsockname()[1]
-        threading.Thread(target=self.accept, daemon=True).start()
+        super().__init__(self.echo)
 
-    def accept(self):
-        while True:
-            try:
-                c, _ = self.lst.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
-
-    def serve(self, c):
+    def echo(self, c, n):
         buf = b''
-        try:
-            while True:
-                data = c.recv(65536)
-                if not data:
-                    break
-                buf += data
-                while len(buf) >= SIZE:
-                    msg, buf = buf[:SIZE], buf[SIZE:]
-                    time.sleep(DELAY)
-                    c.sendall(msg)
-                    with self.lock:
-                        self.answered += 1
-        except OSError:
-            pass
-        c.close()
+        while True:
+            data = c.recv(65536)
+            if not data:
+                break
+            buf += data
+            while len(buf) >= SIZE:
+                msg, buf = buf[:SIZE], buf[SIZE:]
+                time.sleep(DELAY)
+                c.sendall(msg)
+                with self.lock:
+                    self.answered += 1
 
     def count(self):
         with self.lock:
             return self.answered
-
-    def close(self):
-        self.lst.close()
 
 
 def run():
