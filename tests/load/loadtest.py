@@ -58,32 +58,7 @@ def run_load(args, timeout=30, want_json=True, prefix=()):
     """Run synack-load with args (plus --json unless told otherwise) to
     completion; fails if it runs past timeout seconds or if --json output
     does not parse. prefix: a command put in front (ip netns exec ...)."""
-    args = list(args)
-    if want_json and '--json' not in args:
-        args.append('--json')
-    cmd = list(prefix) + [synack_load_path()] + args
-    t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    _children.append(proc)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        fail('synack-load %s still running after %.0f s\nstderr: %s' %
-             (' '.join(args), timeout, err.decode(errors='replace')[-2000:]))
-    r = Result(args, proc.returncode, out.decode(errors='replace'),
-               err.decode(errors='replace'), time.monotonic() - t0)
-    if want_json and r.rc != 2:
-        lines = [l for l in r.out.splitlines() if l.strip()]
-        if len(lines) != 1:
-            fail('expected one JSON line on stdout\n' + r.describe())
-        try:
-            r.report = json.loads(lines[0])
-        except ValueError as e:
-            fail('stdout is not JSON (%s)\n%s' % (e, r.describe()))
-    return r
+    return Background(args, want_json, prefix).finish(timeout)
 
 
 def _number(v):
@@ -271,12 +246,12 @@ class Background:
     the server; finish() waits for it (bounded) and parses its report as
     run_load() does."""
 
-    def __init__(self, args, want_json):
+    def __init__(self, args, want_json, prefix=()):
         self.args, self.want_json = list(args), want_json
         if want_json and '--json' not in self.args:
             self.args.append('--json')
         self.t0 = time.monotonic()
-        self.proc = subprocess.Popen([synack_load_path()] + self.args,
+        self.proc = subprocess.Popen(list(prefix) + [synack_load_path()] + self.args,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         _children.append(self.proc)
