@@ -35,8 +35,8 @@
 #define LOAD_EXIT_ERRORS 4 /* more failures than --max-error-rate allows */
 
 #define LOAD_ERRLEN 512
-#define LOAD_READ_MAX 65536  /* one read() per readable event at most this */
-#define LOAD_WRITE_MAX 65536 /* stream: one write() offers at most this */
+#define LOAD_READ_MAX 65536   /* one read() per readable event at most this */
+#define LOAD_WRITE_MAX 262144 /* stream: one write() offers at most this */
 
 struct conn;
 struct run;

@@ -66,7 +66,8 @@ def run():
         check(sent >= 1 << 20, 'at least 1 MiB sent in a second: %d' % sent)
         check_eq((rep['bytes_received'], rep['latency_us']['count']), (0, 0),
                  'send: nothing received, no latency')
-        check(sent // 1000 - 2 - 2 * 65 <= rep['requests'] <= sent // 1000,
+        # a write of 262 messages (256 KiB) may be in the kernel's hands but not all taken
+        check(sent // 1000 - 2 * 263 <= rep['requests'] <= sent // 1000,
               'send: requests %d for %d bytes of 1000-byte messages' % (rep['requests'], sent))
         check_eq(rep['options']['direction'], 'send', 'options.direction')
         check(abs(rep['bytes_sent_per_s'] - sent / rep['duration_s']) <= sent * 0.01,
