@@ -129,12 +129,18 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = SYNACKD_CONFIG;
+	struct activation_probe probe;
 	struct activation *act;
 	char *abspath;
 	struct config *conf;
 	char err[ERRLEN];
 	int ch, test = 0, detach = 0;
 
+	/*
+	 * First of all, before anything can open a descriptor: which of the
+	 * slots LISTEN_FDS names were open, i.e. inherited.
+	 */
+	activation_probe(&probe);
 	while ((ch = getopt_long(argc, argv, "c:dthV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -164,12 +170,15 @@ main(int argc, char **argv)
 	}
 
 	/*
-	 * Sockets from the service manager, before anything else opens a
-	 * descriptor that could be taken for one of them; -t serves none.
+	 * Sockets from the service manager, and the unusable ones closed,
+	 * before anything else opens a descriptor; -t serves none.
 	 */
 	act = NULL;
-	if (!test && (act = activation_load(err, sizeof err)) == NULL && err[0] != '\0')
-		fprintf(stderr, "synackd: socket activation: %s; ignored\n", err);
+	if (!test) {
+		act = activation_load(&probe, err, sizeof err);
+		if (err[0] != '\0')
+			fprintf(stderr, "synackd: socket activation: %s\n", err);
+	}
 	if ((conf = config_load(path, err, sizeof err)) == NULL) {
 		fprintf(stderr, "synackd: %s\n", err);
 		activation_finish(act);
