@@ -318,7 +318,14 @@ server_post_all(struct server *s, enum worker_cmd_type type)
 		worker_post_type(s->workers[i], type);
 }
 
-/* shutdown_timeout: the workers drop what is left; the main loop ends. */
+/* The drain is over: the workers drop what is left; the main loop ends. */
+static void
+server_abort(struct server *s)
+{
+	server_post_all(s, WORKER_ABORT);
+	event_base_loopbreak(s->base);
+}
+
 static void
 server_shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -326,8 +333,7 @@ server_shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	log_warnx("shutdown_timeout: closing %lu clients that are still open",
 	    __atomic_load_n(&s->nclients, __ATOMIC_RELAXED));
-	server_post_all(s, WORKER_ABORT);
-	event_base_loopbreak(s->base);
+	server_abort(s);
 }
 
 /*
@@ -514,11 +520,21 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
+		/* a second one means now, as for most daemons: the drain is skipped */
+		if (s->stopping) {
+			log_warnx("%s during the shutdown: closing %lu clients now, without "
+				  "waiting for them",
+			    strsignal((int)sig), __atomic_load_n(&s->nclients, __ATOMIC_RELAXED));
+			server_abort(s);
+			break;
+		}
 		log_info("%s: shutting down", strsignal((int)sig));
 		server_stop(s);
 		break;
 	case SIGHUP:
-		if (!s->stopping)
+		if (s->stopping)
+			log_warnx("SIGHUP during the shutdown: ignored, no reload");
+		else
 			server_reload(s);
 		break;
 	case SIGUSR1:
