@@ -12,11 +12,13 @@
  * bufferevent), so a service may close any client, itself included, and
  * keep using the pointer until it returns.
  *
- * A client has no timer event of its own: idle_timeout is the worker's
- * sweep over its idle list (worker.c), and the other time limits, which
- * only closing or stopping clients have, are the bufferevent's own read
- * and write timeouts: the quiet period of a graceful shutdown, the drain
- * and the linger bounds.
+ * A client has no timer event of its own: idle_timeout and proxy_timeout
+ * are the worker's sweep over its idle list and its acceptors' lists of
+ * clients in the header stage (worker.c), and the other time limits,
+ * which only closing or stopping clients have, are the bufferevent's own
+ * read and write timeouts: the quiet period of a graceful shutdown, the
+ * drain and the linger bounds.  (A read timeout restarts with every byte:
+ * it could not make proxy_timeout a deadline.)
  */
 #include "config.h"
 
@@ -219,9 +221,9 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	if (lc->proxy_protocol) {
 		/* nothing reaches the service before the header */
 		c->proxy_wait = 1;
+		worker_header_wait(c);
 		bufferevent_setcb(
 		    c->bev, client_proxy_read_cb, client_write_cb, client_event_cb, c);
-		client_set_timeouts(c, lc->proxy_timeout * 1000, 0);
 		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 		if (w->stopping)
 			client_shutdown(c);
@@ -231,13 +233,19 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	return 0;
 }
 
-/* Off the idle list: closing, or stopping (which has its own time limit). */
+/*
+ * Off the idle list (or, in the header stage, its acceptor's list of
+ * headers awaited): closing, or stopping (which has its own time limit).
+ */
 void
 client_idle_stop(struct client *c)
 {
 	if (!c->in_idle)
 		return;
-	TAILQ_REMOVE(&c->acceptor->worker->idle, c, idle_entry);
+	if (c->proxy_wait)
+		TAILQ_REMOVE(&c->acceptor->headers, c, idle_entry);
+	else
+		TAILQ_REMOVE(&c->acceptor->worker->idle, c, idle_entry);
 	c->in_idle = 0;
 }
 
@@ -576,9 +584,9 @@ client_proxy_done(struct client *c, const struct proxy_result *r)
 			c->has_source = 1;
 		}
 	}
+	client_idle_stop(c); /* its deadline is met */
 	c->proxy_wait = 0;
 	c->stopping = 0;
-	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	client_open(c);
 	if (stopping)
 		client_shutdown(c);
@@ -662,10 +670,6 @@ client_timeout(struct client *c, short what)
 		return;
 	case CLIENT_OPEN:
 		break;
-	}
-	if (c->proxy_wait) {
-		client_close(c, CLOSE_PROXY_TIMEOUT);
-		return;
 	}
 	/* open, only a stopping client has a timeout: it went quiet */
 	if (c->stopping)

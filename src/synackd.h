@@ -322,6 +322,7 @@ struct acceptor {
 	int freeing;
 	int inherited; /* its socket came from the service manager, which may keep a copy */
 	TAILQ_HEAD(, client) clients;
+	TAILQ_HEAD(, client) headers;  /* proxy_protocol: waiting for a header, oldest first */
 	TAILQ_HEAD(, parked) parked;   /* accepted at max_clients: wait for a slot */
 	TAILQ_HEAD(, closing) closing; /* its sockets on their way out */
 	uint64_t active;
@@ -380,7 +381,7 @@ struct worker {
 	TAILQ_HEAD(, acceptor) acceptors;
 	struct worker_settings settings;
 	TAILQ_HEAD(, client) idle; /* open clients, the longest idle first */
-	struct event *sweep;       /* closes the idle ones, every WORKER_SWEEP_MS */
+	struct event *sweep;       /* closes idle clients, late headers: every WORKER_SWEEP_MS */
 	uint32_t now;              /* the idle clock at the last sweep, in sweeps */
 	unsigned long nclients;
 	int closing; /* listening sockets in their grace period */
@@ -397,6 +398,7 @@ void worker_client_added(struct worker *);
 void worker_client_removed(struct worker *);
 void worker_check_done(struct worker *);
 void worker_idle_touch(struct worker *, struct client *);
+void worker_header_wait(struct client *);
 void worker_join(struct worker *);
 void worker_free(struct worker *);
 
@@ -419,7 +421,7 @@ struct client_peer {
 /* Laid out by size: a client is as small as it can be (RSS per idle client). */
 struct client {
 	TAILQ_ENTRY(client) entry;
-	TAILQ_ENTRY(client) idle_entry; /* in its worker's idle list while open */
+	TAILQ_ENTRY(client) idle_entry; /* worker's idle list, or (proxy_wait) acceptor's headers */
 	struct acceptor *acceptor;
 	struct bufferevent *bev;
 	struct evbuffer *in, *out; /* the bufferevent's, looked up once */
@@ -430,7 +432,7 @@ struct client {
 	uint64_t idle_mark;     /* output done at the last activity (bytes) */
 	uint32_t lowat;         /* write low watermark the service asked for */
 	uint32_t in_left;       /* input the service left for later */
-	uint32_t last_tick;     /* the worker's idle clock at its last read */
+	uint32_t last_tick;     /* the idle clock at its last read, or (proxy_wait) its accept */
 	evutil_socket_t fd;
 	int error; /* errno of a read or write failure */
 	struct client_peer peer;
