@@ -108,9 +108,21 @@ client_peer_str(const struct client *c, char *buf, size_t size)
 }
 
 /*
- * A source over max_clients_per_source: reset at once, so that a refused
- * connection costs neither a client slot nor a TIME_WAIT socket here, and
- * log it at most once a second, however hard the source floods.
+ * A refused connection is reset at once, so that it costs neither a
+ * client slot nor a TIME_WAIT socket here.
+ */
+static void
+client_reset(evutil_socket_t fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	evutil_closesocket(fd);
+}
+
+/*
+ * A source over max_clients_per_source: reset, and logged at most once a
+ * second, however hard the source floods.
  */
 static void
 client_refuse(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa, int socklen,
@@ -118,13 +130,11 @@ client_refuse(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa,
 {
 	struct server *s = a->worker->server;
 	long limit = a->worker->settings.max_clients_per_source;
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	char peer[NET_ADDRSTRLEN], src[NET_ADDRSTRLEN];
 	unsigned long more;
 
 	stat_add(&a->stats.rejected[REJECT_PER_SOURCE], 1);
-	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	evutil_closesocket(fd);
+	client_reset(fd);
 	if (!log_limit_pass(&s->per_source_log, &more))
 		return;
 	net_addr_format(sa, (socklen_t)socklen, peer, sizeof peer);
@@ -137,6 +147,31 @@ client_refuse(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa,
 		log_warnx(
 		    "listener %s: client %s refused: max_clients_per_source %ld reached for %s",
 		    a->conf->name, peer, limit, src);
+}
+
+/*
+ * A peer not in proxy_from: whatever its header would claim is not
+ * believed, so it gets no header stage at all.  Reset before a byte is
+ * read, and logged at most once a second.
+ */
+static void
+client_untrusted(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa, int socklen)
+{
+	struct server *s = a->worker->server;
+	char peer[NET_ADDRSTRLEN];
+	unsigned long more;
+
+	stat_add(&a->stats.rejected[REJECT_PROXY_UNTRUSTED], 1);
+	client_reset(fd);
+	if (!log_limit_pass(&s->untrusted_log, &more))
+		return;
+	net_addr_format(sa, (socklen_t)socklen, peer, sizeof peer);
+	if (more > 0)
+		log_warnx("listener %s: client %s refused: not in proxy_from (and %lu more "
+			  "refused since the last message)",
+		    a->conf->name, peer, more);
+	else
+		log_warnx("listener %s: client %s refused: not in proxy_from", a->conf->name, peer);
 }
 
 /* The client is the service's now: its peer is known. */
@@ -161,9 +196,10 @@ client_open(struct client *c)
 }
 
 /*
- * A connection accepted by a: refused over max_clients_per_source, or
- * served as a new client.  Returns -1, and leaves fd alone, when
- * max_clients has no slot for it: the caller parks it.
+ * A connection accepted by a: refused as a peer not in proxy_from or over
+ * max_clients_per_source, or served as a new client.  Returns -1, and
+ * leaves fd alone, when max_clients has no slot for it: the caller parks
+ * it.
  */
 int
 client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int socklen)
@@ -176,6 +212,10 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	int has_source = !lc->proxy_protocol && source_key(sa, &key) == 0;
 	struct client *c;
 
+	if (lc->proxy_from.n > 0 && !cidr_list_match(&lc->proxy_from, sa)) {
+		client_untrusted(a, fd, sa, socklen);
+		return 0;
+	}
 	/* counted whether or not there is a limit: a reload may set one */
 	if (has_source) {
 		switch (server_source_add(s, &key, w->settings.max_clients_per_source)) {

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "cidr.h"
 #include "log.h"
 #include "net.h"
 #include "procfs.h"
@@ -51,7 +52,8 @@ struct listener_conf {
 	int keepalive;
 	int defer_accept;
 	int proxy_protocol;
-	long proxy_timeout; /* seconds for the PROXY header to arrive */
+	long proxy_timeout;          /* seconds for the PROXY header to arrive */
+	struct cidr_list proxy_from; /* who may send it; empty: anyone */
 	long max_line;
 	long output_limit;
 	long chat_rate;              /* bytes per second a chat member may send; 0 = any */
@@ -225,6 +227,7 @@ enum reject_reason {
 	REJECT_MAX_CLIENTS, /* parked for a slot at max_clients, dropped at shutdown */
 	REJECT_PER_SOURCE,  /* over max_clients_per_source */
 	REJECT_NO_MEMORY,
+	REJECT_PROXY_UNTRUSTED, /* proxy_protocol: the peer is not in proxy_from */
 	REJECT_REASONS
 };
 /* accept() errors worth telling apart; the rest are "other" */
@@ -495,6 +498,7 @@ struct server {
 	struct sources *sources;       /* clients per source address, under sources_mu */
 	struct activation *activation; /* inherited sockets, until server_start() */
 	struct log_limit per_source_log;
+	struct log_limit untrusted_log; /* peers refused by proxy_from */
 	int stopping;
 	int workers_done;
 	struct event *signals[4];
