@@ -33,7 +33,7 @@
 #include "log.h"
 #include "synackd.h"
 
-enum key_type { K_BOOL, K_INT, K_LONG, K_STRING, K_LOGLEVEL, K_LOG, K_SERVICE, K_ADDRESS };
+enum key_type { K_BOOL, K_INT, K_LONG, K_STRING, K_LOGLEVEL, K_LOG, K_SERVICE, K_ADDRESS, K_CIDRS };
 
 struct key {
 	const char *name;
@@ -70,6 +70,7 @@ static const struct key listener_keys[] = {
 	{ "defer_accept", K_INT, L(defer_accept), 0, 3600 },
 	{ "proxy_protocol", K_BOOL, L(proxy_protocol), 0, 1 },
 	{ "proxy_timeout", K_LONG, L(proxy_timeout), 1, 3600 },
+	{ "proxy_from", K_CIDRS, L(proxy_from), 0, 0 },
 	{ "max_line", K_LONG, L(max_line), 1, 1048576 },
 	{ "output_limit", K_LONG, L(output_limit), 1024, 1073741824 },
 	{ "chat_rate", K_LONG, L(chat_rate), 0, 1073741824 },
@@ -166,6 +167,7 @@ listener_conf_free(struct listener_conf *lc)
 		return;
 	free(lc->name);
 	free(lc->address);
+	cidr_list_free(&lc->proxy_from);
 	free(lc);
 }
 
@@ -180,7 +182,8 @@ listener_conf_dup(const struct listener_conf *lc)
 	*d = *lc;
 	d->name = strdup(lc->name);
 	d->address = strdup(lc->address);
-	if (d->name == NULL || d->address == NULL) {
+	if (cidr_list_copy(&d->proxy_from, &lc->proxy_from) == -1 || d->name == NULL ||
+	    d->address == NULL) {
 		listener_conf_free(d);
 		return NULL;
 	}
@@ -391,6 +394,13 @@ parse_value(struct parse *p, const struct key *k, void *base, const char *value)
 			return parse_error(p, p->line, "%s: %s", k->name, msg);
 		break;
 	}
+	case K_CIDRS: {
+		char msg[ERRLEN];
+
+		if (cidr_list_parse((struct cidr_list *)field, value, msg, sizeof msg) == -1)
+			return parse_error(p, p->line, "%s: %s", k->name, msg);
+		return 1;
+	}
 	case K_STRING:
 		break;
 	}
@@ -495,6 +505,17 @@ config_check(struct parse *p)
 		if (!lc->proxy_protocol && key_set(lc, "proxy_timeout"))
 			return parse_error(p, key_line(lc, "proxy_timeout"),
 			    "listener %s: proxy_timeout is for listeners with proxy_protocol = yes",
+			    lc->name);
+		if (!lc->proxy_protocol && key_set(lc, "proxy_from"))
+			return parse_error(p, key_line(lc, "proxy_from"),
+			    "listener %s: proxy_from is for listeners with proxy_protocol = yes",
+			    lc->name);
+		/* a unix peer has no address to check: who may connect is the file's mode */
+		if (strncmp(lc->address, "unix:", 5) == 0 && key_set(lc, "proxy_from"))
+			return parse_error(p, key_line(lc, "proxy_from"),
+			    "listener %s: proxy_from does not apply to a unix socket (any local "
+			    "peer may send the header: the socket file's permissions say who may "
+			    "connect)",
 			    lc->name);
 		if (lc->service != &service_chat && key_set(lc, "chat_rate"))
 			return parse_error(p, key_line(lc, "chat_rate"),

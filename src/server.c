@@ -94,6 +94,25 @@ fail:
 	return NULL;
 }
 
+/*
+ * A TCP listener that takes the PROXY header from any peer lets any client
+ * claim any address: said at start and at each reload until proxy_from
+ * names the proxies.  (A unix socket's peers are local: its file's
+ * permissions say who may connect.)
+ */
+static void
+server_warn_untrusted(const struct config *conf)
+{
+	const struct listener_conf *lc;
+
+	TAILQ_FOREACH(lc, &conf->listeners, entry)
+		if (lc->proxy_protocol && lc->proxy_from.n == 0 && lc->addr.ss.ss_family != AF_UNIX)
+			log_warnx("listener %s: proxy_protocol without proxy_from: any client "
+				  "that reaches it can claim any address (set proxy_from to the "
+				  "proxies' addresses)",
+			    lc->name);
+}
+
 /* Create the event loops and start accepting; call after detaching. */
 int
 server_start(struct server *s, char *err, size_t errlen)
@@ -128,6 +147,7 @@ server_start(struct server *s, char *err, size_t errlen)
 			return -1;
 	TAILQ_FOREACH(l, &s->listeners, entry)
 		listener_start(l);
+	server_warn_untrusted(s->conf);
 	activation_finish(s->activation);
 	s->activation = NULL;
 	if (s->metrics != NULL && metrics_start(s->metrics, s->base, err, errlen) == -1)
@@ -504,6 +524,7 @@ server_reload(struct server *s)
 	TAILQ_FOREACH(lc, &nc->listeners, entry)
 		if (server_find_listener(s, lc->name) == NULL)
 			server_add_listener(s, lc);
+	server_warn_untrusted(nc);
 	s->conf = nc;
 	server_reload_settings(s, old, nc);
 	config_free(old);

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "cidr.h"
 #include "log.h"
 #include "net.h"
 #include "procfs.h"
@@ -51,7 +52,8 @@ struct listener_conf {
 	int keepalive;
 	int defer_accept;
 	int proxy_protocol;
-	long proxy_timeout; /* seconds for the PROXY header to arrive */
+	long proxy_timeout;          /* seconds for the PROXY header to arrive */
+	struct cidr_list proxy_from; /* who may send it; empty: anyone */
 	long max_line;
 	long output_limit;
 	long chat_rate;              /* bytes per second a chat member may send; 0 = any */
@@ -245,6 +247,7 @@ enum reject_reason {
 	REJECT_MAX_CLIENTS, /* parked for a slot at max_clients, dropped at shutdown */
 	REJECT_PER_SOURCE,  /* over max_clients_per_source */
 	REJECT_NO_MEMORY,
+	REJECT_PROXY_UNTRUSTED, /* proxy_protocol: the peer is not in proxy_from */
 	REJECT_REASONS
 };
 /* accept() errors worth telling apart; the rest are "other" */
@@ -342,6 +345,7 @@ struct acceptor {
 	int freeing;
 	int inherited; /* its socket came from the service manager, which may keep a copy */
 	TAILQ_HEAD(, client) clients;
+	TAILQ_HEAD(, client) headers;  /* proxy_protocol: waiting for a header, oldest first */
 	TAILQ_HEAD(, parked) parked;   /* accepted at max_clients: wait for a slot */
 	TAILQ_HEAD(, closing) closing; /* its sockets on their way out */
 	uint64_t active;
@@ -400,7 +404,7 @@ struct worker {
 	TAILQ_HEAD(, acceptor) acceptors;
 	struct worker_settings settings;
 	TAILQ_HEAD(, client) idle; /* open clients, the longest idle first */
-	struct event *sweep;       /* closes the idle ones, every WORKER_SWEEP_MS */
+	struct event *sweep;       /* closes idle clients, late headers: every WORKER_SWEEP_MS */
 	uint32_t now;              /* the idle clock at the last sweep, in sweeps */
 	unsigned long nclients;
 	int closing; /* listening sockets in their grace period */
@@ -417,6 +421,7 @@ void worker_client_added(struct worker *);
 void worker_client_removed(struct worker *);
 void worker_check_done(struct worker *);
 void worker_idle_touch(struct worker *, struct client *);
+void worker_header_wait(struct client *);
 void worker_join(struct worker *);
 void worker_free(struct worker *);
 
@@ -439,7 +444,7 @@ struct client_peer {
 /* Laid out by size: a client is as small as it can be (RSS per idle client). */
 struct client {
 	TAILQ_ENTRY(client) entry;
-	TAILQ_ENTRY(client) idle_entry; /* in its worker's idle list while open */
+	TAILQ_ENTRY(client) idle_entry; /* worker's idle list, or (proxy_wait) acceptor's headers */
 	struct acceptor *acceptor;
 	struct bufferevent *bev;
 	struct evbuffer *in, *out; /* the bufferevent's, looked up once */
@@ -450,7 +455,7 @@ struct client {
 	uint64_t idle_mark;     /* output done at the last activity (bytes) */
 	uint32_t lowat;         /* write low watermark the service asked for */
 	uint32_t in_left;       /* input the service left for later */
-	uint32_t last_tick;     /* the worker's idle clock at its last read */
+	uint32_t last_tick;     /* the idle clock at its last read, or (proxy_wait) its accept */
 	evutil_socket_t fd;
 	int error; /* errno of a read or write failure */
 	struct client_peer peer;
@@ -513,6 +518,7 @@ struct server {
 	struct sources *sources;       /* clients per source address, under sources_mu */
 	struct activation *activation; /* inherited sockets, until server_start() */
 	struct log_limit per_source_log;
+	struct log_limit untrusted_log; /* peers refused by proxy_from */
 	int stopping;
 	int workers_done;
 	struct event *signals[4];

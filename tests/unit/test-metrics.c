@@ -737,6 +737,9 @@ test_prom(void **state)
 	has(t,
 	    "synackd_listener_connections_rejected_total{listener=\"" WEIRD_PROM
 	    "\",service=\"echo\",reason=\"max_clients_per_source\"} 6\n");
+	has(t,
+	    "synackd_listener_connections_rejected_total{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\",reason=\"proxy_untrusted\"} 0\n");
 	lacks(t, "listener=\"we\"ird");
 	lacks(t, "we\"ird\\na\nme");
 
@@ -797,7 +800,7 @@ test_json(void **state)
 	    "\"syn_recv\":7,\"accepted\":11,\"active\":2,\"rejected_total\":6,");
 	has(t,
 	    "\"rejected\":{\"max_clients\":0,\"max_clients_per_source\":6,"
-	    "\"out_of_memory\":0}");
+	    "\"out_of_memory\":0,\"proxy_untrusted\":0}");
 	has(t, "\"bytes_in\":100,\"bytes_out\":200}");
 	/* no queues read: null, and no sockets */
 	has(t,
