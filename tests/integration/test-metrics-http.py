@@ -17,9 +17,10 @@
 #  - HEAD: the status and headers of GET and no body (HEAD /metrics then
 #    GET /metrics on one connection: the second answer is GET's);
 #  - /metrics?x=1 and /stats?x=1 are served as /metrics and /stats;
-#  - 200 connections opened and left silent: echo clients are served while
-#    they are open, /metrics too, each is closed by the timeout, and then
-#    the descriptors are back to where they were;
+#  - 200 connections opened and left silent (metrics_max_connections is
+#    raised for them): echo clients are served while they are open,
+#    /metrics too, each is closed by the timeout, and then the descriptors
+#    are back to where they were;
 #  - at the end an echo client still round-trips and the daemon exits 0.
 import json
 import os
@@ -331,7 +332,8 @@ def slow_connections(d, maddr, probe):
 
 
 def run():
-    conf = {'server': server_section(metrics='127.0.0.1:0'),
+    conf = {'server': server_section(metrics='127.0.0.1:0',
+                                     metrics_max_connections=IDLE_CONNECTIONS + 50),
             'listener echo': listener('echo')}
     with Daemon(conf) as d:
         maddr = d.metrics_addr()

@@ -360,6 +360,9 @@ snapshot_new(int have_host, int have_proc)
 	snap->max_clients_reached = 4;
 	snap->reloads_ok = 1;
 	snap->reloads_failed = 2;
+	snap->metrics_connections = 5;
+	snap->metrics_max_connections = 32;
+	snap->metrics_rejected = 21;
 	snap->nlisteners = 3;
 	snap->listeners = l = calloc(3, sizeof *snap->listeners);
 	assert_non_null(l);
@@ -756,6 +759,11 @@ test_prom(void **state)
 	has(t, "synackd_clients_active 3\n");
 	has(t, "synackd_clients_max 10\n");
 	has(t, "synackd_reloads_total{result=\"failed\"} 2\n");
+	has(t, "# TYPE synackd_metrics_connections_active gauge\n");
+	has(t, "synackd_metrics_connections_active 5\n");
+	has(t, "synackd_metrics_connections_max 32\n");
+	has(t, "# TYPE synackd_metrics_connections_rejected_total counter\n");
+	has(t, "synackd_metrics_connections_rejected_total 21\n");
 	has(t, "synackd_host_tcp_listen_overflows_total 17\n");
 	has(t, "synackd_host_tcp_listen_drops_total 18\n");
 	has(t, "synackd_host_tcp_syncookies_sent_total 19\n");
@@ -789,7 +797,9 @@ test_json(void **state)
 	has(t,
 	    "{\"version\":\"1.2.3\",\"uptime_s\":12.500,\"workers\":2,"
 	    "\"clients\":{\"active\":3,\"max\":10},\"max_clients_reached\":4,"
-	    "\"reloads\":{\"ok\":1,\"failed\":2},\"listeners\":[{");
+	    "\"reloads\":{\"ok\":1,\"failed\":2},"
+	    "\"metrics\":{\"connections\":5,\"max_connections\":32,\"rejected\":21},"
+	    "\"listeners\":[{");
 	has(t,
 	    "{\"name\":\"" WEIRD_JSON "\",\"service\":\"echo\",\"address\":\"127.0.0.1:7007\","
 	    "\"port\":7007,\"backlog\":4,\"workers\":2,\"backlog_effective\":4,"
