@@ -15,7 +15,8 @@
  * (evhttp's limits) and in time: evhttp's timeout is for a silence, which
  * a client sending a byte now and then never lets come, so each
  * connection also has a deadline of its own (struct metrics_conn).  Only
- * GET and HEAD are served.
+ * GET and HEAD are served, and only requests whose length no two parsers
+ * could read differently.
  *
  * Connections are bounded in number (metrics_max_connections, counted in
  * the descriptor budget).  evhttp accepts by itself and has no way to
@@ -32,6 +33,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -589,6 +591,42 @@ metrics_format_json(const struct metrics_snapshot *snap, struct evbuffer *b)
 /* HTTP */
 
 /*
+ * Whether a request says where it ends in one way only (RFC 9112 section
+ * 6.3): at most one Content-Length, of digits alone, or one
+ * Transfer-Encoding, chunked, and never both.  evhttp reads a body by the
+ * first Content-Length and ignores the others, and by Content-Length when
+ * Transfer-Encoding is anything but "chunked": a proxy in front that reads
+ * the request otherwise would see another request where evhttp sees a body,
+ * or the other way round.  Such a request is refused (400).  NULL, or what
+ * is wrong.
+ */
+const char *
+metrics_framing_error(const struct evkeyvalq *headers)
+{
+	const struct evkeyval *h;
+	const char *length = NULL, *coding = NULL;
+
+	TAILQ_FOREACH(h, headers, next) {
+		if (strcasecmp(h->key, "Content-Length") == 0) {
+			if (length != NULL)
+				return "more than one Content-Length";
+			length = h->value;
+		} else if (strcasecmp(h->key, "Transfer-Encoding") == 0) {
+			if (coding != NULL)
+				return "more than one Transfer-Encoding";
+			coding = h->value;
+		}
+	}
+	if (length != NULL && coding != NULL)
+		return "both Content-Length and Transfer-Encoding";
+	if (length != NULL && (length[0] == '\0' || length[strspn(length, "0123456789")] != '\0'))
+		return "a Content-Length that is not a number";
+	if (coding != NULL && strcasecmp(coding, "chunked") != 0)
+		return "a Transfer-Encoding other than chunked";
+	return NULL;
+}
+
+/*
  * libevent 2.1 gives the answer to HEAD (and to CONNECT) no Content-Length,
  * and still sends HEAD's body after the headers, where a client that keeps
  * the connection reads it as the next answer: the length is set here, as
@@ -705,7 +743,7 @@ metrics_bev_cb(struct event_base *base, void *arg)
 }
 
 /* A request arrived whole: the next one has METRICS_TIMEOUT from now. */
-static void
+static struct metrics_conn *
 metrics_conn_request(struct metrics *m, struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
@@ -714,20 +752,40 @@ metrics_conn_request(struct metrics *m, struct evhttp_request *req)
 	LIST_FOREACH(mc, &m->conns, entry)
 		if (mc->evcon == evcon && evcon != NULL) {
 			metrics_conn_deadline(mc);
-			return;
+			return mc;
 		}
+	return NULL;
+}
+
+/*
+ * An answer that refuses the request is the connection's last.  evhttp
+ * closes after an answer with "Connection: close", except one to CONNECT:
+ * that connection it keeps (for a proxy, a tunnel starts there), waiting
+ * for another request until the deadline.  So once the answer is written
+ * the deadline is now.
+ */
+static void
+metrics_error_sent(struct evhttp_request *req, void *arg)
+{
+	struct metrics_conn *mc = arg;
+
+	event_active(mc->deadline, EV_TIMEOUT, 0);
 }
 
 /* evhttp_send_error() would drop the headers set here (Allow) */
 static void
-metrics_error(struct evhttp_request *req, int code, const char *reason)
+metrics_error(struct metrics_conn *mc, struct evhttp_request *req, int code, const char *reason,
+    const char *detail)
 {
 	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
 	struct evbuffer *body = evbuffer_new();
 
 	if (body != NULL)
-		evbuffer_add_printf(body, "%d %s\n", code, reason);
+		evbuffer_add_printf(body, "%d %s%s%s\n", code, reason, detail != NULL ? ": " : "",
+		    detail != NULL ? detail : "");
 	evhttp_add_header(hdr, "Connection", "close");
+	if (mc != NULL)
+		evhttp_request_set_on_complete_cb(req, metrics_error_sent, mc);
 	metrics_reply(req, code, reason, "text/plain; charset=utf-8", body);
 	if (body != NULL)
 		evbuffer_free(body);
@@ -743,23 +801,28 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	struct metrics_conn *mc = metrics_conn_request(m, req);
 	struct metrics_snapshot snap;
 	struct evbuffer *body;
+	const char *bad;
 
-	metrics_conn_request(m, req);
+	if ((bad = metrics_framing_error(evhttp_request_get_input_headers(req))) != NULL) {
+		metrics_error(mc, req, HTTP_BADREQUEST, "Bad Request", bad);
+		return;
+	}
 	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
-		metrics_error(req, 405, "Method Not Allowed");
+		metrics_error(mc, req, 405, "Method Not Allowed", NULL);
 		return;
 	}
 	if (path == NULL ||
 	    (strcmp(path, "/") != 0 && strcmp(path, "/metrics") != 0 &&
 		strcmp(path, "/stats") != 0)) {
-		metrics_error(req, HTTP_NOTFOUND, "Not Found");
+		metrics_error(mc, req, HTTP_NOTFOUND, "Not Found", NULL);
 		return;
 	}
 	if ((body = evbuffer_new()) == NULL) {
-		metrics_error(req, HTTP_SERVUNAVAIL, "Out of memory");
+		metrics_error(mc, req, HTTP_SERVUNAVAIL, "Out of memory", NULL);
 		return;
 	}
 	if (strcmp(path, "/") == 0) {
@@ -769,7 +832,7 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 		    "connect-src 'self'");
 		metrics_reply(req, HTTP_OK, "OK", "text/html; charset=utf-8", body);
 	} else if (metrics_snapshot(m->server, &snap) == -1) {
-		metrics_error(req, HTTP_SERVUNAVAIL, "Out of memory");
+		metrics_error(mc, req, HTTP_SERVUNAVAIL, "Out of memory", NULL);
 	} else {
 		if (strcmp(path, "/metrics") == 0) {
 			metrics_format_prom(&snap, body);

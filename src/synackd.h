@@ -546,6 +546,8 @@ int metrics_snapshot(struct server *, struct metrics_snapshot *);
 void metrics_snapshot_free(struct metrics_snapshot *);
 void metrics_format_prom(const struct metrics_snapshot *, struct evbuffer *);
 void metrics_format_json(const struct metrics_snapshot *, struct evbuffer *);
+struct evkeyvalq;
+const char *metrics_framing_error(const struct evkeyvalq *);
 
 struct server *server_new(struct config *, struct activation *, char *err, size_t errlen);
 int server_start(struct server *, char *err, size_t errlen);
