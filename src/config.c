@@ -58,6 +58,7 @@ static const struct key server_keys[] = {
 	{ "idle_timeout", K_LONG, S(idle_timeout), 0, 31536000 },
 	{ "shutdown_timeout", K_LONG, S(shutdown_timeout), 0, 86400 },
 	{ "metrics", K_STRING, S(metrics), 0, 0 },
+	{ "metrics_max_connections", K_LONG, S(metrics_max_connections), 1, 10000 },
 };
 
 static const struct key listener_keys[] = {
@@ -571,6 +572,7 @@ config_new(void)
 	c->max_clients = 10000;
 	c->idle_timeout = 300;
 	c->shutdown_timeout = 10;
+	c->metrics_max_connections = 32;
 	c->log = strdup("stderr");
 	c->pidfile = strdup("");
 	c->user = strdup("");
@@ -606,22 +608,27 @@ config_free(struct config *c)
 
 /*
  * The most descriptors this configuration can hold open: a socket per
- * client and per listener, and what the daemon keeps for itself (standard
- * streams, the event loop's epoll and signal descriptors, the log, the
- * pidfile, syslog, the metrics endpoint and its clients, a configuration
- * file being read).  why gets the numbers, for messages.
+ * client, per listener and per metrics connection (none when the endpoint
+ * is off), and what the daemon keeps for itself (standard streams, the
+ * event loop's epoll and signal descriptors, the log, the pidfile, syslog,
+ * the metrics endpoint's listening socket and the connection it accepts
+ * only to close, a configuration file being read).  why gets the numbers,
+ * for messages.
  */
 long
 config_descriptors(const struct config *c, char *why, size_t whylen)
 {
 	const struct listener_conf *lc;
-	long listeners = 0;
+	long listeners = 0, metrics = c->metrics[0] != '\0' ? c->metrics_max_connections : 0;
+	char m[64] = "";
 
 	TAILQ_FOREACH(lc, &c->listeners, entry)
 		listeners++;
-	snprintf(why, whylen, "max_clients %ld, %ld listener%s and %d of the daemon's own",
-	    c->max_clients, listeners, listeners == 1 ? "" : "s", CONFIG_OWN_DESCRIPTORS);
-	return c->max_clients + listeners + CONFIG_OWN_DESCRIPTORS;
+	if (metrics > 0)
+		snprintf(m, sizeof m, ", metrics_max_connections %ld", metrics);
+	snprintf(why, whylen, "max_clients %ld, %ld listener%s%s and %d of the daemon's own",
+	    c->max_clients, listeners, listeners == 1 ? "" : "s", m, CONFIG_OWN_DESCRIPTORS);
+	return c->max_clients + listeners + metrics + CONFIG_OWN_DESCRIPTORS;
 }
 
 /* Parse a whole file's bytes; name is what error messages call it. */

@@ -85,7 +85,8 @@ server_new(struct config *conf, struct activation *act, char *err, size_t errlen
 		TAILQ_INSERT_TAIL(&s->listeners, l, entry);
 	}
 	if (conf->metrics[0] != '\0' &&
-	    (s->metrics = metrics_new(s, &conf->metrics_addr, err, errlen)) == NULL)
+	    (s->metrics = metrics_new(
+		 s, &conf->metrics_addr, conf->metrics_max_connections, err, errlen)) == NULL)
 		goto fail;
 	return s;
 fail:
@@ -315,10 +316,10 @@ server_source_remove(struct server *s, const struct source_key *k)
 void
 server_fit_descriptors(const struct config *conf)
 {
-	char why[128], msg[ERRLEN];
+	char why[160], msg[ERRLEN];
 	long need = config_descriptors(conf, why, sizeof why);
 
-	switch (nofile_fit(need, why, msg, sizeof msg)) {
+	switch (nofile_fit(need, why, 1, msg, sizeof msg)) {
 	case 1:
 		log_info("%s", msg);
 		break;
@@ -426,7 +427,8 @@ strdiff(const char *a, const char *b)
 /*
  * A new metrics address opens the new endpoint before the old one
  * closes; if it cannot be had, the old one stays (and the configuration
- * is made to say so, so that the next reload tries again).
+ * is made to say so, so that the next reload tries again).  An endpoint
+ * that stays takes the new metrics_max_connections.
  */
 static void
 server_reload_metrics(struct server *s, const struct config *old, struct config *nc)
@@ -434,22 +436,25 @@ server_reload_metrics(struct server *s, const struct config *old, struct config 
 	struct metrics *m = NULL;
 	char err[ERRLEN];
 
-	if (!strdiff(old->metrics, nc->metrics))
-		return;
-	if (nc->metrics[0] != '\0' &&
-	    ((m = metrics_new(s, &nc->metrics_addr, err, sizeof err)) == NULL ||
-		metrics_start(m, s->base, err, sizeof err) == -1)) {
+	if (strdiff(old->metrics, nc->metrics)) {
+		if (nc->metrics[0] == '\0' ||
+		    ((m = metrics_new(s, &nc->metrics_addr, nc->metrics_max_connections, err,
+			  sizeof err)) != NULL &&
+			metrics_start(m, s->base, err, sizeof err) == 0)) {
+			metrics_free(s->metrics);
+			s->metrics = m;
+			if (m == NULL)
+				log_info("reload: metrics endpoint off");
+			return;
+		}
 		metrics_free(m);
 		log_error("reload: %s; the metrics endpoint stays as it was", err);
 		free(nc->metrics);
 		nc->metrics = strdup(old->metrics); /* NULL reads as "" */
 		nc->metrics_addr = old->metrics_addr;
-		return;
 	}
-	metrics_free(s->metrics);
-	s->metrics = m;
-	if (m == NULL)
-		log_info("reload: metrics endpoint off");
+	if (s->metrics != NULL)
+		metrics_set_max_connections(s->metrics, nc->metrics_max_connections);
 }
 
 /* Server settings: apply what can change at run time, name the rest. */

@@ -117,6 +117,22 @@ out:
 	return rc;
 }
 
+/*
+ * -t says what a start would say of the open-file limit when even the
+ * hard limit is too low: it runs where the service will (ExecStartPre),
+ * and the start runs anyway, so this is a warning, not a refusal.
+ */
+static void
+test_descriptors(const struct config *conf)
+{
+	char why[160], msg[ERRLEN];
+	long need = config_descriptors(conf, why, sizeof why);
+	int r = nofile_fit(need, why, 0, msg, sizeof msg);
+
+	if (r == 2 || r == -1)
+		fprintf(stderr, "synackd: warning: %s\n", msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -199,6 +215,7 @@ main(int argc, char **argv)
 	free(conf->path);
 	conf->path = abspath;
 	if (test) {
+		test_descriptors(conf);
 		printf("configuration OK\n");
 		config_free(conf);
 		activation_finish(act);

@@ -77,6 +77,7 @@ struct config {
 	long idle_timeout;
 	long shutdown_timeout;
 	char *metrics;                /* as written; empty: off */
+	long metrics_max_connections; /* the endpoint's connections at once */
 	struct net_addr metrics_addr; /* parsed, when set */
 	int metrics_line;
 	uint64_t seen;
@@ -150,7 +151,7 @@ int pidfile_open(const char *path, char *err, size_t errlen);
 int pidfile_write(int fd, const char *path, char *err, size_t errlen);
 void pidfile_close(int fd, const char *path);
 int privileges_drop(const char *user, const char *group, char *err, size_t errlen);
-int nofile_fit(long need, const char *why, char *msg, size_t msglen);
+int nofile_fit(long need, const char *why, int apply, char *msg, size_t msglen);
 
 /* sources.c */
 struct source_key {
@@ -512,8 +513,9 @@ struct server {
 	int full;               /* max_clients reached: accepting paused (atomic) */
 	uint64_t full_count;    /* times it was reached (atomic) */
 	uint64_t reloads_ok, reloads_failed;
-	double started;          /* CLOCK_MONOTONIC seconds, for the uptime */
-	struct metrics *metrics; /* the endpoint, or NULL: off */
+	double started;            /* CLOCK_MONOTONIC seconds, for the uptime */
+	struct metrics *metrics;   /* the endpoint, or NULL: off */
+	uint64_t metrics_rejected; /* its connections over metrics_max_connections */
 	pthread_mutex_t sources_mu;
 	struct sources *sources;       /* clients per source address, under sources_mu */
 	struct activation *activation; /* inherited sockets, until server_start() */
@@ -549,6 +551,9 @@ struct metrics_snapshot {
 	unsigned long clients;
 	long max_clients;
 	uint64_t max_clients_reached, reloads_ok, reloads_failed;
+	unsigned long metrics_connections; /* the endpoint's, now */
+	long metrics_max_connections;
+	uint64_t metrics_rejected;
 	size_t nlisteners;
 	struct metrics_listener *listeners;
 	int have_host, have_proc;
@@ -557,14 +562,18 @@ struct metrics_snapshot {
 };
 
 struct metrics;
-struct metrics *metrics_new(struct server *, const struct net_addr *, char *err, size_t errlen);
+struct metrics *metrics_new(
+    struct server *, const struct net_addr *, long max_conns, char *err, size_t errlen);
 int metrics_start(struct metrics *, struct event_base *, char *err, size_t errlen);
+void metrics_set_max_connections(struct metrics *, long);
 const struct net_addr *metrics_addr(const struct metrics *);
 void metrics_free(struct metrics *);
 int metrics_snapshot(struct server *, struct metrics_snapshot *);
 void metrics_snapshot_free(struct metrics_snapshot *);
 void metrics_format_prom(const struct metrics_snapshot *, struct evbuffer *);
 void metrics_format_json(const struct metrics_snapshot *, struct evbuffer *);
+struct evkeyvalq;
+const char *metrics_framing_error(const struct evkeyvalq *);
 
 struct server *server_new(struct config *, struct activation *, char *err, size_t errlen);
 int server_start(struct server *, char *err, size_t errlen);

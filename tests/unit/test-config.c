@@ -126,6 +126,7 @@ check_server_defaults(const struct config *c)
 	assert_int_equal(c->shutdown_timeout, 10);
 	assert_non_null(c->metrics);
 	assert_string_equal(c->metrics, "");
+	assert_int_equal(c->metrics_max_connections, 32);
 }
 
 /* Names of uid 0 and gid 0, which exist on every system the tests run on. */
@@ -1026,6 +1027,51 @@ test_metrics(void **state)
 	config_free(c);
 }
 
+/*
+ * The descriptor budget: a socket per client, listener and metrics
+ * connection (none with the endpoint off, whatever metrics_max_connections
+ * says), and CONFIG_OWN_DESCRIPTORS; the message names each part.
+ */
+static void
+test_descriptors(void **state)
+{
+	static const struct {
+		const char *text;
+		long need;
+		const char *why;
+	} cases[] = {
+		{ "[server]\nmax_clients = 100\n" ECHO, 100 + 1 + 32,
+		    "max_clients 100, 1 listener and 32 of the daemon's own" },
+		{ "[server]\nmax_clients = 100\nmetrics_max_connections = 7\n" ECHO, 100 + 1 + 32,
+		    "max_clients 100, 1 listener and 32 of the daemon's own" },
+		{ "[server]\nmax_clients = 100\nmetrics = 127.0.0.1:0\n" ECHO, 100 + 1 + 32 + 32,
+		    "max_clients 100, 1 listener, metrics_max_connections 32 and 32 of the "
+		    "daemon's own" },
+		{ "[server]\nmetrics = 127.0.0.1:0\nmetrics_max_connections = 10000\n"
+		  "[listener a]\nservice = echo\nport = 0\n[listener b]\nservice = echo\nport = "
+		  "0\n",
+		    10000 + 2 + 10000 + 32,
+		    "max_clients 10000, 2 listeners, metrics_max_connections 10000 and 32 of the "
+		    "daemon's own" },
+	};
+	static const struct bad bad[] = {
+		{ "none", "[server]\nmetrics_max_connections = 0\n" ECHO, 2,
+		    "metrics_max_connections: \"0\" is not a number from 1 to 10000" },
+		{ "too many", "[server]\nmetrics_max_connections = 10001\n" ECHO, 2,
+		    "metrics_max_connections: \"10001\" is not a number from 1 to 10000" },
+	};
+	char why[160];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct config *c = parse_ok(cases[i].text);
+
+		assert_int_equal(config_descriptors(c, why, sizeof why), cases[i].need);
+		assert_string_equal(why, cases[i].why);
+		config_free(c);
+	}
+	RUN_BAD(bad);
+}
+
 static void
 test_unavailable_refused(void **state)
 {
@@ -1322,6 +1368,7 @@ main(void)
 		cmocka_unit_test(test_daemon_keys),
 		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_descriptors),
 		cmocka_unit_test(test_unavailable_refused),
 		cmocka_unit_test(test_line_too_long),
 		cmocka_unit_test(test_short_error_buffer),
