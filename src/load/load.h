@@ -131,7 +131,7 @@ const char *stats_errno_name(int err, char *buf, size_t size);
 /* source.c: --bind, the source addresses */
 struct sources {
 	struct net_addr *addrs;
-	size_t n;
+	size_t n, cap;
 };
 int sources_parse(struct sources *, const char *spec, char *err, size_t errlen);
 void sources_free(struct sources *);
