@@ -382,6 +382,7 @@ void report_progress_clear(void);
 const char *report_time(uint64_t ns, char *buf, size_t size);
 void report_human(FILE *, const struct run *, const struct stats *, double duration_s);
 void report_json(FILE *, const struct run *, const struct stats *, double duration_s);
+void report_json_per_s(FILE *, double n, double secs);
 
 /*
  * report-merged.c: a report as data, for one that this process did not
