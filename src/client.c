@@ -350,6 +350,23 @@ client_set_read_rate(struct client *c, const struct ev_token_bucket_cfg *cfg)
 		    "client %s: cannot set its rate limit", client_peer_str(c, peer, sizeof peer));
 }
 
+/*
+ * Take n more bytes from the client's read rate limit, as if it had sent
+ * them (chat charges a sender for the bytes its escapes add, at most 3 x
+ * max_line); nothing without a limit.
+ */
+void
+client_charge_read(struct client *c, size_t n)
+{
+	char peer[CLIENT_PEERSTRLEN];
+
+	if (n == 0 || bufferevent_get_token_bucket_cfg(c->bev) == NULL)
+		return;
+	if (bufferevent_decrement_read_limit(c->bev, (ev_ssize_t)n) == -1)
+		log_warnx("client %s: cannot charge its rate limit",
+		    client_peer_str(c, peer, sizeof peer));
+}
+
 void
 client_write(struct client *c, const void *data, size_t len)
 {

@@ -209,6 +209,7 @@ chat_rate_per_tick(long rate)
 }
 enum chat_frame { CHAT_NEED_MORE, CHAT_LINE, CHAT_TOO_LONG };
 enum chat_frame chat_frame(const char *buf, size_t len, size_t max, size_t *textlen, size_t *used);
+size_t chat_escape(const char *in, size_t len, char *out, size_t size);
 /* service-daytime.c */
 size_t daytime_format(time_t t, char *buf, size_t size);
 
@@ -486,6 +487,7 @@ void client_set_lowat(struct client *, size_t);
 size_t client_pending(const struct client *);
 size_t client_flush(struct client *);
 void client_set_read_rate(struct client *, const struct ev_token_bucket_cfg *);
+void client_charge_read(struct client *, size_t);
 struct evbuffer *client_input(struct client *);
 
 /* server.c: the main thread: signals, reload, shutdown, the global limits */
