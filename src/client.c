@@ -12,11 +12,13 @@
  * bufferevent), so a service may close any client, itself included, and
  * keep using the pointer until it returns.
  *
- * A client has no timer event of its own: idle_timeout is the worker's
- * sweep over its idle list (worker.c), and the other time limits, which
- * only closing or stopping clients have, are the bufferevent's own read
- * and write timeouts: the quiet period of a graceful shutdown, the drain
- * and the linger bounds.
+ * A client has no timer event of its own: idle_timeout and proxy_timeout
+ * are the worker's sweep over its idle list and its acceptors' lists of
+ * clients in the header stage (worker.c), and the other time limits,
+ * which only closing or stopping clients have, are the bufferevent's own
+ * read and write timeouts: the quiet period of a graceful shutdown, the
+ * drain and the linger bounds.  (A read timeout restarts with every byte:
+ * it could not make proxy_timeout a deadline.)
  */
 #include "config.h"
 
@@ -106,9 +108,21 @@ client_peer_str(const struct client *c, char *buf, size_t size)
 }
 
 /*
- * A source over max_clients_per_source: reset at once, so that a refused
- * connection costs neither a client slot nor a TIME_WAIT socket here, and
- * log it at most once a second, however hard the source floods.
+ * A refused connection is reset at once, so that it costs neither a
+ * client slot nor a TIME_WAIT socket here.
+ */
+static void
+client_reset(evutil_socket_t fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	evutil_closesocket(fd);
+}
+
+/*
+ * A source over max_clients_per_source: reset, and logged at most once a
+ * second, however hard the source floods.
  */
 static void
 client_refuse(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa, int socklen,
@@ -116,13 +130,11 @@ client_refuse(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa,
 {
 	struct server *s = a->worker->server;
 	long limit = a->worker->settings.max_clients_per_source;
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	char peer[NET_ADDRSTRLEN], src[NET_ADDRSTRLEN];
 	unsigned long more;
 
 	stat_add(&a->stats.rejected[REJECT_PER_SOURCE], 1);
-	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	evutil_closesocket(fd);
+	client_reset(fd);
 	if (!log_limit_pass(&s->per_source_log, &more))
 		return;
 	net_addr_format(sa, (socklen_t)socklen, peer, sizeof peer);
@@ -135,6 +147,31 @@ client_refuse(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa,
 		log_warnx(
 		    "listener %s: client %s refused: max_clients_per_source %ld reached for %s",
 		    a->conf->name, peer, limit, src);
+}
+
+/*
+ * A peer not in proxy_from: whatever its header would claim is not
+ * believed, so it gets no header stage at all.  Reset before a byte is
+ * read, and logged at most once a second.
+ */
+static void
+client_untrusted(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa, int socklen)
+{
+	struct server *s = a->worker->server;
+	char peer[NET_ADDRSTRLEN];
+	unsigned long more;
+
+	stat_add(&a->stats.rejected[REJECT_PROXY_UNTRUSTED], 1);
+	client_reset(fd);
+	if (!log_limit_pass(&s->untrusted_log, &more))
+		return;
+	net_addr_format(sa, (socklen_t)socklen, peer, sizeof peer);
+	if (more > 0)
+		log_warnx("listener %s: client %s refused: not in proxy_from (and %lu more "
+			  "refused since the last message)",
+		    a->conf->name, peer, more);
+	else
+		log_warnx("listener %s: client %s refused: not in proxy_from", a->conf->name, peer);
 }
 
 /* The client is the service's now: its peer is known. */
@@ -159,9 +196,10 @@ client_open(struct client *c)
 }
 
 /*
- * A connection accepted by a: refused over max_clients_per_source, or
- * served as a new client.  Returns -1, and leaves fd alone, when
- * max_clients has no slot for it: the caller parks it.
+ * A connection accepted by a: refused as a peer not in proxy_from or over
+ * max_clients_per_source, or served as a new client.  Returns -1, and
+ * leaves fd alone, when max_clients has no slot for it: the caller parks
+ * it.
  */
 int
 client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int socklen)
@@ -174,6 +212,10 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	int has_source = !lc->proxy_protocol && source_key(sa, &key) == 0;
 	struct client *c;
 
+	if (lc->proxy_from.n > 0 && !cidr_list_match(&lc->proxy_from, sa)) {
+		client_untrusted(a, fd, sa, socklen);
+		return 0;
+	}
 	/* counted whether or not there is a limit: a reload may set one */
 	if (has_source) {
 		switch (server_source_add(s, &key, w->settings.max_clients_per_source)) {
@@ -219,9 +261,9 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	if (lc->proxy_protocol) {
 		/* nothing reaches the service before the header */
 		c->proxy_wait = 1;
+		worker_header_wait(c);
 		bufferevent_setcb(
 		    c->bev, client_proxy_read_cb, client_write_cb, client_event_cb, c);
-		client_set_timeouts(c, lc->proxy_timeout * 1000, 0);
 		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 		if (w->stopping)
 			client_shutdown(c);
@@ -231,13 +273,19 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	return 0;
 }
 
-/* Off the idle list: closing, or stopping (which has its own time limit). */
+/*
+ * Off the idle list (or, in the header stage, its acceptor's list of
+ * headers awaited): closing, or stopping (which has its own time limit).
+ */
 void
 client_idle_stop(struct client *c)
 {
 	if (!c->in_idle)
 		return;
-	TAILQ_REMOVE(&c->acceptor->worker->idle, c, idle_entry);
+	if (c->proxy_wait)
+		TAILQ_REMOVE(&c->acceptor->headers, c, idle_entry);
+	else
+		TAILQ_REMOVE(&c->acceptor->worker->idle, c, idle_entry);
 	c->in_idle = 0;
 }
 
@@ -300,6 +348,23 @@ client_set_read_rate(struct client *c, const struct ev_token_bucket_cfg *cfg)
 	if (bufferevent_set_rate_limit(c->bev, (struct ev_token_bucket_cfg *)cfg) == -1)
 		log_warnx(
 		    "client %s: cannot set its rate limit", client_peer_str(c, peer, sizeof peer));
+}
+
+/*
+ * Take n more bytes from the client's read rate limit, as if it had sent
+ * them (chat charges a sender for the bytes its escapes add, at most 3 x
+ * max_line); nothing without a limit.
+ */
+void
+client_charge_read(struct client *c, size_t n)
+{
+	char peer[CLIENT_PEERSTRLEN];
+
+	if (n == 0 || bufferevent_get_token_bucket_cfg(c->bev) == NULL)
+		return;
+	if (bufferevent_decrement_read_limit(c->bev, (ev_ssize_t)n) == -1)
+		log_warnx("client %s: cannot charge its rate limit",
+		    client_peer_str(c, peer, sizeof peer));
 }
 
 void
@@ -576,9 +641,9 @@ client_proxy_done(struct client *c, const struct proxy_result *r)
 			c->has_source = 1;
 		}
 	}
+	client_idle_stop(c); /* its deadline is met */
 	c->proxy_wait = 0;
 	c->stopping = 0;
-	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	client_open(c);
 	if (stopping)
 		client_shutdown(c);
@@ -662,10 +727,6 @@ client_timeout(struct client *c, short what)
 		return;
 	case CLIENT_OPEN:
 		break;
-	}
-	if (c->proxy_wait) {
-		client_close(c, CLOSE_PROXY_TIMEOUT);
-		return;
 	}
 	/* open, only a stopping client has a timeout: it went quiet */
 	if (c->stopping)
