@@ -14,11 +14,10 @@
  * a syscall test (256 KiB rather than 64 cost a quarter less CPU per byte
  * sent, measured against a discard; the reads stay at 64 KiB, whose
  * buffer and the pattern they are checked against stay in the cache:
- * larger ones cost more per byte received); a "request" is one message through the pipe: echoed back
- * (both), taken by the kernel (send), received (receive).  Writing stops
- * when the kernel takes no more and resumes when it does; the reads keep
- * the echo server's output moving, so the two directions cannot block
- * each other.  Every check is a memcmp() against a buffer made once.
+ * larger ones cost more per byte received); a "request" is one message through the pipe: echoed
+ * back (both), taken by the kernel (send), received (receive).  Writing stops when the kernel takes
+ * no more and resumes when it does; the reads keep the echo server's output moving, so the two
+ * directions cannot block each other.  Every check is a memcmp() against a buffer made once.
  *
  * Latency (both only) is the time a byte spends in the pipe, queueing
  * included: the send time of up to 16 writes is remembered, and each is
