@@ -10,10 +10,10 @@
 # echo can cost; -t 2 two threads on one SO_REUSEPORT port; -D discard;
 # -C chargen), bench/echo-bufferevent (the simplest libevent echo: what
 # synackd builds on), and iperf3 on the same loopback, the outside anchor
-# for bulk data.  The scenarios, each against synackd and the references, medians of
-# RUNS runs interleaved (the order rotates each run, so that the noise of a
-# shared machine hits every server alike; what hardly moves, the memory
-# and the counts, STEADY_RUNS runs):
+# for bulk data.  The scenarios, each against synackd and the references,
+# medians of RUNS runs interleaved (the order rotates each run, so that the
+# noise of a shared machine hits every server alike; what hardly moves, the
+# memory and the counts, STEADY_RUNS runs):
 #
 #   rr 1, 10, 100, 1000 connections   round trips/s; with 1: p50 and p99 latency;
 #                                     with 100 also synackd with its metrics
