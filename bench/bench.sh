@@ -268,12 +268,17 @@ iperf_start() {
 # /usr/bin/time: its CPU seconds in JSON.time); any failed connection fails
 # the bench.
 sload() {
+	sload_try "$@" || die "synack-load ${*:2} failed"
+}
+
+# sload_try JSON ARGS...: the same, but a failed run returns 1 (said on stderr)
+sload_try() {
 	local out=$1 rc=0
 	shift
 	"${CLIENT_CPU[@]}" /usr/bin/time -f '%U %S' -o "$out.time" \
 	    "$LOAD" -q --json "$@" >"$out" 2>"$out.err" || rc=$?
-	[ $rc -eq 0 ] || { cat "$out.err" "$out" >&2; die "synack-load $* failed (exit $rc)"; }
-	load_ok "$out" || { cat "$out" >&2; die "synack-load $*: connections failed"; }
+	[ $rc -eq 0 ] || { cat "$out.err" "$out" >&2; echo "synack-load: exit $rc" >&2; return 1; }
+	load_ok "$out" || { cat "$out" >&2; echo "synack-load: connections failed" >&2; return 1; }
 }
 
 rec() { # scenario connections server run metric value
@@ -349,16 +354,26 @@ hold_run() {
 # or instructions of the server's whole life) and REQS (round trips; with
 # COUNT_LOAD=stream, bytes streamed into it by one connection)
 COUNT_LOAD=rr
+#
+# A short run on a machine that other work stalls for a moment may end
+# before its first round trip (seen: 32 of 100 connected, none answered, in
+# 0.3 s): it is run again, three times at most, each with a fresh server.
 count_run() {
-	local s=$1 how=$2 d=$3 f=$4
-	start "$s" "$how" "$f"
-	if [ "$COUNT_LOAD" = stream ]; then
-		sload "$TMP/count.json" -m stream --direction send -c 1 -s 16384 -d "$d" \
-		    "$(target "$s")"
-	else
-		sload "$TMP/count.json" -m rr -c 100 -s 64 -d "$d" "$(target "$s")"
-	fi
-	stop "$s"
+	local s=$1 how=$2 d=$3 f=$4 try ok
+	for try in 1 2 3; do
+		start "$s" "$how" "$f"
+		ok=yes
+		if [ "$COUNT_LOAD" = stream ]; then
+			sload_try "$TMP/count.json" -m stream --direction send -c 1 -s 16384 -d "$d" \
+			    "$(target "$s")" || ok=no
+		else
+			sload_try "$TMP/count.json" -m rr -c 100 -s 64 -d "$d" "$(target "$s")" || ok=no
+		fi
+		stop "$s"
+		[ $ok = no ] || break
+		[ "$try" -lt 3 ] || die "$s under $how: synack-load failed 3 times"
+		echo "bench: $s under $how: again (try $((try + 1)) of 3)" >&2
+	done
 	case $how in
 	strace) TOTAL=$(awk '$NF == "total" { print $4 }' "$f") ;;
 	callgrind) TOTAL=$(sed -n 's/^summary: //p' "$f") ;;
