@@ -9,12 +9,18 @@
  * exception is "*": it formats as "[::]:PORT", the same socket address
  * without the dual-stack flag.  With the second bit of the first byte set,
  * the text is two HOST:PORT forms on two lines, and whether they overlap
- * must not depend on their order.
+ * must not depend on their order.  With the third bit set, the text is a
+ * proxy_from list (cidr_list_parse): what parses formats back into a
+ * list that parses to the same networks, and each network holds its own
+ * address, also in the IPv4-mapped form a dual-stack socket reports.
  */
 #include "config.h"
 
 #include <string.h>
 
+#include <arpa/inet.h>
+
+#include "cidr.h"
 #include "fuzz.h"
 #include "net.h"
 
@@ -76,6 +82,66 @@ check_pair(char *text)
 		    "\"%s\" and \"%s\" are equal", text, second);
 }
 
+/* A network's own address, as a peer: IPv4 also as ::ffff:a.b.c.d. */
+static void
+check_cidr_holds_itself(const struct cidr *c)
+{
+	struct cidr_list one = { (struct cidr *)c, 1 };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	char s[CIDR_STRLEN];
+
+	cidr_format(c, s, sizeof s);
+	if (c->family == AF_INET) {
+		memcpy(&sin.sin_addr, c->addr, 4);
+		FUZZ_CHECK(cidr_list_match(&one, (struct sockaddr *)&sin), "%s: not itself", s);
+		sin6.sin6_addr.s6_addr[10] = sin6.sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&sin6.sin6_addr.s6_addr[12], c->addr, 4);
+	} else
+		memcpy(&sin6.sin6_addr, c->addr, 16);
+	FUZZ_CHECK(cidr_list_match(&one, (struct sockaddr *)&sin6), "%s: not itself as IPv6", s);
+}
+
+static void
+check_cidrs(const char *text)
+{
+	struct cidr_list l, again;
+	char err[ERRSIZE], s[CIDR_STRLEN], *all;
+	size_t size, off = 0;
+	int r;
+
+	memset(err, 'x', sizeof err);
+	if ((r = cidr_list_parse(&l, text, err, sizeof err)) != 0) {
+		check_error(r, err);
+		FUZZ_CHECK(l.v == NULL && l.n == 0, "refused, but %zu entries left", l.n);
+		return;
+	}
+	FUZZ_CHECK(l.n > 0 && l.v != NULL, "accepted without an entry");
+	size = l.n * (CIDR_STRLEN + 2);
+	if ((all = malloc(size)) == NULL) {
+		cidr_list_free(&l);
+		return;
+	}
+	all[0] = '\0';
+	for (size_t i = 0; i < l.n; i++) {
+		const struct cidr *c = &l.v[i];
+
+		FUZZ_CHECK((c->family == AF_INET && c->bits <= 32) ||
+			(c->family == AF_INET6 && c->bits <= 128),
+		    "entry %zu: family %d, /%d", i, c->family, c->bits);
+		check_cidr_holds_itself(c);
+		off += (size_t)snprintf(
+		    all + off, size - off, "%s%s", i > 0 ? ", " : "", cidr_format(c, s, sizeof s));
+	}
+	if (cidr_list_parse(&again, all, err, sizeof err) != 0)
+		FUZZ_CHECK(0, "\"%s\" does not parse back: %s", all, err);
+	FUZZ_CHECK(again.n == l.n && memcmp(again.v, l.v, l.n * sizeof *l.v) == 0,
+	    "\"%s\" parses back to other networks", all);
+	cidr_list_free(&again);
+	cidr_list_free(&l);
+	free(all);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -94,6 +160,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data + 5, size - 5);
 	text[size - 5] = '\0';
 
+	if (data[0] & 4) {
+		check_cidrs(text);
+		free(text);
+		return 0;
+	}
 	if (data[0] & 2) {
 		check_pair(text);
 		free(text);

@@ -1,12 +1,15 @@
 /*
- * chat-fuzzer.c: chat_frame(), the chat service's line framing.
+ * chat-fuzzer.c: chat_frame(), the chat service's line framing, and
+ * chat_escape(), what the other members get of a line's text.
  *
  * The first two bytes give max_line (1 to 8192), the rest is what a client
  * sent.  The input is consumed line by line as chat_read() does: each call
  * sees only the window the service pulls up, in a buffer of exactly that
  * size so that AddressSanitizer catches a read past it, and must agree
  * with a call on all that is left.  Every answer is checked against the
- * bytes themselves.
+ * bytes themselves.  Each line's text is escaped, into buffers of exactly
+ * the size given, and compared with an escape written here from code
+ * points rather than byte ranges.
  */
 #include "config.h"
 
@@ -79,6 +82,84 @@ check_frame(const char *buf, size_t len, size_t max, enum chat_frame r, size_t t
 	}
 }
 
+/* The code point of the well-formed UTF-8 sequence at s, its length in *n; -1 if none. */
+static long
+decode(const unsigned char *s, size_t len, size_t *n)
+{
+	static const long least[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	long cp;
+
+	*n = s[0] >> 5 == 6 ? 2 : s[0] >> 4 == 14 ? 3 : s[0] >> 3 == 30 ? 4 : 0;
+	if (*n == 0 || *n > len)
+		return -1;
+	cp = s[0] & (0x7f >> *n);
+	for (size_t k = 1; k < *n; k++) {
+		if (s[k] >> 6 != 2)
+			return -1;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if (cp < least[*n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return -1;
+	return cp;
+}
+
+/* The escape as documented, one code point at a time; out holds 4 * len. */
+static size_t
+escape_ref(const unsigned char *s, size_t len, char *out)
+{
+	size_t o = 0, n;
+	long cp;
+
+	for (size_t i = 0; i < len;) {
+		if (s[i] == '\\' || s[i] == '\r') {
+			out[o++] = '\\';
+			out[o++] = s[i++] == '\r' ? 'r' : '\\';
+		} else if (s[i] == '\t' || (s[i] >= 0x20 && s[i] < 0x7f)) {
+			out[o++] = (char)s[i++];
+		} else if (s[i] >= 0x80 && (cp = decode(s + i, len - i, &n)) > 0x9f) {
+			memcpy(out + o, s + i, n);
+			o += n;
+			i += n;
+		} else {
+			/* a C1 control is escaped whole, any other byte alone */
+			if (s[i] < 0x80 || decode(s + i, len - i, &n) < 0)
+				n = 1;
+			for (size_t k = 0; k < n; k++, i++)
+				o += (size_t)sprintf(out + o, "\\x%02x", s[i]);
+		}
+	}
+	return o;
+}
+
+static void
+check_escape(const char *text, size_t len)
+{
+	char *in = malloc(len > 0 ? len : 1), *ref = malloc(4 * len + 1), *out;
+	size_t n, want, cut;
+
+	if (in == NULL || ref == NULL)
+		abort();
+	memcpy(in, text, len);
+	want = escape_ref((const unsigned char *)in, len, ref);
+	n = chat_escape(in, len, NULL, 0);
+	FUZZ_CHECK(n == want, "escaped length %zu, want %zu", n, want);
+	FUZZ_CHECK(n <= 4 * len, "escaped length %zu of %zu bytes", n, len);
+	if ((out = malloc(n > 0 ? n : 1)) == NULL)
+		abort();
+	FUZZ_CHECK(chat_escape(in, len, out, n) == n, "length changed");
+	FUZZ_CHECK(memcmp(out, ref, n) == 0, "escape differs from the reference");
+	/* too small a buffer: its start, and nothing written past it */
+	cut = n / 2;
+	free(out);
+	if ((out = malloc(cut > 0 ? cut : 1)) == NULL)
+		abort();
+	FUZZ_CHECK(chat_escape(in, len, out, cut) == n, "length with %zu bytes", cut);
+	FUZZ_CHECK(memcmp(out, ref, cut) == 0, "cut escape differs");
+	free(out);
+	free(ref);
+	free(in);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -100,6 +181,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r != CHAT_LINE)
 			break;
 		FUZZ_CHECK(textlen == textlen2 && used == used2, "window and all the input differ");
+		check_escape(buf + off, textlen);
 		off += used;
 		if (off == len)
 			break;

@@ -104,6 +104,16 @@ check_listener(const struct config *c, const struct listener_conf *lc)
 	    "listener %s: proxy_protocol %d", lc->name, lc->proxy_protocol);
 	FUZZ_CHECK(lc->proxy_timeout >= 1 && lc->proxy_timeout <= 3600,
 	    "listener %s: proxy_timeout %ld", lc->name, lc->proxy_timeout);
+	/* proxy_from: only behind proxy_protocol, on TCP; networks as parsed */
+	FUZZ_CHECK(lc->proxy_from.n == 0 || (lc->proxy_protocol && family != AF_UNIX),
+	    "listener %s: proxy_from without a TCP proxy_protocol", lc->name);
+	FUZZ_CHECK((lc->proxy_from.n == 0) == (lc->proxy_from.v == NULL),
+	    "listener %s: proxy_from holds %zu entries", lc->name, lc->proxy_from.n);
+	for (size_t i = 0; i < lc->proxy_from.n; i++)
+		FUZZ_CHECK(
+		    (lc->proxy_from.v[i].family == AF_INET && lc->proxy_from.v[i].bits <= 32) ||
+			(lc->proxy_from.v[i].family == AF_INET6 && lc->proxy_from.v[i].bits <= 128),
+		    "listener %s: proxy_from entry %zu", lc->name, i);
 	FUZZ_CHECK(lc->max_line >= 1 && lc->max_line <= 1048576, "listener %s: max_line %ld",
 	    lc->name, lc->max_line);
 	FUZZ_CHECK(lc->output_limit >= 1024 && lc->output_limit <= 1073741824,

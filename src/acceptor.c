@@ -68,6 +68,7 @@ acceptor_new(struct listener *l, struct worker *w, int fd, const struct net_addr
 	a->addr = *addr;
 	net_addr_str(addr, a->addrstr, sizeof a->addrstr);
 	TAILQ_INIT(&a->clients);
+	TAILQ_INIT(&a->headers);
 	TAILQ_INIT(&a->parked);
 	TAILQ_INIT(&a->closing);
 	return a;

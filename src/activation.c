@@ -6,12 +6,20 @@
  * The variables are read once and removed, so that nothing started later
  * takes them for its own.
  *
+ * Only a descriptor that was open when main() began is inherited
+ * (activation_probe, main's first call): a LISTEN_FDS that counts more
+ * than were passed must not make synackd take, or close, a descriptor it
+ * opened itself on one of those numbers.  A slot that was not open is
+ * reported and never touched; one that is open but unusable (not a
+ * listening stream socket) is closed when loaded, before synackd opens
+ * anything, with a warning later.
+ *
  * A listener adopts the inherited socket named like it (a systemd
  * socket unit's FileDescriptorName=), else the one bound to its address
  * and port, or unix path (a listener on port 0 matches by name only).
  * Only a listening stream socket of the listener's family is adopted;
- * whatever is left once every listener is open is closed, with a warning
- * (activation_finish).  The parsing is pure, for the unit tests.
+ * the sockets left once every listener is open are closed, with a
+ * warning (activation_finish).  The parsing is pure, for the unit tests.
  */
 #include "config.h"
 
@@ -45,14 +53,17 @@ activation_number(const char *s, long max, long *v)
 
 /*
  * How many descriptors the environment passes to process `self`: 0 when
- * LISTEN_PID is unset or names another process, -1 (and err) when the
- * variables are not numbers.
+ * LISTEN_PID is unset or names another process, -1 (and err) when a
+ * variable is not a number in range.  *ours: LISTEN_PID is `self`, even
+ * when LISTEN_FDS then is no count (the sockets are meant for this
+ * process, but how many there are is not known).
  */
 int
-activation_count(const char *pid, const char *fds, long self, char *err, size_t errlen)
+activation_count(const char *pid, const char *fds, long self, int *ours, char *err, size_t errlen)
 {
 	long p, n;
 
+	*ours = 0;
 	if (pid == NULL || fds == NULL)
 		return 0;
 	if (activation_number(pid, 0x7fffffffL, &p) == -1 || p == 0) {
@@ -61,6 +72,7 @@ activation_count(const char *pid, const char *fds, long self, char *err, size_t 
 	}
 	if (p != self)
 		return 0;
+	*ours = 1;
 	if (activation_number(fds, ACTIVATION_FDS_MAX, &n) == -1) {
 		snprintf(err, errlen, "LISTEN_FDS=\"%s\" is not a number from 0 to %d", fds,
 		    ACTIVATION_FDS_MAX);
@@ -142,55 +154,135 @@ activation_check(int fd, struct activation_fd *f)
 	return 0;
 }
 
+/* "fd 4", or "fds 4-9": descriptors first to last, for a message. */
+static void
+activation_range(int first, int last, char *buf, size_t size)
+{
+	if (first == last)
+		snprintf(buf, size, "fd %d", first);
+	else
+		snprintf(buf, size, "fds %d-%d", first, last);
+}
+
 /*
- * The sockets the environment passes to this process, checked, made
- * non-blocking and close-on-exec; the variables are removed.  NULL when
- * there are none (err empty) or on an error (err set).
+ * main()'s first call: what the variables say, and which of the slots
+ * they name are open, before anything (libevent, the log, the
+ * configuration) could open a descriptor on one of those numbers.  With
+ * our LISTEN_PID but no count, every slot is probed, for
+ * activation_refuse().  Nothing is changed yet: `synackd -t` ignores it.
+ */
+void
+activation_probe(struct activation_probe *p)
+{
+	memset(p, 0, sizeof *p);
+	p->n = activation_count(getenv("LISTEN_PID"), getenv("LISTEN_FDS"), (long)getpid(),
+	    &p->ours, p->err, sizeof p->err);
+	if (p->n > 0)
+		p->nslots = p->n;
+	else if (p->n == -1 && p->ours)
+		p->nslots = ACTIVATION_FDS_MAX;
+	for (int i = 0; i < p->nslots; i++)
+		p->open[i] = fcntl(ACTIVATION_FD_START + i, F_GETFD) != -1;
+}
+
+/*
+ * LISTEN_PID names this process but LISTEN_FDS is no count.  Guessing
+ * how many to adopt could serve on a descriptor nobody meant for it, and
+ * holding them unused for the process's life would keep sockets on which
+ * connections queue that nobody accepts.  A service manager passes its
+ * sockets from fd 3 on, one after the other, so the listening sockets
+ * found there, in slots open at start, are closed; the first descriptor
+ * that is not one ends the run and is left as it is, like any other
+ * descriptor synackd inherits (synackd execs nothing, so nothing leaks
+ * into a child).  err says what was done.
+ */
+static void
+activation_refuse(const struct activation_probe *p, char *err, size_t errlen)
+{
+	struct activation_fd f;
+	char fds[32];
+	int i;
+
+	for (i = 0; i < p->nslots && p->open[i]; i++) {
+		if (activation_check(ACTIVATION_FD_START + i, &f) == -1)
+			break;
+		close(ACTIVATION_FD_START + i);
+	}
+	if (i == 0) {
+		snprintf(err, errlen, "%s: no socket adopted; no listening socket found at fd %d",
+		    p->err, ACTIVATION_FD_START);
+		return;
+	}
+	activation_range(ACTIVATION_FD_START, ACTIVATION_FD_START + i - 1, fds, sizeof fds);
+	snprintf(err, errlen,
+	    "%s: no socket adopted; the listening sockets passed from fd %d on closed: %s", p->err,
+	    ACTIVATION_FD_START, fds);
+}
+
+/*
+ * The sockets the environment passes to this process, from what
+ * activation_probe() found: each checked, and made non-blocking and
+ * close-on-exec; an unusable one is closed now, a slot that was not open
+ * is left alone.  The variables are removed.  NULL when there are none;
+ * err, when not empty, is a warning for stderr (variables refused, or
+ * no memory: then the passed descriptors are closed, not kept unused).
  */
 struct activation *
-activation_load(char *err, size_t errlen)
+activation_load(const struct activation_probe *p, char *err, size_t errlen)
 {
-	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	const char *fdnames = getenv("LISTEN_FDNAMES");
 	char *names = NULL, name[ACTIVATION_NAME_MAX];
 	struct activation *act = NULL;
-	int n;
+	int oom = 0;
 
 	err[0] = '\0';
-	n = activation_count(pid, fds, (long)getpid(), err, errlen);
-	if (fdnames != NULL && (names = strdup(fdnames)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		n = -1;
-	}
+	if (p->n > 0 && fdnames != NULL && (names = strdup(fdnames)) == NULL)
+		oom = 1;
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
-	if (n <= 0)
-		goto out;
-	if ((act = calloc(1, sizeof *act)) == NULL ||
-	    (act->fds = calloc((size_t)n, sizeof *act->fds)) == NULL) {
-		free(act);
-		act = NULL;
-		snprintf(err, errlen, "out of memory");
+	if (p->n == -1) {
+		if (p->ours)
+			activation_refuse(p, err, errlen);
+		else
+			snprintf(err, errlen, "%s; ignored, descriptors left as they are", p->err);
 		goto out;
 	}
-	act->n = n;
-	for (int i = 0; i < n; i++) {
+	if (p->n == 0)
+		goto out;
+	if (oom || (act = calloc(1, sizeof *act)) == NULL ||
+	    (act->fds = calloc((size_t)p->n, sizeof *act->fds)) == NULL) {
+		free(act);
+		act = NULL;
+		for (int i = 0; i < p->n; i++)
+			if (p->open[i])
+				close(ACTIVATION_FD_START + i);
+		snprintf(err, errlen, "out of memory; the descriptors passed are closed unused");
+		goto out;
+	}
+	act->n = p->n;
+	for (int i = 0; i < p->n; i++) {
 		struct activation_fd *f = &act->fds[i];
 		int fd = ACTIVATION_FD_START + i, fl;
 
 		f->fd = fd;
 		snprintf(
 		    f->name, sizeof f->name, "%s", activation_name(names, i, name, sizeof name));
-		if (activation_check(fd, f) == -1) {
-			f->state = ACTIVATION_BAD;
+		if (!p->open[i]) {
+			f->state = ACTIVATION_MISSING;
 			continue;
 		}
-		if ((fl = fcntl(fd, F_GETFL)) == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
+		if (activation_check(fd, f) == -1) {
+			f->state = ACTIVATION_BAD;
+		} else if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+		    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
 		    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
 			snprintf(f->why, sizeof f->why, "fcntl: %s", strerror(errno));
 			f->state = ACTIVATION_BAD;
 		}
+		/* now, while no descriptor of synackd's own can have this number */
+		if (f->state == ACTIVATION_BAD)
+			close(fd);
 	}
 out:
 	free(names);
@@ -266,27 +358,49 @@ activation_take(struct activation *act, const struct listener_conf *lc)
 	return NULL;
 }
 
-/* Close, with a warning each, what no listener adopted; free the list. */
+/*
+ * Once every listener is open: close the sockets no listener adopted, and
+ * say what became of each descriptor that was not adopted (the log is
+ * open by now); free the list.  A run of slots that were not open is one
+ * line: LISTEN_FDS may count thousands.
+ */
 void
 activation_finish(struct activation *act)
 {
-	char addr[NET_ADDRSTRLEN];
+	char addr[NET_ADDRSTRLEN], fds[32];
+	int i = 0, j;
 
 	if (act == NULL)
 		return;
-	for (int i = 0; i < act->n; i++) {
+	while (i < act->n) {
 		struct activation_fd *f = &act->fds[i];
 
-		if (f->state != ACTIVATION_ADOPTED)
-			close(f->fd); /* before the warning says so */
-		if (f->state == ACTIVATION_BAD)
+		switch (f->state) {
+		case ACTIVATION_MISSING:
+			for (j = i; j + 1 < act->n && act->fds[j + 1].state == ACTIVATION_MISSING;)
+				j++;
+			activation_range(f->fd, act->fds[j].fd, fds, sizeof fds);
+			log_warnx(
+			    "inherited %s: not open when synackd started (LISTEN_FDS=%d counts "
+			    "more than were passed); left alone",
+			    fds, act->n);
+			i = j;
+			break;
+		case ACTIVATION_BAD: /* closed when loaded */
 			log_warnx("inherited fd %d%s%s%s refused: %s; closed", f->fd,
 			    f->name[0] != '\0' ? " (name " : "", f->name,
 			    f->name[0] != '\0' ? ")" : "", f->why);
-		else if (f->state == ACTIVATION_FREE)
+			break;
+		case ACTIVATION_FREE:
+			close(f->fd); /* before the warning says so */
 			log_warnx("inherited socket fd %d (%s%s%s) matches no listener; closed",
 			    f->fd, net_addr_str(&f->addr, addr, sizeof addr),
 			    f->name[0] != '\0' ? ", name " : "", f->name);
+			break;
+		case ACTIVATION_ADOPTED:
+			break;
+		}
+		i++;
 	}
 	free(act->fds);
 	free(act);

@@ -23,12 +23,14 @@
  * when the bufferevent is freed), and bufferevent_set_timeouts() drops
  * the event's timer, so it comes before client_read_update().
  *
- * The read event's timeout carries the time limits of the read side:
- * the PROXY header's proxy_timeout, the quiet period of a graceful
- * shutdown, and the linger after the half-close; client_read_update()
- * sets reading on or off and the limit of the client's stage.  idle_timeout
- * is the worker's sweep over its idle list (worker.c); the drain bound is
- * the bufferevent's write timeout.
+ * A client has no timer event of its own.  idle_timeout and proxy_timeout
+ * are the worker's sweep over its idle list and its acceptors' lists of
+ * clients in the header stage (worker.c); the read event's timeout carries
+ * the quiet period of a graceful shutdown and the linger after the
+ * half-close (client_read_update() sets reading on or off and the limit
+ * of the client's stage); the drain bound is the bufferevent's write
+ * timeout.  (A read timeout restarts with every byte: it could not make
+ * proxy_timeout a deadline.)
  *
  * client_close(c, reason) is the way a client ends: it stops the service,
  * lets the pending output drain (bufferevent_free() would drop it:
@@ -128,9 +130,7 @@ client_read_update(struct client *c)
 	}
 	if (c->state == CLIENT_LINGERING)
 		ms = CLIENT_LINGER_TIMEOUT * 1000L;
-	else if (c->state == CLIENT_OPEN && c->proxy_wait)
-		ms = c->acceptor->conf->proxy_timeout * 1000;
-	else if (c->state == CLIENT_OPEN && c->stopping)
+	else if (c->state == CLIENT_OPEN && c->stopping && !c->proxy_wait)
 		ms = CLIENT_QUIET_MS;
 	if (ms == 0) {
 		/* event_add() without a time leaves the one it had */
@@ -184,9 +184,21 @@ client_peer_str(const struct client *c, char *buf, size_t size)
 }
 
 /*
- * A source over max_clients_per_source: reset at once, so that a refused
- * connection costs neither a client slot nor a TIME_WAIT socket here, and
- * log it at most once a second, however hard the source floods.
+ * A refused connection is reset at once, so that it costs neither a
+ * client slot nor a TIME_WAIT socket here.
+ */
+static void
+client_reset(evutil_socket_t fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	evutil_closesocket(fd);
+}
+
+/*
+ * A source over max_clients_per_source: reset, and logged at most once a
+ * second, however hard the source floods.
  */
 static void
 client_refuse(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa, int socklen,
@@ -194,13 +206,11 @@ client_refuse(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa,
 {
 	struct server *s = a->worker->server;
 	long limit = a->worker->settings.max_clients_per_source;
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	char peer[NET_ADDRSTRLEN], src[NET_ADDRSTRLEN];
 	unsigned long more;
 
 	stat_add(&a->stats.rejected[REJECT_PER_SOURCE], 1);
-	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	evutil_closesocket(fd);
+	client_reset(fd);
 	if (!log_limit_pass(&s->per_source_log, &more))
 		return;
 	net_addr_format(sa, (socklen_t)socklen, peer, sizeof peer);
@@ -213,6 +223,31 @@ client_refuse(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa,
 		log_warnx(
 		    "listener %s: client %s refused: max_clients_per_source %ld reached for %s",
 		    a->conf->name, peer, limit, src);
+}
+
+/*
+ * A peer not in proxy_from: whatever its header would claim is not
+ * believed, so it gets no header stage at all.  Reset before a byte is
+ * read, and logged at most once a second.
+ */
+static void
+client_untrusted(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa, int socklen)
+{
+	struct server *s = a->worker->server;
+	char peer[NET_ADDRSTRLEN];
+	unsigned long more;
+
+	stat_add(&a->stats.rejected[REJECT_PROXY_UNTRUSTED], 1);
+	client_reset(fd);
+	if (!log_limit_pass(&s->untrusted_log, &more))
+		return;
+	net_addr_format(sa, (socklen_t)socklen, peer, sizeof peer);
+	if (more > 0)
+		log_warnx("listener %s: client %s refused: not in proxy_from (and %lu more "
+			  "refused since the last message)",
+		    a->conf->name, peer, more);
+	else
+		log_warnx("listener %s: client %s refused: not in proxy_from", a->conf->name, peer);
 }
 
 /* The client is the service's now: its peer is known. */
@@ -235,9 +270,10 @@ client_open(struct client *c)
 }
 
 /*
- * A connection accepted by a: refused over max_clients_per_source, or
- * served as a new client.  Returns -1, and leaves fd alone, when
- * max_clients has no slot for it: the caller parks it.
+ * A connection accepted by a: refused as a peer not in proxy_from or over
+ * max_clients_per_source, or served as a new client.  Returns -1, and
+ * leaves fd alone, when max_clients has no slot for it: the caller parks
+ * it.
  */
 int
 client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int socklen)
@@ -250,6 +286,10 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	int has_source = !lc->proxy_protocol && source_key(sa, &key) == 0;
 	struct client *c;
 
+	if (lc->proxy_from.n > 0 && !cidr_list_match(&lc->proxy_from, sa)) {
+		client_untrusted(a, fd, sa, socklen);
+		return 0;
+	}
 	/* counted whether or not there is a limit: a reload may set one */
 	if (has_source) {
 		switch (server_source_add(s, &key, w->settings.max_clients_per_source)) {
@@ -303,10 +343,11 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	    client_rev(c), w->base, fd, EV_READ | EV_PERSIST | EV_FINALIZE, client_read_cb, c->bev);
 	/* the bufferevent freezes its input's end for its own reads, which it never makes */
 	evbuffer_unfreeze(c->bev->input, 0);
-	/* nothing reaches the service before the header */
-	c->proxy_wait = lc->proxy_protocol ? 1 : 0;
 	client_read_update(c);
-	if (c->proxy_wait) {
+	if (lc->proxy_protocol) {
+		/* nothing reaches the service before the header */
+		c->proxy_wait = 1;
+		worker_header_wait(c);
 		if (w->stopping)
 			client_shutdown(c);
 		return 0;
@@ -315,13 +356,19 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	return 0;
 }
 
-/* Off the idle list: closing, or stopping (which has its own time limit). */
+/*
+ * Off the idle list (or, in the header stage, its acceptor's list of
+ * headers awaited): closing, or stopping (which has its own time limit).
+ */
 void
 client_idle_stop(struct client *c)
 {
 	if (!c->in_idle)
 		return;
-	TAILQ_REMOVE(&c->acceptor->worker->idle, c, idle_entry);
+	if (c->proxy_wait)
+		TAILQ_REMOVE(&c->acceptor->headers, c, idle_entry);
+	else
+		TAILQ_REMOVE(&c->acceptor->worker->idle, c, idle_entry);
 	c->in_idle = 0;
 }
 
@@ -638,9 +685,9 @@ client_proxy_done(struct client *c, const struct proxy_result *r)
 			c->has_source = 1;
 		}
 	}
+	client_idle_stop(c); /* its deadline is met */
 	c->proxy_wait = 0;
 	c->stopping = 0;
-	client_read_update(c);
 	client_open(c);
 	if (stopping)
 		client_shutdown(c);
@@ -730,11 +777,12 @@ client_read_cb(evutil_socket_t fd, short what, void *arg)
 	stat_add(&c->acceptor->stats.bytes_in, (uint64_t)n);
 	if (c->state != CLIENT_OPEN)
 		return;
-	client_active(c);
-	if (c->proxy_wait)
+	if (c->proxy_wait) {
 		client_proxy_read(c, buf, kept, kept + (size_t)n);
-	else
-		client_serve(c, buf, (size_t)n);
+		return;
+	}
+	client_active(c);
+	client_serve(c, buf, (size_t)n);
 }
 
 static void
@@ -775,10 +823,6 @@ client_timeout(struct client *c)
 		return;
 	case CLIENT_OPEN:
 		break;
-	}
-	if (c->proxy_wait) {
-		client_close(c, CLOSE_PROXY_TIMEOUT);
-		return;
 	}
 	/* open, only a stopping client has a timeout: it went quiet */
 	if (c->stopping)

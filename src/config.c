@@ -33,7 +33,7 @@
 #include "log.h"
 #include "synackd.h"
 
-enum key_type { K_BOOL, K_INT, K_LONG, K_STRING, K_LOGLEVEL, K_LOG, K_SERVICE, K_ADDRESS };
+enum key_type { K_BOOL, K_INT, K_LONG, K_STRING, K_LOGLEVEL, K_LOG, K_SERVICE, K_ADDRESS, K_CIDRS };
 
 struct key {
 	const char *name;
@@ -58,6 +58,7 @@ static const struct key server_keys[] = {
 	{ "idle_timeout", K_LONG, S(idle_timeout), 0, 31536000 },
 	{ "shutdown_timeout", K_LONG, S(shutdown_timeout), 0, 86400 },
 	{ "metrics", K_STRING, S(metrics), 0, 0 },
+	{ "metrics_max_connections", K_LONG, S(metrics_max_connections), 1, 10000 },
 };
 
 static const struct key listener_keys[] = {
@@ -70,6 +71,7 @@ static const struct key listener_keys[] = {
 	{ "defer_accept", K_INT, L(defer_accept), 0, 3600 },
 	{ "proxy_protocol", K_BOOL, L(proxy_protocol), 0, 1 },
 	{ "proxy_timeout", K_LONG, L(proxy_timeout), 1, 3600 },
+	{ "proxy_from", K_CIDRS, L(proxy_from), 0, 0 },
 	{ "max_line", K_LONG, L(max_line), 1, 1048576 },
 	{ "output_limit", K_LONG, L(output_limit), 1024, 1073741824 },
 	{ "chat_rate", K_LONG, L(chat_rate), 0, 1073741824 },
@@ -166,6 +168,7 @@ listener_conf_free(struct listener_conf *lc)
 		return;
 	free(lc->name);
 	free(lc->address);
+	cidr_list_free(&lc->proxy_from);
 	free(lc);
 }
 
@@ -180,7 +183,8 @@ listener_conf_dup(const struct listener_conf *lc)
 	*d = *lc;
 	d->name = strdup(lc->name);
 	d->address = strdup(lc->address);
-	if (d->name == NULL || d->address == NULL) {
+	if (cidr_list_copy(&d->proxy_from, &lc->proxy_from) == -1 || d->name == NULL ||
+	    d->address == NULL) {
 		listener_conf_free(d);
 		return NULL;
 	}
@@ -391,6 +395,13 @@ parse_value(struct parse *p, const struct key *k, void *base, const char *value)
 			return parse_error(p, p->line, "%s: %s", k->name, msg);
 		break;
 	}
+	case K_CIDRS: {
+		char msg[ERRLEN];
+
+		if (cidr_list_parse((struct cidr_list *)field, value, msg, sizeof msg) == -1)
+			return parse_error(p, p->line, "%s: %s", k->name, msg);
+		return 1;
+	}
 	case K_STRING:
 		break;
 	}
@@ -496,6 +507,17 @@ config_check(struct parse *p)
 			return parse_error(p, key_line(lc, "proxy_timeout"),
 			    "listener %s: proxy_timeout is for listeners with proxy_protocol = yes",
 			    lc->name);
+		if (!lc->proxy_protocol && key_set(lc, "proxy_from"))
+			return parse_error(p, key_line(lc, "proxy_from"),
+			    "listener %s: proxy_from is for listeners with proxy_protocol = yes",
+			    lc->name);
+		/* a unix peer has no address to check: who may connect is the file's mode */
+		if (strncmp(lc->address, "unix:", 5) == 0 && key_set(lc, "proxy_from"))
+			return parse_error(p, key_line(lc, "proxy_from"),
+			    "listener %s: proxy_from does not apply to a unix socket (any local "
+			    "peer may send the header: the socket file's permissions say who may "
+			    "connect)",
+			    lc->name);
 		if (lc->service != &service_chat && key_set(lc, "chat_rate"))
 			return parse_error(p, key_line(lc, "chat_rate"),
 			    "listener %s: chat_rate is for chat listeners, not %s", lc->name,
@@ -550,6 +572,7 @@ config_new(void)
 	c->max_clients = 10000;
 	c->idle_timeout = 300;
 	c->shutdown_timeout = 10;
+	c->metrics_max_connections = 32;
 	c->log = strdup("stderr");
 	c->pidfile = strdup("");
 	c->user = strdup("");
@@ -585,22 +608,27 @@ config_free(struct config *c)
 
 /*
  * The most descriptors this configuration can hold open: a socket per
- * client and per listener, and what the daemon keeps for itself (standard
- * streams, the event loop's epoll and signal descriptors, the log, the
- * pidfile, syslog, the metrics endpoint and its clients, a configuration
- * file being read).  why gets the numbers, for messages.
+ * client, per listener and per metrics connection (none when the endpoint
+ * is off), and what the daemon keeps for itself (standard streams, the
+ * event loop's epoll and signal descriptors, the log, the pidfile, syslog,
+ * the metrics endpoint's listening socket and the connection it accepts
+ * only to close, a configuration file being read).  why gets the numbers,
+ * for messages.
  */
 long
 config_descriptors(const struct config *c, char *why, size_t whylen)
 {
 	const struct listener_conf *lc;
-	long listeners = 0;
+	long listeners = 0, metrics = c->metrics[0] != '\0' ? c->metrics_max_connections : 0;
+	char m[64] = "";
 
 	TAILQ_FOREACH(lc, &c->listeners, entry)
 		listeners++;
-	snprintf(why, whylen, "max_clients %ld, %ld listener%s and %d of the daemon's own",
-	    c->max_clients, listeners, listeners == 1 ? "" : "s", CONFIG_OWN_DESCRIPTORS);
-	return c->max_clients + listeners + CONFIG_OWN_DESCRIPTORS;
+	if (metrics > 0)
+		snprintf(m, sizeof m, ", metrics_max_connections %ld", metrics);
+	snprintf(why, whylen, "max_clients %ld, %ld listener%s%s and %d of the daemon's own",
+	    c->max_clients, listeners, listeners == 1 ? "" : "s", m, CONFIG_OWN_DESCRIPTORS);
+	return c->max_clients + listeners + metrics + CONFIG_OWN_DESCRIPTORS;
 }
 
 /* Parse a whole file's bytes; name is what error messages call it. */

@@ -244,10 +244,11 @@ privileges_drop(const char *user, const char *group, char *err, size_t errlen)
  * the hard one when it is lower (never lower it).  Returns 0 when the
  * limit was already enough, 1 when it was raised and 2 when even the hard
  * limit is too low, with msg saying so for the log; -1 when the limit
- * cannot be read or set, msg naming the call.
+ * cannot be read or set, msg naming the call.  With apply 0 (synackd -t)
+ * nothing is changed and the answer is what a start would find.
  */
 int
-nofile_fit(long need, const char *why, char *msg, size_t msglen)
+nofile_fit(long need, const char *why, int apply, char *msg, size_t msglen)
 {
 	struct rlimit rl;
 	rlim_t want = (rlim_t)need, was;
@@ -261,15 +262,15 @@ nofile_fit(long need, const char *why, char *msg, size_t msglen)
 		rl.rlim_cur =
 		    rl.rlim_max == RLIM_INFINITY || want <= rl.rlim_max ? want : rl.rlim_max;
 		if (rl.rlim_cur > was) {
-			if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+			if (apply && setrlimit(RLIMIT_NOFILE, &rl) == -1) {
 				snprintf(msg, msglen, "setrlimit RLIMIT_NOFILE %llu: %s",
 				    (unsigned long long)rl.rlim_cur, strerror(errno));
 				return -1;
 			}
 			if (rl.rlim_cur >= want) {
-				snprintf(msg, msglen,
-				    "open-file limit raised from %llu to %llu for %s",
-				    (unsigned long long)was, (unsigned long long)rl.rlim_cur, why);
+				snprintf(msg, msglen, "open-file limit %s from %llu to %llu for %s",
+				    apply ? "raised" : "to be raised", (unsigned long long)was,
+				    (unsigned long long)rl.rlim_cur, why);
 				return 1;
 			}
 		}

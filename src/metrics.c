@@ -15,7 +15,16 @@
  * (evhttp's limits) and in time: evhttp's timeout is for a silence, which
  * a client sending a byte now and then never lets come, so each
  * connection also has a deadline of its own (struct metrics_conn).  Only
- * GET and HEAD are served.
+ * GET and HEAD are served, and only requests whose length no two parsers
+ * could read differently.
+ *
+ * Connections are bounded in number (metrics_max_connections, counted in
+ * the descriptor budget).  evhttp accepts by itself and has no way to
+ * refuse, so the limit is kept at the socket: below it evhttp's listener
+ * accepts, at it a second listener on the same socket takes its place and
+ * closes each new connection at once, before evhttp sees it.  A connection
+ * is counted when evhttp asks for its bufferevent, and let go of when
+ * evhttp frees it.
  */
 #include "config.h"
 
@@ -24,6 +33,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,7 +66,8 @@ extern const char status_html[];
  * reference keeps the bufferevent.
  */
 struct metrics_conn {
-	LIST_ENTRY(metrics_conn) entry;  /* in its endpoint's conns */
+	LIST_ENTRY(metrics_conn) entry; /* in its endpoint's conns */
+	struct metrics *m;
 	struct bufferevent *bev;         /* until evcon is known */
 	struct evhttp_connection *evcon; /* NULL until then */
 	struct event *deadline;
@@ -68,11 +80,18 @@ struct metrics {
 	char addrstr[NET_ADDRSTRLEN];
 	int fd; /* until evhttp owns it */
 	struct evhttp *http;
-	struct evhttp_bound_socket *bound;
-	struct event *retry;
+	struct evhttp_bound_socket *bound; /* NULL once evhttp is being freed */
+	struct evconnlistener *refuse;     /* at max_conns: closes what it accepts */
+	struct event *retry;               /* pending: accepting paused */
+	struct log_limit refuse_log;
+	long max_conns;       /* metrics_max_connections */
+	unsigned long nconns; /* in conns: the connections evhttp holds */
 	LIST_HEAD(, metrics_conn) conns;
 	int listed;
 };
+
+static void metrics_listen_update(struct metrics *);
+static void metrics_pause(struct metrics *);
 
 /*
  * The endpoints serving now: one, or two while a reload moves it.  The
@@ -83,7 +102,7 @@ static LIST_HEAD(, metrics) metrics_all = LIST_HEAD_INITIALIZER(metrics_all);
 
 /* Bind the endpoint's socket; nothing is served until metrics_start(). */
 struct metrics *
-metrics_new(struct server *s, const struct net_addr *addr, char *err, size_t errlen)
+metrics_new(struct server *s, const struct net_addr *addr, long max_conns, char *err, size_t errlen)
 {
 	struct net_listen_opts o = { .backlog = METRICS_BACKLOG, .nodelay = 1 };
 	struct metrics *m;
@@ -95,6 +114,7 @@ metrics_new(struct server *s, const struct net_addr *addr, char *err, size_t err
 	}
 	m->server = s;
 	m->addr = *addr;
+	m->max_conns = max_conns;
 	LIST_INIT(&m->conns);
 	if ((m->fd = net_listen(&m->addr, &o, e, sizeof e)) == -1) {
 		snprintf(err, errlen, "metrics: %s", e);
@@ -165,6 +185,11 @@ metrics_snapshot(struct server *s, struct metrics_snapshot *snap)
 	snap->max_clients_reached = __atomic_load_n(&s->full_count, __ATOMIC_RELAXED);
 	snap->reloads_ok = s->reloads_ok;
 	snap->reloads_failed = s->reloads_failed;
+	if (s->metrics != NULL) {
+		snap->metrics_connections = s->metrics->nconns;
+		snap->metrics_max_connections = s->metrics->max_conns;
+	}
+	snap->metrics_rejected = s->metrics_rejected;
 	TAILQ_FOREACH(l, &s->listeners, entry)
 		if (!l->retired)
 			n++;
@@ -313,6 +338,18 @@ metrics_format_prom(const struct metrics_snapshot *snap, struct evbuffer *b)
 	    b, "synackd_reloads_total{result=\"ok\"} %" PRIu64 "\n", snap->reloads_ok);
 	evbuffer_add_printf(
 	    b, "synackd_reloads_total{result=\"failed\"} %" PRIu64 "\n", snap->reloads_failed);
+	prom_family(b, "synackd_metrics_connections_active", "gauge",
+	    "Connections to this endpoint now, the one asking included.");
+	evbuffer_add_printf(
+	    b, "synackd_metrics_connections_active %lu\n", snap->metrics_connections);
+	prom_family(b, "synackd_metrics_connections_max", "gauge",
+	    "metrics_max_connections: the limit on metrics_connections_active.");
+	evbuffer_add_printf(
+	    b, "synackd_metrics_connections_max %ld\n", snap->metrics_max_connections);
+	prom_family(b, "synackd_metrics_connections_rejected_total", "counter",
+	    "Connections to this endpoint closed at once: metrics_max_connections were open.");
+	evbuffer_add_printf(
+	    b, "synackd_metrics_connections_rejected_total %" PRIu64 "\n", snap->metrics_rejected);
 
 	prom_family(b, "synackd_listener_info", "gauge",
 	    "A listener: its address (ADDR:PORT with the real port, or unix:PATH); always 1.");
@@ -518,9 +555,11 @@ metrics_format_json(const struct metrics_snapshot *snap, struct evbuffer *b)
 	evbuffer_add_printf(b,
 	    ",\"uptime_s\":%.3f,\"workers\":%d,\"clients\":{\"active\":%lu,\"max\":%ld},"
 	    "\"max_clients_reached\":%" PRIu64 ",\"reloads\":{\"ok\":%" PRIu64
-	    ",\"failed\":%" PRIu64 "},\"listeners\":[",
+	    ",\"failed\":%" PRIu64 "},\"metrics\":{\"connections\":%lu,"
+	    "\"max_connections\":%ld,\"rejected\":%" PRIu64 "},\"listeners\":[",
 	    snap->uptime, snap->workers, snap->clients, snap->max_clients,
-	    snap->max_clients_reached, snap->reloads_ok, snap->reloads_failed);
+	    snap->max_clients_reached, snap->reloads_ok, snap->reloads_failed,
+	    snap->metrics_connections, snap->metrics_max_connections, snap->metrics_rejected);
 	for (size_t i = 0; i < snap->nlisteners; i++) {
 		if (i > 0)
 			evbuffer_add(b, ",", 1);
@@ -552,6 +591,42 @@ metrics_format_json(const struct metrics_snapshot *snap, struct evbuffer *b)
 /* HTTP */
 
 /*
+ * Whether a request says where it ends in one way only (RFC 9112 section
+ * 6.3): at most one Content-Length, of digits alone, or one
+ * Transfer-Encoding, chunked, and never both.  evhttp reads a body by the
+ * first Content-Length and ignores the others, and by Content-Length when
+ * Transfer-Encoding is anything but "chunked": a proxy in front that reads
+ * the request otherwise would see another request where evhttp sees a body,
+ * or the other way round.  Such a request is refused (400).  NULL, or what
+ * is wrong.
+ */
+const char *
+metrics_framing_error(const struct evkeyvalq *headers)
+{
+	const struct evkeyval *h;
+	const char *length = NULL, *coding = NULL;
+
+	TAILQ_FOREACH(h, headers, next) {
+		if (strcasecmp(h->key, "Content-Length") == 0) {
+			if (length != NULL)
+				return "more than one Content-Length";
+			length = h->value;
+		} else if (strcasecmp(h->key, "Transfer-Encoding") == 0) {
+			if (coding != NULL)
+				return "more than one Transfer-Encoding";
+			coding = h->value;
+		}
+	}
+	if (length != NULL && coding != NULL)
+		return "both Content-Length and Transfer-Encoding";
+	if (length != NULL && (length[0] == '\0' || length[strspn(length, "0123456789")] != '\0'))
+		return "a Content-Length that is not a number";
+	if (coding != NULL && strcasecmp(coding, "chunked") != 0)
+		return "a Transfer-Encoding other than chunked";
+	return NULL;
+}
+
+/*
  * libevent 2.1 gives the answer to HEAD (and to CONNECT) no Content-Length,
  * and still sends HEAD's body after the headers, where a client that keeps
  * the connection reads it as the next answer: the length is set here, as
@@ -576,33 +651,22 @@ metrics_reply(struct evhttp_request *req, int code, const char *reason, const ch
 	evhttp_send_reply(req, code, reason, body);
 }
 
-/* evhttp_send_error() would drop the headers set here (Allow) */
-static void
-metrics_error(struct evhttp_request *req, int code, const char *reason)
-{
-	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
-	struct evbuffer *body = evbuffer_new();
-
-	if (body != NULL)
-		evbuffer_add_printf(body, "%d %s\n", code, reason);
-	evhttp_add_header(hdr, "Connection", "close");
-	metrics_reply(req, code, reason, "text/plain; charset=utf-8", body);
-	if (body != NULL)
-		evbuffer_free(body);
-}
-
 /* ------------------------------------------------------------------ */
-/* Each connection's deadline */
+/* Each connection: its count and its deadline */
 
 static void
 metrics_conn_free(struct metrics_conn *mc)
 {
+	struct metrics *m = mc->m;
+
 	LIST_REMOVE(mc, entry);
 	if (mc->deadline != NULL)
 		event_free(mc->deadline);
 	if (mc->bev != NULL)
 		bufferevent_decref(mc->bev);
 	free(mc);
+	m->nconns--;
+	metrics_listen_update(m);
 }
 
 /* evhttp frees the connection */
@@ -646,30 +710,40 @@ metrics_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	    evhttp_connection_get_bufferevent(mc->evcon), BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
 }
 
-/* evhttp's bufferevent for a new connection, the one it would make itself */
+/*
+ * evhttp's bufferevent for a new connection, the one it would make itself:
+ * the connection is counted from here, and at max_conns the refusing
+ * listener takes over before evhttp's accepts another.  Without memory for
+ * its record the connection cannot be counted, nor refused (evhttp has its
+ * descriptor): it is served as evhttp serves one, and accepting pauses.
+ */
 static struct bufferevent *
 metrics_bev_cb(struct event_base *base, void *arg)
 {
 	struct metrics *m = arg;
+	struct metrics_conn *mc = NULL;
 	struct bufferevent *bev;
-	struct metrics_conn *mc;
 
-	if ((bev = bufferevent_socket_new(base, -1, 0)) == NULL)
-		return NULL;
-	if ((mc = calloc(1, sizeof *mc)) == NULL ||
+	if ((bev = bufferevent_socket_new(base, -1, 0)) == NULL ||
+	    (mc = calloc(1, sizeof *mc)) == NULL ||
 	    (mc->deadline = evtimer_new(base, metrics_deadline_cb, mc)) == NULL) {
 		free(mc);
-		return bev; /* served without a deadline of its own */
+		log_error("metrics: out of memory for a connection; accepting paused");
+		metrics_pause(m);
+		return bev;
 	}
+	mc->m = m;
 	mc->bev = bev;
 	bufferevent_incref(bev);
 	LIST_INSERT_HEAD(&m->conns, mc, entry);
+	m->nconns++;
 	event_active(mc->deadline, EV_TIMEOUT, 0);
+	metrics_listen_update(m);
 	return bev;
 }
 
 /* A request arrived whole: the next one has METRICS_TIMEOUT from now. */
-static void
+static struct metrics_conn *
 metrics_conn_request(struct metrics *m, struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
@@ -678,8 +752,43 @@ metrics_conn_request(struct metrics *m, struct evhttp_request *req)
 	LIST_FOREACH(mc, &m->conns, entry)
 		if (mc->evcon == evcon && evcon != NULL) {
 			metrics_conn_deadline(mc);
-			return;
+			return mc;
 		}
+	return NULL;
+}
+
+/*
+ * An answer that refuses the request is the connection's last.  evhttp
+ * closes after an answer with "Connection: close", except one to CONNECT:
+ * that connection it keeps (for a proxy, a tunnel starts there), waiting
+ * for another request until the deadline.  So once the answer is written
+ * the deadline is now.
+ */
+static void
+metrics_error_sent(struct evhttp_request *req, void *arg)
+{
+	struct metrics_conn *mc = arg;
+
+	event_active(mc->deadline, EV_TIMEOUT, 0);
+}
+
+/* evhttp_send_error() would drop the headers set here (Allow) */
+static void
+metrics_error(struct metrics_conn *mc, struct evhttp_request *req, int code, const char *reason,
+    const char *detail)
+{
+	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
+	struct evbuffer *body = evbuffer_new();
+
+	if (body != NULL)
+		evbuffer_add_printf(body, "%d %s%s%s\n", code, reason, detail != NULL ? ": " : "",
+		    detail != NULL ? detail : "");
+	evhttp_add_header(hdr, "Connection", "close");
+	if (mc != NULL)
+		evhttp_request_set_on_complete_cb(req, metrics_error_sent, mc);
+	metrics_reply(req, code, reason, "text/plain; charset=utf-8", body);
+	if (body != NULL)
+		evbuffer_free(body);
 }
 
 /* ------------------------------------------------------------------ */
@@ -692,23 +801,28 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	struct metrics_conn *mc = metrics_conn_request(m, req);
 	struct metrics_snapshot snap;
 	struct evbuffer *body;
+	const char *bad;
 
-	metrics_conn_request(m, req);
+	if ((bad = metrics_framing_error(evhttp_request_get_input_headers(req))) != NULL) {
+		metrics_error(mc, req, HTTP_BADREQUEST, "Bad Request", bad);
+		return;
+	}
 	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
-		metrics_error(req, 405, "Method Not Allowed");
+		metrics_error(mc, req, 405, "Method Not Allowed", NULL);
 		return;
 	}
 	if (path == NULL ||
 	    (strcmp(path, "/") != 0 && strcmp(path, "/metrics") != 0 &&
 		strcmp(path, "/stats") != 0)) {
-		metrics_error(req, HTTP_NOTFOUND, "Not Found");
+		metrics_error(mc, req, HTTP_NOTFOUND, "Not Found", NULL);
 		return;
 	}
 	if ((body = evbuffer_new()) == NULL) {
-		metrics_error(req, HTTP_SERVUNAVAIL, "Out of memory");
+		metrics_error(mc, req, HTTP_SERVUNAVAIL, "Out of memory", NULL);
 		return;
 	}
 	if (strcmp(path, "/") == 0) {
@@ -718,7 +832,7 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 		    "connect-src 'self'");
 		metrics_reply(req, HTTP_OK, "OK", "text/html; charset=utf-8", body);
 	} else if (metrics_snapshot(m->server, &snap) == -1) {
-		metrics_error(req, HTTP_SERVUNAVAIL, "Out of memory");
+		metrics_error(mc, req, HTTP_SERVUNAVAIL, "Out of memory", NULL);
 	} else {
 		if (strcmp(path, "/metrics") == 0) {
 			metrics_format_prom(&snap, body);
@@ -733,42 +847,120 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 	evbuffer_free(body);
 }
 
+/* ------------------------------------------------------------------ */
+/* Accepting */
+
+/*
+ * Who takes the next connection: evhttp's listener below max_conns, the
+ * refusing one at it, neither while accepting is paused.  Both are on the
+ * main loop, so the switch is exact: evhttp's stops within the accept that
+ * reached the limit.
+ */
+static void
+metrics_listen_update(struct metrics *m)
+{
+	struct evconnlistener *serve;
+	int full = m->nconns >= (unsigned long)m->max_conns;
+
+	if (m->bound == NULL)
+		return; /* not serving yet, or no more */
+	serve = evhttp_bound_socket_get_listener(m->bound);
+	if (evtimer_pending(m->retry, NULL)) {
+		evconnlistener_disable(serve);
+		evconnlistener_disable(m->refuse);
+	} else if (full) {
+		evconnlistener_disable(serve);
+		evconnlistener_enable(m->refuse);
+	} else {
+		evconnlistener_disable(m->refuse);
+		evconnlistener_enable(serve);
+	}
+}
+
+/* Out of descriptors or memory: stop accepting for a while rather than spin. */
+static void
+metrics_pause(struct metrics *m)
+{
+	struct timeval tv = { METRICS_RETRY_SECONDS, 0 };
+
+	evtimer_add(m->retry, &tv);
+	metrics_listen_update(m);
+}
+
 static void
 metrics_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct metrics *m = arg;
-
-	evconnlistener_enable(evhttp_bound_socket_get_listener(m->bound));
+	metrics_listen_update(arg);
 }
 
 /*
- * Out of descriptors: pause accepting for a while rather than spin (an
- * evconnlistener without an error callback retries at once, forever).
+ * metrics_max_connections are open: a new connection is closed at once,
+ * with a reset (so that no TIME_WAIT is left here), counted, and logged at
+ * most once a second.
+ */
+static void
+metrics_refuse_cb(
+    struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int socklen, void *arg)
+{
+	struct metrics *m = arg;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	char peer[NET_ADDRSTRLEN];
+	unsigned long more;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	evutil_closesocket(fd);
+	m->server->metrics_rejected++;
+	if (!log_limit_pass(&m->refuse_log, &more))
+		return;
+	net_addr_format(sa, (socklen_t)socklen, peer, sizeof peer);
+	if (more > 0)
+		log_warnx(
+		    "metrics: connection from %s refused: metrics_max_connections %ld reached "
+		    "(and %lu more refused since the last message)",
+		    peer, m->max_conns, more);
+	else
+		log_warnx(
+		    "metrics: connection from %s refused: metrics_max_connections %ld reached",
+		    peer, m->max_conns);
+}
+
+static void
+metrics_accept_failed(struct metrics *m, int error)
+{
+	errno = error;
+	log_warn("metrics: accept");
+	if (m != NULL &&
+	    (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM))
+		metrics_pause(m);
+}
+
+/*
+ * An evconnlistener without an error callback retries at once, forever.
+ * evhttp's passes evhttp's pointer, not ours: the endpoint is looked up.
  */
 static void
 metrics_accept_error_cb(struct evconnlistener *evl, void *arg)
 {
-	struct metrics *m;
 	int error = EVUTIL_SOCKET_ERROR();
-	struct timeval tv = { METRICS_RETRY_SECONDS, 0 };
+	struct metrics *m;
 
 	LIST_FOREACH(m, &metrics_all, entry)
 		if ((void *)m->http == arg)
 			break;
-	errno = error;
-	log_warn("metrics: accept");
-	if (m != NULL &&
-	    (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM)) {
-		evconnlistener_disable(evl);
-		evtimer_add(m->retry, &tv);
-	}
+	metrics_accept_failed(m, error);
+}
+
+static void
+metrics_refuse_error_cb(struct evconnlistener *evl, void *arg)
+{
+	metrics_accept_failed(arg, EVUTIL_SOCKET_ERROR());
 }
 
 /* Serve on the main loop. */
 int
 metrics_start(struct metrics *m, struct event_base *base, char *err, size_t errlen)
 {
-	struct evconnlistener *evl;
+	struct evhttp_bound_socket *bound;
 
 	if ((m->http = evhttp_new(base)) == NULL ||
 	    (m->retry = evtimer_new(base, metrics_retry_cb, m)) == NULL) {
@@ -781,18 +973,36 @@ metrics_start(struct metrics *m, struct event_base *base, char *err, size_t errl
 	evhttp_set_allowed_methods(m->http, METRICS_ALL_METHODS);
 	evhttp_set_gencb(m->http, metrics_request_cb, m);
 	evhttp_set_bevcb(m->http, metrics_bev_cb, m);
-	if ((m->bound = evhttp_accept_socket_with_handle(m->http, m->fd)) == NULL) {
+	if ((bound = evhttp_accept_socket_with_handle(m->http, m->fd)) == NULL) {
 		snprintf(err, errlen, "metrics: cannot serve on %s", m->addrstr);
 		return -1;
 	}
 	m->fd = -1; /* evhttp's now */
+	/* the same socket, accepting only to close: evhttp's keeps it */
+	m->refuse = evconnlistener_new(base, metrics_refuse_cb, m,
+	    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_DISABLED, 0, evhttp_bound_socket_get_fd(bound));
+	if (m->refuse == NULL) {
+		snprintf(err, errlen, "metrics: cannot serve on %s: out of memory", m->addrstr);
+		return -1;
+	}
+	evconnlistener_set_error_cb(m->refuse, metrics_refuse_error_cb);
+	evconnlistener_set_error_cb(
+	    evhttp_bound_socket_get_listener(bound), metrics_accept_error_cb);
 	LIST_INSERT_HEAD(&metrics_all, m, entry);
 	m->listed = 1;
-	evl = evhttp_bound_socket_get_listener(m->bound);
-	evconnlistener_set_error_cb(evl, metrics_accept_error_cb);
+	m->bound = bound;
+	metrics_listen_update(m);
 	log_info(
 	    "metrics: listening on %s service=metrics backlog=%d", m->addrstr, METRICS_BACKLOG);
 	return 0;
+}
+
+/* A reload changed metrics_max_connections: the connections open stay. */
+void
+metrics_set_max_connections(struct metrics *m, long max_conns)
+{
+	m->max_conns = max_conns;
+	metrics_listen_update(m);
 }
 
 void
@@ -804,6 +1014,10 @@ metrics_free(struct metrics *m)
 		return;
 	if (m->listed)
 		LIST_REMOVE(m, entry);
+	/* first the listener that shares evhttp's socket; then nothing switches */
+	if (m->refuse != NULL)
+		evconnlistener_free(m->refuse);
+	m->bound = NULL;
 	if (m->http != NULL)
 		evhttp_free(m->http); /* closes the socket it owns, and its connections */
 	/* what is left was accepted and not yet looked at */

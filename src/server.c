@@ -85,13 +85,33 @@ server_new(struct config *conf, struct activation *act, char *err, size_t errlen
 		TAILQ_INSERT_TAIL(&s->listeners, l, entry);
 	}
 	if (conf->metrics[0] != '\0' &&
-	    (s->metrics = metrics_new(s, &conf->metrics_addr, err, errlen)) == NULL)
+	    (s->metrics = metrics_new(
+		 s, &conf->metrics_addr, conf->metrics_max_connections, err, errlen)) == NULL)
 		goto fail;
 	return s;
 fail:
 	s->conf = NULL; /* the caller still owns it */
 	server_free(s);
 	return NULL;
+}
+
+/*
+ * A TCP listener that takes the PROXY header from any peer lets any client
+ * claim any address: said at start and at each reload until proxy_from
+ * names the proxies.  (A unix socket's peers are local: its file's
+ * permissions say who may connect.)
+ */
+static void
+server_warn_untrusted(const struct config *conf)
+{
+	const struct listener_conf *lc;
+
+	TAILQ_FOREACH(lc, &conf->listeners, entry)
+		if (lc->proxy_protocol && lc->proxy_from.n == 0 && lc->addr.ss.ss_family != AF_UNIX)
+			log_warnx("listener %s: proxy_protocol without proxy_from: any client "
+				  "that reaches it can claim any address (set proxy_from to the "
+				  "proxies' addresses)",
+			    lc->name);
 }
 
 /* Create the event loops and start accepting; call after detaching. */
@@ -128,6 +148,7 @@ server_start(struct server *s, char *err, size_t errlen)
 			return -1;
 	TAILQ_FOREACH(l, &s->listeners, entry)
 		listener_start(l);
+	server_warn_untrusted(s->conf);
 	activation_finish(s->activation);
 	s->activation = NULL;
 	if (s->metrics != NULL && metrics_start(s->metrics, s->base, err, errlen) == -1)
@@ -295,10 +316,10 @@ server_source_remove(struct server *s, const struct source_key *k)
 void
 server_fit_descriptors(const struct config *conf)
 {
-	char why[128], msg[ERRLEN];
+	char why[160], msg[ERRLEN];
 	long need = config_descriptors(conf, why, sizeof why);
 
-	switch (nofile_fit(need, why, msg, sizeof msg)) {
+	switch (nofile_fit(need, why, 1, msg, sizeof msg)) {
 	case 1:
 		log_info("%s", msg);
 		break;
@@ -318,7 +339,14 @@ server_post_all(struct server *s, enum worker_cmd_type type)
 		worker_post_type(s->workers[i], type);
 }
 
-/* shutdown_timeout: the workers drop what is left; the main loop ends. */
+/* The drain is over: the workers drop what is left; the main loop ends. */
+static void
+server_abort(struct server *s)
+{
+	server_post_all(s, WORKER_ABORT);
+	event_base_loopbreak(s->base);
+}
+
 static void
 server_shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -326,8 +354,7 @@ server_shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	log_warnx("shutdown_timeout: closing %lu clients that are still open",
 	    __atomic_load_n(&s->nclients, __ATOMIC_RELAXED));
-	server_post_all(s, WORKER_ABORT);
-	event_base_loopbreak(s->base);
+	server_abort(s);
 }
 
 /*
@@ -400,7 +427,8 @@ strdiff(const char *a, const char *b)
 /*
  * A new metrics address opens the new endpoint before the old one
  * closes; if it cannot be had, the old one stays (and the configuration
- * is made to say so, so that the next reload tries again).
+ * is made to say so, so that the next reload tries again).  An endpoint
+ * that stays takes the new metrics_max_connections.
  */
 static void
 server_reload_metrics(struct server *s, const struct config *old, struct config *nc)
@@ -408,22 +436,25 @@ server_reload_metrics(struct server *s, const struct config *old, struct config 
 	struct metrics *m = NULL;
 	char err[ERRLEN];
 
-	if (!strdiff(old->metrics, nc->metrics))
-		return;
-	if (nc->metrics[0] != '\0' &&
-	    ((m = metrics_new(s, &nc->metrics_addr, err, sizeof err)) == NULL ||
-		metrics_start(m, s->base, err, sizeof err) == -1)) {
+	if (strdiff(old->metrics, nc->metrics)) {
+		if (nc->metrics[0] == '\0' ||
+		    ((m = metrics_new(s, &nc->metrics_addr, nc->metrics_max_connections, err,
+			  sizeof err)) != NULL &&
+			metrics_start(m, s->base, err, sizeof err) == 0)) {
+			metrics_free(s->metrics);
+			s->metrics = m;
+			if (m == NULL)
+				log_info("reload: metrics endpoint off");
+			return;
+		}
 		metrics_free(m);
 		log_error("reload: %s; the metrics endpoint stays as it was", err);
 		free(nc->metrics);
 		nc->metrics = strdup(old->metrics); /* NULL reads as "" */
 		nc->metrics_addr = old->metrics_addr;
-		return;
 	}
-	metrics_free(s->metrics);
-	s->metrics = m;
-	if (m == NULL)
-		log_info("reload: metrics endpoint off");
+	if (s->metrics != NULL)
+		metrics_set_max_connections(s->metrics, nc->metrics_max_connections);
 }
 
 /* Server settings: apply what can change at run time, name the rest. */
@@ -498,6 +529,7 @@ server_reload(struct server *s)
 	TAILQ_FOREACH(lc, &nc->listeners, entry)
 		if (server_find_listener(s, lc->name) == NULL)
 			server_add_listener(s, lc);
+	server_warn_untrusted(nc);
 	s->conf = nc;
 	server_reload_settings(s, old, nc);
 	config_free(old);
@@ -514,11 +546,21 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
+		/* a second one means now, as for most daemons: the drain is skipped */
+		if (s->stopping) {
+			log_warnx("%s during the shutdown: closing %lu clients now, without "
+				  "waiting for them",
+			    strsignal((int)sig), __atomic_load_n(&s->nclients, __ATOMIC_RELAXED));
+			server_abort(s);
+			break;
+		}
 		log_info("%s: shutting down", strsignal((int)sig));
 		server_stop(s);
 		break;
 	case SIGHUP:
-		if (!s->stopping)
+		if (s->stopping)
+			log_warnx("SIGHUP during the shutdown: ignored, no reload");
+		else
 			server_reload(s);
 		break;
 	case SIGUSR1:

@@ -2,8 +2,9 @@
  * service-chat.c: line-based broadcast among the clients of one listener.
  *
  * A line (LF-terminated, a CR before the LF dropped) goes to every other
- * member as "ADDR:PORT: text\n".  A line longer than max_line gets an
- * error line and the sender is closed.
+ * member as "ADDR:PORT: text\n", the text escaped so that it cannot drive
+ * a terminal (chat_escape).  A line longer than max_line gets an error
+ * line and the sender is closed.
  *
  * Fairness works from both ends.  Each member's input is read at most at
  * chat_rate bytes per second (a token bucket per member, refilled every
@@ -12,9 +13,10 @@
  * arrives while its pending output is over output_limit even after handing
  * what the kernel takes to its socket: one line, however long, never
  * evicts a member that keeps up, and what one member holds is bounded by
- * output_limit plus one line.  The room is the client list of the
- * listener's one acceptor (service.one_loop): every member is on the same
- * worker, so the room needs no lock.
+ * output_limit plus one line (4 x max_line and the prefix, escaped).  The
+ * room is the client list of the listener's one acceptor
+ * (service.one_loop): every member is on the same worker, so the room
+ * needs no lock.
  */
 #include "config.h"
 
@@ -231,22 +233,30 @@ chat_too_long(struct client *c, size_t max)
 	client_close(c, CLOSE_LINE_TOO_LONG);
 }
 
-/* One line of text from c goes to the others, prefixed with its peer. */
+/* One line of text from c goes to the others, prefixed with its peer, escaped. */
 static void
 chat_line(struct client *c, const char *peer, size_t plen, const char *text, size_t textlen)
 {
+	/* formatted once, whatever the number of members */
+	size_t esclen = chat_escape(text, textlen, NULL, 0);
 	char *out;
 
-	if ((out = malloc(plen + 2 + textlen + 1)) == NULL) {
+	if ((out = malloc(plen + 2 + esclen + 1)) == NULL) {
 		client_close(c, CLOSE_NO_MEMORY);
 		return;
 	}
 	memcpy(out, peer, plen);
 	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): counted, not a string */
 	memcpy(out + plen, ": ", 2);
-	memcpy(out + plen + 2, text, textlen);
-	out[plen + 2 + textlen] = '\n';
-	chat_broadcast(c, out, plen + 2 + textlen + 1);
+	chat_escape(text, textlen, out + plen + 2, esclen);
+	out[plen + 2 + esclen] = '\n';
+	/*
+	 * The sender pays chat_rate for what its escapes add, so that a
+	 * flood of control bytes reaches the room no faster than text.
+	 */
+	if (esclen > textlen)
+		chat_spend(c, esclen - textlen);
+	chat_broadcast(c, out, plen + 2 + esclen + 1);
 	free(out);
 }
 
@@ -274,6 +284,114 @@ chat_frame(const char *buf, size_t len, size_t max, size_t *textlen, size_t *use
 		return CHAT_TOO_LONG;
 	*textlen = n;
 	return CHAT_LINE;
+}
+
+/*
+ * The length of the UTF-8 sequence at s[0..len) (RFC 3629: no overlong
+ * form, no surrogate, nothing above U+10FFFF), 0 if it is not one.
+ * Called only for s[0] >= 0x80.
+ */
+static size_t
+chat_utf8_len(const unsigned char *s, size_t len)
+{
+	unsigned char lo = 0x80, hi = 0xbf; /* the range of the second byte */
+	size_t n;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0; /* a continuation byte, 0xc0 and 0xc1 (overlong), 0xf5..0xff */
+	if (s[0] == 0xe0)
+		lo = 0xa0; /* overlong below U+0800 */
+	else if (s[0] == 0xed)
+		hi = 0x9f; /* U+D800..U+DFFF, the surrogates */
+	else if (s[0] == 0xf0)
+		lo = 0x90; /* overlong below U+10000 */
+	else if (s[0] == 0xf4)
+		hi = 0x8f; /* above U+10FFFF */
+	if (len < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* Bytes that pass as they are: printable ASCII but the backslash, and TAB. */
+static int
+chat_plain(unsigned char b)
+{
+	return (b >= 0x20 && b < 0x7f && b != '\\') || b == '\t';
+}
+
+/* Append s[0..n) at out[pos], as much of it as fits in size; the new pos. */
+static size_t
+chat_put(char *out, size_t size, size_t pos, const void *s, size_t n)
+{
+	if (out != NULL && pos < size)
+		memcpy(out + pos, s, n < size - pos ? n : size - pos);
+	return pos + n;
+}
+
+static size_t
+chat_put_hex(char *out, size_t size, size_t pos, unsigned char b)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e[4] = { '\\', 'x', hex[b >> 4], hex[b & 0xf] };
+
+	return chat_put(out, size, pos, e, sizeof e);
+}
+
+/*
+ * A line's text as the other members get it: nothing in it can drive
+ * their terminals.  Printable ASCII, TAB and well-formed UTF-8 pass as
+ * they are; a CR becomes "\r", a backslash "\\", and every other byte
+ * that is not text becomes "\xNN" (two lowercase hex digits): the C0
+ * controls and DEL, the C1 controls even when encoded in UTF-8 (U+0080 to
+ * U+009F, each of its two bytes: a terminal takes U+009B as CSI just as it
+ * takes ESC [), and every byte that is not part of a well-formed UTF-8
+ * sequence (a stray 0x9b is CSI to a terminal not in UTF-8 mode, and a
+ * broken sequence can swallow the bytes after it).  Escaping the
+ * backslash makes it unambiguous: a member who types the four characters
+ * \x1b arrives as \\x1b, and the original bytes can be recovered.
+ *
+ * Writes at most size bytes of the result to out (no NUL) and returns its
+ * whole length, as snprintf() does: call it with size 0 to learn the
+ * length.  That is at most 4 * len, when every byte becomes \xNN.
+ */
+size_t
+chat_escape(const char *in, size_t len, char *out, size_t size)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t pos = 0, i = 0, run, n;
+
+	while (i < len) {
+		/* the common case: a run of plain bytes, copied at once */
+		for (run = i; run < len && chat_plain(s[run]); run++)
+			;
+		pos = chat_put(out, size, pos, s + i, run - i);
+		if ((i = run) == len)
+			break;
+		if (s[i] == '\\' || s[i] == '\r') {
+			pos = chat_put(out, size, pos, s[i] == '\r' ? "\\r" : "\\\\", 2);
+			i++;
+		} else if (s[i] < 0x80 || (n = chat_utf8_len(s + i, len - i)) == 0) {
+			pos = chat_put_hex(out, size, pos, s[i]);
+			i++;
+		} else if (s[i] == 0xc2 && s[i + 1] <= 0x9f) {
+			pos = chat_put_hex(out, size, pos, s[i]);
+			pos = chat_put_hex(out, size, pos, s[i + 1]);
+			i += 2;
+		} else {
+			pos = chat_put(out, size, pos, s + i, n);
+			i += n;
+		}
+	}
+	return pos;
 }
 
 /*

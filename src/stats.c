@@ -41,6 +41,7 @@ const char *const reject_reason_label[REJECT_REASONS] = {
 	[REJECT_MAX_CLIENTS] = "max_clients",
 	[REJECT_PER_SOURCE] = "max_clients_per_source",
 	[REJECT_NO_MEMORY] = "out_of_memory",
+	[REJECT_PROXY_UNTRUSTED] = "proxy_untrusted",
 };
 
 const char *const accept_error_label[ACCEPT_ERRORS] = {

@@ -117,6 +117,22 @@ out:
 	return rc;
 }
 
+/*
+ * -t says what a start would say of the open-file limit when even the
+ * hard limit is too low: it runs where the service will (ExecStartPre),
+ * and the start runs anyway, so this is a warning, not a refusal.
+ */
+static void
+test_descriptors(const struct config *conf)
+{
+	char why[160], msg[ERRLEN];
+	long need = config_descriptors(conf, why, sizeof why);
+	int r = nofile_fit(need, why, 0, msg, sizeof msg);
+
+	if (r == 2 || r == -1)
+		fprintf(stderr, "synackd: warning: %s\n", msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -129,12 +145,18 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = SYNACKD_CONFIG;
+	struct activation_probe probe;
 	struct activation *act;
 	char *abspath;
 	struct config *conf;
 	char err[ERRLEN];
 	int ch, test = 0, detach = 0;
 
+	/*
+	 * First of all, before anything can open a descriptor: which of the
+	 * slots LISTEN_FDS names were open, i.e. inherited.
+	 */
+	activation_probe(&probe);
 	while ((ch = getopt_long(argc, argv, "c:dthV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -164,12 +186,15 @@ main(int argc, char **argv)
 	}
 
 	/*
-	 * Sockets from the service manager, before anything else opens a
-	 * descriptor that could be taken for one of them; -t serves none.
+	 * Sockets from the service manager, and the unusable ones closed,
+	 * before anything else opens a descriptor; -t serves none.
 	 */
 	act = NULL;
-	if (!test && (act = activation_load(err, sizeof err)) == NULL && err[0] != '\0')
-		fprintf(stderr, "synackd: socket activation: %s; ignored\n", err);
+	if (!test) {
+		act = activation_load(&probe, err, sizeof err);
+		if (err[0] != '\0')
+			fprintf(stderr, "synackd: socket activation: %s\n", err);
+	}
 	if ((conf = config_load(path, err, sizeof err)) == NULL) {
 		fprintf(stderr, "synackd: %s\n", err);
 		activation_finish(act);
@@ -190,6 +215,7 @@ main(int argc, char **argv)
 	free(conf->path);
 	conf->path = abspath;
 	if (test) {
+		test_descriptors(conf);
 		printf("configuration OK\n");
 		config_free(conf);
 		activation_finish(act);

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "cidr.h"
 #include "log.h"
 #include "net.h"
 #include "procfs.h"
@@ -51,7 +52,8 @@ struct listener_conf {
 	int keepalive;
 	int defer_accept;
 	int proxy_protocol;
-	long proxy_timeout; /* seconds for the PROXY header to arrive */
+	long proxy_timeout;          /* seconds for the PROXY header to arrive */
+	struct cidr_list proxy_from; /* who may send it; empty: anyone */
 	long max_line;
 	long output_limit;
 	long chat_rate;              /* bytes per second a chat member may send; 0 = any */
@@ -75,6 +77,7 @@ struct config {
 	long idle_timeout;
 	long shutdown_timeout;
 	char *metrics;                /* as written; empty: off */
+	long metrics_max_connections; /* the endpoint's connections at once */
 	struct net_addr metrics_addr; /* parsed, when set */
 	int metrics_line;
 	uint64_t seen;
@@ -96,13 +99,31 @@ void listener_conf_free(struct listener_conf *);
 #define ACTIVATION_FD_START 3
 #define ACTIVATION_FDS_MAX 4096
 #define ACTIVATION_NAME_MAX 256
-enum activation_state { ACTIVATION_FREE, ACTIVATION_ADOPTED, ACTIVATION_BAD };
+enum activation_state {
+	ACTIVATION_FREE,    /* a listening socket, not adopted yet */
+	ACTIVATION_ADOPTED, /* a listener's now */
+	ACTIVATION_BAD,     /* unusable: closed when loaded */
+	ACTIVATION_MISSING  /* not open at start: never touched */
+};
+
+/*
+ * What the environment says and which of the slots it names were open
+ * when main() began: taken before anything could open a descriptor, so
+ * that a number synackd opened itself is never taken for an inherited one.
+ */
+struct activation_probe {
+	int n;    /* activation_count(): how many passed; -1: invalid (err) */
+	int ours; /* LISTEN_PID is this process */
+	int nslots;
+	unsigned char open[ACTIVATION_FDS_MAX]; /* fd ACTIVATION_FD_START + i was open */
+	char err[256];
+};
 
 struct activation_fd {
 	int fd;
 	char name[ACTIVATION_NAME_MAX]; /* its LISTEN_FDNAMES entry, or "" */
 	enum activation_state state;
-	struct net_addr addr; /* getsockname(), unless BAD */
+	struct net_addr addr; /* getsockname(), if FREE or ADOPTED */
 	int reuseport;        /* SO_REUSEPORT is set on it */
 	char why[128];        /* BAD: why it cannot be used */
 };
@@ -112,11 +133,13 @@ struct activation {
 	struct activation_fd *fds;
 };
 
-int activation_count(const char *pid, const char *fds, long self, char *err, size_t errlen);
+int activation_count(
+    const char *pid, const char *fds, long self, int *ours, char *err, size_t errlen);
 const char *activation_name(const char *names, int i, char *buf, size_t size);
 int activation_family_ok(const struct net_addr *want, const struct net_addr *got);
 int activation_addr_match(const struct net_addr *want, const struct net_addr *got);
-struct activation *activation_load(char *err, size_t errlen);
+void activation_probe(struct activation_probe *);
+struct activation *activation_load(const struct activation_probe *, char *err, size_t errlen);
 struct activation_fd *activation_take(struct activation *, const struct listener_conf *);
 void activation_finish(struct activation *);
 
@@ -128,7 +151,7 @@ int pidfile_open(const char *path, char *err, size_t errlen);
 int pidfile_write(int fd, const char *path, char *err, size_t errlen);
 void pidfile_close(int fd, const char *path);
 int privileges_drop(const char *user, const char *group, char *err, size_t errlen);
-int nofile_fit(long need, const char *why, char *msg, size_t msglen);
+int nofile_fit(long need, const char *why, int apply, char *msg, size_t msglen);
 
 /* sources.c */
 struct source_key {
@@ -190,6 +213,7 @@ chat_rate_per_tick(long rate)
 }
 enum chat_frame { CHAT_NEED_MORE, CHAT_LINE, CHAT_TOO_LONG };
 enum chat_frame chat_frame(const char *buf, size_t len, size_t max, size_t *textlen, size_t *used);
+size_t chat_escape(const char *in, size_t len, char *out, size_t size);
 /* service-daytime.c */
 size_t daytime_format(time_t t, char *buf, size_t size);
 
@@ -229,6 +253,7 @@ enum reject_reason {
 	REJECT_MAX_CLIENTS, /* parked for a slot at max_clients, dropped at shutdown */
 	REJECT_PER_SOURCE,  /* over max_clients_per_source */
 	REJECT_NO_MEMORY,
+	REJECT_PROXY_UNTRUSTED, /* proxy_protocol: the peer is not in proxy_from */
 	REJECT_REASONS
 };
 /* accept() errors worth telling apart; the rest are "other" */
@@ -326,6 +351,7 @@ struct acceptor {
 	int freeing;
 	int inherited; /* its socket came from the service manager, which may keep a copy */
 	TAILQ_HEAD(, client) clients;
+	TAILQ_HEAD(, client) headers;  /* proxy_protocol: waiting for a header, oldest first */
 	TAILQ_HEAD(, parked) parked;   /* accepted at max_clients: wait for a slot */
 	TAILQ_HEAD(, closing) closing; /* its sockets on their way out */
 	uint64_t active;
@@ -384,7 +410,7 @@ struct worker {
 	TAILQ_HEAD(, acceptor) acceptors;
 	struct worker_settings settings;
 	TAILQ_HEAD(, client) idle; /* open clients, the longest idle first */
-	struct event *sweep;       /* closes the idle ones, every WORKER_SWEEP_MS */
+	struct event *sweep;       /* closes idle clients, late headers: every WORKER_SWEEP_MS */
 	char *scratch;             /* CLIENT_READ_MAX bytes: every read lands here */
 	uint32_t now;              /* the idle clock at the last sweep, in sweeps */
 	unsigned long nclients;
@@ -402,6 +428,7 @@ void worker_client_added(struct worker *);
 void worker_client_removed(struct worker *);
 void worker_check_done(struct worker *);
 void worker_idle_touch(struct worker *, struct client *);
+void worker_header_wait(struct client *);
 void worker_join(struct worker *);
 void worker_free(struct worker *);
 
@@ -431,7 +458,7 @@ struct client_peer {
 /* Laid out by size: a client is as small as it can be (RSS per idle client). */
 struct client {
 	TAILQ_ENTRY(client) entry;
-	TAILQ_ENTRY(client) idle_entry; /* in its worker's idle list while open */
+	TAILQ_ENTRY(client) idle_entry; /* worker's idle list, or (proxy_wait) acceptor's headers */
 	struct acceptor *acceptor;
 	struct bufferevent *bev; /* the fd, the output and the write path */
 	struct evbuffer *out;    /* the bufferevent's, looked up once */
@@ -442,7 +469,7 @@ struct client {
 	uint64_t idle_mark;     /* output done at the last activity (bytes) */
 	uint32_t lowat;         /* write low watermark the service asked for */
 	uint32_t read_max;      /* what one read may take; 0: not now (chat_rate) */
-	uint32_t last_tick;     /* the worker's idle clock at its last read */
+	uint32_t last_tick;     /* the idle clock at its last read, or (proxy_wait) its accept */
 	evutil_socket_t fd;
 	int error; /* errno of a read or write failure */
 	struct client_peer peer;
@@ -499,12 +526,14 @@ struct server {
 	int full;               /* max_clients reached: accepting paused (atomic) */
 	uint64_t full_count;    /* times it was reached (atomic) */
 	uint64_t reloads_ok, reloads_failed;
-	double started;          /* CLOCK_MONOTONIC seconds, for the uptime */
-	struct metrics *metrics; /* the endpoint, or NULL: off */
+	double started;            /* CLOCK_MONOTONIC seconds, for the uptime */
+	struct metrics *metrics;   /* the endpoint, or NULL: off */
+	uint64_t metrics_rejected; /* its connections over metrics_max_connections */
 	pthread_mutex_t sources_mu;
 	struct sources *sources;       /* clients per source address, under sources_mu */
 	struct activation *activation; /* inherited sockets, until server_start() */
 	struct log_limit per_source_log;
+	struct log_limit untrusted_log; /* peers refused by proxy_from */
 	int stopping;
 	int workers_done;
 	struct event *signals[4];
@@ -535,6 +564,9 @@ struct metrics_snapshot {
 	unsigned long clients;
 	long max_clients;
 	uint64_t max_clients_reached, reloads_ok, reloads_failed;
+	unsigned long metrics_connections; /* the endpoint's, now */
+	long metrics_max_connections;
+	uint64_t metrics_rejected;
 	size_t nlisteners;
 	struct metrics_listener *listeners;
 	int have_host, have_proc;
@@ -543,14 +575,18 @@ struct metrics_snapshot {
 };
 
 struct metrics;
-struct metrics *metrics_new(struct server *, const struct net_addr *, char *err, size_t errlen);
+struct metrics *metrics_new(
+    struct server *, const struct net_addr *, long max_conns, char *err, size_t errlen);
 int metrics_start(struct metrics *, struct event_base *, char *err, size_t errlen);
+void metrics_set_max_connections(struct metrics *, long);
 const struct net_addr *metrics_addr(const struct metrics *);
 void metrics_free(struct metrics *);
 int metrics_snapshot(struct server *, struct metrics_snapshot *);
 void metrics_snapshot_free(struct metrics_snapshot *);
 void metrics_format_prom(const struct metrics_snapshot *, struct evbuffer *);
 void metrics_format_json(const struct metrics_snapshot *, struct evbuffer *);
+struct evkeyvalq;
+const char *metrics_framing_error(const struct evkeyvalq *);
 
 struct server *server_new(struct config *, struct activation *, char *err, size_t errlen);
 int server_start(struct server *, char *err, size_t errlen);

@@ -29,7 +29,7 @@ static void worker_cmd_cb(evutil_socket_t, short, void *);
 static void worker_sweep_cb(evutil_socket_t, short, void *);
 static void worker_sweep_arm(struct worker *);
 
-#define WORKER_SWEEP_MS 100 /* how often idle clients are looked for */
+#define WORKER_SWEEP_MS 100 /* how often idle clients and late headers are looked for */
 
 /* Only the structure: the loop and the thread come in worker_start(). */
 struct worker *
@@ -236,14 +236,12 @@ worker_clock(void)
  * callback, so progress found here counts as activity now).
  */
 static void
-worker_sweep_cb(evutil_socket_t fd, short what, void *arg)
+worker_sweep_idle(struct worker *w)
 {
-	struct worker *w = arg;
 	uint32_t limit = (uint32_t)w->settings.idle_timeout * (1000 / WORKER_SWEEP_MS);
 	uint64_t out;
 	struct client *c;
 
-	w->now = worker_clock();
 	if (limit == 0)
 		return; /* the clock still runs: a reload may set idle_timeout */
 	while ((c = TAILQ_FIRST(&w->idle)) != NULL && w->now - c->last_tick >= limit) {
@@ -255,6 +253,38 @@ worker_sweep_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		client_close(c, CLOSE_IDLE); /* takes it off the list */
 	}
+}
+
+/*
+ * proxy_timeout, a deadline from accept whatever arrives: each acceptor
+ * keeps its clients in the header stage in the order they came, stamped
+ * with the clock at accept, so the sweep closes from the head those whose
+ * time is up.  "More than" the limit: the stamp is a tick started up to
+ * WORKER_SWEEP_MS before the accept, so no header is cut short, and none
+ * waits more than two ticks beyond its deadline.
+ */
+static void
+worker_sweep_headers(struct worker *w)
+{
+	struct acceptor *a;
+	struct client *c;
+	uint32_t limit;
+
+	TAILQ_FOREACH(a, &w->acceptors, entry) {
+		limit = (uint32_t)a->conf->proxy_timeout * (1000 / WORKER_SWEEP_MS);
+		while ((c = TAILQ_FIRST(&a->headers)) != NULL && w->now - c->last_tick > limit)
+			client_close(c, CLOSE_PROXY_TIMEOUT); /* takes it off the list */
+	}
+}
+
+static void
+worker_sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	w->now = worker_clock();
+	worker_sweep_idle(w);
+	worker_sweep_headers(w);
 }
 
 static void
@@ -277,6 +307,16 @@ worker_idle_touch(struct worker *w, struct client *c)
 	if (c->in_idle)
 		TAILQ_REMOVE(&w->idle, c, idle_entry);
 	TAILQ_INSERT_TAIL(&w->idle, c, idle_entry);
+	c->in_idle = 1;
+}
+
+/* A client in the header stage: at the end of its acceptor's list, stamped now. */
+void
+worker_header_wait(struct client *c)
+{
+	/* the clock now, not at the last sweep: the deadline counts from this accept */
+	c->last_tick = worker_clock();
+	TAILQ_INSERT_TAIL(&c->acceptor->headers, c, idle_entry);
 	c->in_idle = 1;
 }
 

@@ -131,7 +131,7 @@ const char *stats_errno_name(int err, char *buf, size_t size);
 /* source.c: --bind, the source addresses */
 struct sources {
 	struct net_addr *addrs;
-	size_t n;
+	size_t n, cap;
 };
 int sources_parse(struct sources *, const char *spec, char *err, size_t errlen);
 void sources_free(struct sources *);
@@ -382,6 +382,7 @@ void report_progress_clear(void);
 const char *report_time(uint64_t ns, char *buf, size_t size);
 void report_human(FILE *, const struct run *, const struct stats *, double duration_s);
 void report_json(FILE *, const struct run *, const struct stats *, double duration_s);
+void report_json_per_s(FILE *, double n, double secs);
 
 /*
  * report-merged.c: a report as data, for one that this process did not

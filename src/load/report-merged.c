@@ -107,7 +107,6 @@ json_interval(FILE *f, const struct report_interval *r, struct histogram *scratc
 static void
 print_json(FILE *f, const struct report_data *d)
 {
-	double secs = d->duration_s > 0 ? d->duration_s : 1e-9;
 	struct histogram *scratch = malloc(sizeof *scratch);
 
 	fprintf(f, "{\"version\":\"%s\",\"mode\":", PACKAGE_VERSION);
@@ -135,11 +134,12 @@ print_json(FILE *f, const struct report_data *d)
 	json_counts(f, d->errors, d->nerrors);
 	fputs(",\"other_errno\":", f);
 	json_counts(f, d->other_errno, d->nother_errno);
-	fprintf(f, ",\"requests\":%llu,\"requests_per_s\":%.1f,", (unsigned long long)d->requests,
-	    (double)d->requests / secs);
-	fprintf(f, "\"bytes_sent\":%llu,\"bytes_received\":%llu,\"bytes_per_s\":%.1f,",
-	    (unsigned long long)d->bytes_sent, (unsigned long long)d->bytes_received,
-	    (double)d->bytes_received / secs);
+	fprintf(f, ",\"requests\":%llu,\"requests_per_s\":", (unsigned long long)d->requests);
+	report_json_per_s(f, (double)d->requests, d->duration_s);
+	fprintf(f, ",\"bytes_sent\":%llu,\"bytes_received\":%llu,\"bytes_per_s\":",
+	    (unsigned long long)d->bytes_sent, (unsigned long long)d->bytes_received);
+	report_json_per_s(f, (double)d->bytes_received, d->duration_s);
+	fputc(',', f);
 	json_summary(f, "latency_us", d->latency, d);
 	fputc(',', f);
 	json_summary(f, "connect_latency_us", d->connect, d);

@@ -73,11 +73,18 @@ report_time(uint64_t ns, char *buf, size_t size)
 	return buf;
 }
 
-/* "2.90 MB/s" with decimal prefixes, as network people count. */
+/*
+ * bytes over secs as "2.90 MB/s", with decimal prefixes as network people
+ * count; "n/a" over no time (a merge of reports that say 0 s).
+ */
 static const char *
-report_rate(double bytes_per_s, char *buf, size_t size)
+report_rate(double bytes, double secs, char *buf, size_t size)
 {
-	if (bytes_per_s >= 1e9)
+	double bytes_per_s = secs > 0 ? bytes / secs : 0;
+
+	if (!(secs > 0))
+		snprintf(buf, size, "n/a");
+	else if (bytes_per_s >= 1e9)
 		snprintf(buf, size, "%.2f GB/s", bytes_per_s / 1e9);
 	else if (bytes_per_s >= 1e6)
 		snprintf(buf, size, "%.2f MB/s", bytes_per_s / 1e6);
@@ -86,6 +93,27 @@ report_rate(double bytes_per_s, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%.0f B/s", bytes_per_s);
 	return buf;
+}
+
+/* n per second of secs as "%.1f", or "n/a" over no time. */
+static const char *
+report_per_s(double n, double secs, char *buf, size_t size)
+{
+	if (secs > 0)
+		snprintf(buf, size, "%.1f", n / secs);
+	else
+		snprintf(buf, size, "n/a");
+	return buf;
+}
+
+/* The same in JSON: a number, or null over no time. */
+void
+report_json_per_s(FILE *f, double n, double secs)
+{
+	if (secs > 0)
+		fprintf(f, "%.1f", n / secs);
+	else
+		fputs("null", f);
 }
 
 static uint64_t
@@ -213,7 +241,8 @@ report_progress(const struct run *r, double elapsed, int warmup, const struct st
 	n += (size_t)snprintf(line + n, sizeof line - n, " %llu/%llu open, %llu req/s, %s",
 	    (unsigned long long)now->active, (unsigned long long)r->opt.connections,
 	    (unsigned long long)(now->requests - prev->requests),
-	    report_rate((double)(now->bytes_received - prev->bytes_received), rate, sizeof rate));
+	    report_rate(
+		(double)(now->bytes_received - prev->bytes_received), 1.0, rate, sizeof rate));
 	if (second->count > 0)
 		n += (size_t)snprintf(line + n, sizeof line - n, ", p50 %s p99 %s",
 		    report_time(hist_percentile(second, 50), p50, sizeof p50),
@@ -466,7 +495,7 @@ void
 report_human(FILE *f, const struct run *r, const struct stats *s, double duration_s)
 {
 	char rate[32], rate2[32];
-	double secs = duration_s > 0 ? duration_s : 1e-9;
+	double secs = duration_s; /* 0 in a merge of reports that say so: no rates */
 	struct outcome o;
 
 	report_outcome(&o, r, s);
@@ -483,7 +512,8 @@ report_human(FILE *f, const struct run *r, const struct stats *s, double duratio
 	fprintf(f, "connections  %llu attempted, %llu established",
 	    (unsigned long long)s->attempted, (unsigned long long)s->established);
 	if (r->opt.mode == &mode_crr)
-		fprintf(f, ", %.1f connections/s", (double)s->established / secs);
+		fprintf(f, ", %s connections/s",
+		    report_per_s((double)s->established, secs, rate, sizeof rate));
 	fputc('\n', f);
 	if (r->opt.mode == &mode_hold)
 		fprintf(f, "requests     %llu (the last echo of each connection)\n",
@@ -491,15 +521,17 @@ report_human(FILE *f, const struct run *r, const struct stats *s, double duratio
 	else if (r->opt.mode == &mode_crr)
 		fprintf(
 		    f, "requests     %llu (one per connection)\n", (unsigned long long)s->requests);
-	else
+	else if (secs > 0)
 		fprintf(f, "requests     %llu, %.1f/s\n", (unsigned long long)s->requests,
 		    (double)s->requests / secs);
+	else
+		fprintf(f, "requests     %llu, n/a\n", (unsigned long long)s->requests);
 	fprintf(
-	    f, "throughput   %s", report_rate((double)s->bytes_received / secs, rate, sizeof rate));
-	if (r->opt.mode == &mode_stream)
+	    f, "throughput   %s", report_rate((double)s->bytes_received, secs, rate, sizeof rate));
+	if (r->opt.mode == &mode_stream && secs > 0)
 		fprintf(f, " (%.2f Gbit/s)", (double)s->bytes_received * 8 / secs / 1e9);
 	fprintf(f, " echoed and verified, %s sent\n",
-	    report_rate((double)s->bytes_sent / secs, rate2, sizeof rate2));
+	    report_rate((double)s->bytes_sent, secs, rate2, sizeof rate2));
 	report_errors_human(f, s, &o);
 	report_latency_table(f, r, s);
 	report_distribution(f, report_latency_label(r), &s->latency);
@@ -664,7 +696,6 @@ json_intervals(FILE *f, const struct run *r)
 void
 report_json(FILE *f, const struct run *r, const struct stats *s, double duration_s)
 {
-	double secs = duration_s > 0 ? duration_s : 1e-9;
 	char name[48];
 	int first = 1;
 	struct outcome o;
@@ -690,12 +721,14 @@ report_json(FILE *f, const struct run *r, const struct stats *s, double duration
 		fprintf(f, ":%llu", (unsigned long long)s->other_errno[i]);
 		first = 0;
 	}
-	fprintf(f, "},\"requests\":%llu,\"requests_per_s\":%.1f,", (unsigned long long)s->requests,
-	    (double)s->requests / secs);
-	fprintf(f, "\"connections_per_s\":%.1f,", (double)s->established / secs);
-	fprintf(f, "\"bytes_sent\":%llu,\"bytes_received\":%llu,\"bytes_per_s\":%.1f,",
-	    (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_received,
-	    (double)s->bytes_received / secs);
+	fprintf(f, "},\"requests\":%llu,\"requests_per_s\":", (unsigned long long)s->requests);
+	report_json_per_s(f, (double)s->requests, duration_s);
+	fputs(",\"connections_per_s\":", f);
+	report_json_per_s(f, (double)s->established, duration_s);
+	fprintf(f, ",\"bytes_sent\":%llu,\"bytes_received\":%llu,\"bytes_per_s\":",
+	    (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_received);
+	report_json_per_s(f, (double)s->bytes_received, duration_s);
+	fputc(',', f);
 	json_latency(f, r, "latency_us", &s->latency);
 	fputc(',', f);
 	json_latency(f, r, "connect_latency_us", &s->connect);

@@ -49,20 +49,28 @@ source_parse_one(struct net_addr *a, const char *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The array doubles when full: a range of 65,536 addresses costs a dozen
+ * reallocations, not one per address (each of which may copy them all).
+ */
 static int
 source_add(struct sources *src, const struct net_addr *a, char *err, size_t errlen)
 {
 	struct net_addr *n;
+	size_t cap = src->cap == 0 ? 16 : src->cap * 2;
 
 	if (src->n >= SOURCES_MAX) {
 		snprintf(err, errlen, "--bind: more than %d source addresses", SOURCES_MAX);
 		return -1;
 	}
-	if ((n = realloc(src->addrs, (src->n + 1) * sizeof *n)) == NULL) {
-		snprintf(err, errlen, "--bind: out of memory");
-		return -1;
+	if (src->n == src->cap) {
+		if ((n = realloc(src->addrs, cap * sizeof *n)) == NULL) {
+			snprintf(err, errlen, "--bind: out of memory");
+			return -1;
+		}
+		src->addrs = n;
+		src->cap = cap;
 	}
-	src->addrs = n;
 	src->addrs[src->n++] = *a;
 	return 0;
 }
@@ -141,5 +149,5 @@ sources_free(struct sources *src)
 {
 	free(src->addrs);
 	src->addrs = NULL;
-	src->n = 0;
+	src->n = src->cap = 0;
 }

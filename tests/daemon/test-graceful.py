@@ -12,9 +12,12 @@
 #  - a client still in a ping-pong exchange at the signal is served until it
 #    goes quiet, then gets EOF;
 #  - a client that never reads its echo does not keep the daemon alive past
-#    shutdown_timeout (but the daemon does wait for it until then).
+#    shutdown_timeout (but the daemon does wait for it until then);
+#  - a second SIGTERM or SIGINT during that wait closes at once (exit 0, the
+#    pidfile removed), and a SIGHUP during it is logged as ignored.
 import os
 import random
+import re
 import select
 import signal
 import socket
@@ -156,11 +159,9 @@ def still_talking():
          '%.2f s' % (n, took))
 
 
-def never_reads():
-    """A client that never reads is dropped after shutdown_timeout."""
-    timeout = 2
-    d, pidfile = start(timeout)
-    addr = d.addr('echo')
+def stalled_client(addr):
+    """An echo client that sends without reading until it cannot send any
+    more: its echo waits in the daemon, which the drain cannot finish."""
     c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     c.connect(addr)
@@ -179,6 +180,15 @@ def never_reads():
         except BlockingIOError:
             pass
     note('non-reading client stalled after %d bytes' % sent)
+    return c
+
+
+def never_reads():
+    """A client that never reads is dropped after shutdown_timeout."""
+    timeout = 2
+    d, pidfile = start(timeout)
+    addr = d.addr('echo')
+    c = stalled_client(addr)
     d.send_signal(signal.SIGTERM)
     t0 = time.monotonic()
     refused_while_alive(d, signal.SIGTERM, addr)
@@ -190,11 +200,43 @@ def never_reads():
     c.close()
 
 
+def second_signal(first, second, hup):
+    """During a drain that shutdown_timeout = 30 s would end, a second
+    SIGTERM or SIGINT closes at once: exit 0 within 2 s, the pidfile gone.
+    hup: a SIGHUP before it is logged as ignored, and the drain goes on."""
+    d, pidfile = start(30)
+    addr = d.addr('echo')
+    c = stalled_client(addr)
+    d.send_signal(first)
+    refused_while_alive(d, first, addr)
+    # (the count may include a stray connect from a test running in parallel)
+    d.wait_log(r'waiting up to 30 s for \d+ clients')
+    if hup:
+        at = d.log_count()
+        d.send_signal(signal.SIGHUP)
+        d.wait_log(r'warn: SIGHUP during the shutdown: ignored, no reload', start=at)
+        check(d.find_log(r'reload:', start=at) is None, 'a reload during the shutdown')
+        check(d.alive(), 'the daemon exited on SIGHUP during the shutdown')
+    d.send_signal(second)
+    t0 = time.monotonic()
+    took = expect_clean_exit(d, pidfile, second, t0, 2)
+    d.wait_log(r'warn: %s during the shutdown: closing \d+ clients now, without waiting '
+               r'for them' % re.escape(signal.strsignal(second)))
+    rest, how = recv_until_eof(c, timeout=5)
+    check(how in ('eof', 'reset'), 'the stalled client is closed (%s)' % how)
+    c.close()
+    note('%s then %s%s: exit 0 after %.2f s' % (signal.Signals(first).name,
+         'SIGHUP, ' if hup else '', signal.Signals(second).name, took))
+
+
 def test():
     unread_bulk()
     interleaved()
     still_talking()
     never_reads()
+    second_signal(signal.SIGTERM, signal.SIGTERM, False)
+    second_signal(signal.SIGINT, signal.SIGTERM, True)
+    second_signal(signal.SIGTERM, signal.SIGINT, False)
 
 
-run(test, 90)
+run(test, 120)

@@ -1,21 +1,29 @@
 #!/usr/bin/env python3
-# The descriptor budget: max_clients plus the listeners plus the daemon's
-# own descriptors must fit RLIMIT_NOFILE.
+# The descriptor budget: max_clients plus the listeners plus the metrics
+# endpoint's connections (metrics_max_connections, none when it is off)
+# plus the daemon's own descriptors must fit RLIMIT_NOFILE.
 #  1. soft limit 64, hard limit as it is: the soft limit is raised to what
 #     the configuration needs (/proc/PID/limits shows it) and logged;
 #  2. a reload that raises max_clients raises the soft limit again;
 #  3. soft = hard = 64: a warning names the need, both limits and what to
-#     change, and the daemon serves anyway.
+#     change, and the daemon serves anyway;
+#  4. with the metrics endpoint on, its metrics_max_connections count: at
+#     start, and at a reload that raises it;
+#  5. synackd -t says what a start would: the same warning, with and without
+#     the endpoint, when even the hard limit is too low; nothing when the
+#     limit can be raised to fit; "configuration OK" and exit 0 always.
 import os
 import resource
 import signal
+import subprocess
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from daemontest import run  # noqa: E402
-from synacktest import (Daemon, check_eq, echo_check, listener,  # noqa: E402
-                        note, render_config, server_section, skip)
+from synacktest import (Daemon, check, check_eq, echo_check, fail,  # noqa: E402
+                        listener, make_tempdir, note, render_config, server_section,
+                        skip, synackd_path)
 
 OWN = 32  # CONFIG_OWN_DESCRIPTORS
 
@@ -28,10 +36,29 @@ def soft_limit(pid):
     return None
 
 
-def conf(max_clients):
-    return {'server': server_section(max_clients=max_clients),
+def conf(max_clients, **server):
+    return {'server': server_section(max_clients=max_clients, **server),
             'listener a': listener('echo'),
             'listener b': listener('discard')}
+
+
+def check_test(text, nofile):
+    """synackd -t on text with RLIMIT_NOFILE nofile (soft, hard): its
+    stderr, after checking "configuration OK" and exit 0."""
+    path = os.path.join(make_tempdir(), 'synackd.conf')
+    with open(path, 'w') as f:
+        f.write(render_config(text))
+    try:
+        r = subprocess.run([synackd_path(), '-t', '-c', path], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10,
+                           preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
+                                                                 nofile))
+    except subprocess.TimeoutExpired:
+        fail('synackd -t did not exit within 10 s')
+    err = r.stderr.decode(errors='replace')
+    check_eq((r.returncode, r.stdout.decode()), (0, 'configuration OK\n'),
+             'synackd -t with open-file limits %r (stderr %r)' % (nofile, err))
+    return err
 
 
 def test():
@@ -69,6 +96,37 @@ def test():
     note(m.group(0))
     echo_check(d.addr('a'))
     d.stop()
+
+    # the metrics endpoint's connections count
+    d = Daemon(conf(500, metrics='127.0.0.1:0', metrics_max_connections=40),
+               preexec_fn=low_soft)
+    need = 500 + 2 + 40 + OWN
+    m = d.wait_log(r'open-file limit raised from 64 to (\d+) for max_clients 500, '
+                   r'2 listeners, metrics_max_connections 40 and %d of the daemon\'s own' % OWN)
+    check_eq(int(m.group(1)), need, 'the raised limit with metrics on')
+    check_eq(soft_limit(d.pid), need, 'the soft limit with metrics on')
+    with open(d.conf_path, 'w') as f:
+        f.write(render_config(conf(500, metrics='127.0.0.1:0', metrics_max_connections=400)))
+    mark = d.log_count()
+    d.send_signal(signal.SIGHUP)
+    d.wait_log(r'reload: done', 10, start=mark)
+    d.wait_log(r'open-file limit raised from %d to %d for max_clients 500, 2 listeners, '
+               r'metrics_max_connections 400' % (need, 500 + 2 + 400 + OWN), 5, start=mark)
+    check_eq(soft_limit(d.pid), 500 + 2 + 400 + OWN, 'the soft limit after the reload')
+    d.stop()
+
+    # synackd -t: the start's warning, before the start
+    for server, what in (({}, ''), ({'metrics': '127.0.0.1:0'},
+                                    ', metrics_max_connections 32')):
+        err = check_test(conf(500, **server), (64, 64))
+        need = 500 + 2 + (32 if server else 0) + OWN
+        want = ('synackd: warning: max_clients 500, 2 listeners%s and %d of the daemon\'s '
+                'own need %d open files, but the limit is 64 (hard limit 64)' %
+                (what, OWN, need))
+        check(want in err, 'synackd -t: expected %r on stderr, got %r' % (want, err))
+        note(err.strip())
+        check_eq(check_test(conf(500, **server), (64, hard)), '',
+                 'stderr of synackd -t when the limit can be raised')
 
 
 run(test)

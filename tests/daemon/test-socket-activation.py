@@ -6,7 +6,10 @@
 # with the sockets at fd 3...), and runs systemd-socket-activate too when it
 # is installed. A descriptor that is not a listening socket is refused, one
 # that no listener takes is closed, and without the variables (or with
-# another process's LISTEN_PID) nothing changes.
+# another process's LISTEN_PID) nothing changes. A LISTEN_FDS that counts
+# more than were passed leaves the slots that were not open alone (synackd's
+# own descriptors take those numbers later); one that is no count closes the
+# listening sockets passed from fd 3 on and adopts none.
 import fcntl
 import os
 import re
@@ -18,9 +21,9 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, check, check_eq, check_refused, connect,  # noqa: E402
-                        echo_check, echo_roundtrip, listener, main, note,
-                        recv_exact, server_section, ss_listen_queues,
-                        test_workers, wait_for)
+                        echo_check, echo_roundtrip, fmt_addr, http_get,
+                        join_chat, listener, main, note, recv_exact, recv_line,
+                        server_section, ss_listen_queues, test_workers, wait_for)
 
 
 def listening_socket(reuseport=False, backlog=16):
@@ -33,17 +36,26 @@ def listening_socket(reuseport=False, backlog=16):
     return s
 
 
-def passing(fds, names=None, pid=None):
+def passing(fds, names=None, pid=None, count=None):
     """A preexec_fn that puts fds at 3, 4, ... and sets the variables the
-    way a service manager does (LISTEN_PID: the process about to exec)."""
+    way a service manager does (LISTEN_PID: the process about to exec);
+    count: what LISTEN_FDS says instead of how many there are."""
     fds = [f if isinstance(f, int) else f.fileno() for f in fds]
 
     def preexec():
         high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 100) for fd in fds]
         for i, fd in enumerate(high):
             os.dup2(fd, 3 + i, inheritable=True)
+        # as from a service manager, nothing else: not what make passed us
+        for name in os.listdir('/proc/self/fd'):
+            fd = int(name)
+            try:
+                if fd >= 3 + len(fds) and os.get_inheritable(fd):
+                    os.close(fd)
+            except OSError:
+                pass
         os.environ['LISTEN_PID'] = str(pid if pid is not None else os.getpid())
-        os.environ['LISTEN_FDS'] = str(len(fds))
+        os.environ['LISTEN_FDS'] = str(count if count is not None else len(fds))
         if names is not None:
             os.environ['LISTEN_FDNAMES'] = ':'.join(names)
     return preexec
@@ -183,6 +195,104 @@ def test_not_ours():
         check(d.find_log(r'adopted|inherited') is None, 'no adoption without variables')
 
 
+def serves_all(d):
+    """Every listener and the metrics endpoint answer: the echo ones echo, a
+    chat line reaches the other member, GET /metrics is 200."""
+    for name in ('echo', 'own'):
+        echo_check(d.addr(name)).close()
+    a, b = join_chat(d, 'chat', 2)
+    a.sendall(b'still here\n')
+    check_eq(recv_line(b), ('%s: still here\n' % fmt_addr(a.getsockname())).encode(),
+             'the chat line from the other member')
+    a.close()
+    b.close()
+    status, _, _ = http_get(d.metrics_addr(), '/metrics')
+    check_eq(status, 200, 'status of GET /metrics')
+
+
+def test_count_too_high():
+    """LISTEN_FDS counts more than were passed: one socket, at fd 3, with
+    LISTEN_FDS=3 (the slots of the next listeners' sockets), 4 (the first
+    descriptor synackd opens, a worker's epoll) and 4096 (the maximum: all
+    of them). The slots that were not open when synackd started are named
+    in one warning and never closed, so what synackd opens on those numbers
+    later stays its own: every listener and the metrics endpoint answer,
+    and a stop exits 0 (under the sanitizers: no leak report)."""
+    for count in (3, 4, 4096):
+        s = listening_socket()
+        port = s.getsockname()[1]
+        conf = {'server': server_section(log_level='debug', metrics='127.0.0.1:0'),
+                'listener echo': listener('echo', port=port),
+                'listener chat': listener('chat'),
+                'listener own': listener('echo')}
+        d = Daemon(conf, preexec_fn=passing([s], count=count), close_fds=False)
+        with d:
+            s.close()
+            adopted(d, 'echo', 3, port)
+            # once this is logged, whatever activation closes is closed
+            d.wait_log(r'synackd \S+ started')
+            serves_all(d)
+            check(d.alive(), 'synackd runs on with LISTEN_FDS=%d' % count)
+            d.wait_log(r'inherited fds 4-%d: not open when synackd started '
+                       r'\(LISTEN_FDS=%d counts more than were passed\); left alone'
+                       % (2 + count, count))
+            check_eq(len(d.find_all_log(r'inherited fd')), 1,
+                     'warnings about the inherited slots with LISTEN_FDS=%d' % count)
+        check(not d.find_all_log(r'Sanitizer|runtime error'),
+              'no sanitizer report with LISTEN_FDS=%d' % count)
+        note('LISTEN_FDS=%d with one socket passed: served, exit 0' % count)
+
+
+def fd_inodes(pid, kind):
+    """The inodes of process pid's descriptors of a kind (socket, pipe)."""
+    out = set()
+    for fd in os.listdir('/proc/%d/fd' % pid):
+        try:
+            m = re.match(r'%s:\[(\d+)\]$' % kind, os.readlink('/proc/%d/fd/%s' % (pid, fd)))
+        except OSError:
+            continue
+        if m:
+            out.add(int(m.group(1)))
+    return out
+
+
+def test_count_invalid():
+    """LISTEN_FDS that is not a count, with LISTEN_PID naming synackd: the
+    sockets meant for it cannot be counted, so none is adopted; the
+    listening sockets from fd 3 on are closed at once, which stderr says,
+    and synackd serves on sockets of its own. The run of sockets ends at
+    the first descriptor that is not one, which is left alone."""
+    for count, npass in (('-1', 1), ('three', 1), ('4097', 2)):
+        socks = [listening_socket() for _ in range(npass)]
+        ports = [s.getsockname()[1] for s in socks]
+        inodes = {os.fstat(s.fileno()).st_ino for s in socks}
+        r, w = os.pipe()
+        pipe = os.fstat(r).st_ino
+        conf = {'server': server_section(),
+                'listener echo': listener('echo')}
+        d = Daemon(conf, preexec_fn=passing(socks + [r], count=count), close_fds=False)
+        with d:
+            d.wait_log(r'synackd \S+ started')
+            check(not inodes & fd_inodes(d.pid, 'socket'), 'a socket passed with '
+                  'LISTEN_FDS=%s is still open in synackd' % count)
+            d.wait_log(r'socket activation: LISTEN_FDS="%s" is not a number from 0 to '
+                       r'4096: no socket adopted; the listening sockets passed from '
+                       r'fd 3 on closed: %s$' %
+                       (re.escape(count), 'fd 3' if npass == 1 else 'fds 3-%d' % (2 + npass)))
+            check(pipe in fd_inodes(d.pid, 'pipe'), 'the pipe after the sockets is left '
+                  'as it is')
+            for s in socks:
+                s.close()
+            os.close(r)
+            os.close(w)
+            for port in ports:
+                check_refused(('127.0.0.1', port), 'a socket passed with LISTEN_FDS=%s, '
+                              'once the launcher closed its copy' % count)
+            check(d.find_log(r'adopted inherited') is None, 'nothing adopted')
+            echo_check(d.addr('echo')).close()
+        note('LISTEN_FDS=%s: the %d passed sockets closed, exit 0' % (count, npass))
+
+
 def free_port():
     s = socket.socket()
     s.bind(('127.0.0.1', 0))
@@ -257,6 +367,8 @@ def run():
     test_manager_keeps_copy()
     test_refused()
     test_not_ours()
+    test_count_too_high()
+    test_count_invalid()
     test_systemd_socket_activate()
 
 

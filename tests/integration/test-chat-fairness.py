@@ -11,6 +11,10 @@
 #  3. a reload that changes chat_rate reaches members already connected:
 #     lowered to 2000, 20,000 bytes sent at once trickle at that rate;
 #     lifted to 0, the rest arrives at once.
+#  4. escapes count against chat_rate as what they become: 20,000 bytes of
+#     ESC lines (80,000 once escaped) sent at once under chat_rate 20000
+#     and burst 10000 take at least 3.4 s to reach the room, where as many
+#     bytes of text would take 0.5 s.
 import os
 import re
 import signal
@@ -164,17 +168,38 @@ def reloaded(d, f, flood, slow):
     abort(reader)
 
 
+def escaped(d):
+    sender, reader = join_chat(d, 'escaped', 2)
+    prefix = ('%s: ' % fmt_addr(sender.getsockname())).encode()
+    nlines = 200
+    line = prefix + b'\\x1b' * 99 + b'\n'
+    t0 = time.monotonic()
+    sender.sendall((b'\x1b' * 99 + b'\n') * nlines)
+    data = recv_exact(reader, nlines * len(line), timeout=20)
+    took = time.monotonic() - t0
+    check(data == line * nlines, 'the reader: %d lines of escaped ESC bytes' % nlines)
+    # 20,000 bytes read and 200 x 297 charged for the escapes, at 20,000
+    # per second after a burst of at most 10,000: 3.47 s at the least
+    note('%d bytes of ESC lines reached the room in %.2f s' % (nlines * 100, took))
+    check(took >= 2.5, 'chat_rate %d: %d bytes that became %d reached the room in '
+          '%.2f s; the escapes are not charged' % (RATE, nlines * 100, nlines * 397, took))
+    abort(sender)
+    abort(reader)
+
+
 def config(rate=RATE, burst=BURST):
     return {'server': server_section(log_level='debug'),
             'listener big': listener('chat', output_limit=1024, max_line=4096,
                                      chat_rate=0),
             'listener paced': listener('chat', output_limit=16384, chat_rate=rate,
-                                       chat_burst=burst)}
+                                       chat_burst=burst),
+            'listener escaped': listener('chat', chat_rate=RATE, chat_burst=BURST)}
 
 
 def run():
     with Daemon(config()) as d:
         long_lines(d)
+        escaped(d)
         state = paced(d)
         reloaded(d, *state)
 

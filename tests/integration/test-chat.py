@@ -3,7 +3,11 @@
 # "ADDR:PORT: text\n" (the sender's address as the daemon sees it) and not the
 # sender, nor the members of another chat listener; CR before LF is stripped; a line longer than max_line gets the error
 # line and then EOF; a member that never reads is closed as a slow consumer
-# while the others keep receiving every line.
+# while the others keep receiving every line. Control bytes never reach
+# the others raw: CR, ESC, NUL, DEL, C1 controls and bytes that are not
+# UTF-8 arrive as \r or \xNN, a backslash as \\, TAB and UTF-8 text as
+# they are; a line of max_line such bytes, four times as long escaped,
+# arrives whole.
 import os
 import re
 import select
@@ -74,6 +78,40 @@ def room(d):
              'B: next line after C was closed (the long line must not be relayed)')
     expect_silence(x, 0.01)
     for s in (a, b, x):
+        abort(s)
+
+
+# what a member sends -> what the others get after the prefix (README, "chat")
+ESCAPES = [
+    (b'\rfake 192.0.2.1:7: hi', b'\\rfake 192.0.2.1:7: hi'),
+    (b'over\r', b'over\\r'),    # a CR before the line's own CRLF
+    (b'\x1b[2J\x1b[31mred\x1b[0m', b'\\x1b[2J\\x1b[31mred\\x1b[0m'),
+    (b'nul\x00byte', b'nul\\x00byte'),
+    (b'del\x7f\x08bs', b'del\\x7f\\x08bs'),
+    (b'tab\tstays', b'tab\tstays'),
+    (b'C:\\dir and a typed \\x1b', b'C:\\\\dir and a typed \\\\x1b'),
+    ('h\u00e9llo \u20ac \U0001f600'.encode(), 'h\u00e9llo \u20ac \U0001f600'.encode()),
+    (b'csi \xc2\x9b2J raw \x9b2J', b'csi \\xc2\\x9b2J raw \\x9b2J'),
+    (b'latin-1 caf\xe9, overlong \xc0\x80', b'latin-1 caf\\xe9, overlong \\xc0\\x80'),
+]
+
+
+def control_bytes(d):
+    a, b, c = join_chat(d, 'room', 3)
+    A = fmt_addr(a.getsockname())
+    a.sendall(b''.join(line + b'\r\n' for line, _ in ESCAPES))
+    for who, s in (('B', b), ('C', c)):
+        for line, want in ESCAPES:
+            check_eq(recv_line(s), A.encode() + b': ' + want + b'\n',
+                     '%s: what A\'s line %r became' % (who, line))
+
+    # the longest line, all escapes: four times as long, and whole
+    a.sendall(b'\x1b' * MAX_LINE + b'\n')
+    for who, s in (('B', b), ('C', c)):
+        check_eq(recv_line(s), A.encode() + b': ' + b'\\x1b' * MAX_LINE + b'\n',
+                 '%s: a line of max_line ESC bytes' % who)
+    expect_silence(a, 0.3)
+    for s in (a, b, c):
         abort(s)
 
 
@@ -175,6 +213,7 @@ def run():
             'listener slow': listener('chat', output_limit=65536, chat_rate=0)}
     with Daemon(conf) as d:
         room(d)
+        control_bytes(d)
         slow_consumer(d)
 
 

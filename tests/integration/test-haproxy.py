@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # Debian's haproxy in front of two synackd, with send-proxy-v2 and health
 # checks (which then send a v2 LOCAL header):
-#  1. the checks pass and synackd logs no error or warning for them, nor
-#     counts an invalid or late header;
+#  1. the checks pass and synackd logs no error or warning for them (nor
+#     the one for a listener without proxy_from: haproxy's 127.0.0.1 is
+#     its proxy_from), nor counts an invalid, late or untrusted header;
 #  2. a chat member connecting from 127.0.0.9 through haproxy shows up as
 #     127.0.0.9 (with its own port) in synackd's debug log and in the
 #     prefix another member sees;
@@ -151,8 +152,9 @@ def connect_from(src, addr):
 def conf(shutdown_timeout):
     return {'server': server_section(log_level='debug', metrics='127.0.0.1:0',
                                      shutdown_timeout=shutdown_timeout),
-            'listener echo': listener('echo', proxy_protocol='yes'),
-            'listener chat': listener('chat', proxy_protocol='yes')}
+            # haproxy connects from 127.0.0.1: the only peer trusted with a header
+            'listener echo': listener('echo', proxy_protocol='yes', proxy_from='127.0.0.1'),
+            'listener chat': listener('chat', proxy_protocol='yes', proxy_from='127.0.0.1')}
 
 
 def healthy(d):
@@ -164,6 +166,8 @@ def healthy(d):
         closed = d.listener_stats(name)['closed']
         check_eq(closed['proxy_invalid'], 0, '%s: proxy_invalid' % name)
         check_eq(closed['proxy_timeout'], 0, '%s: proxy_timeout' % name)
+        check_eq(d.listener_stats(name)['rejected']['proxy_untrusted'], 0,
+                 '%s: proxy_untrusted' % name)
 
 
 def chat(d1, hp):

@@ -10,19 +10,27 @@
 #    connection sent so, and a connection that sends nothing: closed by the
 #    daemon within the timeout and a margin;
 #  - POST, PUT, DELETE, OPTIONS, PATCH, TRACE: 405 with "Allow: GET, HEAD";
-#    CONNECT too, with its Content-Length, its connection closed within the
-#    timeout (libevent keeps it open after the answer); a body up to
-#    4096 bytes: 405, a bigger one: 413; an unknown method: 501; an unknown
-#    path: 404;
+#    a body up to 4096 bytes: 405, a bigger one: 413; an unknown method:
+#    501; an unknown path: 404;
+#  - a 405 (CONNECT among them: libevent keeps a CONNECT's connection
+#    after the answer) and a 501 are the connection's last answer: its end
+#    of file follows within 0.5 s;
+#  - a request that says where it ends in two ways (RFC 9112 section 6.3):
+#    two Content-Length headers, equal or not, a Content-Length with a
+#    Transfer-Encoding, a Transfer-Encoding other than chunked: 400, and
+#    the connection closed, so that what follows is never read as another
+#    request;
 #  - HEAD: the status and headers of GET and no body (HEAD /metrics then
 #    GET /metrics on one connection: the second answer is GET's);
 #  - /metrics?x=1 and /stats?x=1 are served as /metrics and /stats;
-#  - 200 connections opened and left silent: echo clients are served while
-#    they are open, /metrics too, each is closed by the timeout, and then
-#    the descriptors are back to where they were;
+#  - 200 connections opened and left silent (metrics_max_connections is
+#    raised for them): echo clients are served while they are open,
+#    /metrics too, each is closed by the timeout, and then the descriptors
+#    are back to where they were;
 #  - at the end an echo client still round-trips and the daemon exits 0.
 import json
 import os
+import re
 import select
 import socket
 import sys
@@ -39,6 +47,7 @@ from synacktest import (Daemon, abort, check, check_eq, check_rss_growth,  # noq
 TIMEOUT = 5      # the endpoint's request timeout (METRICS_TIMEOUT)
 MARGIN = 4       # what a loaded machine may add to it
 IDLE_CONNECTIONS = 200
+LAST_ANSWER_EOF = 0.5   # seconds from a connection's last answer to its end
 
 
 def raw(addr, data, timeout=TIMEOUT + MARGIN):
@@ -85,6 +94,60 @@ def status_of(resp):
     check(len(parts) >= 2 and parts[0].startswith(b'HTTP/1.') and parts[1].isdigit(),
           'not an HTTP status line: %r' % line[:100])
     return int(parts[1])
+
+
+def last_answer(addr, data, what):
+    """Send data, read one answer (headers and Content-Length body, none to
+    HEAD), then the connection's end, which must follow within
+    LAST_ANSWER_EOF and bring nothing more (no second answer). An answer
+    without Content-Length (libevent's own, to HEAD) ends with the
+    connection, which must come within LAST_ANSWER_EOF of its headers.
+    Returns (status, head, body)."""
+    s = socket.create_connection(addr, timeout=5)
+    try:
+        s.sendall(data)
+        buf = bytearray()
+        deadline = time.monotonic() + TIMEOUT + MARGIN
+        answered = None
+        while True:
+            head, sep, body = bytes(buf).partition(b'\r\n\r\n')
+            if sep and answered is None:
+                m = re.search(rb'\r\nContent-Length: (\d+)\r\n', head + b'\r\n', re.I)
+                if m is None:
+                    length = None
+                elif data.startswith(b'HEAD '):
+                    length = 0
+                else:
+                    length = int(m.group(1))
+                if length is None or len(body) >= length:
+                    answered = time.monotonic()
+                    deadline = answered + LAST_ANSWER_EOF
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if answered is None:
+                    fail('%s: no whole answer within %d s: %r' %
+                         (what, TIMEOUT + MARGIN, bytes(buf[:300])))
+                fail('%s: the connection still open %.1f s after its answer %r' %
+                     (what, LAST_ANSWER_EOF, bytes(buf[:300])))
+            s.settimeout(left)
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                chunk = b''
+            if not chunk:
+                break
+            buf += chunk
+        check(answered is not None, '%s: closed before a whole answer: %r' %
+              (what, bytes(buf[:300])))
+        if length is not None:
+            check_eq(body[length:], b'', '%s: what came after the answer' % what)
+            body = body[:length]
+        check_eq(bytes(buf).count(b'HTTP/1.'), 1, '%s: answers' % what)
+        return status_of(bytes(buf)), head, body
+    finally:
+        abort(s)
 
 
 def request(d, method, path, body=None, headers=None):
@@ -148,6 +211,47 @@ def methods(d, maddr):
     for path in ('/nope', '/metrics/', '/metricsx', '/stats.json', '//metrics'):
         status, _, _ = request(d, 'GET', path)
         check_eq(status, 404, 'status of GET %s' % path)
+    # the last answer: the end of the connection follows at once
+    for method, want in (('CONNECT', 405), ('POST', 405), ('OPTIONS', 405), ('FOO', 501)):
+        status, head, _ = last_answer(
+            maddr, b'%s /metrics HTTP/1.1\r\nHost: x\r\n\r\n' % method.encode(), method)
+        check_eq(status, want, 'status of %s' % method)
+        if want == 405:
+            check(b'\r\nAllow: GET, HEAD\r\n' in head + b'\r\n', 'no Allow header in %r' % head)
+    status, _, _ = last_answer(maddr, b'CONNECT /metrics HTTP/1.1\r\nHost: x\r\n'
+                               b'Content-Length: 4\r\n\r\nbody', 'CONNECT with a body')
+    check_eq(status, 405, 'status of CONNECT with a body')
+
+
+def framing(d, maddr):
+    """Two ways to say where a request ends: 400, and nothing after it is
+    read as a request."""
+    cases = (
+        ('two equal Content-Length', 'GET', b'Content-Length: 0\r\nContent-Length: 0\r\n',
+         b''),
+        ('two equal Content-Length and a body', 'POST',
+         b'Content-Length: 4\r\ncontent-length: 4\r\n', b'abcd'),
+        # the first length says the request has no body: the rest would be a
+        # second request, to the daemon and not to a proxy that takes the last
+        ('Content-Length 0, then 26', 'GET', b'Content-Length: 0\r\nContent-Length: 26\r\n',
+         b'GET /stats HTTP/1.1\r\n\r\n'),
+        ('Content-Length 26, then 0', 'HEAD', b'Content-Length: 26\r\nContent-Length: 0\r\n',
+         b'GET /stats HTTP/1.1\r\n\r\n'),
+        ('Content-Length and Transfer-Encoding', 'HEAD',
+         b'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', b'0\r\n\r\n'),
+        ('Content-Length and Transfer-Encoding, with a body', 'GET',
+         b'Transfer-Encoding: chunked\r\nContent-Length: 26\r\n', b'0\r\n\r\n'),
+        ('a Transfer-Encoding that is not chunked', 'HEAD', b'Transfer-Encoding: gzip\r\n',
+         b''),
+        ('a list of lengths', 'HEAD', b'Content-Length: 0, 0\r\n', b''),
+        ('two Content-Length on CONNECT', 'CONNECT',
+         b'Content-Length: 0\r\nContent-Length: 0\r\n', b''),
+    )
+    for what, method, headers, rest in cases:
+        req = b'%s /stats HTTP/1.1\r\nHost: x\r\n%s\r\n%s' % (method.encode(), headers, rest)
+        status, head, body = last_answer(maddr, req, what)
+        check_eq(status, 400, 'status of a request with %s' % what)
+        note('%s: 400 %r, then closed' % (what, body[:60]))
 
 
 def head_and_query(d, maddr):
@@ -216,14 +320,6 @@ def no_answer(data, what):
           '%s: expected no answer (or 400, 408), got %r' % (what, data[:200]))
 
 
-def connect_answer(data, what):
-    check_eq(status_of(data), 405, 'status of CONNECT')
-    head, _, body = data.partition(b'\r\n\r\n')
-    check(b'\r\nAllow: GET, HEAD\r\n' in head + b'\r\n', 'no Allow header in %r' % head)
-    check(b'\r\nContent-Length: %d\r\n' % len(body) in head + b'\r\n',
-          'CONNECT: the answer\'s length is not given: %r' % data[:300])
-
-
 def head_then_nothing(data, what):
     check_eq(status_of(data), 200, '%s: status of the first request (HEAD /stats)' % what)
     check(data.endswith(b'\r\n\r\n') and data.count(b'HTTP/1.') == 1,
@@ -250,10 +346,9 @@ def settled_fds(d):
 
 def slow_connections(d, maddr, probe):
     """Connections that never complete a request, all at once: IDLE_CONNECTIONS
-    silent ones, a request that never ends, binary garbage with no line end,
-    and a CONNECT (libevent keeps its connection after the answer): each is
-    closed by the daemon within the timeout and a margin, while echo
-    clients and /metrics are served."""
+    silent ones, a request that never ends, binary garbage with no line end:
+    each is closed by the daemon within the timeout and a margin, while
+    echo clients and /metrics are served."""
     fds0 = settled_fds(d)
     conns = []
 
@@ -267,7 +362,6 @@ def slow_connections(d, maddr, probe):
              no_answer)
     open_one(bytes(range(1, 10)) + bytes(range(14, 256)), 'binary garbage with no line end',
              no_answer)
-    open_one(b'CONNECT /metrics HTTP/1.1\r\nHost: x\r\n\r\n', 'CONNECT', connect_answer)
     # a header line every 0.3 s: each read restarts libevent's own timeout,
     # so only a limit on the whole request closes these
     open_one(b'GET /metrics HTTP/1.1\r\n', 'a request sent a line at a time', no_answer,
@@ -320,7 +414,7 @@ def slow_connections(d, maddr, probe):
             fail('%d connections still open %d s after their connect, e.g. %s' %
                  (len(late), TIMEOUT + MARGIN, late[0]))
         probe.check(fresh=not r)
-    for what in ('a request that never ends', 'binary garbage with no line end', 'CONNECT',
+    for what in ('a request that never ends', 'binary garbage with no line end',
                  'a request sent a line at a time', 'a second request sent a line at a time'):
         note('%s: closed by the daemon after %.2f s' % (what, took[what]))
     note('%d silent connections: closed by the daemon after %.2f to %.2f s' %
@@ -331,7 +425,8 @@ def slow_connections(d, maddr, probe):
 
 
 def run():
-    conf = {'server': server_section(metrics='127.0.0.1:0'),
+    conf = {'server': server_section(metrics='127.0.0.1:0',
+                                     metrics_max_connections=IDLE_CONNECTIONS + 50),
             'listener echo': listener('echo')}
     with Daemon(conf) as d:
         maddr = d.metrics_addr()
@@ -342,6 +437,8 @@ def run():
         big_header(d, maddr)
         probe.check(fresh=True)
         methods(d, maddr)
+        framing(d, maddr)
+        probe.check(fresh=True)
         head_and_query(d, maddr)
         probe.check(fresh=True)
         slow_connections(d, maddr, probe)

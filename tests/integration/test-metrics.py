@@ -41,7 +41,8 @@ CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 CLOSE_REASONS = ('peer', 'idle_timeout', 'slow_consumer', 'line_too_long', 'shutdown',
                  'error', 'done', 'out_of_memory', 'proxy_invalid', 'proxy_timeout',
                  'max_clients_per_source')
-REJECT_REASONS = ('max_clients', 'max_clients_per_source', 'out_of_memory')
+REJECT_REASONS = ('max_clients', 'max_clients_per_source', 'out_of_memory',
+                  'proxy_untrusted')
 ACCEPT_ERRNOS = ('EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EPERM', 'other')
 MAX_LINE = 32
 WAIT = 10.0   # seconds any one count may take to arrive

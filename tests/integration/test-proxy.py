@@ -12,9 +12,14 @@
 #     header: each closed, counted as proxy_timeout or proxy_invalid in
 #     /metrics and /stats.
 #  4. max_clients_per_source counts the header's source, not the proxy's.
+#  5. proxy_timeout is a deadline from accept: a v1 and a v2 header sent a
+#     byte every 100 ms (3.6 s and 2.8 s in all) are closed 1 to 1.5 s after
+#     connect (proxy_timeout 1 s), counted as proxy_timeout, however
+#     steadily their bytes arrive.
 import json
 import os
 import re
+import select
 import socket
 import struct
 import sys
@@ -24,7 +29,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import promtext  # noqa: E402
 from synacktest import (Daemon, abort, check, check_eq, connect,  # noqa: E402
-                        expect_silence, fmt_addr, http_get, listener, main,
+                        expect_silence, fail, fmt_addr, http_get, listener, main, note,
                         recv_line, recv_until_eof, server_section, wait_for)
 
 SIG = b'\r\n\r\n\x00\r\nQUIT\n'
@@ -184,6 +189,45 @@ def abuse(d):
     abort(s)
 
 
+def trickle(addr, header, interval=0.1):
+    """Send header a byte every `interval` seconds from connect on, until
+    the daemon closes: the seconds from connect to its close."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    t0 = time.monotonic()
+    s.connect(addr)
+    try:
+        for i in range(len(header)):
+            try:
+                s.send(header[i:i + 1])
+            except OSError:
+                return time.monotonic() - t0     # reset: it was closed
+            r, _, _ = select.select([s], [], [], interval)
+            if r:
+                try:
+                    data = s.recv(4096)
+                except ConnectionResetError:
+                    data = b''
+                check_eq(data, b'', 'what a client trickling its header receives')
+                return time.monotonic() - t0
+        fail('a header trickled over %.1f s was taken (proxy_timeout 1 s)' %
+             (time.monotonic() - t0))
+    finally:
+        abort(s)
+
+
+def deadline(d):
+    addr = d.addr('echo')
+    before = closed(d, 'echo', 'proxy_timeout')
+    for name, header in (('v1', v1('192.0.2.70', 4444)), ('v2', v2('192.0.2.71', 4444))):
+        took = trickle(addr, header)
+        note('%s header trickled: closed %.3f s after connect' % (name, took))
+        check(1.0 <= took <= 1.5,
+              'a %s header trickled a byte per 100 ms closed %.2f s after connect '
+              '(proxy_timeout 1 s)' % (name, took))
+    wait_closed(d, 'echo', 'proxy_timeout', before + 2)
+
+
 def per_source(d):
     # max_clients_per_source 2 counts the header's address: two clients
     # from 192.0.2.50 are served, a third is closed; others (all from
@@ -221,6 +265,7 @@ def run():
         chat(d)
         echo(d)
         abuse(d)
+        deadline(d)
         per_source(d)
         m = metrics(d)
         labels = set(s.labels.get('reason') for s in

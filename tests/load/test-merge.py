@@ -12,7 +12,8 @@
 # missing key, a bucket index out of range, negative counts, another mode,
 # size, loop model or histogram layout. Exit 1 with verify errors, 3
 # without connections or requests, 4 above the first report's
-# max_error_rate.
+# max_error_rate. Reports of 0 s merge into rates of n/a (null in JSON),
+# never a division by almost nothing; next to a longer one they do not count.
 # Then three synack-load, each in a network namespace of its own with its
 # own address (its own "host"), load one synackd at once; their merged
 # report adds up to their reports, and synackd's /stats agrees: accepted is
@@ -459,6 +460,44 @@ def exit_codes(tmp, reps):
     check_eq(m.rc, 4, 'the first report\'s max_error_rate, not the second\'s\n' + m.describe())
 
 
+def zero_duration(tmp, reps):
+    src = reports_dir()
+    zero = copy.deepcopy(reps[0])
+    zero['duration_s'] = 0
+    zpath = write(tmp, 'zero.json', zero)
+    m = merge([zpath])
+    check_eq(m.rc, 0, 'exit code of a merge of a 0 s report\n' + m.describe())
+    for key in ('requests_per_s', 'bytes_per_s'):
+        check_eq(m.report[key], None, key + ' over 0 s')
+    check_eq(m.report['requests'], zero['requests'], 'requests over 0 s')
+    # the merged report merges again
+    again = merge([write(tmp, 'zero-merged.json', m.report), zpath])
+    check_eq(again.rc, 0, 'a merge of a 0 s merge\n' + again.describe())
+    check_eq(again.report['requests_per_s'], None, 'requests_per_s of a 0 s merge, again')
+    check_eq(again.report['requests'], 2 * zero['requests'], 'requests of a 0 s merge, again')
+    h = merge([zpath], want_json=False)
+    check_eq(h.rc, 0, 'exit code of the summary of a 0 s report\n' + h.describe())
+    for text in ('requests     %d, n/a\n' % zero['requests'],
+                 'throughput   n/a echoed and verified, n/a sent'):
+        check(text in h.out, 'the summary over 0 s shows %r\n%s' % (text, h.describe()))
+    check(re.search(r'\d{7,}\.\d/s|e\+\d', h.out) is None,
+          'no rate over 0 s in the summary\n' + h.describe())
+    # crr's rate of connections too
+    crr = load(os.path.join(src, 'crr-a.json'))
+    crr['duration_s'] = 0
+    h = merge([write(tmp, 'zero-crr.json', crr)], want_json=False)
+    check_eq(h.rc, 0, 'exit code of the summary of a 0 s crr report\n' + h.describe())
+    check('established, n/a connections/s' in h.out,
+          'crr over 0 s: n/a connections/s\n' + h.describe())
+    # next to a report of some seconds, the longest duration decides
+    b = reps[1]
+    m = merge([zpath, os.path.join(src, 'host-b.json')])
+    check_eq(m.rc, 0, 'a 0 s report with another\n' + m.describe())
+    check_eq(m.report['requests_per_s'],
+             float('%.1f' % ((zero['requests'] + b['requests']) / b['duration_s'])),
+             'requests_per_s over the other report\'s duration')
+
+
 # -- three hosts, each in its own network namespace ---------------------------
 
 def ip(*args, check_rc=True):
@@ -600,6 +639,7 @@ def run():
     reps = fixtures(tmp)
     refusals(tmp, reps)
     exit_codes(tmp, reps)
+    zero_duration(tmp, reps)
     three_hosts(tmp)
 
 

@@ -16,35 +16,55 @@
 
 #include "synackd.h"
 
+/* What activation_count() makes of LISTEN_PID and LISTEN_FDS, for pid 42. */
 static void
 test_count(void **state)
 {
+	static const struct {
+		const char *pid, *fds;
+		int n, ours;
+		const char *err; /* in the message when n is -1 */
+	} cases[] = {
+		/* not for us */
+		{ NULL, NULL, 0, 0, NULL },
+		{ NULL, "2", 0, 0, NULL },
+		{ "42", NULL, 0, 0, NULL },
+		{ "41", "2", 0, 0, NULL },
+		{ "41", "-1", 0, 0, NULL }, /* another's LISTEN_FDS is not ours to judge */
+		/* ours */
+		{ "42", "0", 0, 1, NULL },
+		{ "42", "1", 1, 1, NULL },
+		{ "42", "3", 3, 1, NULL },
+		{ "42", "4096", ACTIVATION_FDS_MAX, 1, NULL },
+		/* LISTEN_PID no process id: whose the sockets are is not known */
+		{ "", "1", -1, 0, "LISTEN_PID=\"\"" },
+		{ "0", "1", -1, 0, "LISTEN_PID=\"0\"" },
+		{ "-42", "1", -1, 0, "LISTEN_PID=\"-42\"" },
+		{ "42x", "1", -1, 0, "LISTEN_PID=\"42x\"" },
+		{ "99999999999999999999", "1", -1, 0, "is not a process id" },
+		/* ours, but no count: -1, and still ours */
+		{ "42", "", -1, 1, "LISTEN_FDS=\"\"" },
+		{ "42", "-1", -1, 1, "LISTEN_FDS=\"-1\" is not a number from 0 to 4096" },
+		{ "42", " 1", -1, 1, "LISTEN_FDS=\" 1\"" },
+		{ "42", "1 ", -1, 1, "LISTEN_FDS=\"1 \"" },
+		{ "42", "three", -1, 1, "LISTEN_FDS=\"three\"" },
+		{ "42", "4097", -1, 1, "LISTEN_FDS=\"4097\"" },
+		{ "42", "99999999999999999999", -1, 1, "is not a number from 0 to 4096" },
+	};
 	char err[256];
+	int ours;
 
 	(void)state;
-	/* not for us */
-	assert_int_equal(activation_count(NULL, NULL, 42, err, sizeof err), 0);
-	assert_int_equal(activation_count(NULL, "2", 42, err, sizeof err), 0);
-	assert_int_equal(activation_count("42", NULL, 42, err, sizeof err), 0);
-	assert_int_equal(activation_count("41", "2", 42, err, sizeof err), 0);
-	/* ours */
-	assert_int_equal(activation_count("42", "0", 42, err, sizeof err), 0);
-	assert_int_equal(activation_count("42", "1", 42, err, sizeof err), 1);
-	assert_int_equal(activation_count("42", "3", 42, err, sizeof err), 3);
-	assert_int_equal(activation_count("42", "4096", 42, err, sizeof err), ACTIVATION_FDS_MAX);
-	/* not numbers */
-	assert_int_equal(activation_count("", "1", 42, err, sizeof err), -1);
-	assert_int_equal(activation_count("0", "1", 42, err, sizeof err), -1);
-	assert_int_equal(activation_count("-42", "1", 42, err, sizeof err), -1);
-	assert_int_equal(activation_count("42x", "1", 42, err, sizeof err), -1);
-	assert_non_null(strstr(err, "LISTEN_PID=\"42x\""));
-	assert_int_equal(activation_count("99999999999999999999", "1", 42, err, sizeof err), -1);
-	assert_int_equal(activation_count("42", "", 42, err, sizeof err), -1);
-	assert_int_equal(activation_count("42", "-1", 42, err, sizeof err), -1);
-	assert_int_equal(activation_count("42", " 1", 42, err, sizeof err), -1);
-	assert_int_equal(activation_count("42", "1 ", 42, err, sizeof err), -1);
-	assert_int_equal(activation_count("42", "4097", 42, err, sizeof err), -1);
-	assert_non_null(strstr(err, "LISTEN_FDS=\"4097\""));
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		err[0] = '\0';
+		ours = -1;
+		assert_int_equal(
+		    activation_count(cases[i].pid, cases[i].fds, 42, &ours, err, sizeof err),
+		    cases[i].n);
+		assert_int_equal(ours, cases[i].ours);
+		if (cases[i].err != NULL && strstr(err, cases[i].err) == NULL)
+			fail_msg("case %zu: \"%s\" not in \"%s\"", i, cases[i].err, err);
+	}
 }
 
 static void

@@ -126,6 +126,7 @@ check_server_defaults(const struct config *c)
 	assert_int_equal(c->shutdown_timeout, 10);
 	assert_non_null(c->metrics);
 	assert_string_equal(c->metrics, "");
+	assert_int_equal(c->metrics_max_connections, 32);
 }
 
 /* Names of uid 0 and gid 0, which exist on every system the tests run on. */
@@ -891,6 +892,61 @@ test_defer_accept(void **state)
 	}
 }
 
+/* proxy_from: parsed where it is set, only with proxy_protocol, never for unix. */
+static void
+test_proxy_from(void **state)
+{
+	static const struct bad cases[] = {
+		{ "without proxy_protocol", "[listener echo]\nport = 0\nproxy_from = 127.0.0.2\n",
+		    3, "listener echo: proxy_from is for listeners with proxy_protocol = yes" },
+		{ "with proxy_protocol = no",
+		    "[listener echo]\nport = 0\nproxy_from = ::1\nproxy_protocol = no\n", 3,
+		    "proxy_from is for listeners with proxy_protocol = yes" },
+		{ "unix listener",
+		    "[listener echo]\naddress = unix:/run/s\nproxy_protocol = yes\n"
+		    "proxy_from = 127.0.0.1\n",
+		    4, "listener echo: proxy_from does not apply to a unix socket" },
+		{ "not an address",
+		    "[listener echo]\nport = 0\nproxy_protocol = yes\nproxy_from = lb1\n", 4,
+		    "proxy_from: \"lb1\" is not a numeric IPv4 or IPv6 address" },
+		{ "host bits",
+		    "[listener echo]\nport = 0\nproxy_protocol = yes\nproxy_from = 10.0.0.1/8\n", 4,
+		    "proxy_from: \"10.0.0.1/8\": bits set past the /8 prefix" },
+		{ "empty", "[listener echo]\nport = 0\nproxy_protocol = yes\nproxy_from =\n", 4,
+		    "proxy_from: no address" },
+		{ "set twice",
+		    "[listener echo]\nport = 0\nproxy_protocol = yes\nproxy_from = ::1\n"
+		    "proxy_from = 127.0.0.2\n",
+		    5, "\"proxy_from\" set twice in [listener echo]" },
+	};
+	struct listener_conf *lc, *dup;
+	struct config *c;
+	char net[CIDR_STRLEN];
+
+	RUN_BAD(cases);
+	/* set before proxy_protocol, a list with blanks and both families */
+	c = parse_ok("[listener echo]\nport = 0\nproxy_from = 127.0.0.2 , 2001:db8::/32\n"
+		     "proxy_protocol = yes\n[listener discard]\nport = 0\n");
+	lc = nth_listener(c, 0);
+	assert_int_equal(lc->proxy_from.n, 2);
+	assert_string_equal(cidr_format(&lc->proxy_from.v[0], net, sizeof net), "127.0.0.2/32");
+	assert_string_equal(cidr_format(&lc->proxy_from.v[1], net, sizeof net), "2001:db8::/32");
+	/* a listener's copy has its own list */
+	dup = listener_conf_dup(lc);
+	assert_non_null(dup);
+	assert_int_equal(dup->proxy_from.n, 2);
+	assert_ptr_not_equal(dup->proxy_from.v, lc->proxy_from.v);
+	assert_memory_equal(dup->proxy_from.v, lc->proxy_from.v, 2 * sizeof *lc->proxy_from.v);
+	listener_conf_free(dup);
+	/* not set: empty, for anyone */
+	assert_int_equal(nth_listener(c, 1)->proxy_from.n, 0);
+	assert_null(nth_listener(c, 1)->proxy_from.v);
+	config_free(c);
+	/* a unix proxy_protocol listener needs none */
+	c = parse_ok("[listener echo]\naddress = unix:/run/s\nproxy_protocol = yes\n");
+	config_free(c);
+}
+
 static void
 test_daemon_keys(void **state)
 {
@@ -969,6 +1025,51 @@ test_metrics(void **state)
 	c = parse_ok(
 	    "[server]\nmetrics = 127.0.0.1:0\n[listener echo]\naddress = 127.0.0.1\nport = 0\n");
 	config_free(c);
+}
+
+/*
+ * The descriptor budget: a socket per client, listener and metrics
+ * connection (none with the endpoint off, whatever metrics_max_connections
+ * says), and CONFIG_OWN_DESCRIPTORS; the message names each part.
+ */
+static void
+test_descriptors(void **state)
+{
+	static const struct {
+		const char *text;
+		long need;
+		const char *why;
+	} cases[] = {
+		{ "[server]\nmax_clients = 100\n" ECHO, 100 + 1 + 32,
+		    "max_clients 100, 1 listener and 32 of the daemon's own" },
+		{ "[server]\nmax_clients = 100\nmetrics_max_connections = 7\n" ECHO, 100 + 1 + 32,
+		    "max_clients 100, 1 listener and 32 of the daemon's own" },
+		{ "[server]\nmax_clients = 100\nmetrics = 127.0.0.1:0\n" ECHO, 100 + 1 + 32 + 32,
+		    "max_clients 100, 1 listener, metrics_max_connections 32 and 32 of the "
+		    "daemon's own" },
+		{ "[server]\nmetrics = 127.0.0.1:0\nmetrics_max_connections = 10000\n"
+		  "[listener a]\nservice = echo\nport = 0\n[listener b]\nservice = echo\nport = "
+		  "0\n",
+		    10000 + 2 + 10000 + 32,
+		    "max_clients 10000, 2 listeners, metrics_max_connections 10000 and 32 of the "
+		    "daemon's own" },
+	};
+	static const struct bad bad[] = {
+		{ "none", "[server]\nmetrics_max_connections = 0\n" ECHO, 2,
+		    "metrics_max_connections: \"0\" is not a number from 1 to 10000" },
+		{ "too many", "[server]\nmetrics_max_connections = 10001\n" ECHO, 2,
+		    "metrics_max_connections: \"10001\" is not a number from 1 to 10000" },
+	};
+	char why[160];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct config *c = parse_ok(cases[i].text);
+
+		assert_int_equal(config_descriptors(c, why, sizeof why), cases[i].need);
+		assert_string_equal(why, cases[i].why);
+		config_free(c);
+	}
+	RUN_BAD(bad);
 }
 
 static void
@@ -1262,10 +1363,12 @@ main(void)
 		cmocka_unit_test(test_unix_path_length),
 		cmocka_unit_test(test_overlaps),
 		cmocka_unit_test(test_defer_accept),
+		cmocka_unit_test(test_proxy_from),
 		cmocka_unit_test(test_chat_rate),
 		cmocka_unit_test(test_daemon_keys),
 		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_descriptors),
 		cmocka_unit_test(test_unavailable_refused),
 		cmocka_unit_test(test_line_too_long),
 		cmocka_unit_test(test_short_error_buffer),

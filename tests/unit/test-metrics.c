@@ -1,8 +1,9 @@
 /*
  * test-metrics.c: the pure parts behind /metrics and /stats: which
  * SYN_RECV socket belongs to which listener (queue_syn_match), the
- * /proc parsers (procfs_netstat_value, procfs_stat_parse), and the two
- * formats of a snapshot (metrics_format_prom, metrics_format_json).
+ * /proc parsers (procfs_netstat_value, procfs_stat_parse), the two
+ * formats of a snapshot (metrics_format_prom, metrics_format_json), and
+ * which requests say where they end in one way only (metrics_framing_error).
  */
 #include "config.h"
 
@@ -19,6 +20,8 @@
 
 #include <cmocka.h>
 #include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "procfs.h"
 #include "queues.h"
@@ -360,6 +363,9 @@ snapshot_new(int have_host, int have_proc)
 	snap->max_clients_reached = 4;
 	snap->reloads_ok = 1;
 	snap->reloads_failed = 2;
+	snap->metrics_connections = 5;
+	snap->metrics_max_connections = 32;
+	snap->metrics_rejected = 21;
 	snap->nlisteners = 3;
 	snap->listeners = l = calloc(3, sizeof *snap->listeners);
 	assert_non_null(l);
@@ -737,6 +743,9 @@ test_prom(void **state)
 	has(t,
 	    "synackd_listener_connections_rejected_total{listener=\"" WEIRD_PROM
 	    "\",service=\"echo\",reason=\"max_clients_per_source\"} 6\n");
+	has(t,
+	    "synackd_listener_connections_rejected_total{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\",reason=\"proxy_untrusted\"} 0\n");
 	lacks(t, "listener=\"we\"ird");
 	lacks(t, "we\"ird\\na\nme");
 
@@ -756,6 +765,11 @@ test_prom(void **state)
 	has(t, "synackd_clients_active 3\n");
 	has(t, "synackd_clients_max 10\n");
 	has(t, "synackd_reloads_total{result=\"failed\"} 2\n");
+	has(t, "# TYPE synackd_metrics_connections_active gauge\n");
+	has(t, "synackd_metrics_connections_active 5\n");
+	has(t, "synackd_metrics_connections_max 32\n");
+	has(t, "# TYPE synackd_metrics_connections_rejected_total counter\n");
+	has(t, "synackd_metrics_connections_rejected_total 21\n");
 	has(t, "synackd_host_tcp_listen_overflows_total 17\n");
 	has(t, "synackd_host_tcp_listen_drops_total 18\n");
 	has(t, "synackd_host_tcp_syncookies_sent_total 19\n");
@@ -789,7 +803,9 @@ test_json(void **state)
 	has(t,
 	    "{\"version\":\"1.2.3\",\"uptime_s\":12.500,\"workers\":2,"
 	    "\"clients\":{\"active\":3,\"max\":10},\"max_clients_reached\":4,"
-	    "\"reloads\":{\"ok\":1,\"failed\":2},\"listeners\":[{");
+	    "\"reloads\":{\"ok\":1,\"failed\":2},"
+	    "\"metrics\":{\"connections\":5,\"max_connections\":32,\"rejected\":21},"
+	    "\"listeners\":[{");
 	has(t,
 	    "{\"name\":\"" WEIRD_JSON "\",\"service\":\"echo\",\"address\":\"127.0.0.1:7007\","
 	    "\"port\":7007,\"backlog\":4,\"workers\":2,\"backlog_effective\":4,"
@@ -797,7 +813,7 @@ test_json(void **state)
 	    "\"syn_recv\":7,\"accepted\":11,\"active\":2,\"rejected_total\":6,");
 	has(t,
 	    "\"rejected\":{\"max_clients\":0,\"max_clients_per_source\":6,"
-	    "\"out_of_memory\":0}");
+	    "\"out_of_memory\":0,\"proxy_untrusted\":0}");
 	has(t, "\"bytes_in\":100,\"bytes_out\":200}");
 	/* no queues read: null, and no sockets */
 	has(t,
@@ -841,6 +857,69 @@ test_json(void **state)
 	snapshot_free(snap);
 }
 
+/* ---- metrics_framing_error ---- */
+
+static void
+test_framing(void **state)
+{
+	static const struct {
+		const char *headers; /* "Key: value" lines, '|' between them */
+		const char *error;   /* a word of the error, or NULL: accepted */
+	} cases[] = {
+		{ "", NULL },
+		{ "Host: x|Accept: */*", NULL },
+		{ "Content-Length: 0", NULL },
+		{ "Content-Length: 4096", NULL },
+		{ "content-length: 12", NULL },
+		{ "Transfer-Encoding: chunked", NULL },
+		{ "TRANSFER-ENCODING: Chunked", NULL },
+		/* two lengths: equal or not, whatever their case, wherever they are */
+		{ "Content-Length: 5|Content-Length: 5", "more than one Content-Length" },
+		{ "Content-Length: 0|Host: x|Content-Length: 10", "more than one Content-Length" },
+		{ "Content-Length: 5|content-LENGTH: 5", "more than one Content-Length" },
+		/* a length and a coding: which one wins depends on who reads */
+		{ "Content-Length: 5|Transfer-Encoding: chunked", "both" },
+		{ "Transfer-Encoding: chunked|Content-Length: 0", "both" },
+		{ "Transfer-Encoding: chunked|Transfer-Encoding: chunked",
+		    "more than one Transfer" },
+		/* what evhttp would not read as the length, or not as chunked */
+		{ "Content-Length: 5, 5", "not a number" },
+		{ "Content-Length: +5", "not a number" },
+		{ "Content-Length: -1", "not a number" },
+		{ "Content-Length: 0x10", "not a number" },
+		{ "Content-Length: ", "not a number" },
+		{ "Transfer-Encoding: gzip, chunked", "other than chunked" },
+		{ "Transfer-Encoding: identity", "other than chunked" },
+		{ "Transfer-Encoding: chunked, gzip", "other than chunked" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct evkeyvalq headers;
+		char buf[256], *line, *next, *colon;
+		const char *error;
+
+		TAILQ_INIT(&headers);
+		snprintf(buf, sizeof buf, "%s", cases[i].headers);
+		for (line = buf; *line != '\0'; line = next) {
+			next = line + strcspn(line, "|");
+			if (*next == '|')
+				*next++ = '\0';
+			colon = strstr(line, ": ");
+			assert_non_null(colon);
+			*colon = '\0';
+			assert_int_equal(evhttp_add_header(&headers, line, colon + 2), 0);
+		}
+		error = metrics_framing_error(&headers);
+		if (cases[i].error == NULL && error != NULL)
+			fail_msg("\"%s\": refused (%s)", cases[i].headers, error);
+		if (cases[i].error != NULL &&
+		    (error == NULL || strstr(error, cases[i].error) == NULL))
+			fail_msg("\"%s\": expected \"%s\", got \"%s\"", cases[i].headers,
+			    cases[i].error, error != NULL ? error : "(accepted)");
+		evhttp_clear_headers(&headers);
+	}
+}
+
 int
 main(void)
 {
@@ -852,6 +931,7 @@ main(void)
 		cmocka_unit_test(test_validators),
 		cmocka_unit_test(test_prom),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_framing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

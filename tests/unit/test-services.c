@@ -1,6 +1,6 @@
 /*
  * test-services.c: the pure parts of the services: the chargen pattern
- * (RFC 864) and the daytime line (RFC 867).
+ * (RFC 864), the daytime line (RFC 867), and chat's framing and escaping.
  */
 #include "config.h"
 
@@ -301,11 +301,222 @@ test_chat_frame(void **state)
 	}
 }
 
+/* chat_escape: what the other members get of a line's text. */
+#define B(s) s, sizeof s - 1 /* a literal with its NULs */
+static const struct {
+	const char *in;
+	size_t len;
+	const char *out;
+} escapes[] = {
+	{ B(""), "" },
+	{ B("hello, world"), "hello, world" },
+	{ B("tab\there"), "tab\there" }, /* TAB is text */
+	{ B("a\rb"), "a\\rb" },          /* a CR that is not the line end */
+	{ B("\r\r"), "\\r\\r" },
+	{ B("fake\r192.0.2.1:7: hi"), "fake\\r192.0.2.1:7: hi" },
+	{ B("\x1b[2J\x1b[31mred"), "\\x1b[2J\\x1b[31mred" },
+	{ B("a\0b"), "a\\x00b" },
+	{ B("\x7f"), "\\x7f" },
+	{ B("\x01\x08\x0b\x0c\x1f"), "\\x01\\x08\\x0b\\x0c\\x1f" },
+	/* the backslash is escaped, so that typed escapes stay apart from real ones */
+	{ B("\\"), "\\\\" },
+	{ B("C:\\dir"), "C:\\\\dir" },
+	{ B("\\x1b"), "\\\\x1b" },
+	{ B("\\r"), "\\\\r" },
+	/* well-formed UTF-8 passes, from 2 to 4 bytes and at the bounds */
+	{ B("h\xc3\xa9llo"), "h\xc3\xa9llo" },           /* U+00E9 */
+	{ B("\xc2\xa0"), "\xc2\xa0" },                   /* U+00A0, past the C1 */
+	{ B("\xdf\xbf"), "\xdf\xbf" },                   /* U+07FF */
+	{ B("\xe0\xa0\x80"), "\xe0\xa0\x80" },           /* U+0800 */
+	{ B("\xe2\x82\xac 5"), "\xe2\x82\xac 5" },       /* U+20AC */
+	{ B("\xed\x9f\xbf"), "\xed\x9f\xbf" },           /* U+D7FF */
+	{ B("\xee\x80\x80"), "\xee\x80\x80" },           /* U+E000 */
+	{ B("\xef\xbf\xbd"), "\xef\xbf\xbd" },           /* U+FFFD */
+	{ B("\xf0\x90\x80\x80"), "\xf0\x90\x80\x80" },   /* U+10000 */
+	{ B("\xf0\x9f\x98\x80!"), "\xf0\x9f\x98\x80!" }, /* U+1F600 */
+	{ B("\xf4\x8f\xbf\xbf"), "\xf4\x8f\xbf\xbf" },   /* U+10FFFF */
+	/* C1 controls, encoded (U+0080..U+009F) or raw: CSI is 0x9b */
+	{ B("\xc2\x80"), "\\xc2\\x80" },
+	{ B("\xc2\x9b"
+	    "2J"),
+	    "\\xc2\\x9b2J" },
+	{ B("\xc2\x9f"), "\\xc2\\x9f" },
+	{ B("\x9b"
+	    "2J"),
+	    "\\x9b2J" },
+	{ B("\x80\xbf"), "\\x80\\xbf" }, /* continuation bytes alone */
+	/* not UTF-8: overlong forms, surrogates, above U+10FFFF, bytes never used */
+	{ B("\xc0\x80"), "\\xc0\\x80" }, /* NUL, overlong */
+	{ B("\xc1\xbf"), "\\xc1\\xbf" },
+	{ B("\xe0\x80\x80"), "\\xe0\\x80\\x80" },
+	{ B("\xe0\x9f\xbf"), "\\xe0\\x9f\\xbf" },
+	{ B("\xed\xa0\x80"), "\\xed\\xa0\\x80" }, /* U+D800 */
+	{ B("\xed\xbf\xbf"), "\\xed\\xbf\\xbf" }, /* U+DFFF */
+	{ B("\xf0\x8f\xbf\xbf"), "\\xf0\\x8f\\xbf\\xbf" },
+	{ B("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80" }, /* U+110000 */
+	{ B("\xf5\x80\x80\x80"), "\\xf5\\x80\\x80\\x80" },
+	{ B("\xfe\xff"), "\\xfe\\xff" },
+	/* cut short: at the end, or by a byte that does not continue it */
+	{ B("a\xe2\x82"), "a\\xe2\\x82" },
+	{ B("\xe2\x82"
+	    "a"),
+	    "\\xe2\\x82a" },
+	{ B("\xf0\x9f\x98"), "\\xf0\\x9f\\x98" },
+	{ B("\xc3\xc3\xa9"), "\\xc3\xc3\xa9" }, /* the second lead byte starts over */
+	{ B("\xe2\x82\xac\x1b"), "\xe2\x82\xac\\x1b" },
+	{ B("\xc3"), "\\xc3" },
+};
+
+static void
+test_chat_escape(void **state)
+{
+	char out[256];
+
+	for (size_t i = 0; i < sizeof escapes / sizeof escapes[0]; i++) {
+		size_t want = strlen(escapes[i].out), n;
+
+		assert_int_equal(chat_escape(escapes[i].in, escapes[i].len, NULL, 0), want);
+		memset(out, '#', sizeof out);
+		n = chat_escape(escapes[i].in, escapes[i].len, out, sizeof out);
+		if (n != want || memcmp(out, escapes[i].out, want) != 0)
+			fail_msg(
+			    "case %zu: got \"%.*s\", want \"%s\"", i, (int)n, out, escapes[i].out);
+		assert_int_equal(out[want], '#'); /* no NUL added */
+	}
+}
+
+/* With too small a buffer: the start of the result, nothing past size. */
+static void
+test_chat_escape_size(void **state)
+{
+	static const char in[] = "ab\x1b\xc3\xa9\\";
+	static const char full[] = "ab\\x1b\xc3\xa9\\\\";
+	char out[32];
+
+	for (size_t size = 0; size <= sizeof full; size++) {
+		memset(out, '#', sizeof out);
+		assert_int_equal(chat_escape(in, sizeof in - 1, out, size), sizeof full - 1);
+		assert_memory_equal(out, full, size < sizeof full - 1 ? size : sizeof full - 1);
+		for (size_t i = size < sizeof full - 1 ? size : sizeof full - 1; i < sizeof out;
+		     i++)
+			assert_int_equal(out[i], '#');
+	}
+}
+
+/* Undo chat_escape(); -1 if s is not something it can produce. */
+static int
+unescape(const char *s, size_t len, char *out, size_t *outlen)
+{
+	size_t n = 0;
+	unsigned v;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] != '\\') {
+			out[n++] = s[i];
+			continue;
+		}
+		if (i + 1 < len && (s[i + 1] == '\\' || s[i + 1] == 'r')) {
+			out[n++] = s[i + 1] == 'r' ? '\r' : '\\';
+			i++;
+		} else if (i + 3 < len && s[i + 1] == 'x' && sscanf(s + i + 2, "%2x", &v) == 1) {
+			out[n++] = (char)v;
+			i += 3;
+		} else
+			return -1;
+	}
+	*outlen = n;
+	return 0;
+}
+
+/*
+ * Is s[0..len) UTF-8 text without a control character (TAB aside)?
+ * Decoded to code points, independently of chat_escape()'s byte ranges.
+ */
+static int
+clean_text(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	static const unsigned long least[] = { 0, 0, 0x80, 0x800, 0x10000 };
+
+	for (size_t i = 0; i < len;) {
+		size_t n = s[i] < 0x80 ? 1
+		    : s[i] >> 5 == 6   ? 2
+		    : s[i] >> 4 == 14  ? 3
+		    : s[i] >> 3 == 30  ? 4
+				       : 0;
+		unsigned long cp;
+
+		if (n == 0 || i + n > len)
+			return 0;
+		cp = n == 1 ? s[i] : s[i] & (0x7f >> n);
+		for (size_t k = 1; k < n; k++) {
+			if (s[i + k] >> 6 != 2)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < least[n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return 0;
+		if ((cp < 0x20 && cp != '\t') || (cp >= 0x7f && cp <= 0x9f))
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+/*
+ * What comes out is clean text at most 4 times as long, the line itself
+ * when it was clean text without a backslash, and unescaping it gives the
+ * line back.
+ */
+static void
+check_escape(const unsigned char *in, size_t len)
+{
+	char out[16], back[16];
+	size_t n, blen;
+
+	n = chat_escape((const char *)in, len, out, sizeof out);
+	if (n > 4 * len || !clean_text(out, n))
+		fail_msg("%02x %02x %02x (%zu bytes): \"%.*s\" is not clean text", in[0], in[1],
+		    in[2], len, (int)n, out);
+	if (clean_text((const char *)in, len) && memchr(in, '\\', len) == NULL &&
+	    (n != len || memcmp(out, in, len) != 0))
+		fail_msg("%02x %02x %02x (%zu bytes): text changed", in[0], in[1], in[2], len);
+	if (unescape(out, n, back, &blen) == -1 || blen != len || memcmp(back, in, len) != 0)
+		fail_msg("%02x %02x %02x (%zu bytes): \"%.*s\" does not give it back", in[0], in[1],
+		    in[2], len, (int)n, out);
+}
+
+/* Every line of one or two bytes, and of three that start as a 3- or 4-byte sequence. */
+static void
+test_chat_escape_all_short(void **state)
+{
+	unsigned char in[3] = { 0 };
+
+	for (unsigned v = 0; v < 256; v++) {
+		in[0] = (unsigned char)v;
+		check_escape(in, 1);
+	}
+	for (unsigned v = 0; v < 65536; v++) {
+		in[0] = (unsigned char)(v >> 8);
+		in[1] = (unsigned char)v;
+		check_escape(in, 2);
+	}
+	for (unsigned v = 0xe00000; v <= 0xffffff; v++) {
+		in[0] = (unsigned char)(v >> 16);
+		in[1] = (unsigned char)(v >> 8);
+		in[2] = (unsigned char)v;
+		check_escape(in, 3);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chat_frame),
+		cmocka_unit_test(test_chat_escape),
+		cmocka_unit_test(test_chat_escape_size),
+		cmocka_unit_test(test_chat_escape_all_short),
 		cmocka_unit_test(test_chargen_first_lines),
 		cmocka_unit_test(test_chargen_lines),
 		cmocka_unit_test(test_chargen_cycle),
