@@ -7,23 +7,31 @@
 # do).
 #
 # The references: bench/echo-epoll (level-triggered epoll, the least an
-# echo can cost; -t 2 two threads on one SO_REUSEPORT port; -D discard),
-# bench/echo-bufferevent (the simplest libevent echo: what synackd builds
-# on).  The scenarios, each against synackd and the references, medians of
-# RUNS runs interleaved (the order rotates each run, so that the noise of a
-# shared machine hits every server alike; what hardly moves, the memory
-# and the counts, STEADY_RUNS runs):
+# echo can cost; -t 2 two threads on one SO_REUSEPORT port; -D discard;
+# -C chargen), bench/echo-bufferevent (the simplest libevent echo: what
+# synackd builds on), and iperf3 on the same loopback, the outside anchor
+# for bulk data.  The scenarios, each against synackd and the references,
+# medians of RUNS runs interleaved (the order rotates each run, so that the
+# noise of a shared machine hits every server alike; what hardly moves, the
+# memory and the counts, STEADY_RUNS runs):
 #
 #   rr 1, 10, 100, 1000 connections   round trips/s; with 1: p50 and p99 latency;
 #                                     with 100 also synackd with its metrics
 #                                     endpoint on, /metrics read every second
 #   crr 32 connections                handshakes/s
-#   stream 8 connections to discard   MB/s sent and swallowed
+#   stream with 1 and 8 connections   MB/s into echo (both ways, verified), into
+#                                     discard (synack-load --direction send), from
+#                                     chargen (--direction receive, verified);
+#                                     each with PIN=same and PIN=split, beside
+#                                     iperf3 (1 and 8 streams, -R, --bidir);
+#                                     rr 100 also with the other PIN
 #   hold 1000, 10000, the limit       server RSS per client, every connection verified
 #   workers = 2, rr 100               against echo-epoll -t 2 (n/a when synackd refuses it)
 #   rr 100 under strace -c -f and callgrind on the server: system calls and
 #     user-space instructions per round trip, less a run that only connects
-#     and closes, so that start-up and connection setup cancel out
+#     and closes, so that start-up and connection setup cancel out; a
+#     stream of 1 connection into discard under strace -c -f on the server:
+#     system calls per MiB, less a short one likewise
 #   the client: synack-load against bench/ref-load (plain epoll) on synackd
 #
 # Output: the table (markdown) on stdout and in RESULTS/table.md, CSV files
@@ -31,7 +39,8 @@
 # tree).  Settings from the environment: RUNS, DURATION (seconds per run),
 # RESULTS, BUILDDIR, PIN (where the processes run, see below), and for the
 # check MAX_SYSCALLS, MAX_INSTR (per round trip, synackd with
-# idle_timeout = 0; empty: no check).
+# idle_timeout = 0) and MAX_SYSCALLS_MIB (per MiB streamed into discard);
+# empty: no check.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,6 +55,7 @@ if [ $smoke = yes ]; then
 	COUNT_LONG=1.5
 	HOLD_LEVELS="100 1000"
 	HOLD_MAX=2000
+	IPERF_T=1 # iperf3 -t takes whole seconds
 else
 	RUNS=${RUNS:-5}
 	DURATION=${DURATION:-2}
@@ -53,20 +63,27 @@ else
 	COUNT_LONG=3
 	HOLD_LEVELS="1000 10000"
 	HOLD_MAX=${HOLD_MAX:-65536}
+	IPERF_T=
 fi
+STREAM_LEVELS="1 8"
+STREAM_KINDS="echo discard chargen"
+IPERF_T=${IPERF_T:-$(awk -v d="$DURATION" 'BEGIN { t = int(d + 0.5); print t < 1 ? 1 : t }')}
 RR_LEVELS="1 10 100 1000"
-COUNT_SHORT=0.1 # connect, a few round trips, close: the fixed part of a count
+COUNT_SHORT=0.3 # connect, a few round trips, close: the fixed part of a count
 HOLD_RATE=20000 # connections per second: quick, and no SYN is dropped here
 RESULTS=${RESULTS:-$BUILDDIR/bench/results}
 MAX_SYSCALLS=${MAX_SYSCALLS:-}
 MAX_INSTR=${MAX_INSTR:-}
+MAX_SYSCALLS_MIB=${MAX_SYSCALLS_MIB:-}
 TARGET_SYSCALLS=3.2
 TARGET_INSTR=1200
+TARGET_SYSCALLS_MIB=40
 EPOLL=$BUILDDIR/bench/echo-epoll
 BUFFEREVENT=$BUILDDIR/bench/echo-bufferevent
 REF_LOAD=$BUILDDIR/bench/ref-load
 
-need jq strace valgrind gnuplot curl
+need jq strace valgrind gnuplot curl iperf3
+[ -x /usr/bin/time ] || die "/usr/bin/time is missing: run scripts/deps.sh"
 for bin in "$SYNACKD" "$LOAD" "$EPOLL" "$BUFFEREVENT" "$REF_LOAD"; do
 	[ -x "$bin" ] || die "$bin is not built (run make)"
 done
@@ -88,12 +105,17 @@ HOLD_LEVELS="$HOLD_LEVELS $LIMIT"
 # which hides what the servers themselves cost.  On one CPU the rate is
 # the work of one round trip, server, client and kernel, and it repeats
 # within a few percent even on a busy machine; the other CPUs stay free.
-# The two-thread servers and their clients are never pinned.
-SERVER_CPU=()
-CLIENT_CPU=()
+# The two-thread servers and their clients are never pinned.  Bulk data
+# is the other way round: on one CPU a stream is the sum of both sides'
+# copies, while a user's load generator runs on another CPU or host, so
+# the stream scenarios run with both, "same" and "split", whatever PIN says.
+PIN=${PIN:-same}
 ncpu=$(getconf _NPROCESSORS_ONLN)
-if command -v taskset >/dev/null 2>&1; then
-	case ${PIN:-same} in
+pin() { # same | split | no: sets SERVER_CPU and CLIENT_CPU
+	SERVER_CPU=()
+	CLIENT_CPU=()
+	command -v taskset >/dev/null 2>&1 || return 0
+	case $1 in
 	same)
 		SERVER_CPU=(taskset -c $((ncpu - 1)))
 		CLIENT_CPU=(taskset -c $((ncpu - 1)))
@@ -102,7 +124,11 @@ if command -v taskset >/dev/null 2>&1; then
 		[ "$ncpu" -lt 2 ] || SERVER_CPU=(taskset -c 0) CLIENT_CPU=(taskset -c 1)
 		;;
 	esac
-fi
+}
+pin "$PIN"
+STREAM_PINS="same split"
+[ $smoke = no ] || STREAM_PINS=split # every stream once: one pinning is enough
+[ "$ncpu" -ge 2 ] && command -v taskset >/dev/null 2>&1 || STREAM_PINS=no
 PINNED_CLIENT=("${CLIENT_CPU[@]}")
 
 TMP=$(mktemp -d)
@@ -111,7 +137,9 @@ LOADPID=
 SCRAPEPID=
 cleanup() {
 	if [ -n "$LOADPID" ]; then
-		kill $(pgrep -P "$LOADPID") "$LOADPID" 2>/dev/null || true
+		# the subshell, /usr/bin/time under it, synack-load under that
+		kill $(pgrep -P "$(pgrep -d, -P "$LOADPID")") $(pgrep -P "$LOADPID") "$LOADPID" \
+		    2>/dev/null || true
 	fi
 	[ -z "$SCRAPEPID" ] || kill "$SCRAPEPID" 2>/dev/null || true
 	for s in "${!WPID[@]}"; do
@@ -124,8 +152,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$RESULTS"
-(cd "$RESULTS" && rm -f table.md raw.csv summary.csv rr.csv hold.csv syscalls.csv \
-    strace-*.txt callgrind-*.txt rr-throughput.png hold-rss.png)
+(cd "$RESULTS" && rm -f table.md raw.csv summary.csv rr.csv hold.csv stream.csv syscalls.csv \
+    syscalls-stream.csv \
+    strace-*.txt callgrind-*.txt rr-throughput.png hold-rss.png stream-throughput.png)
 echo "scenario,connections,server,run,metric,value" >"$RESULTS/raw.csv"
 
 # synackd's configurations: conf NAME SERVICE IDLE_TIMEOUT [WORKERS [METRICS]]
@@ -149,6 +178,7 @@ conf synackd echo 0
 conf synackd-idle echo 300
 conf synackd-w2 echo 0 2
 conf synackd-discard discard 0
+conf synackd-chargen chargen 0
 conf synackd-metrics echo 0 "" yes
 
 server_argv() {
@@ -157,6 +187,7 @@ server_argv() {
 	epoll) ARGV=("$EPOLL") ;;
 	epoll-t2) ARGV=("$EPOLL" -t 2) ;;
 	epoll-discard) ARGV=("$EPOLL" -D) ;;
+	epoll-chargen) ARGV=("$EPOLL" -C) ;;
 	bufferevent) ARGV=("$BUFFEREVENT") ;;
 	*) die "no server $1" ;;
 	esac
@@ -205,18 +236,42 @@ target() {
 	echo "127.0.0.1:${PORT[$1]}"
 }
 
-# sload JSON ARGS...: synack-load (pinned as CLIENT_CPU says); any failed
-# connection fails the bench.  A stream into discard gets nothing back,
-# which synack-load reports as exit 3 ("no byte came back"): there that
-# is the point, so it passes if it sent.
+# iperf3's server takes no port 0: it is started on a port chosen at random
+# below the ephemeral range (where the kernel gives out no port of its own),
+# and again on another if it cannot bind that one; --forceflush makes its
+# "Server listening on PORT" line appear at once.  Any other failure, or
+# ten ports taken, ends the bench.
+iperf_start() {
+	local log=$TMP/iperf3.log lo try i
+	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	for try in $(seq 10); do
+		PORT[iperf3]=$((1024 + RANDOM % (lo - 1024)))
+		: >"$log"
+		"${SERVER_CPU[@]}" iperf3 -s -p "${PORT[iperf3]}" --forceflush >"$log" 2>&1 &
+		WPID[iperf3]=$!
+		SPID[iperf3]=$!
+		for i in $(seq 200); do
+			grep -q "^Server listening on ${PORT[iperf3]}" "$log" && return 0
+			alive "${WPID[iperf3]}" || break
+			sleep 0.05
+		done
+		wait "${WPID[iperf3]}" 2>/dev/null || true
+		unset "WPID[iperf3]"
+		grep -q "Address already in use" "$log" ||
+		    { cat "$log" >&2; die "iperf3 -s -p ${PORT[iperf3]} did not start"; }
+		echo "bench: iperf3 -s: port ${PORT[iperf3]} is taken, trying another" >&2
+	done
+	die "iperf3 -s: no free port in 10 tries"
+}
+
+# sload JSON ARGS...: synack-load (pinned as CLIENT_CPU says, under
+# /usr/bin/time: its CPU seconds in JSON.time); any failed connection fails
+# the bench.
 sload() {
 	local out=$1 rc=0
 	shift
-	"${CLIENT_CPU[@]}" "$LOAD" -q --json "$@" >"$out" 2>"$out.err" || rc=$?
-	if [ $rc -eq 3 ] && jq -e '.mode == "stream" and .bytes_received == 0 and
-	    .bytes_sent > 0' "$out" >/dev/null 2>&1; then
-		rc=0
-	fi
+	"${CLIENT_CPU[@]}" /usr/bin/time -f '%U %S' -o "$out.time" \
+	    "$LOAD" -q --json "$@" >"$out" 2>"$out.err" || rc=$?
 	[ $rc -eq 0 ] || { cat "$out.err" "$out" >&2; die "synack-load $* failed (exit $rc)"; }
 	load_ok "$out" || { cat "$out" >&2; die "synack-load $*: connections failed"; }
 }
@@ -291,17 +346,27 @@ hold_run() {
 }
 
 # count_run SERVER strace|callgrind DURATION FILE: sets TOTAL (system calls
-# or instructions of the server's whole life) and REQS (round trips)
+# or instructions of the server's whole life) and REQS (round trips; with
+# COUNT_LOAD=stream, bytes streamed into it by one connection)
+COUNT_LOAD=rr
 count_run() {
 	local s=$1 how=$2 d=$3 f=$4
 	start "$s" "$how" "$f"
-	sload "$TMP/count.json" -m rr -c 100 -s 64 -d "$d" "$(target "$s")"
+	if [ "$COUNT_LOAD" = stream ]; then
+		sload "$TMP/count.json" -m stream --direction send -c 1 -s 16384 -d "$d" \
+		    "$(target "$s")"
+	else
+		sload "$TMP/count.json" -m rr -c 100 -s 64 -d "$d" "$(target "$s")"
+	fi
 	stop "$s"
 	case $how in
 	strace) TOTAL=$(awk '$NF == "total" { print $4 }' "$f") ;;
 	callgrind) TOTAL=$(sed -n 's/^summary: //p' "$f") ;;
 	esac
-	REQS=$(jq .requests "$TMP/count.json")
+	case $COUNT_LOAD in
+	stream) REQS=$(jq .bytes_sent "$TMP/count.json") ;;
+	*) REQS=$(jq .requests "$TMP/count.json") ;;
+	esac
 }
 
 # counts SERVER strace|callgrind METRIC: the count per round trip of
@@ -309,7 +374,8 @@ count_run() {
 # connects, makes a few round trips and closes (start-up, the connections'
 # setup and teardown cancel out; a long run less another long one would
 # mix their states, see below).  Keeps the first run's detail in RESULTS:
-# for strace, the calls per round trip by system call.
+# for strace, the calls per round trip by system call.  COUNT_LOAD=stream:
+# per MiB streamed into the server instead (scenario count-stream).
 #
 # The instructions of a server that allocates in each round trip are not
 # quite noise-free: glibc's malloc, as the heap happens to be laid out after
@@ -317,22 +383,25 @@ count_run() {
 # and from a slower one in others, for the whole run (up to 6% more, seen
 # here).
 counts() {
-	local s=$1 how=$2 metric=$3 run tot0 r0 f
+	local s=$1 how=$2 metric=$3 run tot0 r0 f scen=count c=100 unit=1
+	[ "$COUNT_LOAD" != stream ] || scen=count-stream c=1 unit=1048576
 	count_run "$s" "$how" "$COUNT_SHORT" "$TMP/$s.$how.short"
 	tot0=$TOTAL r0=$REQS
 	for run in $(seq "$STEADY_RUNS"); do
 		f=$TMP/$s.$how.$run
 		count_run "$s" "$how" "$COUNT_LONG" "$f"
 		[ "$REQS" -gt "$r0" ] || die "$s under $how: no round trip beyond the first few"
-		rec count 100 "$s" "$run" "$metric" "$(awk -v t0="$tot0" -v r0="$r0" -v t="$TOTAL" \
-		    -v r="$REQS" 'BEGIN { printf "%.4f\n", (t - t0) / (r - r0) }')"
+		rec "$scen" "$c" "$s" "$run" "$metric" "$(awk -v t0="$tot0" -v r0="$r0" -v t="$TOTAL" \
+		    -v r="$REQS" -v u="$unit" 'BEGIN { printf "%.4f\n", (t - t0) / ((r - r0) / u) }')"
 		[ "$run" = 1 ] || continue
 		if [ "$how" = strace ]; then
-			awk -v s="$s" -v r="$((REQS - r0))" '
+			awk -v s="$s" -v r="$(awk -v a="$REQS" -v b="$r0" -v u="$unit" \
+			    'BEGIN { print (a - b) / u }')" '
 			    FNR == 1 { f++ }
 			    /^ *[0-9]/ && $NF != "total" { n[$NF] += (f == 1 ? -$4 : $4) }
 			    END { for (k in n) if (n[k] / r >= 0.005) printf "%s,%s,%.3f\n", s, k, n[k] / r }' \
-			    "$TMP/$s.$how.short" "$f" | sort -t, -k3,3gr >>"$RESULTS/syscalls.csv"
+			    "$TMP/$s.$how.short" "$f" | sort -t, -k3,3gr \
+			    >>"$RESULTS/syscalls$([ "$scen" = count ] || echo -stream).csv"
 			cp "$f" "$RESULTS/strace-$s.txt"
 		else
 			callgrind_annotate "$f" >"$RESULTS/callgrind-$s.txt" 2>&1 || true
@@ -392,20 +461,81 @@ for s in synackd epoll bufferevent synackd-metrics; do
 	stop "$s"
 done
 
-# stream: what goes in is all that counts (nothing comes back from discard)
-step "stream, 8 connections, to discard"
-for s in synackd-discard epoll-discard; do
-	start "$s"
-done
-for run in $(seq "$RUNS"); do
-	for s in $(rotate "$run" synackd-discard epoll-discard); do
-		sload "$TMP/stream.json" -m stream -c 8 -s 16384 -d "$DURATION" "$(target "$s")"
-		rec stream 8 "$s" "$run" mbps "$(jq '.bytes_sent / .duration_s / 1e6' "$TMP/stream.json")"
+# stream: every kind against synackd and its epoll reference, with 1 and 8
+# connections, and iperf3 beside them, the servers waiting side by side and
+# each run visiting them all in a rotating order; with PIN=same and split.
+# What is measured is the rate of the direction that counts: echoed and
+# verified (echo), sent (discard), received and verified (chargen); the
+# client's CPU seconds per second of run say whether it was the limit.
+stream_run() { # kind connections server run pin
+	local k=$1 c=$2 s=$3 run=$4 p=$5 j=$TMP/stream.json dir=both key=bytes_received_per_s
+	case $k in
+	discard) dir=send key=bytes_sent_per_s ;;
+	chargen) dir=receive ;;
+	esac
+	sload "$j" -m stream --direction "$dir" -c "$c" -s 16384 -d "$DURATION" "$(target "$s")"
+	rec "stream-$k-$p" "$c" "${s%%-*}" "$run" mbps "$(jq ".$key / 1e6" "$j")"
+	rec "stream-$k-$p" "$c" "${s%%-*}" "$run" client_cpu \
+	    "$(awk -v d="$(jq .duration_s "$j")" '{ printf "%.3f\n", ($1 + $2) / d }' "$j.time")"
+}
+
+# iperf3 -c: 1 or 8 streams (the client sends), -R (the server sends),
+# --bidir (both: the mean of the two directions, comparable with an echo's
+# rate).  MB/s, and the client's CPU share as iperf3 reports it.
+iperf_run() { # how run pin
+	local how=$1 run=$2 p=$3 j=$TMP/iperf3.json args=() c=1 rate
+	case $how in
+	8) args=(-P 8) c=8 ;;
+	R) args=(-R) ;;
+	bidir) args=(--bidir) ;;
+	esac
+	"${CLIENT_CPU[@]}" iperf3 -c 127.0.0.1 -p "${PORT[iperf3]}" -t "$IPERF_T" -J "${args[@]}" \
+	    >"$j" 2>&1 || { cat "$j" >&2; die "iperf3 -c ${args[*]} failed"; }
+	rate=.end.sum_received.bits_per_second
+	[ "$how" != bidir ] || rate="($rate + .end.sum_received_bidir_reverse.bits_per_second) / 2"
+	rec "iperf3-$how-$p" "$c" iperf3 "$run" mbps "$(jq "($rate) / 8e6" "$j")"
+	rec "iperf3-$how-$p" "$c" iperf3 "$run" client_cpu \
+	    "$(jq '.end.cpu_utilization_percent.host_total / 100' "$j")"
+}
+
+STREAM_SERVERS="synackd epoll synackd-discard epoll-discard synackd-chargen epoll-chargen"
+for p in $STREAM_PINS; do
+	step "stream with $STREAM_LEVELS connections, PIN=$p, and iperf3"
+	pin "$p"
+	for s in $STREAM_SERVERS; do
+		start "$s"
+	done
+	iperf_start
+	for run in $(seq "$RUNS"); do
+		list=()
+		for c in $STREAM_LEVELS; do
+			for k in $STREAM_KINDS; do
+				case $k in
+				echo) list+=("$k:$c:synackd" "$k:$c:epoll") ;;
+				*) list+=("$k:$c:synackd-$k" "$k:$c:epoll-$k") ;;
+				esac
+			done
+		done
+		list+=(iperf3:1 iperf3:8 iperf3:R iperf3:bidir)
+		# the rr 100 row of the other PIN, with the same servers' kin
+		[ "$p" = "$PIN" ] || [ $smoke = yes ] || list+=(rr:synackd rr:epoll)
+		for item in $(rotate "$run" "${list[@]}"); do
+			IFS=: read -r a b d <<<"$item"
+			case $a in
+			iperf3) iperf_run "$b" "$run" "$p" ;;
+			rr)
+				sload "$TMP/load.json" -m rr -c 100 -d "$DURATION" "$(target "$b")"
+				rec "rr-$p" 100 "$b" "$run" rate "$(jq .requests_per_s "$TMP/load.json")"
+				;;
+			*) stream_run "$a" "$b" "$d" "$run" "$p" ;;
+			esac
+		done
+	done
+	for s in $STREAM_SERVERS iperf3; do
+		stop "$s"
 	done
 done
-for s in synackd-discard epoll-discard; do
-	stop "$s"
-done
+pin "$PIN"
 
 step "hold $HOLD_LEVELS idle connections"
 for n in $HOLD_LEVELS; do
@@ -446,6 +576,13 @@ echo "server,syscall,per_round_trip" >"$RESULTS/syscalls.csv"
 for s in synackd epoll bufferevent; do
 	counts "$s" strace syscalls
 done
+step "system calls per MiB streamed into discard (strace -c -f on the server)"
+echo "server,syscall,per_mib" >"$RESULTS/syscalls-stream.csv"
+COUNT_LOAD=stream
+for s in synackd-discard epoll-discard; do
+	counts "$s" strace syscalls
+done
+COUNT_LOAD=rr
 step "instructions per round trip (callgrind on the server)"
 for s in synackd synackd-idle epoll bufferevent; do
 	counts "$s" callgrind instructions
@@ -453,6 +590,16 @@ done
 step "done"
 
 # The table: medians and the ratios synackd / reference.
+stream_label() {
+	case $1 in
+	echo) echo "into echo" ;;
+	discard) echo "into discard" ;;
+	chargen) echo "from chargen" ;;
+	esac
+}
+gbit() { # MB/s as Gbit/s
+	awk -v x="$1" 'BEGIN { if (x ~ /^[0-9.e+-]+$/) printf "%.2f", x * 8 / 1000; else printf "-" }'
+}
 fmt() { # printf-format value: the value, or what it says when not a number
 	awk -v f="$1" -v x="$2" 'BEGIN { if (x ~ /^[0-9.e+-]+$/) printf f, x; else printf "%s", (x == "" ? "-" : x) }'
 }
@@ -489,8 +636,17 @@ w2_synackd=$(med rr 100 synackd-w2 rate)
 	done
 	row "crr, 32 connections: handshakes/s" %.0f "$(med crr 32 synackd rate)" \
 	    "$(med crr 32 epoll rate)" "$(med crr 32 bufferevent rate)"
-	row "stream, 8 connections, into discard (echo-epoll -D): MB/s" %.0f \
-	    "$(med stream 8 synackd-discard mbps)" "$(med stream 8 epoll-discard mbps)"
+	for p in $STREAM_PINS; do
+		for k in $STREAM_KINDS; do
+			for c in $STREAM_LEVELS; do
+				row "stream $(stream_label "$k"), $c connection$([ "$c" = 1 ] || echo s), PIN=$p: MB/s" \
+				    %.0f "$(med "stream-$k-$p" "$c" synackd mbps)" \
+				    "$(med "stream-$k-$p" "$c" epoll mbps)"
+			done
+		done
+		[ -z "$(med "rr-$p" 100 synackd rate)" ] || row "rr, 100 connections, PIN=$p: round trips/s" \
+		    %.0f "$(med "rr-$p" 100 synackd rate)" "$(med "rr-$p" 100 epoll rate)"
+	done
 	for n in $HOLD_LEVELS; do
 		label="hold, $n idle connections"
 		[ "$n" != "$LIMIT" ] || label="hold, $n idle connections ($limit_label)"
@@ -508,6 +664,30 @@ w2_synackd=$(med rr 100 synackd-w2 rate)
 	row "the same, synackd with idle_timeout = 300" %.0f \
 	    "$(med count 100 synackd-idle instructions)" "$(med count 100 epoll instructions)" \
 	    "$(med count 100 bufferevent instructions)"
+	row "stream into discard (echo-epoll -D), 1 connection: system calls per MiB" %.1f \
+	    "$(med count-stream 1 synackd-discard syscalls)" "$(med count-stream 1 epoll-discard syscalls)"
+	echo
+	echo "| stream against iperf3 on the same loopback: Gbit/s | synackd | echo-epoll (-D, -C) | iperf3 | synackd / iperf3 | echo-epoll / iperf3 (synack-load's reach) | client CPU s per s: synack-load (with echo-epoll), iperf3 |"
+	echo "|---|---|---|---|---|---|---|"
+	for p in $STREAM_PINS; do
+		for krc in "discard 1 1" "discard 8 8" "chargen 1 R" "echo 1 bidir"; do
+			set -- $krc
+			a=$(med "stream-$1-$p" "$2" synackd mbps)
+			b=$(med "stream-$1-$p" "$2" epoll mbps)
+			i=$(med "iperf3-$3-$p" "$2" iperf3 mbps)
+			case $3 in
+			1) il="1 stream" ;;
+			8) il="-P 8" ;;
+			R) il="-R" ;;
+			bidir) il="--bidir, the mean of its two directions" ;;
+			esac
+			printf '| %s, %s connection%s, PIN=%s (iperf3 %s) | %s | %s | %s | %s | %s | %s, %s |\n' \
+			    "$(stream_label "$1")" "$2" "$([ "$2" = 1 ] || echo s)" "$p" "$il" \
+			    "$(gbit "$a")" "$(gbit "$b")" "$(gbit "$i")" "$(ratio "$a" "$i")" \
+			    "$(ratio "$b" "$i")" "$(fmt %.2f "$(med "stream-$1-$p" "$2" epoll client_cpu)")" \
+			    "$(fmt %.2f "$(med "iperf3-$3-$p" "$2" iperf3 client_cpu)")"
+		done
+	done
 	echo
 	echo "| load generator, against synackd | synack-load | bench/ref-load | synack-load / ref-load |"
 	echo "|---|---|---|---|"
@@ -532,6 +712,11 @@ w2_synackd=$(med rr 100 synackd-w2 rate)
 		awk -F, -v s="$s" '$1 == s { l = l sprintf(" %s %s", $2, $3) } END { print "  " s ":" l }' \
 		    "$RESULTS/syscalls.csv"
 	done
+	echo "System calls per MiB, by call (stream into discard, 1 connection):"
+	for s in synackd-discard epoll-discard; do
+		awk -F, -v s="$s" '$1 == s { l = l sprintf(" %s %s", $2, $3) } END { print "  " s ":" l }' \
+		    "$RESULTS/syscalls-stream.csv"
+	done
 } | tee "$RESULTS/table.md"
 
 # The charts' data, then the charts.
@@ -549,10 +734,32 @@ w2_synackd=$(med rr 100 synackd-w2 rate)
 		echo "$n,$(awk -v x="$a" 'BEGIN { printf "%.2f", x / 1024 }'),$(awk -v x="$b" 'BEGIN { printf "%.2f", x / 1024 }'),$(med hold "$n" synackd bytes_per_client),$(med hold "$n" epoll bytes_per_client)"
 	done
 } >"$RESULTS/hold.csv"
-gnuplot -e "dir='$RESULTS'" "$here/plot.gp"
+{
+	printf 'connections'
+	for p in $STREAM_PINS; do
+		for k in $STREAM_KINDS; do
+			printf ',%s_%s_synackd,%s_%s_epoll' "$p" "$k" "$p" "$k"
+		done
+		printf ',%s_iperf3' "$p"
+	done
+	echo
+	for c in $STREAM_LEVELS; do
+		printf '%s' "$c"
+		for p in $STREAM_PINS; do
+			for k in $STREAM_KINDS; do
+				printf ',%s,%s' "$(med "stream-$k-$p" "$c" synackd mbps)" \
+				    "$(med "stream-$k-$p" "$c" epoll mbps)"
+			done
+			printf ',%s' "$(med "iperf3-$c-$p" "$c" iperf3 mbps)"
+		done
+		echo
+	done
+} >"$RESULTS/stream.csv"
+gnuplot -e "dir='$RESULTS'; pins='$STREAM_PINS'" "$here/plot.gp"
 
 echo
-echo "results: $RESULTS (table.md, raw.csv, summary.csv, rr.csv, hold.csv, syscalls.csv, rr-throughput.png, hold-rss.png)"
+echo "results: $RESULTS (table.md, raw.csv, summary.csv, rr.csv, hold.csv, stream.csv, syscalls.csv, syscalls-stream.csv,"
+echo "  rr-throughput.png, hold-rss.png, stream-throughput.png)"
 echo "elapsed: $(($(date +%s) - t0)) s"
 
 # The counts hardly move between runs, so they can be held to a threshold;
@@ -572,4 +779,7 @@ check "system calls per round trip" "$(fmt %.2f "$(med count 100 synackd syscall
     "$MAX_SYSCALLS" "$TARGET_SYSCALLS"
 check "instructions per round trip" "$(fmt %.0f "$(med count 100 synackd instructions)")" \
     "$MAX_INSTR" "$TARGET_INSTR"
+check "system calls per MiB streamed into discard" \
+    "$(fmt %.1f "$(med count-stream 1 synackd-discard syscalls)")" "$MAX_SYSCALLS_MIB" \
+    "$TARGET_SYSCALLS_MIB"
 exit $status

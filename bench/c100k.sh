@@ -17,11 +17,21 @@
 # the CPU seconds used, and the handshake rate reached.  Fails unless every
 # connection was established and verified (synack-load's --json report).
 #
+# As root it runs in a network namespace of its own (NETNS=no: in the
+# machine's): its loopback, its listen and SYN queue limits, and its TCP
+# counters, so that a dropped SYN is this run's and no other work's.  Each
+# second of the ramp it records what could drop a handshake: the listen
+# queues' overflows (ListenOverflows, ListenDrops), SYN queue drops, the
+# SYNs retransmitted, the loopback's backlog drops (softnet_stat), and the
+# deepest accept queue of each synackd against its backlog; when any
+# handshake was dropped it says in which seconds, and which queue was full.
+#
 # A safety stop ends the run early, and says why, when MemAvailable falls
 # under MEM_FLOOR_MIB (default: 2 GiB or 10% of the memory, the larger),
 # when the open files near fs.file-max, or when no connection is added for
 # 30 s.  Settings: HOLD, RATE (handshakes per second, all loaders together),
-# BURST (last echoes at once), MEM_FLOOR_MIB, RESULTS.
+# STALL (seconds of that rate each listen queue absorbs), BURST (last echoes
+# at once), MEM_FLOOR_MIB, NETNS, RESULTS.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,12 +44,31 @@ need jq ss pgrep
 [ -x "$SYNACKD" ] && [ -x "$LOAD" ] || die "synackd and synack-load are not built (run make)"
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing: run scripts/deps.sh"
 
+# The network namespace (as root, unless NETNS=no): the servers, the
+# loaders, ss and the TCP counters all run in it.  Its port range, listen
+# and SYN queue limits start at the kernel's defaults and are its own to
+# raise; tcp_mem, the loopback's backlog and the memory are the machine's.
+NS=()
+nsname=
+if [ "${NETNS:-yes}" = yes ] && [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null 2>&1; then
+	nsname=synack-c$TARGET-$$
+	ip netns add "$nsname" || die "cannot make the network namespace $nsname (NETNS=no: without)"
+	NS=(ip netns exec "$nsname")
+	"${NS[@]}" ip link set lo up || { ip netns del "$nsname"; die "no loopback in $nsname"; }
+fi
+# A process started in the background is started with "${NS[@]}" itself,
+# not through this function, so that $! is the process (ip netns exec
+# execs it) and not a subshell.
+nsexec() {
+	"${NS[@]}" "$@"
+}
+
 # The machine's limits.
 raise_nofile
 nofile=$(ulimit -n)
-read -r port_lo port_hi </proc/sys/net/ipv4/ip_local_port_range
+read -r port_lo port_hi < <(nsexec cat /proc/sys/net/ipv4/ip_local_port_range)
 ports=$((port_hi - port_lo + 1))
-somaxconn=$(cat /proc/sys/net/core/somaxconn)
+somaxconn=$(nsexec cat /proc/sys/net/core/somaxconn)
 file_max=$(cat /proc/sys/fs/file-max)
 mem_total=$(meminfo MemTotal)
 mem_avail=$(meminfo MemAvailable)
@@ -58,11 +87,26 @@ loaders=$(((TARGET + per_proc - 1) / per_proc))
 per_loader=$(((TARGET + loaders - 1) / loaders))
 per_source=$((ports / 2))
 sources_per_loader=$(((per_loader + per_source - 1) / per_source))
-# a handshake rate the machine keeps up with (asked for 20,000/s, this one
-# reached 16,000/s with 12 processes and 10,000/s with 107, dropping SYNs),
-# and each synackd can absorb a second's stall in its listen queue
-rate=${RATE:-$((5000 * ncpu))}
-[ "$rate" -le $((somaxconn * servers)) ] || rate=$((somaxconn * servers))
+# The handshake rate asked, 10,000/s per CPU, and the listen queues: a
+# SYN that finds its listener's accept queue full is dropped and sent again
+# 1 s, 3 s, 7 s later (the connect p99 of a run with 4,096 per queue was
+# 8.4 s), so each synackd's queue holds STALL seconds of its share of the
+# rate (a synackd among a hundred processes on two CPUs waits its turn),
+# at least somaxconn; in the run's own namespace somaxconn and the SYN
+# queue are raised to it, in the machine's the rate is lowered instead.
+rate=${RATE:-$((10000 * ncpu))}
+stall=${STALL:-30}
+backlog=$(((rate + servers - 1) / servers * stall))
+[ "$backlog" -ge "$somaxconn" ] || backlog=$somaxconn
+[ "$backlog" -le 65535 ] || backlog=65535
+if [ ${#NS[@]} -gt 0 ]; then
+	nsexec sysctl -q -w net.core.somaxconn="$backlog" \
+	    net.ipv4.tcp_max_syn_backlog="$backlog" >/dev/null ||
+	    die "cannot set the listen queue limits in $nsname"
+else
+	[ "$backlog" -le "$somaxconn" ] || backlog=$somaxconn
+	[ "$rate" -le $((backlog * servers / stall)) ] || rate=$((backlog * servers / stall))
+fi
 per_rate=$(((rate + loaders - 1) / loaders))
 ramp_s=$(((per_loader + per_rate - 1) / per_rate))
 # The last echoes: on SIGINT a loader sends one on each of its connections
@@ -98,6 +142,7 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
+	[ -z "$nsname" ] || ip netns del "$nsname" 2>/dev/null || true
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -110,7 +155,8 @@ say() {
 say "$name: $TARGET clients held for $HOLD s"
 say "limits: ulimit -n $nofile, ephemeral ports $port_lo-$port_hi ($ports), somaxconn $somaxconn," \
     "file-max $file_max, $ncpu CPUs, MemAvailable $((mem_avail / 1024)) MiB (floor $floor_mib MiB)"
-say "plan: $servers synackd (max_clients $per_proc each) on one reuseport port;" \
+say "plan: $servers synackd (max_clients $per_proc each, backlog $backlog: $stall s of its share)" \
+    "on one reuseport port, in network namespace ${nsname:-of the machine};" \
     "$loaders synack-load of $per_loader connections, $sources_per_loader source address(es) each;" \
     "$rate handshakes/s in all ($per_rate each, ramp ~$ramp_s s); the last echoes in groups of" \
     "up to $group synack-load, with $final_ms ms to answer"
@@ -139,11 +185,11 @@ shutdown_timeout = 2
 service = echo
 address = 127.0.0.1
 port = $port
-backlog = $somaxconn
+backlog = $backlog
 reuseport = yes
 EOF
 	: >"$TMP/s$i.log"
-	"$SYNACKD" -c "$TMP/s$i.conf" >"$TMP/s$i.log" 2>&1 &
+	"${NS[@]}" "$SYNACKD" -c "$TMP/s$i.conf" >"$TMP/s$i.log" 2>&1 &
 	SERVER_PIDS+=($!)
 	for _ in $(seq 100); do
 		p=$(listen_port "$TMP/s$i.log")
@@ -168,8 +214,37 @@ sum_servers() { # rss | fds | cpu: the sum over the synackd processes
 }
 # The connections established to the port, from the kernel's socket table
 # (netlink: unlike a look at /proc/PID/fd, it adds nothing to the Slab).
+# A dump of a million sockets takes CPU seconds: in the run's namespace,
+# where every TCP connection is the run's, half its count of established
+# sockets (CurrEstab: both ends of each) says when to look.
 server_conns() {
-	ss -Htn state established "( sport = :$port )" | wc -l
+	if [ ${#NS[@]} -gt 0 ]; then
+		local est
+		est=$(nsexec awk '$1 == "Tcp:" && !n { for (i = 2; i <= NF; i++) k[i] = $i; n = 1; next }
+		    $1 == "Tcp:" { for (i = 2; i <= NF; i++) if (k[i] == "CurrEstab") print int($i / 2) }' \
+		    /proc/net/snmp)
+		[ "$est" -ge "$TARGET" ] || { echo "$est"; return; }
+	fi
+	nsexec ss -Htn state established "( sport = :$port )" | wc -l
+}
+# What can drop a handshake, counted since the namespace began (or the
+# machine booted): the listen queues' overflows and drops, SYN queue drops,
+# SYNs sent again, and the loopback's backlog drops (softnet_stat: the
+# machine's, all CPUs together).
+drop_counters() {
+	nsexec awk '$1 == "TcpExt:" && !n { for (i = 2; i <= NF; i++) k[i] = $i; n = 1; next }
+	    $1 == "TcpExt:" { for (i = 2; i <= NF; i++) v[k[i]] = $i }
+	    END { printf "%d %d %d %d", v["ListenOverflows"], v["ListenDrops"], v["TCPReqQFullDrop"],
+		v["TCPSynRetrans"] }' /proc/net/netstat
+	local _ d _rest n=0
+	while read -r _ d _rest; do
+		n=$((n + 16#$d))
+	done </proc/net/softnet_stat
+	echo " $n"
+}
+# The deepest accept queue of the listeners now.
+deepest_queue() {
+	nsexec ss -Hltn "( sport = :$port )" | awk '$2 > m { m = $2 } END { printf "%d\n", m }'
 }
 tcp_mem_pages() {
 	awk '$1 == "TCP:" { print $NF }' /proc/net/sockstat
@@ -183,35 +258,58 @@ cp /proc/slabinfo "$TMP/slab0" 2>/dev/null || true
 
 # The loaders run long enough for a slow ramp; the script ends the hold
 # with SIGINT, on which synack-load sends every connection its last echo.
+# They start together: each waits at a FIFO until all are launched (a
+# hundred launches one after another, while the first ones load the two
+# CPUs, took 147 s, and the last loader's ramp began that late).
 duration=$((ramp_s * 4 + HOLD + 60))
-t_start=$(date +%s.%N)
+mkfifo "$TMP/go"
 for i in $(seq 0 $((loaders - 1))); do
 	first=$(addr $((i * sources_per_loader)))
 	last=$(addr $((i * sources_per_loader + sources_per_loader - 1)))
 	n=$per_loader
 	[ $((i + 1)) -lt "$loaders" ] || n=$((TARGET - per_loader * (loaders - 1)))
-	/usr/bin/time -f '%U %S' -o "$TMP/l$i.time" \
+	# shellcheck disable=SC2016 # $0 and $@ are the inner shell's
+	"${NS[@]}" sh -c ': <"$0"; exec "$@"' "$TMP/go" /usr/bin/time -f '%U %S' -o "$TMP/l$i.time" \
 	    "$LOAD" -q --json -m hold -c "$n" -r "$per_rate" -d "$duration" -T "$final_ms" \
 	    --request-timeout "$final_ms" -b "$first-$last" "127.0.0.1:$port" \
 	    >"$TMP/l$i.json" 2>"$TMP/l$i.err" &
 	TIME_PIDS+=($!)
 done
-sleep 0.2
+t_start=$(date +%s.%N)
+exec 9>"$TMP/go" # the FIFO has a writer: every loader goes
 for t in "${TIME_PIDS[@]}"; do
-	LOADER_PIDS+=("$(pgrep -P "$t" | head -1)")
+	l=
+	for _ in $(seq 200); do
+		l=$(pgrep -P "$t" | head -1)
+		[ -z "$l" ] || break
+		sleep 0.05
+	done
+	[ -n "$l" ] || die "synack-load under /usr/bin/time ($t) did not start"
+	LOADER_PIDS+=("$l")
 done
+exec 9>&-
 
 # Watch the ramp.  The count comes from the kernel's socket table, for
-# the port alone: /proc/net/sockstat would count the rest of the machine too.
+# the port alone.  Each second's row of $name-ramp.csv: the connections,
+# what dropped handshakes (since the start) and the deepest accept queue.
 stop_reason=
 t_full=
 last_count=0
 last_progress=$(date +%s)
 min_avail=$avail0
+read -r ovf0 ldrop0 reqdrop0 synre0 softnet0 < <(drop_counters)
+echo "elapsed_s,connections,listen_overflows,listen_drops,syn_queue_drops,syn_retransmits,softnet_drops,deepest_accept_queue" \
+    >"$RESULTS/$name-ramp.csv"
+deepest=0
 while :; do
 	sleep 1
 	now=$(date +%s)
 	count=$(server_conns)
+	read -r ovf ldrop reqdrop synre softnet < <(drop_counters)
+	q=$(deepest_queue)
+	[ "$q" -le "$deepest" ] || deepest=$q
+	echo "$(awk -v a="$t_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }'),$count,$((ovf - ovf0)),$((ldrop - ldrop0)),$((reqdrop - reqdrop0)),$((synre - synre0)),$((softnet - softnet0)),$q" \
+	    >>"$RESULTS/$name-ramp.csv"
 	avail=$(meminfo MemAvailable)
 	[ "$avail" -ge "$min_avail" ] || min_avail=$avail
 	printf '\r%s: %d connections, MemAvailable %d MiB ' "$name" "$count" $((avail / 1024)) >&2
@@ -313,6 +411,8 @@ jq -s '{requested: (map(.connections.requested) | add),
 	errors: (map(.errors | to_entries) | add | group_by(.key)
 		| map({key: .[0].key, value: (map(.value) | add)}) | from_entries),
 	verified: (map(.requests) | add),
+	last_established_unix: (map(.start_unix + ([.intervals[] | select(.established > 0)]
+		| last | .elapsed_s // 0)) | max),
 	connect_p99_us: (map(.connect_latency_us.p99) | max),
 	connect_max_us: (map(.connect_latency_us.max) | max)}' "$TMP"/l*.json >"$RESULTS/$name.json" ||
     die "synack-load's reports are not all there: $(cat "$TMP"/l*.err)"
@@ -321,13 +421,29 @@ established=$(jq .established "$RESULTS/$name.json")
 verified=$(jq .verified "$RESULTS/$name.json")
 errors=$(jq '[.errors[]] | add' "$RESULTS/$name.json")
 
+# Where handshakes were dropped during the ramp, if anywhere: the seconds
+# in which a counter grew, with the deepest accept queue then.
+read -r ovf ldrop reqdrop synre softnet < <(drop_counters)
+say "handshakes during the ramp: ListenOverflows $((ovf - ovf0)), ListenDrops $((ldrop - ldrop0))," \
+    "SYN queue drops $((reqdrop - reqdrop0)), SYNs sent again $((synre - synre0))," \
+    "loopback backlog drops $((softnet - softnet0)) (the machine's); deepest accept queue $deepest" \
+    "of $backlog; per second in $RESULTS/$name-ramp.csv"
+[ $((ovf - ovf0 + ldrop - ldrop0 + reqdrop - reqdrop0 + softnet - softnet0)) -eq 0 ] ||
+    say "where: $(awk -F, 'NR > 2 && ($3 > o || $4 > d || $5 > r || $7 > s) {
+	    printf "%s s: %s connections, +%d overflows, +%d listen drops, +%d SYN queue drops, +%d backlog drops, accept queue %s; ",
+		$1, $2, $3 - o, $4 - d, $5 - r, $7 - s, $8 }
+	    NR > 1 { o = $3; d = $4; r = $5; s = $7 }' "$RESULTS/$name-ramp.csv" | head -c 2000)"
 say "result: $established of $TARGET established, $verified verified by their last echo," \
     "errors $(jq -c .errors "$RESULTS/$name.json")"
 if [ -n "$t_full" ]; then
-	ramp=$(awk -v a="$t_start" -v b="$t_full" 'BEGIN { printf "%.1f", b - a }')
-	say "all $TARGET established after $ramp s: $(awk -v n="$TARGET" -v s="$ramp" \
-	    'BEGIN { printf "%.0f", n / s }') handshakes/s (asked: $rate/s);" \
-	    "connect p99 $(jq '.connect_p99_us / 1000 | floor' "$RESULTS/$name.json") ms," \
+	# when the last connection was established: the end of the last second
+	# in which a loader counted one (the script, on busy CPUs, looks later)
+	ramp=$(awk -v a="$t_start" -v b="$(jq .last_established_unix "$RESULTS/$name.json")" \
+	    'BEGIN { printf "%.1f", b - a }')
+	say "all $TARGET established within $ramp s (the loaders' seconds; the script saw it after" \
+	    "$(awk -v a="$t_start" -v b="$t_full" 'BEGIN { printf "%.1f", b - a }') s):" \
+	    "$(awk -v n="$TARGET" -v s="$ramp" 'BEGIN { printf "%.0f", n / s }') handshakes/s" \
+	    "(asked: $rate/s); connect p99 $(jq '.connect_p99_us / 1000 | floor' "$RESULTS/$name.json") ms," \
 	    "max $(jq '.connect_max_us / 1000 | floor' "$RESULTS/$name.json") ms"
 	say "held $held s; $still still connected at the end of the hold;" \
 	    "clients per synackd: ${clients[*]}"

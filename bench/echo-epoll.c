@@ -9,8 +9,13 @@
  * loop, so that it is also the N-thread reference.  With -D it reads and
  * drops everything: the discard reference.  The soft open-file limit is
  * raised to the hard one, so that it holds as many clients as a process may.
+ * With -C it is a character generator (RFC 864, the pattern of synackd's
+ * chargen service): it writes the pattern as fast as the client reads,
+ * BUFSZ bytes per write, each a slice of one buffer made at the start, and
+ * reads and drops what the client sends: the reference for a stream that
+ * only receives.
  *
- * usage: echo-epoll [-D] [-t THREADS] [PORT]
+ * usage: echo-epoll [-C | -D] [-t THREADS] [PORT]
  * PORT 0 or none: the kernel chooses.  Prints "listening on 127.0.0.1:PORT".
  */
 #include "config.h"
@@ -31,10 +36,13 @@
 
 #define BUFSZ 65536
 #define MAXTHREADS 64
+#define CHARGEN_LINE 74 /* 72 characters, CR LF */
+#define CHARGEN_CYCLE (95 * CHARGEN_LINE)
 
 struct conn {
 	char *pending; /* bytes the socket did not take yet */
 	size_t len;
+	size_t off; /* -C: where in the chargen cycle the next write starts */
 };
 
 struct loop {
@@ -47,6 +55,7 @@ struct loop {
 static struct conn *conns;
 static size_t nconns;
 static int discard;
+static char *chargen; /* -C: the cycle and BUFSZ bytes more */
 
 /* Exit at once: the tools that wrap the server (strace, valgrind) report at exit. */
 static void
@@ -62,7 +71,44 @@ conn_close(int ep, int fd)
 	free(conns[fd].pending);
 	conns[fd].pending = NULL;
 	conns[fd].len = 0;
+	conns[fd].off = 0;
 	close(fd);
+}
+
+/* -C: line k is 72 characters from the k-th printable one on, then CR LF. */
+static char *
+chargen_new(void)
+{
+	char *p = malloc(CHARGEN_CYCLE + BUFSZ);
+
+	if (p == NULL)
+		return NULL;
+	for (size_t i = 0; i < CHARGEN_CYCLE + BUFSZ; i++) {
+		size_t pos = i % CHARGEN_CYCLE, line = pos / CHARGEN_LINE, col = pos % CHARGEN_LINE;
+
+		p[i] = col < 72 ? (char)(' ' + (line + col) % 95) : col == 72 ? '\r' : '\n';
+	}
+	return p;
+}
+
+/*
+ * -C: as much of the pattern as the socket takes, from where the last
+ * write ended; -1 if the connection is closed.
+ */
+static int
+conn_chargen(int ep, int fd)
+{
+	struct conn *c = &conns[fd];
+	ssize_t w = write(fd, chargen + c->off, BUFSZ);
+
+	if (w < 0) {
+		if (errno == EAGAIN)
+			return 0;
+		conn_close(ep, fd);
+		return -1;
+	}
+	c->off = (c->off + (size_t)w) % CHARGEN_CYCLE;
+	return 0;
 }
 
 /* Echo what was read; keep what the socket refuses and wait for EPOLLOUT. */
@@ -118,7 +164,7 @@ conn_flush(int ep, int fd)
 static void
 loop_accept(struct loop *l)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = { .events = EPOLLIN | (chargen != NULL ? EPOLLOUT : 0) };
 	int cfd;
 
 	while ((cfd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
@@ -157,13 +203,17 @@ loop_run(void *arg)
 				loop_accept(l);
 				continue;
 			}
-			if (evs[i].events & EPOLLOUT) {
+			if (chargen != NULL && (evs[i].events & EPOLLOUT)) {
+				if (conn_chargen(l->ep, fd) == -1 ||
+				    !(evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+					continue;
+			} else if (evs[i].events & EPOLLOUT) {
 				conn_flush(l->ep, fd);
 				continue;
 			}
 			r = read(fd, buf, BUFSZ);
 			if (r > 0) {
-				if (!discard)
+				if (!discard && chargen == NULL)
 					conn_send(l->ep, fd, buf, (size_t)r);
 			} else if (r == 0 || errno != EAGAIN) {
 				conn_close(l->ep, fd);
@@ -206,8 +256,14 @@ main(int argc, char **argv)
 	uint16_t port = 0;
 	int threads = 1, opt;
 
-	while ((opt = getopt(argc, argv, "Dt:")) != -1) {
+	while ((opt = getopt(argc, argv, "CDt:")) != -1) {
 		switch (opt) {
+		case 'C':
+			if ((chargen = chargen_new()) == NULL) {
+				perror("echo-epoll: malloc");
+				return 1;
+			}
+			break;
 		case 'D':
 			discard = 1;
 			break;
@@ -218,7 +274,7 @@ main(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (threads < 1 || threads > MAXTHREADS || argc - optind > 1)
+	if (threads < 1 || threads > MAXTHREADS || argc - optind > 1 || (discard && chargen))
 		goto usage;
 	if (optind < argc)
 		port = (uint16_t)atoi(argv[optind]);
@@ -258,6 +314,6 @@ main(int argc, char **argv)
 	return 0;
 
 usage:
-	fprintf(stderr, "usage: echo-epoll [-D] [-t THREADS] [PORT]\n");
+	fprintf(stderr, "usage: echo-epoll [-C | -D] [-t THREADS] [PORT]\n");
 	return 2;
 }

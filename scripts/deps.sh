@@ -8,8 +8,9 @@ set -e
 PACKAGES="build-essential autoconf automake pkg-config libevent-dev libinih-dev
 libcmocka-dev python3 iproute2 socat clang libclang-rt-dev cppcheck clang-tidy
 clang-format"
-# make bench and its smoke run in CI: the counts, the reports, the charts
-PACKAGES="$PACKAGES strace valgrind jq gnuplot-nox time procps"
+# make bench and its smoke run in CI: the counts, the reports, the charts,
+# and iperf3 on the same loopback, the outside anchor for stream
+PACKAGES="$PACKAGES strace valgrind jq gnuplot-nox time procps iperf3"
 # the metrics tests: promtool checks /metrics, a headless browser loads the
 # status page, nftables holds handshakes half-open in a test's own netns
 PACKAGES="$PACKAGES prometheus chromium chromium-driver nftables curl"

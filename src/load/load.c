@@ -62,6 +62,9 @@ usage(FILE *f)
 	    "  -r, --ramp-rate N        new connections per second while opening the first\n"
 	    "                           --connections (default 0: all at once)\n"
 	    "  -s, --size BYTES         message size: 64, 1k, 16k, 1M (default 64)\n"
+	    "      --direction DIR      stream: both (default: send, read the echo back),\n"
+	    "                           send (into a discard server: nothing may come back)\n"
+	    "                           or receive (read only: RFC 864 chargen, verified)\n"
 	    "  -t, --threads N          event loops (default 1)\n"
 	    "  -b, --bind ADDR[-ADDR]   source address(es): bind() before connect, round-robin\n"
 	    "  -T, --connect-timeout MS (default 3000; or with a unit: 3s)\n"
@@ -306,6 +309,7 @@ parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen
 		OPT_PERCENTILES,
 		OPT_HGRM,
 		OPT_TIMESERIES,
+		OPT_DIRECTION,
 	};
 	static const struct option longopts[] = {
 		{ "mode", required_argument, NULL, 'm' },
@@ -322,6 +326,7 @@ parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen
 		{ "hgrm", required_argument, NULL, OPT_HGRM },
 		{ "timeseries", required_argument, NULL, OPT_TIMESERIES },
 		{ "size", required_argument, NULL, 's' },
+		{ "direction", required_argument, NULL, OPT_DIRECTION },
 		{ "threads", required_argument, NULL, 't' },
 		{ "bind", required_argument, NULL, 'b' },
 		{ "connect-timeout", required_argument, NULL, 'T' },
@@ -334,6 +339,7 @@ parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen
 	};
 	static const double default_percentiles[] = { 50, 90, 99, 99.9, 99.99 };
 	const char *bind_spec = NULL;
+	int direction_given = 0;
 	double v = 0;
 	long l;
 	int ch;
@@ -438,6 +444,20 @@ parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen
 				return -1;
 			}
 			break;
+		case OPT_DIRECTION:
+			direction_given = 1;
+			if (strcmp(optarg, "both") == 0)
+				o->direction = STREAM_BOTH;
+			else if (strcmp(optarg, "send") == 0)
+				o->direction = STREAM_SEND;
+			else if (strcmp(optarg, "receive") == 0)
+				o->direction = STREAM_RECEIVE;
+			else {
+				snprintf(err, errlen,
+				    "--direction \"%s\": expected both, send or receive", optarg);
+				return -1;
+			}
+			break;
 		case OPT_WARMUP:
 			if (parse_with_unit("--warmup", optarg, time_s, 0, 86400,
 				"a time from 0 to 24h: 5, 5s, 500ms, 1m", &o->warmup, err,
@@ -512,6 +532,12 @@ parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen
 		/* every member buffers a line each way */
 		snprintf(err, errlen, "--size %zu: chat lines are at most %u bytes", o->size,
 		    CHAT_SIZE_MAX);
+		return -1;
+	}
+	if (direction_given && o->mode != &mode_stream) {
+		snprintf(err, errlen,
+		    "--direction is for stream (the other modes send and "
+		    "read back)");
 		return -1;
 	}
 	if (o->rate > 0 && o->mode != &mode_rr) {

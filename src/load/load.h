@@ -35,8 +35,8 @@
 #define LOAD_EXIT_ERRORS 4 /* more failures than --max-error-rate allows */
 
 #define LOAD_ERRLEN 512
-#define LOAD_READ_MAX 65536  /* one read() per readable event at most this */
-#define LOAD_WRITE_MAX 65536 /* stream: one write() offers at most this */
+#define LOAD_READ_MAX 65536   /* one read() per readable event at most this */
+#define LOAD_WRITE_MAX 262144 /* stream: one write() offers at most this */
 
 struct conn;
 struct run;
@@ -164,11 +164,24 @@ extern const struct mode mode_stream;
 extern const struct mode mode_chat;
 extern const struct mode mode_rr_paced; /* rr with --rate: a worker's mode, not a name */
 
+/* mode-stream.c: --direction, what flows, and so what is measured and checked */
+enum stream_direction {
+	STREAM_BOTH,    /* send, and read back the echo, verified */
+	STREAM_SEND,    /* send only: nothing may come back (discard) */
+	STREAM_RECEIVE, /* read only: RFC 864's chargen pattern, verified */
+};
+const char *stream_direction_name(enum stream_direction);
+
 /* payload.c: the bytes sent, so that every echoed byte can be checked */
 #define PAYLOAD_PERIOD 65521u /* prime: offsets rarely line up */
 int payload_init(struct run *, char *err, size_t errlen);
 const unsigned char *payload_at(const struct run *, uint64_t pos);
 size_t payload_mismatch(const unsigned char *got, const unsigned char *want, size_t n);
+
+/* chargen.c: RFC 864's pattern, what stream --direction receive expects */
+#define CHARGEN_CYCLE (95 * 74) /* 95 lines of 72 characters and CR LF */
+unsigned char *chargen_new(void);
+long chargen_phase(unsigned char first);
 
 /* conn.c */
 enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_OPEN };
@@ -203,9 +216,15 @@ struct conn {
 	uint64_t k_sent; /* rr --rate: the next request to send */
 	uint64_t k_due;  /* rr --rate: this conn's requests counted in stats.due so far */
 
-	/* stream: positions in the byte stream, and send times to sample */
+	/*
+	 * stream: positions in the byte stream (sent: handed to the kernel or
+	 * queued; acked: taken by the kernel), the chargen cycle's offset at
+	 * received byte 0 (--direction receive), and send times to sample
+	 */
 	uint64_t sent_pos;
+	uint64_t acked_pos;
 	uint64_t recv_pos;
+	uint64_t recv_base;
 	struct {
 		uint64_t pos, t;
 	} marks[16];
@@ -285,6 +304,7 @@ struct options {
 	long connect_timeout_ms;
 	long request_timeout_ms; /* an answer later than this is an error; 0 = none */
 	enum close_how close;
+	enum stream_direction direction;
 	double max_error_rate; /* failed share of connections or requests: exit 4 above it */
 	double percentiles[PERCENTILES_MAX];
 	int npercentiles;

@@ -42,7 +42,7 @@ payload_init(struct run *r, char *err, size_t errlen)
 	return 0;
 }
 
-/* The bytes at stream position pos; valid for max(size, 64 KiB) bytes. */
+/* The bytes at stream position pos; valid for max(size, LOAD_WRITE_MAX) bytes. */
 const unsigned char *
 payload_at(const struct run *r, uint64_t pos)
 {

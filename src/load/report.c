@@ -144,10 +144,22 @@ report_q(double q, char *buf, size_t size)
 	return buf;
 }
 
-/* Whether something came back: requests, or for stream any echoed byte. */
+/* Whether the stream only sends: nothing comes back, the sent bytes are the measure. */
+static int
+report_send_only(const struct run *r)
+{
+	return r->opt.mode == &mode_stream && r->opt.direction == STREAM_SEND;
+}
+
+/*
+ * Whether something completed: requests; for stream a byte that came back
+ * (echoed, or from the chargen), or with --direction send a byte sent.
+ */
 static int
 report_completed(const struct run *r, const struct stats *s)
 {
+	if (report_send_only(r))
+		return s->bytes_sent > 0;
 	if (r->opt.mode == &mode_stream)
 		return s->bytes_received > 0;
 	return s->requests > 0;
@@ -241,8 +253,9 @@ report_progress(const struct run *r, double elapsed, int warmup, const struct st
 	n += (size_t)snprintf(line + n, sizeof line - n, " %llu/%llu open, %llu req/s, %s",
 	    (unsigned long long)now->active, (unsigned long long)r->opt.connections,
 	    (unsigned long long)(now->requests - prev->requests),
-	    report_rate(
-		(double)(now->bytes_received - prev->bytes_received), 1.0, rate, sizeof rate));
+	    report_rate(report_send_only(r) ? (double)(now->bytes_sent - prev->bytes_sent)
+					    : (double)(now->bytes_received - prev->bytes_received),
+		1.0, rate, sizeof rate));
 	if (second->count > 0)
 		n += (size_t)snprintf(line + n, sizeof line - n, ", p50 %s p99 %s",
 		    report_time(hist_percentile(second, 50), p50, sizeof p50),
@@ -432,10 +445,18 @@ report_result(FILE *f, const struct run *r, const struct stats *s, const struct 
 		    s->errors[LERR_VERIFY] == 1 ? "" : "s");
 		break;
 	case LOAD_EXIT_NOCONN:
-		fprintf(f, "result       exit 3: %s\n",
-		    o->nothing_connected              ? "no connection was established"
-			: r->opt.mode == &mode_stream ? "no byte came back"
-						      : "no request completed");
+		if (o->nothing_connected)
+			fprintf(f, "result       exit 3: no connection was established\n");
+		else if (r->opt.mode != &mode_stream)
+			fprintf(f, "result       exit 3: no request completed\n");
+		else if (r->opt.direction == STREAM_SEND)
+			fprintf(f, "result       exit 3: no byte was sent\n");
+		else if (r->opt.direction == STREAM_RECEIVE)
+			fprintf(f, "result       exit 3: no byte was received\n");
+		else
+			fprintf(f,
+			    "result       exit 3: no byte came back (into a discard server, "
+			    "--direction send measures what was sent)\n");
 		break;
 	case LOAD_EXIT_ERRORS:
 		if (o->connection_error_rate >= o->request_error_rate)
@@ -491,10 +512,40 @@ report_errors_human(FILE *f, const struct stats *s, const struct outcome *o)
 	    100.0 * o->request_error_rate, o->request_failures, s->requests + o->request_failures);
 }
 
+/*
+ * The rate the run measured comes first: what came back (echoed and
+ * verified), or for a stream in one direction what was sent or received;
+ * a stream also in Gbit/s, as iperf3 and netperf count.
+ */
+static void
+report_throughput(FILE *f, const struct run *r, const struct stats *s, double secs)
+{
+	int stream = r->opt.mode == &mode_stream;
+	enum stream_direction d = stream ? r->opt.direction : STREAM_BOTH;
+	uint64_t head = d == STREAM_SEND ? s->bytes_sent : s->bytes_received;
+	char rate[32], rate2[32];
+
+	fprintf(f, "throughput   %s", report_rate((double)head, secs, rate, sizeof rate));
+	if (stream && secs > 0)
+		fprintf(f, " (%.2f Gbit/s)", (double)head * 8 / secs / 1e9);
+	switch (d) {
+	case STREAM_SEND:
+		fprintf(f, " sent\n");
+		break;
+	case STREAM_RECEIVE:
+		fprintf(f, " received, verified as RFC 864's chargen pattern\n");
+		break;
+	case STREAM_BOTH:
+		fprintf(f, " echoed and verified, %s sent\n",
+		    report_rate((double)s->bytes_sent, secs, rate2, sizeof rate2));
+		break;
+	}
+}
+
 void
 report_human(FILE *f, const struct run *r, const struct stats *s, double duration_s)
 {
-	char rate[32], rate2[32];
+	char rate[32];
 	double secs = duration_s; /* 0 in a merge of reports that say so: no rates */
 	struct outcome o;
 
@@ -526,12 +577,7 @@ report_human(FILE *f, const struct run *r, const struct stats *s, double duratio
 		    (double)s->requests / secs);
 	else
 		fprintf(f, "requests     %llu, n/a\n", (unsigned long long)s->requests);
-	fprintf(
-	    f, "throughput   %s", report_rate((double)s->bytes_received, secs, rate, sizeof rate));
-	if (r->opt.mode == &mode_stream && secs > 0)
-		fprintf(f, " (%.2f Gbit/s)", (double)s->bytes_received * 8 / secs / 1e9);
-	fprintf(f, " echoed and verified, %s sent\n",
-	    report_rate((double)s->bytes_sent, secs, rate2, sizeof rate2));
+	report_throughput(f, r, s, secs);
 	report_errors_human(f, s, &o);
 	report_latency_table(f, r, s);
 	report_distribution(f, report_latency_label(r), &s->latency);
@@ -619,10 +665,10 @@ json_options(FILE *f, const struct run *r)
 	    ",\"connections\":%u,\"duration_s\":%.10g,\"rate\":%.10g,\"connect_rate\":%.10g,"
 	    "\"ramp_rate\":%.10g,\"size\":%zu,\"threads\":%d,\"warmup_s\":%.10g,"
 	    "\"close\":\"%s\",\"request_timeout_ms\":%ld,\"connect_timeout_ms\":%ld,"
-	    "\"max_error_rate\":%.10g,\"percentiles\":[",
+	    "\"max_error_rate\":%.10g,\"direction\":\"%s\",\"percentiles\":[",
 	    o->connections, o->duration, o->rate, o->connect_rate, o->ramp_rate, o->size,
 	    o->threads, o->warmup, o->close == CLOSE_FIN ? "fin" : "rst", o->request_timeout_ms,
-	    o->connect_timeout_ms, o->max_error_rate);
+	    o->connect_timeout_ms, o->max_error_rate, stream_direction_name(o->direction));
 	for (int i = 0; i < o->npercentiles; i++)
 		fprintf(f, "%s%s", i == 0 ? "" : ",", report_q(o->percentiles[i], q, sizeof q));
 	fprintf(f, "]}");
@@ -727,6 +773,10 @@ report_json(FILE *f, const struct run *r, const struct stats *s, double duration
 	report_json_per_s(f, (double)s->established, duration_s);
 	fprintf(f, ",\"bytes_sent\":%llu,\"bytes_received\":%llu,\"bytes_per_s\":",
 	    (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_received);
+	report_json_per_s(f, (double)s->bytes_received, duration_s);
+	fputs(",\"bytes_sent_per_s\":", f);
+	report_json_per_s(f, (double)s->bytes_sent, duration_s);
+	fputs(",\"bytes_received_per_s\":", f);
 	report_json_per_s(f, (double)s->bytes_received, duration_s);
 	fputc(',', f);
 	json_latency(f, r, "latency_us", &s->latency);

@@ -33,6 +33,7 @@
 
 #define RESTART_PAUSE_US 1000 /* after a failed connect, before the next (crr) */
 #define SWEEP_MS 100          /* --request-timeout is checked this often */
+#define RAMP_BATCH 64         /* connect() calls in a row, then the loop has a turn */
 
 static void
 worker_done(struct worker *w)
@@ -53,12 +54,20 @@ worker_check_idle(struct worker *w)
 /*
  * Open the connections that are due: all of them without --rate, else as
  * many as the rate allows by now; then wake up when the next one is due.
+ * At most RAMP_BATCH at a time: a worker that fell behind (a slow machine,
+ * a hundred processes on two CPUs) would otherwise make thousands of
+ * connect() calls in a row while the handshakes it started wait for it,
+ * counting its own backlog as connect latency, and past --connect-timeout
+ * as timeouts of connections the kernel had long established.  The rest
+ * follows once the loop has looked at the sockets (a timer of 0 runs after
+ * the next poll).
  */
 static void
 worker_ramp(struct worker *w)
 {
 	uint64_t due = w->nconns, elapsed, next;
 	struct timeval tv;
+	int batched = 0;
 
 	if (w->stopping)
 		return;
@@ -67,6 +76,10 @@ worker_ramp(struct worker *w)
 		due = (uint64_t)((double)elapsed / 1e9 * w->rate) + 1;
 		if (due > w->nconns)
 			due = w->nconns;
+	}
+	if (due > (uint64_t)w->opened + RAMP_BATCH) {
+		due = (uint64_t)w->opened + RAMP_BATCH;
+		batched = 1;
 	}
 	while (w->opened < due && !w->stopping) {
 		struct conn *c = w->conns[w->opened++];
@@ -78,6 +91,12 @@ worker_ramp(struct worker *w)
 				c->k_conn = 1; /* early: this one stands for the first */
 		}
 		conn_start(c);
+	}
+	if (batched && !w->stopping) {
+		tv.tv_sec = 0;
+		tv.tv_usec = 0;
+		evtimer_add(w->ramp_ev, &tv);
+		return;
 	}
 	if (w->opened < w->nconns && !w->stopping) {
 		next = (uint64_t)ceil((double)w->opened / w->rate * 1e9);

@@ -30,10 +30,10 @@ PERCENTILES = ('p50', 'p90', 'p99', 'p999', 'p9999', 'max')
 COUNTERS = ('attempted', 'established', 'requests', 'bytes_sent', 'bytes_received')
 TOP_KEYS = ('version', 'start_time', 'start_unix', 'model', 'options', 'schedule',
             'histograms', 'intervals', 'exit_code', 'error_rate', 'max_error_rate',
-            'connections_per_s')
+            'connections_per_s', 'bytes_sent_per_s', 'bytes_received_per_s')
 OPTION_KEYS = ('mode', 'target', 'connections', 'duration_s', 'rate', 'connect_rate',
                'ramp_rate', 'size', 'threads', 'warmup_s', 'close', 'request_timeout_ms',
-               'connect_timeout_ms', 'max_error_rate', 'percentiles')
+               'connect_timeout_ms', 'max_error_rate', 'direction', 'percentiles')
 START_TIME_RE = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$')
 SUB_BITS = 7
 
@@ -203,10 +203,18 @@ def check_report(r, mode=None, target=None):
              'latency histogram count')
     check_eq(rep['histograms']['connect']['count'], c['established'], 'connect histogram count')
     check_intervals(rep)
+    check(rep['options']['direction'] in ('both', 'send', 'receive'),
+          'options.direction: %r' % rep['options']['direction'])
     if rep['duration_s'] > 0.05:
         want = rep['requests'] / rep['duration_s']
         check(abs(rep['requests_per_s'] - want) <= max(1.0, want * 0.01),
               'requests_per_s %r is not requests/duration_s %r' % (rep['requests_per_s'], want))
+        for key in ('bytes_sent', 'bytes_received'):
+            want = rep[key] / rep['duration_s']
+            check(abs(rep[key + '_per_s'] - want) <= max(1.0, want * 0.01),
+                  '%s_per_s %r is not %s/duration_s %r' % (key, rep[key + '_per_s'], key, want))
+        check_eq(rep['bytes_per_s'], rep['bytes_received_per_s'],
+                 'bytes_per_s is bytes_received_per_s')
     return rep
 
 

@@ -9,7 +9,8 @@
 # max, mean, stddev and count; JSON has p9999, stddev and "percentiles"
 # keyed by the numbers as given, and the options of the run. crr's rate is
 # in connections/s (JSON: connections_per_s); hold has no request rate;
-# stream gives Gbit/s too. With -R the model is the open loop, with a
+# stream gives Gbit/s too, and leads with the rate it measured (into
+# discard with --direction send: the sent rate). With -R the model is the open loop, with a
 # schedule line (JSON: "schedule"), which is null without it.
 import os
 import re
@@ -115,8 +116,17 @@ def run():
         check(re.search(r'^requests     2 \(the last echo of each connection\)$', r.out, re.M),
               'hold: no request rate\n' + r.out)
         r = run_load(['-m', 'stream', '-c', '2', '-d', '0.5', target], want_json=False)
-        check(re.search(r'^throughput   [\d.]+ [kMG]?B/s \([\d.]+ Gbit/s\) echoed', r.out, re.M),
+        check(re.search(r'^throughput   [\d.]+ [kMG]?B/s \([\d.]+ Gbit/s\) echoed and verified, '
+                        r'[\d.]+ [kMG]?B/s sent$', r.out, re.M),
               'stream: Gbit/s\n' + r.out)
+        # the headline is the rate of what the run measured: into discard, the sent one
+        with echo_daemon(service='discard') as dd:
+            r = run_load(['-m', 'stream', '--direction', 'send', '-c', '1', '-d', '0.5',
+                          target_of(dd, 'discard')], want_json=False)
+        m = re.search(r'^throughput   ([\d.]+) ([kMG]?)B/s \(([\d.]+) Gbit/s\) sent$', r.out,
+                      re.M)
+        check(m is not None, 'stream --direction send: the sent rate first\n' + r.out)
+        check(float(m.group(1)) > 0 and float(m.group(3)) > 0, 'a rate above 0\n' + r.out)
 
         # the open loop: the model and the schedule (filled by the open-loop code)
         r = run_load(['-c', '2', '-d', '0.5', '-R', '200', target])
