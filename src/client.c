@@ -1,24 +1,46 @@
 /*
- * client.c: one accepted connection, its bufferevent, and the one way it
- * ends.
+ * client.c: one accepted connection, its bufferevent, its reads, and the
+ * one way it ends.
  *
- * client_close(c, reason) is that way: it stops the service, lets the
- * pending output drain (bufferevent_free() would drop it: daytime's line,
- * an error line, the last echoed bytes), half-closes, reads and drops
- * whatever the peer still sends until it closes too (so the kernel does
- * not answer unread input with a reset that destroys what we sent), and
- * only then frees.  Every stage is bounded in time.  The free itself is
- * deferred to a later turn of the loop (a deferred event callback of the
- * bufferevent), so a service may close any client, itself included, and
- * keep using the pointer until it returns.
+ * The bufferevent is the client's object: it owns the fd, the output
+ * buffer, the write path with its watermarks (the service's drained()
+ * and the resume after backpressure) and the drain bound of a close.
+ * Reading is the client's own.  libevent 2.1's evbuffer_read() takes at
+ * most 4096 bytes (EVBUFFER_MAX_READ), asks ioctl(FIONREAD) first, and
+ * allocates a chain for what it reads: four system calls per 4 KiB of an
+ * echoed stream and a thousand instructions per round trip.  Instead,
+ * client_read_cb() makes one recv() of up to CLIENT_READ_MAX bytes into
+ * its worker's scratch space and hands the bytes to the service.  Nothing
+ * is allocated per read; what a service keeps across reads (a partial
+ * chat line, a partial PROXY header) it copies into the bufferevent's
+ * input buffer, which is otherwise empty and holds no chain.
  *
- * A client has no timer event of its own: idle_timeout and proxy_timeout
+ * The read event is the bufferevent's own (bev->ev_read), taken over: an
+ * event of the client's own would make every client 128 bytes larger.
+ * That holds while the bufferevent is never asked to read: no
+ * bufferevent_enable/disable(EV_READ) and no read timeout through it; the
+ * event's argument stays the bufferevent (libevent's finalizer reads it
+ * when the bufferevent is freed), and bufferevent_set_timeouts() drops
+ * the event's timer, so it comes before client_read_update().
+ *
+ * A client has no timer event of its own.  idle_timeout and proxy_timeout
  * are the worker's sweep over its idle list and its acceptors' lists of
- * clients in the header stage (worker.c), and the other time limits,
- * which only closing or stopping clients have, are the bufferevent's own
- * read and write timeouts: the quiet period of a graceful shutdown, the
- * drain and the linger bounds.  (A read timeout restarts with every byte:
- * it could not make proxy_timeout a deadline.)
+ * clients in the header stage (worker.c); the read event's timeout carries
+ * the quiet period of a graceful shutdown and the linger after the
+ * half-close (client_read_update() sets reading on or off and the limit
+ * of the client's stage); the drain bound is the bufferevent's write
+ * timeout.  (A read timeout restarts with every byte: it could not make
+ * proxy_timeout a deadline.)
+ *
+ * client_close(c, reason) is the way a client ends: it stops the service,
+ * lets the pending output drain (bufferevent_free() would drop it:
+ * daytime's line, an error line, the last echoed bytes), half-closes,
+ * reads and drops whatever the peer still sends until it closes too (so
+ * the kernel does not answer unread input with a reset that destroys what
+ * we sent), and only then frees.  Every stage is bounded in time.  The
+ * free itself is deferred to a later turn of the loop (a deferred event
+ * callback of the bufferevent), so a service may close any client, itself
+ * included, and keep using the pointer until it returns.
  */
 #include "config.h"
 
@@ -29,9 +51,13 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
 
 #include "log.h"
 #include "proxy.h"
@@ -41,10 +67,11 @@
 #define CLIENT_LINGER_TIMEOUT 2 /* seconds to wait for the peer's FIN */
 #define CLIENT_QUIET_MS 100     /* no input this long: a stopping client is done */
 
-static void client_read_cb(struct bufferevent *, void *);
-static void client_proxy_read_cb(struct bufferevent *, void *);
+static void client_read_cb(evutil_socket_t, short, void *);
 static void client_write_cb(struct bufferevent *, void *);
 static void client_event_cb(struct bufferevent *, short, void *);
+static void client_fail(struct client *, int writing, int error);
+static void client_timeout(struct client *);
 
 /*
  * A read: the client is active now.  The write progress made so far is
@@ -58,13 +85,63 @@ client_active(struct client *c)
 		worker_idle_touch(c->acceptor->worker, c);
 }
 
-static void
-client_set_timeouts(struct client *c, long read_ms, long write_ms)
+/*
+ * recv() and send() without libc's wrappers: in a threaded process each
+ * wrapper is a cancellation point, whose bookkeeping costs about 30
+ * instructions per call (60 of the 500 an echoed round trip took with
+ * them).  synackd never cancels a thread.  Errors are -1 with errno, as
+ * from the wrappers.
+ */
+static inline ssize_t
+client_sys_recv(int fd, void *buf, size_t len)
 {
-	struct timeval r = { read_ms / 1000, (read_ms % 1000) * 1000 };
-	struct timeval w = { write_ms / 1000, (write_ms % 1000) * 1000 };
+	return syscall(SYS_recvfrom, fd, buf, len, 0, NULL, NULL);
+}
 
-	bufferevent_set_timeouts(c->bev, read_ms > 0 ? &r : NULL, write_ms > 0 ? &w : NULL);
+static inline ssize_t
+client_sys_send(int fd, const void *buf, size_t len)
+{
+	return syscall(SYS_sendto, fd, buf, len, MSG_NOSIGNAL, NULL, 0);
+}
+
+/* The read event: the bufferevent's own, taken over (see the top). */
+static inline struct event *
+client_rev(struct client *c)
+{
+	return &c->bev->ev_read;
+}
+
+/*
+ * Reading on or off as the client's stage says, with the time limit of
+ * that stage.  Only called when the stage changes: a read re-arms the
+ * limit by itself (the event is persistent), as it did the bufferevent's
+ * read timeout.
+ */
+static void
+client_read_update(struct client *c)
+{
+	struct event *ev = client_rev(c);
+	long ms = 0;
+	struct timeval tv;
+
+	if (c->state == CLIENT_DEAD || c->peer_eof ||
+	    (c->state == CLIENT_OPEN && (c->paused || c->read_max == 0))) {
+		event_del(ev);
+		return;
+	}
+	if (c->state == CLIENT_LINGERING)
+		ms = CLIENT_LINGER_TIMEOUT * 1000L;
+	else if (c->state == CLIENT_OPEN && c->stopping && !c->proxy_wait)
+		ms = CLIENT_QUIET_MS;
+	if (ms == 0) {
+		/* event_add() without a time leaves the one it had */
+		event_remove_timer(ev);
+		event_add(ev, NULL);
+		return;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	event_add(ev, &tv);
 }
 
 static void
@@ -187,8 +264,6 @@ client_open(struct client *c)
 		    "client %s connected to %s", client_peer_str(c, peer, sizeof peer), lc->name);
 	c->idle_mark = 0;
 	worker_idle_touch(w, c);
-	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (w->stopping)
 		client_shutdown(c);
 	if (lc->service->open != NULL)
@@ -246,8 +321,8 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 		return 0;
 	}
 	c->fd = fd;
-	c->in = bufferevent_get_input(c->bev);
 	c->out = bufferevent_get_output(c->bev);
+	c->read_max = CLIENT_READ_MAX;
 	if (has_source)
 		c->source = key;
 	c->has_source = has_source;
@@ -258,13 +333,22 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	stat_add(&a->stats.accepted, 1);
 	__atomic_store_n(&a->active, a->active + 1, __ATOMIC_RELAXED);
 	worker_client_added(w);
+	/*
+	 * The bufferevent's EV_WRITE is enabled from the start, but its event
+	 * is added only once output is queued: a reply the kernel takes at
+	 * once never arms it.
+	 */
+	bufferevent_setcb(c->bev, NULL, client_write_cb, client_event_cb, c);
+	/* its argument stays the bufferevent: libevent's finalizer reads it when freeing */
+	event_assign(
+	    client_rev(c), w->base, fd, EV_READ | EV_PERSIST | EV_FINALIZE, client_read_cb, c->bev);
+	/* the bufferevent freezes its input's end for its own reads, which it never makes */
+	evbuffer_unfreeze(c->bev->input, 0);
+	client_read_update(c);
 	if (lc->proxy_protocol) {
 		/* nothing reaches the service before the header */
 		c->proxy_wait = 1;
 		worker_header_wait(c);
-		bufferevent_setcb(
-		    c->bev, client_proxy_read_cb, client_write_cb, client_event_cb, c);
-		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 		if (w->stopping)
 			client_shutdown(c);
 		return 0;
@@ -306,18 +390,26 @@ client_shutdown(struct client *c)
 	if (c->proxy_wait)
 		return; /* its header may be on its way: proxy_timeout still bounds it */
 	client_idle_stop(c);
-	client_set_timeouts(c, CLIENT_QUIET_MS, 0);
+	client_read_update(c);
 }
 
+/* What the service keeps across reads (chat's partial line): empty, no chain, otherwise. */
 struct evbuffer *
 client_input(struct client *c)
 {
-	return c->in;
+	return c->bev->input;
 }
 
+/*
+ * Output not sent yet.  Nothing is pending when all that was queued has
+ * been counted as sent (bytes_counted never runs ahead of the kernel):
+ * a client that keeps up is answered without asking its evbuffer.
+ */
 size_t
 client_pending(const struct client *c)
 {
+	if (c->bytes_queued == c->bytes_counted)
+		return 0;
 	return evbuffer_get_length(c->out);
 }
 
@@ -339,38 +431,24 @@ client_flush(struct client *c)
 	return evbuffer_get_length(c->out);
 }
 
-/* Limit how fast the client's input is read; NULL lifts the limit. */
-void
-client_set_read_rate(struct client *c, const struct ev_token_bucket_cfg *cfg)
-{
-	char peer[CLIENT_PEERSTRLEN];
-
-	if (bufferevent_set_rate_limit(c->bev, (struct ev_token_bucket_cfg *)cfg) == -1)
-		log_warnx(
-		    "client %s: cannot set its rate limit", client_peer_str(c, peer, sizeof peer));
-}
-
 /*
- * Take n more bytes from the client's read rate limit, as if it had sent
- * them (chat charges a sender for the bytes its escapes add, at most 3 x
- * max_line); nothing without a limit.
+ * What one read may take from now on, up to CLIENT_READ_MAX; 0 stops
+ * reading until it is raised (chat_rate's token bucket).
  */
 void
-client_charge_read(struct client *c, size_t n)
+client_set_read_max(struct client *c, size_t max)
 {
-	char peer[CLIENT_PEERSTRLEN];
+	int was = c->read_max > 0;
 
-	if (n == 0 || bufferevent_get_token_bucket_cfg(c->bev) == NULL)
-		return;
-	if (bufferevent_decrement_read_limit(c->bev, (ev_ssize_t)n) == -1)
-		log_warnx("client %s: cannot charge its rate limit",
-		    client_peer_str(c, peer, sizeof peer));
+	c->read_max = (uint32_t)(max < CLIENT_READ_MAX ? max : CLIENT_READ_MAX);
+	if (was != (c->read_max > 0))
+		client_read_update(c);
 }
 
 void
 client_write(struct client *c, const void *data, size_t len)
 {
-	if (evbuffer_add(bufferevent_get_output(c->bev), data, len) == 0)
+	if (evbuffer_add(c->out, data, len) == 0)
 		c->bytes_queued += len;
 }
 
@@ -378,54 +456,40 @@ client_write(struct client *c, const void *data, size_t len)
 void
 client_write_ref(struct client *c, const void *data, size_t len)
 {
-	if (evbuffer_add_reference(bufferevent_get_output(c->bev), data, len, NULL, NULL) == 0)
+	if (evbuffer_add_reference(c->out, data, len, NULL, NULL) == 0)
 		c->bytes_queued += len;
 }
 
 /*
- * Send all of buf.  While nothing is pending it goes to the socket at
- * once, straight from buf, and only what the kernel does not take is
- * queued: EV_WRITE is armed only then, which saves the two epoll_ctl()
- * calls a queued reply costs (arm, then disarm once drained).  Once
- * output backs up, the bytes are copied into the output's free space
- * instead of moving chains: libevent 2.1 reads at most 4 KiB at a time
- * into a fresh 8 KiB chain, so moved chains would hold twice the bytes
- * they carry, and pending output would cost twice output_limit.
+ * Send data (echo's reply).  While nothing is pending it goes to the
+ * socket at once, with one send(), and only what the kernel does not take
+ * is copied into the output: EV_WRITE is armed only then, which saves the
+ * two epoll_ctl() calls a queued reply costs (arm, then disarm once
+ * drained).  While output is pending the bytes are copied behind it.
  */
 void
-client_write_buffer(struct client *c, struct evbuffer *buf)
+client_send(struct client *c, const void *data, size_t len)
 {
-	struct evbuffer *out = c->out;
-	size_t len = evbuffer_get_length(buf);
-	struct evbuffer_iovec v[8];
-	int n;
+	ssize_t n;
 
-	if (evbuffer_get_length(out) == 0) {
-		if ((n = evbuffer_write(buf, c->fd)) > 0) {
+	if (client_pending(c) == 0) {
+		n = client_sys_send(c->fd, data, len);
+		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			client_fail(c, 1, errno);
+			return;
+		}
+		if (n > 0) {
 			c->bytes_queued += (size_t)n;
 			c->bytes_counted += (size_t)n; /* sent: counted now */
 			stat_add(&c->acceptor->stats.bytes_out, (uint64_t)n);
 			c->idle_mark += (size_t)n; /* activity of now, not of the next idle check */
+			if ((size_t)n == len)
+				return;
+			data = (const char *)data + n;
 			len -= (size_t)n;
 		}
-		/* on an error the bufferevent meets it again with what is left */
-		if (len == 0)
-			return;
-		if (evbuffer_add_buffer(out, buf) == 0)
-			c->bytes_queued += len;
-		return;
 	}
-	while (evbuffer_get_length(buf) > 0) {
-		n = evbuffer_peek(buf, -1, NULL, v, 8);
-		if (n > 8)
-			n = 8;
-		for (int i = 0; i < n; i++) {
-			if (evbuffer_add(out, v[i].iov_base, v[i].iov_len) == -1)
-				return; /* no memory: what is left stays in buf */
-			c->bytes_queued += v[i].iov_len;
-			evbuffer_drain(buf, v[i].iov_len);
-		}
-	}
+	client_write(c, data, len);
 }
 
 /* The service's drained() runs when the output falls to this many bytes. */
@@ -442,7 +506,7 @@ static void
 client_pause(struct client *c)
 {
 	c->paused = 1;
-	bufferevent_disable(c->bev, EV_READ);
+	client_read_update(c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, (size_t)c->acceptor->conf->output_limit / 2, 0);
 }
 
@@ -451,7 +515,7 @@ client_resume(struct client *c)
 {
 	c->paused = 0;
 	bufferevent_setwatermark(c->bev, EV_WRITE, c->lowat, 0);
-	bufferevent_enable(c->bev, EV_READ);
+	client_read_update(c);
 }
 
 /* Schedule the free; nothing more happens on this connection. */
@@ -462,14 +526,19 @@ client_kill(struct client *c)
 		return;
 	client_idle_stop(c);
 	c->state = CLIENT_DEAD;
-	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	client_read_update(c);
+	bufferevent_disable(c->bev, EV_WRITE);
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	bufferevent_setcb(c->bev, NULL, NULL, client_event_cb, c);
 	/* client_event_cb frees it on a later turn of the loop */
 	bufferevent_trigger_event(c->bev, BEV_EVENT_EOF, BEV_TRIG_DEFER_CALLBACKS);
 }
 
-/* Next step of closing: drain the output, then half-close and linger. */
+/*
+ * Next step of closing: drain the output, then half-close and linger.
+ * The bufferevent's timeouts go first: setting them drops the timer of
+ * its read event, which is ours.
+ */
 static void
 client_finish(struct client *c)
 {
@@ -479,33 +548,29 @@ client_finish(struct client *c)
 		c->state = CLIENT_DRAINING;
 		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 		bufferevent_set_timeouts(c->bev, NULL, &tv);
-		if (!c->peer_eof)
-			bufferevent_enable(c->bev, EV_READ);
+		client_read_update(c);
 		return;
 	}
-	if (c->peer_eof || shutdown(bufferevent_getfd(c->bev), SHUT_WR) == -1) {
+	if (c->peer_eof || shutdown(c->fd, SHUT_WR) == -1) {
 		client_kill(c);
 		return;
 	}
 	c->state = CLIENT_LINGERING;
-	client_set_timeouts(c, CLIENT_LINGER_TIMEOUT * 1000L, 0);
-	bufferevent_enable(c->bev, EV_READ);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	client_read_update(c);
 }
 
 void
 client_close(struct client *c, enum close_reason reason)
 {
-	struct evbuffer *in;
+	struct evbuffer *in = c->bev->input;
 
 	if (c->state != CLIENT_OPEN)
 		return;
 	c->reason = reason;
 	c->paused = 0;
 	client_idle_stop(c);
-	bufferevent_set_timeouts(c->bev, NULL, NULL);
-	in = bufferevent_get_input(c->bev);
 	evbuffer_drain(in, evbuffer_get_length(in));
-	c->in_left = 0; /* what a read finds next is all new: it counts in full */
 	client_finish(c);
 }
 
@@ -574,36 +639,16 @@ client_free(struct client *c)
 	worker_client_removed(w);
 }
 
-/* The service reads what is new in c->in. */
-static inline void
-client_serve(struct client *c)
-{
-	c->acceptor->conf->service->read(c);
-	if (c->state != CLIENT_OPEN) {
-		c->in_left = 0;
-		return;
-	}
-	c->in_left = (uint32_t)evbuffer_get_length(c->in);
-	if (!c->paused && client_pending(c) >= (size_t)c->acceptor->conf->output_limit)
-		client_pause(c);
-}
-
+/* The bytes just read go to the service. */
 static void
-client_read_cb(struct bufferevent *bev, void *arg)
+client_serve(struct client *c, const char *data, size_t len)
 {
-	struct client *c = arg;
-	struct evbuffer *in = c->in;
-	size_t len = evbuffer_get_length(in), n = len - c->in_left;
+	const struct listener_conf *lc = c->acceptor->conf;
 
-	c->bytes_in += n;
-	stat_add(&c->acceptor->stats.bytes_in, n);
-	client_active(c);
-	if (c->state != CLIENT_OPEN) {
-		evbuffer_drain(in, len);
-		c->in_left = 0;
-		return;
-	}
-	client_serve(c);
+	if (lc->service->read != NULL)
+		lc->service->read(c, data, len);
+	if (c->state == CLIENT_OPEN && !c->paused && client_pending(c) >= (size_t)lc->output_limit)
+		client_pause(c);
 }
 
 /*
@@ -647,33 +692,24 @@ client_proxy_done(struct client *c, const struct proxy_result *r)
 	client_open(c);
 	if (stopping)
 		client_shutdown(c);
-	if (c->state == CLIENT_OPEN && evbuffer_get_length(c->in) > 0)
-		client_serve(c);
 }
 
+/*
+ * The header stage's read: buf holds what an earlier read kept of a
+ * header begun (copied back in front of the new bytes) and the new bytes,
+ * len in all.  A header not complete yet is kept in the input buffer.
+ */
 static void
-client_proxy_read_cb(struct bufferevent *bev, void *arg)
+client_proxy_read(struct client *c, const char *buf, size_t kept, size_t len)
 {
-	struct client *c = arg;
-	struct evbuffer *in = c->in;
-	size_t len = evbuffer_get_length(in), n = len - c->in_left;
+	struct evbuffer *in = c->bev->input;
 	struct proxy_result r;
-	const unsigned char *buf;
 	char peer[CLIENT_PEERSTRLEN];
 
-	c->bytes_in += n;
-	stat_add(&c->acceptor->stats.bytes_in, n);
-	if (c->state != CLIENT_OPEN) {
-		evbuffer_drain(in, len);
-		c->in_left = 0;
-		return;
-	}
-	if (len > PROXY_MAX)
-		len = PROXY_MAX;
-	buf = evbuffer_pullup(in, (ev_ssize_t)len);
-	switch (proxy_parse(buf, len, &r)) {
+	switch (proxy_parse((const unsigned char *)buf, len < PROXY_MAX ? len : PROXY_MAX, &r)) {
 	case PROXY_NEED_MORE:
-		c->in_left = (uint32_t)evbuffer_get_length(in);
+		if (evbuffer_add(in, buf + kept, len - kept) == -1)
+			client_close(c, CLOSE_NO_MEMORY);
 		return;
 	case PROXY_ERROR:
 		if (log_enabled(LOG_LEVEL_DEBUG))
@@ -684,9 +720,70 @@ client_proxy_read_cb(struct bufferevent *bev, void *arg)
 	case PROXY_DONE:
 		break;
 	}
-	evbuffer_drain(in, r.len);
-	c->in_left = 0;
+	evbuffer_drain(in, kept);
 	client_proxy_done(c, &r);
+	if (c->state == CLIENT_OPEN && len > r.len)
+		client_serve(c, buf + r.len, len - r.len);
+}
+
+/* The peer closed its side (or, on the write side, a write of nothing). */
+static void
+client_eof(struct client *c)
+{
+	c->peer_eof = 1;
+	client_read_update(c);
+	/* a header begun but not finished is not one */
+	if (c->state == CLIENT_OPEN && c->proxy_wait && c->bytes_in > 0)
+		client_close(c, CLOSE_PROXY_INVALID);
+	else if (c->state == CLIENT_OPEN)
+		client_close(c, CLOSE_PEER);
+	else if (c->state == CLIENT_LINGERING)
+		client_kill(c);
+	/* draining: the peer may still read what is left */
+}
+
+/*
+ * One recv() into the worker's scratch space; the bytes go to the service,
+ * or are dropped once the client is closing.  No FIONREAD first, no
+ * second read: level-triggered, the loop comes back while there is more.
+ */
+static void
+client_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = ((struct bufferevent *)arg)->cbarg;
+	char *buf = c->acceptor->worker->scratch;
+	size_t kept = 0, max = CLIENT_READ_MAX;
+	ssize_t n;
+
+	if (what == EV_TIMEOUT) {
+		client_timeout(c);
+		return;
+	}
+	if (c->state == CLIENT_OPEN) {
+		max = c->read_max;
+		if (c->proxy_wait) {
+			kept = evbuffer_copyout(c->bev->input, buf, PROXY_MAX);
+			max = CLIENT_READ_MAX - kept;
+		}
+	}
+	n = client_sys_recv(fd, buf + kept, max);
+	if (n <= 0) {
+		if (n == 0)
+			client_eof(c);
+		else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			client_fail(c, 0, errno);
+		return;
+	}
+	c->bytes_in += (size_t)n;
+	stat_add(&c->acceptor->stats.bytes_in, (uint64_t)n);
+	if (c->state != CLIENT_OPEN)
+		return;
+	if (c->proxy_wait) {
+		client_proxy_read(c, buf, kept, kept + (size_t)n);
+		return;
+	}
+	client_active(c);
+	client_serve(c, buf, (size_t)n);
 }
 
 static void
@@ -710,7 +807,7 @@ client_write_cb(struct bufferevent *bev, void *arg)
 
 /* A read or write timeout: which limit it is depends on the state. */
 static void
-client_timeout(struct client *c, short what)
+client_timeout(struct client *c)
 {
 	char peer[CLIENT_PEERSTRLEN];
 
@@ -733,6 +830,7 @@ client_timeout(struct client *c, short what)
 		client_close(c, CLOSE_SHUTDOWN);
 }
 
+/* The bufferevent's events: the write side's, and the deferred free. */
 static void
 client_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -742,18 +840,10 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 		client_free(c); /* the deferred free client_kill() asked for */
 		return;
 	}
-	if (what & BEV_EVENT_EOF) {
-		c->peer_eof = 1;
-		/* a header begun but not finished is not one */
-		if (c->state == CLIENT_OPEN && c->proxy_wait && c->bytes_in > 0)
-			client_close(c, CLOSE_PROXY_INVALID);
-		else if (c->state == CLIENT_OPEN)
-			client_close(c, CLOSE_PEER);
-		else if (c->state == CLIENT_LINGERING)
-			client_kill(c);
-		/* draining: the peer may still read what is left */
-	} else if (what & BEV_EVENT_ERROR)
-		client_fail(c, !(what & BEV_EVENT_READING), EVUTIL_SOCKET_ERROR());
+	if (what & BEV_EVENT_EOF)
+		client_eof(c);
+	else if (what & BEV_EVENT_ERROR)
+		client_fail(c, 1, EVUTIL_SOCKET_ERROR());
 	else if (what & BEV_EVENT_TIMEOUT)
-		client_timeout(c, what);
+		client_timeout(c);
 }

@@ -2,15 +2,16 @@
  * service-chargen.c: RFC 864, the rotating 72-character lines of the 95
  * printable ASCII characters, as fast as the client reads them.
  *
- * The pattern repeats every 95 lines, so one copy of the cycle is built
- * once and handed to the output by reference: no per-client copy.  The
- * output is kept between output_limit/2 and output_limit.
+ * The pattern repeats every 95 lines (7,030 bytes), so one block of it
+ * is built once, a cycle and CHARGEN_SLICE bytes long, so that a slice of
+ * CHARGEN_SLICE bytes starting anywhere in the first cycle lies within it.  The
+ * output holds references to slices of the block: no per-client copy, and
+ * one small reference (one allocation) per 64 KiB queued.  The output is
+ * kept between output_limit/2 and output_limit.
  */
 #include "config.h"
 
 #include <stdlib.h>
-
-#include <event2/buffer.h>
 
 #include "synackd.h"
 
@@ -18,8 +19,9 @@
 #define CHARGEN_WIDTH 72
 #define CHARGEN_LINE (CHARGEN_WIDTH + 2)
 #define CHARGEN_CYCLE (CHARGEN_RING * CHARGEN_LINE)
+#define CHARGEN_SLICE 65536 /* the most one reference holds */
 
-static char chargen_cycle[CHARGEN_CYCLE];
+static char chargen_block[CHARGEN_CYCLE + CHARGEN_SLICE]; /* written once, then read only */
 
 /* Copy len bytes of the endless stream, starting at offset, into buf. */
 size_t
@@ -49,29 +51,29 @@ chargen_fill(struct client *c)
 	size_t pending = client_pending(c);
 
 	while (pending < limit) {
-		size_t n = CHARGEN_CYCLE - cg->offset;
+		size_t n = CHARGEN_SLICE;
 
 		if (n > limit - pending)
 			n = limit - pending;
-		client_write_ref(c, chargen_cycle + cg->offset, n);
+		client_write_ref(c, chargen_block + cg->offset, n);
 		cg->offset = (cg->offset + n) % CHARGEN_CYCLE;
 		pending += n;
 	}
 }
 
 static void
-chargen_cycle_init(void)
+chargen_block_init(void)
 {
-	chargen_pattern(0, chargen_cycle, CHARGEN_CYCLE);
+	chargen_pattern(0, chargen_block, sizeof chargen_block);
 }
 
-/* The pattern is made once, by whichever worker starts a chargen first. */
+/* The block is made once, by whichever worker starts a chargen first. */
 static int
 chargen_acceptor_init(struct acceptor *a)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	return pthread_once(&once, chargen_cycle_init) == 0 ? 0 : -1;
+	return pthread_once(&once, chargen_block_init) == 0 ? 0 : -1;
 }
 
 static void
@@ -100,7 +102,6 @@ const struct service service_chargen = {
 	.speaks_first = 1,
 	.acceptor_init = chargen_acceptor_init,
 	.open = chargen_open,
-	.read = service_drop_input,
 	.drained = chargen_fill,
 	.close = chargen_close,
 };

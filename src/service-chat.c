@@ -7,7 +7,7 @@
  * line and the sender is closed.
  *
  * Fairness works from both ends.  Each member's input is read at most at
- * chat_rate bytes per second (libevent's token bucket, refilled every
+ * chat_rate bytes per second (a token bucket per member, refilled every
  * CHAT_TICK_MS), so a flood slows the flooder: the rest waits in its own
  * socket.  And a member is closed as a slow consumer only when a line
  * arrives while its pending output is over output_limit even after handing
@@ -23,23 +23,90 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 
 #include "log.h"
 #include "synackd.h"
 
+/*
+ * chat_rate: each member has a bucket of the bytes it may send, filled
+ * with chat_rate's share for each CHAT_TICK_MS elapsed, up to chat_burst,
+ * and spent by what is read from it; a read takes at most what the bucket
+ * holds (client_set_read_max).  A member whose bucket is empty is not
+ * read until the room's timer, armed only while some member waits, finds
+ * it refilled.  A new member starts with one tick's share.
+ */
 struct chat_room {
-	struct ev_token_bucket_cfg *rate; /* NULL: chat_rate = 0, no limit */
+	struct acceptor *acceptor;
+	struct event *tick; /* refills the members that wait */
 };
 
-static struct ev_token_bucket_cfg *
-chat_rate_new(const struct listener_conf *lc)
-{
-	struct timeval tick = { 0, CHAT_TICK_MS * 1000 };
+struct chat_member {
+	int64_t tokens;    /* bytes it may send now; below 0 after a read took more */
+	uint32_t refilled; /* the chat clock when the bucket was last filled */
+};
 
-	return ev_token_bucket_cfg_new((size_t)chat_rate_per_tick(lc->chat_rate),
-	    (size_t)lc->chat_burst, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, &tick);
+/* Ticks of CHAT_TICK_MS on the monotonic clock. */
+static uint32_t
+chat_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (
+	    uint32_t)(ts.tv_sec * (1000 / CHAT_TICK_MS) + ts.tv_nsec / (CHAT_TICK_MS * 1000000L));
+}
+
+static void
+chat_refill(const struct listener_conf *lc, struct chat_member *m)
+{
+	uint32_t now = chat_clock(), ticks = now - m->refilled;
+	int64_t room = lc->chat_burst - m->tokens;
+
+	if (ticks == 0 || ticks > INT32_MAX)
+		return; /* none elapsed, or the clock went back */
+	m->refilled = now;
+	if (room <= 0)
+		return;
+	if ((int64_t)ticks * chat_rate_per_tick(lc->chat_rate) >= room)
+		m->tokens = lc->chat_burst;
+	else
+		m->tokens += (int64_t)ticks * chat_rate_per_tick(lc->chat_rate);
+}
+
+/* Read what the member may send; an empty bucket waits for the room's timer. */
+static void
+chat_allow(struct client *c)
+{
+	struct chat_room *room = c->acceptor->service_state;
+	const struct chat_member *m = c->state_data;
+	struct timeval tv = { 0, CHAT_TICK_MS * 1000 };
+
+	if (c->acceptor->conf->chat_rate == 0) {
+		client_set_read_max(c, CLIENT_READ_MAX);
+		return;
+	}
+	client_set_read_max(c, m->tokens > 0 ? (size_t)m->tokens : 0);
+	if (m->tokens <= 0 && !evtimer_pending(room->tick, NULL))
+		evtimer_add(room->tick, &tv);
+}
+
+static void
+chat_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct chat_room *room = arg;
+	struct acceptor *a = room->acceptor;
+	struct chat_member *m;
+	struct client *c;
+
+	TAILQ_FOREACH(c, &a->clients, entry) {
+		if (c->state != CLIENT_OPEN || (m = c->state_data) == NULL || m->tokens > 0)
+			continue;
+		chat_refill(a->conf, m);
+		chat_allow(c); /* re-arms the timer while one still waits */
+	}
 }
 
 static int
@@ -49,7 +116,8 @@ chat_acceptor_init(struct acceptor *a)
 
 	if ((room = calloc(1, sizeof *room)) == NULL)
 		return -1;
-	if (a->conf->chat_rate > 0 && (room->rate = chat_rate_new(a->conf)) == NULL) {
+	room->acceptor = a;
+	if ((room->tick = evtimer_new(a->worker->base, chat_tick_cb, room)) == NULL) {
 		free(room);
 		return -1;
 	}
@@ -64,38 +132,36 @@ chat_acceptor_free(struct acceptor *a)
 
 	if (room == NULL)
 		return;
-	if (room->rate != NULL)
-		ev_token_bucket_cfg_free(room->rate);
+	event_free(room->tick);
 	free(room);
 	a->service_state = NULL;
 }
 
 /*
- * A reload changed the rate: every member gets the new bucket at once
- * (the bufferevents keep a pointer to it, so the old one is freed only
- * after the last of them has let go).
+ * A reload changed the rate: it applies to every member at once.  A
+ * bucket holding more than the new burst is cut down to it; members that
+ * had no limit start with one tick's share; with no limit, every member
+ * is read again at once.
  */
 static void
 chat_acceptor_reconfigure(struct acceptor *a, const struct listener_conf *old)
 {
-	struct chat_room *room = a->service_state;
-	struct ev_token_bucket_cfg *rate = NULL;
+	struct chat_member *m;
 	struct client *c;
 
-	if (room == NULL ||
+	if (a->service_state == NULL ||
 	    (a->conf->chat_rate == old->chat_rate && a->conf->chat_burst == old->chat_burst))
 		return;
-	if (a->conf->chat_rate > 0 && (rate = chat_rate_new(a->conf)) == NULL) {
-		log_error("listener %s: reload: cannot make the chat_rate limit; members keep "
-			  "the old one",
-		    a->conf->name);
-		return;
+	TAILQ_FOREACH(c, &a->clients, entry) {
+		if (c->state != CLIENT_OPEN || (m = c->state_data) == NULL)
+			continue;
+		if (old->chat_rate == 0) {
+			m->tokens = chat_rate_per_tick(a->conf->chat_rate);
+			m->refilled = chat_clock();
+		} else if (m->tokens > a->conf->chat_burst)
+			m->tokens = a->conf->chat_burst;
+		chat_allow(c);
 	}
-	TAILQ_FOREACH(c, &a->clients, entry)
-		client_set_read_rate(c, rate);
-	if (room->rate != NULL)
-		ev_token_bucket_cfg_free(room->rate);
-	room->rate = rate;
 	log_info("listener %s: chat_rate %ld burst %ld", a->conf->name, a->conf->chat_rate,
 	    a->conf->chat_burst);
 }
@@ -103,10 +169,36 @@ chat_acceptor_reconfigure(struct acceptor *a, const struct listener_conf *old)
 static void
 chat_open(struct client *c)
 {
-	struct chat_room *room = c->acceptor->service_state;
+	struct chat_member *m;
 
-	if (room->rate != NULL)
-		client_set_read_rate(c, room->rate);
+	if ((m = calloc(1, sizeof *m)) == NULL) {
+		client_close(c, CLOSE_NO_MEMORY);
+		return;
+	}
+	m->tokens = chat_rate_per_tick(c->acceptor->conf->chat_rate);
+	m->refilled = chat_clock();
+	c->state_data = m;
+	chat_allow(c);
+}
+
+static void
+chat_close(struct client *c)
+{
+	free(c->state_data);
+	c->state_data = NULL;
+}
+
+/* What was just read is spent from the member's bucket. */
+static void
+chat_spend(struct client *c, size_t len)
+{
+	struct chat_member *m = c->state_data;
+
+	if (c->acceptor->conf->chat_rate == 0)
+		return;
+	m->tokens -= (int64_t)len;
+	chat_refill(c->acceptor->conf, m);
+	chat_allow(c);
 }
 
 static void
@@ -139,6 +231,33 @@ chat_too_long(struct client *c, size_t max)
 	snprintf(err, sizeof err, "error: line too long (max %zu bytes)\n", max);
 	client_write(c, err, strlen(err));
 	client_close(c, CLOSE_LINE_TOO_LONG);
+}
+
+/* One line of text from c goes to the others, prefixed with its peer, escaped. */
+static void
+chat_line(struct client *c, const char *peer, size_t plen, const char *text, size_t textlen)
+{
+	/* formatted once, whatever the number of members */
+	size_t esclen = chat_escape(text, textlen, NULL, 0);
+	char *out;
+
+	if ((out = malloc(plen + 2 + esclen + 1)) == NULL) {
+		client_close(c, CLOSE_NO_MEMORY);
+		return;
+	}
+	memcpy(out, peer, plen);
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): counted, not a string */
+	memcpy(out + plen, ": ", 2);
+	chat_escape(text, textlen, out + plen + 2, esclen);
+	out[plen + 2 + esclen] = '\n';
+	/*
+	 * The sender pays chat_rate for what its escapes add, so that a
+	 * flood of control bytes reaches the room no faster than text.
+	 */
+	if (esclen > textlen)
+		chat_spend(c, esclen - textlen);
+	chat_broadcast(c, out, plen + 2 + esclen + 1);
+	free(out);
 }
 
 /*
@@ -275,26 +394,53 @@ chat_escape(const char *in, size_t len, char *out, size_t size)
 	return pos;
 }
 
+/*
+ * The bytes a member just sent.  The line it had begun (kept in its input)
+ * is completed first; then each line is framed where it lies in data, and
+ * only an unfinished last line is copied into the input.  The input never
+ * holds more than max_line + 1 bytes.
+ */
 static void
-chat_read(struct client *c)
+chat_read(struct client *c, const char *data, size_t len)
 {
 	struct evbuffer *in = client_input(c);
 	size_t max = (size_t)c->acceptor->conf->max_line;
 	char peer[CLIENT_PEERSTRLEN];
-	size_t plen = strlen(client_peer_str(c, peer, sizeof peer)), len, want;
-	size_t textlen = 0, used = 0, esclen;
-	const char *buf;
-	char *out;
+	size_t plen = strlen(client_peer_str(c, peer, sizeof peer)), have, take;
+	size_t textlen = 0, used = 0;
+	const char *buf, *lf;
 
-	while (c->state == CLIENT_OPEN && (len = evbuffer_get_length(in)) > 0) {
-		want = len < max + 2 ? len : max + 2;
-		if ((buf = (const char *)evbuffer_pullup(in, (ssize_t)want)) == NULL) {
+	chat_spend(c, len);
+	if ((have = evbuffer_get_length(in)) > 0) {
+		/* up to its LF, or as far as framing looks: max + 2 bytes */
+		take = len < max + 2 - have ? len : max + 2 - have;
+		if ((lf = memchr(data, '\n', take)) != NULL)
+			take = (size_t)(lf - data) + 1;
+		if (evbuffer_add(in, data, take) == -1 ||
+		    (buf = (const char *)evbuffer_pullup(in, -1)) == NULL) {
 			client_close(c, CLOSE_NO_MEMORY);
 			return;
 		}
-		switch (chat_frame(buf, want, max, &textlen, &used)) {
+		data += take;
+		len -= take;
+		switch (chat_frame(buf, have + take, max, &textlen, &used)) {
 		case CHAT_NEED_MORE:
-			/* all the input is the start of a line */
+			return; /* all of data went into the line */
+		case CHAT_TOO_LONG:
+			chat_too_long(c, max);
+			return;
+		case CHAT_LINE:
+			break;
+		}
+		chat_line(c, peer, plen, buf, textlen);
+		evbuffer_drain(in, used);
+	}
+	while (c->state == CLIENT_OPEN && len > 0) {
+		switch (chat_frame(data, len, max, &textlen, &used)) {
+		case CHAT_NEED_MORE:
+			/* the start of a line: at most max + 1 bytes */
+			if (evbuffer_add(in, data, len) == -1)
+				client_close(c, CLOSE_NO_MEMORY);
 			return;
 		case CHAT_TOO_LONG:
 			chat_too_long(c, max);
@@ -302,25 +448,9 @@ chat_read(struct client *c)
 		case CHAT_LINE:
 			break;
 		}
-		/* formatted once, whatever the number of members */
-		esclen = chat_escape(buf, textlen, NULL, 0);
-		if ((out = malloc(plen + 2 + esclen + 1)) == NULL) {
-			client_close(c, CLOSE_NO_MEMORY);
-			return;
-		}
-		memcpy(out, peer, plen);
-		/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): counted, not a string */
-		memcpy(out + plen, ": ", 2);
-		chat_escape(buf, textlen, out + plen + 2, esclen);
-		out[plen + 2 + esclen] = '\n';
-		evbuffer_drain(in, used);
-		/*
-		 * The sender pays chat_rate for what its escapes add, so that a
-		 * flood of control bytes reaches the room no faster than text.
-		 */
-		client_charge_read(c, esclen - textlen);
-		chat_broadcast(c, out, plen + 2 + esclen + 1);
-		free(out);
+		chat_line(c, peer, plen, data, textlen);
+		data += used;
+		len -= used;
 	}
 }
 
@@ -332,4 +462,5 @@ const struct service service_chat = {
 	.acceptor_reconfigure = chat_acceptor_reconfigure,
 	.open = chat_open,
 	.read = chat_read,
+	.close = chat_close,
 };

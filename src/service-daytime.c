@@ -6,8 +6,6 @@
 
 #include <time.h>
 
-#include <event2/buffer.h>
-
 #include "synackd.h"
 
 /* "Wednesday, November 25, 2026 15:47:22-UTC\r\n", in local time. */
@@ -42,5 +40,4 @@ const struct service service_daytime = {
 	.name = "daytime",
 	.speaks_first = 1,
 	.open = daytime_open,
-	.read = service_drop_input,
 };

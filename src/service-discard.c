@@ -1,9 +1,8 @@
-/* service-discard.c: RFC 863, read and drop. */
+/* service-discard.c: RFC 863, read and drop (no read callback: the client drops it). */
 #include "config.h"
 
 #include "synackd.h"
 
 const struct service service_discard = {
 	.name = "discard",
-	.read = service_drop_input,
 };

@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-
 #include "synackd.h"
 
 static const struct service *const services[] = {
@@ -46,13 +44,4 @@ service_names(void)
 		}
 	}
 	return names;
-}
-
-/* The read callback of services that ignore their input. */
-void
-service_drop_input(struct client *c)
-{
-	struct evbuffer *in = client_input(c);
-
-	evbuffer_drain(in, evbuffer_get_length(in));
 }

@@ -180,13 +180,17 @@ struct service {
 	/* a reload changed the acceptor's conf (a->conf); old is the previous one */
 	void (*acceptor_reconfigure)(struct acceptor *, const struct listener_conf *old);
 	void (*open)(struct client *);
-	void (*read)(struct client *);
+	/*
+	 * The bytes just read, in the worker's scratch space: valid until it
+	 * returns, so what the service keeps it copies (client_input).  NULL:
+	 * the input is dropped.
+	 */
+	void (*read)(struct client *, const char *data, size_t len);
 	void (*drained)(struct client *);
 	void (*close)(struct client *);
 };
 const struct service *service_find(const char *name);
 const char *service_names(void);
-void service_drop_input(struct client *);
 
 /* service-*.c */
 extern const struct service service_echo;
@@ -407,6 +411,7 @@ struct worker {
 	struct worker_settings settings;
 	TAILQ_HEAD(, client) idle; /* open clients, the longest idle first */
 	struct event *sweep;       /* closes idle clients, late headers: every WORKER_SWEEP_MS */
+	char *scratch;             /* CLIENT_READ_MAX bytes: every read lands here */
 	uint32_t now;              /* the idle clock at the last sweep, in sweeps */
 	unsigned long nclients;
 	int closing; /* listening sockets in their grace period */
@@ -443,20 +448,27 @@ struct client_peer {
 
 #define CLIENT_PEERSTRLEN 56 /* "[v6]:port", formatted */
 
+/*
+ * What one read takes at most: the size of each worker's scratch space.
+ * Larger reads would save little (a loopback stream delivers about this
+ * much per wake-up) and cost every worker the space.
+ */
+#define CLIENT_READ_MAX 65536
+
 /* Laid out by size: a client is as small as it can be (RSS per idle client). */
 struct client {
 	TAILQ_ENTRY(client) entry;
 	TAILQ_ENTRY(client) idle_entry; /* worker's idle list, or (proxy_wait) acceptor's headers */
 	struct acceptor *acceptor;
-	struct bufferevent *bev;
-	struct evbuffer *in, *out; /* the bufferevent's, looked up once */
-	void *state_data;          /* the service's per-client state */
+	struct bufferevent *bev; /* the fd, the output and the write path */
+	struct evbuffer *out;    /* the bufferevent's, looked up once */
+	void *state_data;        /* the service's per-client state */
 	uint64_t bytes_in;
 	uint64_t bytes_queued;  /* bytes_out = bytes_queued - pending output */
 	uint64_t bytes_counted; /* bytes_out added to the listener's stats so far */
 	uint64_t idle_mark;     /* output done at the last activity (bytes) */
 	uint32_t lowat;         /* write low watermark the service asked for */
-	uint32_t in_left;       /* input the service left for later */
+	uint32_t read_max;      /* what one read may take; 0: not now (chat_rate) */
 	uint32_t last_tick;     /* the idle clock at its last read, or (proxy_wait) its accept */
 	evutil_socket_t fd;
 	int error; /* errno of a read or write failure */
@@ -482,12 +494,11 @@ void client_shutdown(struct client *);
 void client_idle_stop(struct client *);
 void client_write(struct client *, const void *, size_t);
 void client_write_ref(struct client *, const void *, size_t);
-void client_write_buffer(struct client *, struct evbuffer *);
+void client_send(struct client *, const void *, size_t);
 void client_set_lowat(struct client *, size_t);
+void client_set_read_max(struct client *, size_t);
 size_t client_pending(const struct client *);
 size_t client_flush(struct client *);
-void client_set_read_rate(struct client *, const struct ev_token_bucket_cfg *);
-void client_charge_read(struct client *, size_t);
 struct evbuffer *client_input(struct client *);
 
 /* server.c: the main thread: signals, reload, shutdown, the global limits */

@@ -72,6 +72,11 @@ worker_start(struct worker *w, char *err, size_t errlen)
 	sigset_t all, old;
 	int e;
 
+	/* allocated once: no read allocates anything */
+	if ((w->scratch = malloc(CLIENT_READ_MAX)) == NULL) {
+		snprintf(err, errlen, "worker %d: out of memory for its read space", w->id);
+		return -1;
+	}
 	if ((w->base = event_base_new()) == NULL) {
 		snprintf(
 		    err, errlen, "worker %d: event_base_new: cannot create the event loop", w->id);
@@ -295,6 +300,9 @@ worker_sweep_arm(struct worker *w)
 void
 worker_idle_touch(struct worker *w, struct client *c)
 {
+	/* stamped in this tick already: the list stays in order where it is */
+	if (c->in_idle && c->last_tick == w->now)
+		return;
 	c->last_tick = w->now;
 	if (c->in_idle)
 		TAILQ_REMOVE(&w->idle, c, idle_entry);
@@ -423,5 +431,6 @@ worker_free(struct worker *w)
 		close(w->cmd[1]);
 	if (w->base != NULL)
 		event_base_free(w->base);
+	free(w->scratch);
 	free(w);
 }

@@ -30,11 +30,16 @@ from synacktest import (Daemon, abort, check, check_eq, connect, echo_roundtrip,
                         join_chat,
                         fmt_addr, listener, main, note, parse_addr,
                         recv_line, render_config, server_section, ss_listen_queues,
-                        wait_for)
+                        thread_sanitized, wait_for)
 
 
 def threads(pid):
-    return sorted(int(t) for t in os.listdir('/proc/%d/task' % pid))
+    """The daemon's threads, less ThreadSanitizer's (the first after the
+    main thread's)."""
+    tids = sorted(int(t) for t in os.listdir('/proc/%d/task' % pid))
+    if thread_sanitized(pid):
+        del tids[1]
+    return tids
 
 
 def thread_cpu(pid, tid):

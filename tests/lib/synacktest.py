@@ -536,6 +536,17 @@ def have_ipv6_loopback():
         s.close()
 
 
+def thread_sanitized(pid):
+    """True when the daemon runs under ThreadSanitizer, which adds a thread
+    of its own (started by the first pthread_create(), before that
+    thread)."""
+    try:
+        with open('/proc/%d/maps' % pid) as f:
+            return 'libtsan' in f.read()
+    except OSError:
+        return False
+
+
 def sanitized(pid):
     """True when the daemon runs under AddressSanitizer (its quarantine
     makes memory use grow in a way that says nothing about buffering)."""
