@@ -21,39 +21,20 @@ import os
 import re
 import signal
 import socket
-import struct
 import sys
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import promtext  # noqa: E402
+from proxyheader import V2_LOCAL, v1, v2  # noqa: E402
 from synacktest import (Daemon, abort, check, check_eq, echo_roundtrip,  # noqa: E402
                         fail, have_ipv6_loopback, http_get, listener, main, note,
                         recv_line, render_config, server_section, skip, wait_for)
 
-SIG = b'\r\n\r\n\x00\r\nQUIT\n'
-V2_LOCAL = SIG + b'\x20\x00\x00\x00'
 WARNING = r'listener %s: proxy_protocol without proxy_from: any client'
 UNTRUSTED = r'listener v4: client 127\.0\.0\.3:\d+ refused: not in proxy_from'
 BURST = 30
-
-
-def v1(src, sport, dst='127.0.0.1', dport=7):
-    fam = 'TCP6' if ':' in src else 'TCP4'
-    return ('PROXY %s %s %s %d %d\r\n' % (fam, src, dst, sport, dport)).encode()
-
-
-def v2(src, sport, dst='127.0.0.1', dport=7):
-    if ':' in src:
-        addrs = (socket.inet_pton(socket.AF_INET6, src) +
-                 socket.inet_pton(socket.AF_INET6, dst) + struct.pack('!HH', sport, dport))
-        fam = 0x21
-    else:
-        addrs = (socket.inet_aton(src) + socket.inet_aton(dst) +
-                 struct.pack('!HH', sport, dport))
-        fam = 0x11
-    return SIG + bytes([0x21, fam]) + struct.pack('!H', len(addrs)) + addrs
 
 
 def connect_from(src, addr, timeout=5.0):

@@ -21,40 +21,16 @@ import os
 import re
 import select
 import socket
-import struct
 import sys
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import promtext  # noqa: E402
+from proxyheader import V2_LOCAL, v1, v2  # noqa: E402
 from synacktest import (Daemon, abort, check, check_eq, connect,  # noqa: E402
                         expect_silence, fail, fmt_addr, http_get, listener, main, note,
                         recv_line, recv_until_eof, server_section, wait_for)
-
-SIG = b'\r\n\r\n\x00\r\nQUIT\n'
-
-
-def v1(src, sport, dst='127.0.0.1', dport=7):
-    fam = 'TCP6' if ':' in src else 'TCP4'
-    return ('PROXY %s %s %s %d %d\r\n' % (fam, src, dst, sport, dport)).encode()
-
-
-def v2(src, sport, dst='127.0.0.1', dport=7, tlvs=b''):
-    if ':' in src:
-        addrs = (socket.inet_pton(socket.AF_INET6, src) +
-                 socket.inet_pton(socket.AF_INET6, dst) + struct.pack('!HH', sport, dport))
-        fam = 0x21
-    else:
-        addrs = (socket.inet_aton(src) + socket.inet_aton(dst) +
-                 struct.pack('!HH', sport, dport))
-        fam = 0x11
-    body = addrs + tlvs
-    return SIG + bytes([0x21, fam]) + struct.pack('!H', len(body)) + body
-
-
-V2_LOCAL = SIG + b'\x20\x00\x00\x00'
-
 
 def metrics(d):
     status, _, body = http_get(d.metrics_addr(), '/metrics', headers={'Connection': 'close'})

@@ -20,13 +20,13 @@ import os
 import random
 import re
 import socket
-import struct
 import sys
 import threading
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import promtext  # noqa: E402
+from proxyheader import v1, v2  # noqa: E402
 from synacktest import (SIOCINQ, Daemon, abort, check, check_eq,  # noqa: E402
                         connect, fail, fmt_addr, http_get, ioctl_int, join_chat,
                         listener, main, note, recv_exact, recv_line,
@@ -132,16 +132,6 @@ def discard_reset(d):
     s.sendall(b'still here\n')
     wait_for(lambda: bytes_in(d, 'sink') == base + 11, 10, what='bytes read after the reset')
     abort(s)
-
-
-def v1(src, sport):
-    return ('PROXY TCP4 %s 127.0.0.1 %d 7\r\n' % (src, sport)).encode()
-
-
-def v2(src, sport):
-    body = socket.inet_aton(src) + socket.inet_aton('127.0.0.1') + struct.pack('!HH', sport, 7)
-    return (b'\r\n\r\n\x00\r\nQUIT\n' + bytes([0x21, 0x11]) + struct.pack('!H', len(body)) +
-            body)
 
 
 def proxy_then_data(d):
