@@ -643,7 +643,10 @@ interval_add(struct run *r, const struct stats *now, const struct stats *last,
 		return;
 	}
 	r->nintervals++;
-	iv->t = (int64_t)floor(r->start_unix + (double)(r->nintervals - 1));
+	/* from start_unix as the report prints it (to the millisecond): a start
+	 * of X.9996 is printed X+1.000, and its first second must not be X */
+	iv->t =
+	    (int64_t)floor(round(r->start_unix * 1000.0) / 1000.0 + (double)(r->nintervals - 1));
 	iv->elapsed_s = elapsed;
 	iv->last = is_last;
 	iv->open = now->active;
