@@ -31,7 +31,8 @@
 #     user-space instructions per round trip, less a run that only connects
 #     and closes, so that start-up and connection setup cancel out; a
 #     stream of 1 connection into discard under strace -c -f on the server:
-#     system calls per MiB, less a short one likewise
+#     system calls per MiB, less a short one likewise; the same for a
+#     stream of 1 connection read from chargen
 #   the client: synack-load against bench/ref-load (plain epoll) on synackd
 #
 # Output: the table (markdown) on stdout and in RESULTS/table.md, CSV files
@@ -39,7 +40,8 @@
 # tree).  Settings from the environment: RUNS, DURATION (seconds per run),
 # RESULTS, BUILDDIR, PIN (where the processes run, see below), and for the
 # check MAX_SYSCALLS, MAX_INSTR (per round trip, synackd with
-# idle_timeout = 0) and MAX_SYSCALLS_MIB (per MiB streamed into discard);
+# idle_timeout = 0), MAX_SYSCALLS_MIB (per MiB streamed into discard) and
+# MAX_SYSCALLS_MIB_CHARGEN (per MiB read from chargen);
 # empty: no check.
 set -eu
 
@@ -75,6 +77,7 @@ RESULTS=${RESULTS:-$BUILDDIR/bench/results}
 MAX_SYSCALLS=${MAX_SYSCALLS:-}
 MAX_INSTR=${MAX_INSTR:-}
 MAX_SYSCALLS_MIB=${MAX_SYSCALLS_MIB:-}
+MAX_SYSCALLS_MIB_CHARGEN=${MAX_SYSCALLS_MIB_CHARGEN:-}
 TARGET_SYSCALLS=2.10
 TARGET_INSTR=700
 TARGET_SYSCALLS_MIB=40
@@ -364,8 +367,8 @@ count_run() {
 		start "$s" "$how" "$f"
 		ok=yes
 		if [ "$COUNT_LOAD" = stream ]; then
-			sload_try "$TMP/count.json" -m stream --direction send -c 1 -s 16384 -d "$d" \
-			    "$(target "$s")" || ok=no
+			sload_try "$TMP/count.json" -m stream --direction "$(stream_dir "$s")" -c 1 \
+			    -s 16384 -d "$d" "$(target "$s")" || ok=no
 		else
 			sload_try "$TMP/count.json" -m rr -c 100 -s 64 -d "$d" "$(target "$s")" || ok=no
 		fi
@@ -379,7 +382,8 @@ count_run() {
 	callgrind) TOTAL=$(sed -n 's/^summary: //p' "$f") ;;
 	esac
 	case $COUNT_LOAD in
-	stream) REQS=$(jq .bytes_sent "$TMP/count.json") ;;
+	stream) REQS=$(jq "if .bytes_sent > 0 then .bytes_sent else .bytes_received end" \
+	    "$TMP/count.json") ;;
 	*) REQS=$(jq .requests "$TMP/count.json") ;;
 	esac
 }
@@ -397,6 +401,15 @@ count_run() {
 # the connections' setup, serves the chunks from its fast path in most runs
 # and from a slower one in others, for the whole run (up to 6% more, seen
 # here).
+# stream_dir SERVER: what a stream does with it: reads from a chargen,
+# sends into the rest.
+stream_dir() {
+	case $1 in
+	*-chargen) echo receive ;;
+	*) echo send ;;
+	esac
+}
+
 counts() {
 	local s=$1 how=$2 metric=$3 run tot0 r0 f scen=count c=100 unit=1
 	[ "$COUNT_LOAD" != stream ] || scen=count-stream c=1 unit=1048576
@@ -591,10 +604,10 @@ echo "server,syscall,per_round_trip" >"$RESULTS/syscalls.csv"
 for s in synackd epoll bufferevent; do
 	counts "$s" strace syscalls
 done
-step "system calls per MiB streamed into discard (strace -c -f on the server)"
+step "system calls per MiB streamed into discard and from chargen (strace -c -f on the server)"
 echo "server,syscall,per_mib" >"$RESULTS/syscalls-stream.csv"
 COUNT_LOAD=stream
-for s in synackd-discard epoll-discard; do
+for s in synackd-discard epoll-discard synackd-chargen epoll-chargen; do
 	counts "$s" strace syscalls
 done
 COUNT_LOAD=rr
@@ -681,6 +694,8 @@ w2_synackd=$(med rr 100 synackd-w2 rate)
 	    "$(med count 100 bufferevent instructions)"
 	row "stream into discard (echo-epoll -D), 1 connection: system calls per MiB" %.1f \
 	    "$(med count-stream 1 synackd-discard syscalls)" "$(med count-stream 1 epoll-discard syscalls)"
+	row "stream from chargen (echo-epoll -C), 1 connection: system calls per MiB" %.1f \
+	    "$(med count-stream 1 synackd-chargen syscalls)" "$(med count-stream 1 epoll-chargen syscalls)"
 	echo
 	echo "| stream against iperf3 on the same loopback: Gbit/s | synackd | echo-epoll (-D, -C) | iperf3 | synackd / iperf3 | echo-epoll / iperf3 (synack-load's reach) | client CPU s per s: synack-load (with echo-epoll), iperf3 |"
 	echo "|---|---|---|---|---|---|---|"
@@ -727,8 +742,8 @@ w2_synackd=$(med rr 100 synackd-w2 rate)
 		awk -F, -v s="$s" '$1 == s { l = l sprintf(" %s %s", $2, $3) } END { print "  " s ":" l }' \
 		    "$RESULTS/syscalls.csv"
 	done
-	echo "System calls per MiB, by call (stream into discard, 1 connection):"
-	for s in synackd-discard epoll-discard; do
+	echo "System calls per MiB, by call (stream into discard and from chargen, 1 connection):"
+	for s in synackd-discard epoll-discard synackd-chargen epoll-chargen; do
 		awk -F, -v s="$s" '$1 == s { l = l sprintf(" %s %s", $2, $3) } END { print "  " s ":" l }' \
 		    "$RESULTS/syscalls-stream.csv"
 	done
@@ -796,5 +811,8 @@ check "instructions per round trip" "$(fmt %.0f "$(med count 100 synackd instruc
     "$MAX_INSTR" "$TARGET_INSTR"
 check "system calls per MiB streamed into discard" \
     "$(fmt %.1f "$(med count-stream 1 synackd-discard syscalls)")" "$MAX_SYSCALLS_MIB" \
+    "$TARGET_SYSCALLS_MIB"
+check "system calls per MiB streamed from chargen" \
+    "$(fmt %.1f "$(med count-stream 1 synackd-chargen syscalls)")" "$MAX_SYSCALLS_MIB_CHARGEN" \
     "$TARGET_SYSCALLS_MIB"
 exit $status

@@ -5,7 +5,8 @@
  * The bufferevent is the client's object: it owns the fd, the output
  * buffer, the write path with its watermarks (the service's drained()
  * and the resume after backpressure) and the drain bound of a close.
- * Reading is the client's own.  libevent 2.1's evbuffer_read() takes at
+ * Each writev() may take up to CLIENT_WRITE_MAX bytes, not libevent's
+ * 16 KiB.  Reading is the client's own.  libevent 2.1's evbuffer_read() takes at
  * most 4096 bytes (EVBUFFER_MAX_READ), asks ioctl(FIONREAD) first, and
  * allocates a chain for what it reads: four system calls per 4 KiB of an
  * echoed stream and a thousand instructions per round trip.  Instead,
@@ -323,6 +324,7 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	c->fd = fd;
 	c->out = bufferevent_get_output(c->bev);
 	c->read_max = CLIENT_READ_MAX;
+	(void)bufferevent_set_max_single_write(c->bev, CLIENT_WRITE_MAX);
 	if (has_source)
 		c->source = key;
 	c->has_source = has_source;

@@ -454,6 +454,14 @@ struct client_peer {
  * much per wake-up) and cost every worker the space.
  */
 #define CLIENT_READ_MAX 65536
+/*
+ * The most the bufferevent writes with one writev(): libevent's default
+ * is 16 KiB (two system calls per 16 KiB of a chargen stream, 128 per
+ * MiB); a quarter of the default output_limit takes what a loopback
+ * socket's send buffer holds in one call (8 per MiB).  It costs nothing
+ * per client: the bufferevent has the field either way.
+ */
+#define CLIENT_WRITE_MAX 262144
 
 /* Laid out by size: a client is as small as it can be (RSS per idle client). */
 struct client {
