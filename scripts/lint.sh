@@ -4,7 +4,8 @@
 #
 #   lint.sh SRCDIR BUILDDIR -- CPPFLAGS...
 #
-# cppcheck and clang-tidy (checks in .clang-tidy) read src/ and src/load/;
+# cppcheck and clang-tidy (checks in .clang-tidy) read src/, src/common/ and
+# src/load/;
 # clang-format (style in .clang-format) checks every C file the project
 # formats.  Each tool's findings are printed; exit 1 if there is any.
 # CPPCHECK, CLANG_TIDY and CLANG_FORMAT name other binaries; LINT_JOBS is
@@ -32,8 +33,8 @@ done
 
 cd "$srcdir" || exit 1
 # the sources as written: not what the build generates (src/status-html.c)
-analysed=$(ls src/*.c src/load/*.c | grep -v '^src/status-html\.c$')
-formatted=$(ls src/*.[ch] src/load/*.[ch] tests/unit/*.c tests/load/*.c bench/*.c fuzz/*.[ch] |
+analysed=$(ls src/*.c src/common/*.c src/load/*.c | grep -v '^src/status-html\.c$')
+formatted=$(ls src/*.[ch] src/common/*.[ch] src/load/*.[ch] tests/unit/*.c tests/load/*.c bench/*.c fuzz/*.[ch] |
     grep -v '^src/status-html\.c$')
 out=$(mktemp) || exit 1
 trap 'rm -f "$out"' EXIT
@@ -50,7 +51,7 @@ echo "lint: cppcheck"
     --enable=warning,performance,portability --suppress=missingIncludeSystem \
     --suppress=getpwnamCalled --suppress=getgrnamCalled \
     -DHAVE_CONFIG_H -D_GNU_SOURCE ${queue_h:+--include="$queue_h"} \
-    -I"$builddir" -Isrc $analysed || status=1
+    -I"$builddir" -Isrc -Isrc/common $analysed || status=1
 
 echo "lint: clang-tidy"
 # clang's "N warnings generated." counts what .clang-tidy then filters out
