@@ -365,10 +365,11 @@ acceptor_replace(
 static void
 acceptor_setopt(struct acceptor *a, int level, int name, int value, const char *what)
 {
-	int fd = evconnlistener_get_fd(a->evl);
+	char err[ERRLEN];
 
-	if (setsockopt(fd, level, name, &value, sizeof value) == -1)
-		log_warn("listener %s: reload: setsockopt %s %s", a->conf->name, what, a->addrstr);
+	if (net_setopt(evconnlistener_get_fd(a->evl), level, name, value, what, &a->addr, err,
+		sizeof err) == -1)
+		log_warnx("listener %s: reload: %s", a->conf->name, err);
 }
 
 /* A reload's new settings for the same socket: applied to it in place. */

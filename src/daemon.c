@@ -19,11 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nofile.h"
 #include "synackd.h"
 
 #define DAEMON_EXIT_WAIT_MS 10000
@@ -240,8 +240,7 @@ privileges_drop(const char *user, const char *group, char *err, size_t errlen)
 }
 
 /*
- * Make room for `need` descriptors: raise the soft RLIMIT_NOFILE towards
- * the hard one when it is lower (never lower it).  Returns 0 when the
+ * Make room for `need` descriptors (nofile_raise).  Returns 0 when the
  * limit was already enough, 1 when it was raised and 2 when even the hard
  * limit is too low, with msg saying so for the log; -1 when the limit
  * cannot be read or set, msg naming the call.  With apply 0 (synackd -t)
@@ -250,38 +249,24 @@ privileges_drop(const char *user, const char *group, char *err, size_t errlen)
 int
 nofile_fit(long need, const char *why, int apply, char *msg, size_t msglen)
 {
-	struct rlimit rl;
-	rlim_t want = (rlim_t)need, was;
+	struct nofile nf;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
-		snprintf(msg, msglen, "getrlimit RLIMIT_NOFILE: %s", strerror(errno));
-		return -1;
-	}
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
-		was = rl.rlim_cur;
-		rl.rlim_cur =
-		    rl.rlim_max == RLIM_INFINITY || want <= rl.rlim_max ? want : rl.rlim_max;
-		if (rl.rlim_cur > was) {
-			if (apply && setrlimit(RLIMIT_NOFILE, &rl) == -1) {
-				snprintf(msg, msglen, "setrlimit RLIMIT_NOFILE %llu: %s",
-				    (unsigned long long)rl.rlim_cur, strerror(errno));
-				return -1;
-			}
-			if (rl.rlim_cur >= want) {
-				snprintf(msg, msglen, "open-file limit %s from %llu to %llu for %s",
-				    apply ? "raised" : "to be raised", (unsigned long long)was,
-				    (unsigned long long)rl.rlim_cur, why);
-				return 1;
-			}
-		}
-	}
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+	switch (nofile_raise((rlim_t)need, apply, &nf, msg, msglen)) {
+	case NOFILE_RAISED:
+		snprintf(msg, msglen, "open-file limit %s from %llu to %llu for %s",
+		    apply ? "raised" : "to be raised", (unsigned long long)nf.soft,
+		    (unsigned long long)nf.fit, why);
+		return 1;
+	case NOFILE_SHORT:
 		snprintf(msg, msglen,
 		    "%s need %ld open files, but the limit is %llu (hard limit %llu): raise "
 		    "the hard limit (LimitNOFILE= in the systemd unit, ulimit -Hn) or lower "
 		    "max_clients; until then, clients beyond the limit wait in the backlog",
-		    why, need, (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+		    why, need, (unsigned long long)nf.fit, (unsigned long long)nf.hard);
 		return 2;
+	case NOFILE_ENOUGH:
+		return 0;
+	default:
+		return -1;
 	}
-	return 0;
 }

@@ -13,11 +13,9 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -78,17 +76,6 @@ listener_open(const struct listener_conf *lc, int n, int *fds, struct net_addr *
 	return 0;
 }
 
-static int
-listener_setopt(int fd, int level, int name, int value, const char *what, const char *addr,
-    char *err, size_t errlen)
-{
-	if (setsockopt(fd, level, name, &value, sizeof value) == -1) {
-		snprintf(err, errlen, "setsockopt %s %s: %s", what, addr, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * Take over a socket the service manager passed (activation.c) as the
  * first of *n: it keeps its bind and its backlog (the manager's
@@ -108,24 +95,22 @@ listener_adopt(struct listener *l, const struct listener_conf *lc, struct activa
 		.nodelay = 1,
 		.defer_accept = lc->defer_accept,
 	};
-	char addr[NET_ADDRSTRLEN];
 	struct net_addr a;
 	int v6only = 1, i = 1;
 	socklen_t len = sizeof v6only;
 
 	*bound = f->addr;
-	net_addr_str(bound, addr, sizeof addr);
 	fds[0] = f->fd;
 	if (bound->ss.ss_family == AF_INET6 &&
 	    getsockopt(f->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) == 0)
 		bound->dual = !v6only;
 	if (bound->ss.ss_family != AF_UNIX &&
-	    (listener_setopt(f->fd, SOL_SOCKET, SO_KEEPALIVE, lc->keepalive, "SO_KEEPALIVE", addr,
-		 err, errlen) == -1 ||
-		listener_setopt(
-		    f->fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", addr, err, errlen) == -1 ||
-		listener_setopt(f->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, lc->defer_accept,
-		    "TCP_DEFER_ACCEPT", addr, err, errlen) == -1))
+	    (net_setopt(f->fd, SOL_SOCKET, SO_KEEPALIVE, lc->keepalive, "SO_KEEPALIVE", bound, err,
+		 errlen) == -1 ||
+		net_setopt(f->fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", bound, err, errlen) ==
+		    -1 ||
+		net_setopt(f->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, lc->defer_accept,
+		    "TCP_DEFER_ACCEPT", bound, err, errlen) == -1))
 		goto fail;
 	l->inherited_fd = f->fd;
 	l->inherited_elsewhere = !activation_addr_match(&lc->addr, &f->addr);

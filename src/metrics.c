@@ -42,6 +42,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "clock.h"
 #include "log.h"
 #include "procfs.h"
 #include "queues.h"
@@ -178,7 +179,7 @@ metrics_snapshot(struct server *s, struct metrics_snapshot *snap)
 
 	memset(snap, 0, sizeof *snap);
 	snap->version = PACKAGE_VERSION;
-	snap->uptime = server_clock() - s->started;
+	snap->uptime = clock_seconds() - s->started;
 	snap->workers = s->nworkers;
 	snap->clients = __atomic_load_n(&s->nclients, __ATOMIC_RELAXED);
 	snap->max_clients = __atomic_load_n(&s->max_clients, __ATOMIC_RELAXED);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "synackd.h"
 
@@ -25,16 +26,6 @@ static void server_signal_cb(evutil_socket_t, short, void *);
 static void server_msg_cb(evutil_socket_t, short, void *);
 
 static const int server_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
-
-/* Seconds on the monotonic clock: for the uptime, which a clock step must not move. */
-double
-server_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* workers = 0: one per online CPU. */
 int
@@ -125,7 +116,7 @@ server_start(struct server *s, char *err, size_t errlen)
 		snprintf(err, errlen, "event_base_new: cannot create the event loop");
 		return -1;
 	}
-	s->started = server_clock();
+	s->started = clock_seconds();
 	for (i = 0; i < sizeof server_signals / sizeof server_signals[0]; i++) {
 		s->signals[i] = evsignal_new(s->base, server_signals[i], server_signal_cb, s);
 		if (s->signals[i] == NULL || evsignal_add(s->signals[i], NULL) == -1) {

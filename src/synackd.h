@@ -22,6 +22,7 @@
 #include "log.h"
 #include "net.h"
 #include "procfs.h"
+#include "stat.h"
 
 /* Exit codes, as in sysexits(3). */
 #define EXIT_USAGE 64
@@ -216,23 +217,6 @@ enum chat_frame chat_frame(const char *buf, size_t len, size_t max, size_t *text
 size_t chat_escape(const char *in, size_t len, char *out, size_t size);
 /* service-daytime.c */
 size_t daytime_format(time_t t, char *buf, size_t size);
-
-/*
- * Counters written by one thread (a worker), read by any with relaxed
- * atomics: no lock and no locked instruction on the hot path.  *p is
- * written by __atomic_store_n(), which clang-tidy does not see.
- */
-static inline void
-stat_add(uint64_t *p, uint64_t n) /* NOLINT(readability-non-const-parameter) */
-{
-	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
-}
-
-static inline uint64_t
-stat_get(const uint64_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
 
 /* stats.c: what the counters count, and their names in logs and metrics */
 enum close_reason {
@@ -603,7 +587,6 @@ void server_free(struct server *);
 void server_stop(struct server *);
 void server_fit_descriptors(const struct config *);
 int server_workers(const struct config *);
-double server_clock(void);
 int server_admit(struct server *);
 void server_release(struct server *);
 int server_source_add(struct server *, const struct source_key *, long limit);

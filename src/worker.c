@@ -19,9 +19,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "synackd.h"
 
@@ -217,11 +217,7 @@ worker_abort(struct worker *w)
 static uint32_t
 worker_clock(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint32_t)(ts.tv_sec * (1000 / WORKER_SWEEP_MS) +
-	    ts.tv_nsec / (WORKER_SWEEP_MS * 1000000L));
+	return (uint32_t)(clock_ns() / (WORKER_SWEEP_MS * 1000000u));
 }
 
 /*

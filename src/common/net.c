@@ -228,6 +228,18 @@ net_addr_str(const struct net_addr *a, char *buf, size_t size)
 	return net_addr_format((const struct sockaddr *)&a->ss, a->len, buf, size);
 }
 
+/* Close fd (if any) after a failure: errno stays the failure's. */
+static int
+net_drop(int fd)
+{
+	int saved = errno;
+
+	if (fd != -1)
+		close(fd);
+	errno = saved;
+	return -1;
+}
+
 static int
 net_fail(int fd, char *err, size_t errlen, const char *call, const struct net_addr *a)
 {
@@ -236,16 +248,56 @@ net_fail(int fd, char *err, size_t errlen, const char *call, const struct net_ad
 
 	snprintf(
 	    err, errlen, "%s %s: %s", call, net_addr_str(a, addr, sizeof addr), strerror(saved));
-	if (fd != -1)
-		close(fd);
+	errno = saved;
+	return net_drop(fd);
+}
+
+/*
+ * Set an int socket option: -1 on failure, with err naming the call, the
+ * option (`what`, as it is spelt in C) and the socket's address, and
+ * errno kept.
+ */
+int
+net_setopt(int fd, int level, int name, int value, const char *what, const struct net_addr *a,
+    char *err, size_t errlen)
+{
+	char addr[NET_ADDRSTRLEN];
+	int saved;
+
+	if (setsockopt(fd, level, name, &value, sizeof value) == 0)
+		return 0;
+	saved = errno;
+	snprintf(err, errlen, "setsockopt %s %s: %s", what, net_addr_str(a, addr, sizeof addr),
+	    strerror(saved));
 	errno = saved;
 	return -1;
 }
 
+/* A listening socket's options, before bind: net_listen's. */
 static int
-net_setopt(int fd, int level, int name, int value)
+net_listen_setopts(int fd, int family, const struct net_addr *a, const struct net_listen_opts *o,
+    char *err, size_t errlen)
 {
-	return setsockopt(fd, level, name, &value, sizeof value);
+	if (net_setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR", a, err, errlen) == -1 ||
+	    (o->reuseport &&
+		net_setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT", a, err, errlen) == -1))
+		return -1;
+	/* "::" and specific IPv6 addresses are IPv6 only; "*" takes both */
+	if (family == AF_INET6 &&
+	    net_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, a->dual ? 0 : 1, "IPV6_V6ONLY", a, err,
+		errlen) == -1)
+		return -1;
+	/* accepted sockets inherit these on Linux: one call, not one per client */
+	if ((o->keepalive &&
+		net_setopt(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE", a, err, errlen) ==
+		    -1) ||
+	    (o->nodelay &&
+		net_setopt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", a, err, errlen) == -1) ||
+	    (o->defer_accept > 0 &&
+		net_setopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, o->defer_accept, "TCP_DEFER_ACCEPT",
+		    a, err, errlen) == -1))
+		return -1;
+	return 0;
 }
 
 /*
@@ -297,22 +349,8 @@ net_listen(struct net_addr *a, const struct net_listen_opts *o, char *err, size_
 		return net_fail(fd, err, errlen, "socket", a);
 
 	if (family != AF_UNIX) {
-		if (net_setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
-			return net_fail(fd, err, errlen, "setsockopt SO_REUSEADDR", a);
-		if (o->reuseport && net_setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1) == -1)
-			return net_fail(fd, err, errlen, "setsockopt SO_REUSEPORT", a);
-		/* "::" and specific IPv6 addresses are IPv6 only; "*" takes both */
-		if (family == AF_INET6 &&
-		    net_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, a->dual ? 0 : 1) == -1)
-			return net_fail(fd, err, errlen, "setsockopt IPV6_V6ONLY", a);
-		/* accepted sockets inherit these on Linux: one call, not one per client */
-		if (o->keepalive && net_setopt(fd, SOL_SOCKET, SO_KEEPALIVE, 1) == -1)
-			return net_fail(fd, err, errlen, "setsockopt SO_KEEPALIVE", a);
-		if (o->nodelay && net_setopt(fd, IPPROTO_TCP, TCP_NODELAY, 1) == -1)
-			return net_fail(fd, err, errlen, "setsockopt TCP_NODELAY", a);
-		if (o->defer_accept > 0 &&
-		    net_setopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, o->defer_accept) == -1)
-			return net_fail(fd, err, errlen, "setsockopt TCP_DEFER_ACCEPT", a);
+		if (net_listen_setopts(fd, family, a, o, err, errlen) == -1)
+			return net_drop(fd);
 	} else
 		net_unlink_stale(a);
 

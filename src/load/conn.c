@@ -106,7 +106,7 @@ conn_established(struct conn *c)
 {
 	struct worker *w = c->w;
 
-	hist_record(&w->stats.connect, now_ns() - c->t_connect);
+	hist_record(&w->stats.connect, clock_ns() - c->t_connect);
 	stat_add(&w->stats.established, 1);
 	stat_add(&w->stats.active, 1);
 	c->state = CONN_OPEN;
@@ -155,7 +155,7 @@ conn_start(struct conn *c)
 			}
 		}
 	}
-	c->t_connect = now_ns();
+	c->t_connect = clock_ns();
 	if (connect(fd, (const struct sockaddr *)&t->ss, t->len) == -1 && errno != EINPROGRESS) {
 		/* a unix listener with a full queue says EAGAIN: "other" */
 		conn_fail_errno(c, errno);
@@ -258,14 +258,14 @@ conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * The mode's timer at t_ns (now_ns()'s clock), rounded up to the
+ * The mode's timer at t_ns (clock_ns()'s clock), rounded up to the
  * microsecond.  A paced worker's loop caches no time (worker.c), so the
  * timeout counts from now, not from when the loop last woke up.
  */
 void
 conn_timer_at(struct conn *c, uint64_t t_ns)
 {
-	uint64_t now = now_ns(), us = t_ns > now ? (t_ns - now + 999) / 1000 : 0;
+	uint64_t now = clock_ns(), us = t_ns > now ? (t_ns - now + 999) / 1000 : 0;
 	struct timeval tv;
 
 	tv.tv_sec = (time_t)(us / 1000000u);

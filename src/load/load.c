@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +35,7 @@
 
 #include "load.h"
 #include "log.h"
+#include "nofile.h"
 
 #define THREADS_MAX 256
 #define CONNECTIONS_MAX 1000000
@@ -87,15 +87,6 @@ usage(FILE *f)
 	    "  -V, --version            print the version\n"
 	    "Exit: 0 done, 1 verify errors, 2 usage, 3 no connection or no request\n"
 	    "completed, 4 more failures than --max-error-rate.\n");
-}
-
-uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* From any thread: the main loop should look at the workers' state. */
@@ -567,16 +558,22 @@ parse_options(struct options *o, int argc, char **argv, char *err, size_t errlen
 static void
 raise_nofile(unsigned connections)
 {
-	struct rlimit rl;
-	rlim_t need = (rlim_t)connections + 64;
+	struct nofile nf;
+	char err[LOAD_ERRLEN];
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need)
-		return;
-	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < need)
+	switch (nofile_raise((rlim_t)connections + 64, 1, &nf, err, sizeof err)) {
+	case NOFILE_SHORT:
 		log_warnx("open files are limited to %llu: some of the %u connections will fail "
 			  "with EMFILE (see ulimit -n)",
-		    (unsigned long long)rl.rlim_cur, connections);
+		    (unsigned long long)nf.fit, connections);
+		break;
+	case -1:
+		log_warnx("%s: some of the %u connections may fail with EMFILE (see ulimit -n)",
+		    err, connections);
+		break;
+	default:
+		break;
+	}
 }
 
 /*
@@ -686,7 +683,7 @@ check_timewait(struct run *r)
 static void
 tick_schedule(struct run *r)
 {
-	uint64_t at, now = now_ns();
+	uint64_t at, now = clock_ns();
 	struct timeval tv;
 
 	if (!tick.take && r->measuring &&
@@ -769,7 +766,7 @@ run_stop(struct run *r)
 {
 	if (r->stopping)
 		return;
-	r->t_stop = now_ns();
+	r->t_stop = clock_ns();
 	stats_snapshot(tick.pending, r);
 	tick.open_at_stop = tick.pending->active; /* the workers are about to close them */
 	__atomic_store_n(&r->stopping, 1, __ATOMIC_SEQ_CST);
@@ -805,7 +802,7 @@ on_warmup(evutil_socket_t fd, short what, void *arg)
 
 	if (r->stopping)
 		return;
-	r->t_start = now_ns();
+	r->t_start = clock_ns();
 	r->start_unix = wall_now();
 	for (int i = 0; i < r->nworkers; i++)
 		worker_warmup_over(&r->workers[i]);
@@ -959,7 +956,7 @@ main(int argc, char **argv)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	r->t_load = r->t_start = now_ns();
+	r->t_load = r->t_start = clock_ns();
 	r->start_unix = tick.load_unix = wall_now();
 	r->measuring = !(r->opt.warmup > 0);
 	if (r->measuring)
@@ -981,7 +978,7 @@ main(int argc, char **argv)
 	if (r->nworkers > 0)
 		event_base_dispatch(r->base);
 	if (r->t_stop == 0)
-		r->t_stop = now_ns();
+		r->t_stop = clock_ns();
 	for (int i = 0; i < r->nworkers; i++)
 		pthread_join(r->workers[i].thread, NULL);
 	if (tick.progress && tick.tty)

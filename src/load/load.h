@@ -23,9 +23,11 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "histogram.h"
 #include "net.h"
 #include "schedule.h"
+#include "stat.h"
 
 /* Exit codes (the contract of PRODUCT.md). */
 #define LOAD_EXIT_OK 0
@@ -89,30 +91,6 @@ struct stats {
 	pthread_mutex_t mu;
 	struct histogram posted;
 };
-
-/*
- * The counters have one writer (the worker's thread) and are read by the
- * main thread for the progress line: relaxed atomics, which on the usual
- * machines are plain loads and stores.
- */
-/* *p is written by __atomic_store_n(), which clang-tidy does not see */
-static inline void
-stat_add(uint64_t *p, uint64_t n) /* NOLINT(readability-non-const-parameter) */
-{
-	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
-}
-
-static inline void
-stat_sub(uint64_t *p, uint64_t n) /* NOLINT(readability-non-const-parameter) */
-{
-	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) - n, __ATOMIC_RELAXED);
-}
-
-static inline uint64_t
-stat_get(const uint64_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
 
 void stats_init(struct stats *);
 void stats_destroy(struct stats *);
@@ -241,7 +219,7 @@ void conn_fail(struct conn *, enum load_error, int err);
 void conn_verify_failed(struct conn *, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void conn_close(struct conn *);
 void conn_reply(struct conn *, uint64_t latency_ns, size_t bytes);
-void conn_timer_at(struct conn *, uint64_t t_ns); /* mode->timer() at now_ns() t_ns */
+void conn_timer_at(struct conn *, uint64_t t_ns); /* mode->timer() at clock_ns() t_ns */
 
 /* worker.c */
 struct worker {
@@ -379,7 +357,6 @@ struct run {
 	int tw_warned; /* --close fin: TIME_WAIT warning given */
 };
 
-uint64_t now_ns(void);
 void run_notify(struct run *);
 void run_request_stop(struct run *);
 

@@ -233,7 +233,7 @@ chat_start_joining(struct chat_room *room)
 	if (chat_over(room))
 		return NULL;
 	room->phase = CHAT_JOINING;
-	room->t_join = now_ns();
+	room->t_join = clock_ns();
 	for (unsigned i = 0; i < room->nmembers; i++)
 		if (room->members[i]->alive) {
 			room->leader = room->members[i];
@@ -368,7 +368,7 @@ chat_closed(struct conn *c, int was_open)
 			kick = chat_next_line(room);
 		} else if (m->last_seq != room->seq && --room->pending == 0) {
 			if (room->sent)
-				conn_reply(c, now_ns() - room->t_send, 0);
+				conn_reply(c, clock_ns() - room->t_send, 0);
 			kick = chat_next_line(room);
 		}
 		break;
@@ -392,7 +392,8 @@ chat_kick(struct worker *w)
 
 	pthread_mutex_lock(&room->mu);
 	if (room->phase == CHAT_JOINING && room->leader != NULL && room->leader->c->w == w) {
-		if (now_ns() - room->t_join > (uint64_t)w->run->opt.connect_timeout_ms * 1000000u) {
+		if (clock_ns() - room->t_join >
+		    (uint64_t)w->run->opt.connect_timeout_ms * 1000000u) {
 			chat_exclude_silent(room, w);
 			stop = chat_over(room);
 			if (!stop)
@@ -411,7 +412,7 @@ chat_kick(struct worker *w)
 		len = chat_payload(m->out, room->seq, m->c->id, room->size);
 		m->out[len++] = '\n';
 		room->sent = 1;
-		room->t_send = now_ns();
+		room->t_send = clock_ns();
 	}
 	pthread_mutex_unlock(&room->mu);
 	if (m != NULL)
@@ -493,7 +494,7 @@ chat_line(struct conn *c, struct chat_member *m, const char *line, size_t len)
 	m->last_seq = seq;
 	stat_add(&c->w->stats.bytes_received, len + 1);
 	if (--room->pending == 0) {
-		conn_reply(c, now_ns() - room->t_send, 0);
+		conn_reply(c, clock_ns() - room->t_send, 0);
 		kick = chat_next_line(room);
 	}
 	pthread_mutex_unlock(&room->mu);

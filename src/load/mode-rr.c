@@ -43,7 +43,7 @@ rr_request(struct conn *c)
 
 	c->off = rr_offset(c->id, c->seq);
 	c->got = 0;
-	c->t_send = now_ns();
+	c->t_send = clock_ns();
 	conn_send(c, payload_at(r, c->off), r->opt.size);
 }
 
@@ -74,7 +74,7 @@ rr_check(struct conn *c, const unsigned char *p, size_t n)
 	c->got += n;
 	if (c->got < size)
 		return 0;
-	conn_reply(c, now_ns() - c->t_send, size);
+	conn_reply(c, clock_ns() - c->t_send, size);
 	c->seq++;
 	return 1;
 }
@@ -93,7 +93,7 @@ crr_read(struct conn *c, const unsigned char *p, size_t n)
 		conn_close(c); /* and the worker opens the next one */
 }
 
-/* When request k of c is due, on now_ns()'s clock. */
+/* When request k of c is due, on clock_ns()'s clock. */
 static uint64_t
 paced_due_at(const struct conn *c, uint64_t k)
 {
@@ -125,13 +125,13 @@ paced_send(struct conn *c)
 {
 	struct worker *w = c->w;
 	struct run *r = w->run;
-	uint64_t now = now_ns(), due = paced_count_due(c, now), first = c->k_sent;
+	uint64_t now = clock_ns(), due = paced_count_due(c, now), first = c->k_sent;
 
 	while (c->k_sent < due) {
 		uint64_t k = c->k_sent++, at = paced_due_at(c, k);
 
 		if (k != first)
-			now = now_ns(); /* after the send before it */
+			now = clock_ns(); /* after the send before it */
 		hist_record(&w->stats.lag, now - at);
 		stat_add(&w->stats.sent, 1);
 		if (c->seq == k)
@@ -149,7 +149,7 @@ paced_send(struct conn *c)
 static void
 paced_open(struct conn *c)
 {
-	uint64_t k = sched_due(&c->w->requests, c->id, now_ns() - c->w->run->t_load);
+	uint64_t k = sched_due(&c->w->requests, c->id, clock_ns() - c->w->run->t_load);
 
 	c->seq = c->k_sent = c->k_due = k;
 	c->off = rr_offset(c->id, k);
@@ -172,7 +172,7 @@ paced_read(struct conn *c, const unsigned char *p, size_t n)
 {
 	struct run *r = c->w->run;
 	size_t size = r->opt.size, take, i;
-	uint64_t now = now_ns();
+	uint64_t now = clock_ns();
 	const unsigned char *want;
 
 	while (n > 0) {
@@ -213,7 +213,7 @@ static void
 paced_closed(struct conn *c, int was_open)
 {
 	if (was_open)
-		paced_count_due(c, now_ns());
+		paced_count_due(c, clock_ns());
 }
 
 const struct mode mode_rr = {

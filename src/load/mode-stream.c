@@ -55,7 +55,7 @@ stream_write(struct conn *c)
 	do {
 		if (!send_only && c->mark_head - c->mark_tail < MARKS) {
 			c->marks[c->mark_head % MARKS].pos = c->sent_pos + n;
-			c->marks[c->mark_head % MARKS].t = now_ns();
+			c->marks[c->mark_head % MARKS].t = clock_ns();
 			c->mark_head++;
 		}
 		rc = conn_send(c, payload_at(r, c->sent_pos), n);
@@ -145,7 +145,7 @@ stream_read(struct conn *c, const unsigned char *p, size_t n)
 	stat_add(&w->stats.bytes_received, n);
 	stat_add(&w->stats.requests, c->recv_pos / size - before);
 	if (c->mark_tail != c->mark_head && c->marks[c->mark_tail % MARKS].pos <= c->recv_pos) {
-		t = now_ns();
+		t = clock_ns();
 		while (c->mark_tail != c->mark_head &&
 		    c->marks[c->mark_tail % MARKS].pos <= c->recv_pos) {
 			stats_record_latency(&w->stats, t - c->marks[c->mark_tail % MARKS].t);

@@ -72,7 +72,7 @@ worker_ramp(struct worker *w)
 	if (w->stopping)
 		return;
 	if (w->rate > 0) {
-		elapsed = now_ns() - w->t_ramp;
+		elapsed = clock_ns() - w->t_ramp;
 		due = (uint64_t)((double)elapsed / 1e9 * w->rate) + 1;
 		if (due > w->nconns)
 			due = w->nconns;
@@ -86,7 +86,7 @@ worker_ramp(struct worker *w)
 
 		/* with --connect-rate, the slot's schedule starts here: what passed is not owed */
 		if (w->run->opt.connect_rate > 0) {
-			c->k_conn = sched_due(&w->connects, c->id, now_ns() - w->run->t_load);
+			c->k_conn = sched_due(&w->connects, c->id, clock_ns() - w->run->t_load);
 			if (c->k_conn == 0)
 				c->k_conn = 1; /* early: this one stands for the first */
 		}
@@ -100,7 +100,7 @@ worker_ramp(struct worker *w)
 	}
 	if (w->opened < w->nconns && !w->stopping) {
 		next = (uint64_t)ceil((double)w->opened / w->rate * 1e9);
-		elapsed = now_ns() - w->t_ramp;
+		elapsed = clock_ns() - w->t_ramp;
 		next = next > elapsed ? next - elapsed : 0;
 		tv.tv_sec = (time_t)(next / 1000000000u);
 		tv.tv_usec = (suseconds_t)(next % 1000000000u / 1000u);
@@ -123,7 +123,7 @@ worker_ramp_cb(evutil_socket_t fd, short what, void *arg)
 static void
 worker_connect_next(struct worker *w, struct conn *c, int failed)
 {
-	uint64_t now = now_ns(), at, d;
+	uint64_t now = clock_ns(), at, d;
 	struct timeval tv;
 
 	at = w->run->t_load + sched_time(&w->connects, c->id, c->k_conn++);
@@ -153,7 +153,7 @@ static void
 worker_sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	uint64_t now = now_ns(), limit = (uint64_t)w->run->opt.request_timeout_ms * 1000000u;
+	uint64_t now = clock_ns(), limit = (uint64_t)w->run->opt.request_timeout_ms * 1000000u;
 
 	for (unsigned i = 0; i < w->nconns; i++) {
 		struct conn *c = w->conns[i];
@@ -377,7 +377,7 @@ worker_main(void *arg)
 		tv.tv_usec = (suseconds_t)(sweep_ms * 1000);
 		event_add(w->sweep_ev, &tv);
 	}
-	w->t_ramp = now_ns();
+	w->t_ramp = clock_ns();
 	if (w->run->opt.connect_rate > 0 && w->rate == 0)
 		worker_connect_all(w);
 	else

@@ -1,6 +1,6 @@
 /*
- * test-net.c: address parsing, formatting, overlap, and the hand-made
- * listening socket of net.c.
+ * test-net.c: address parsing, formatting, overlap, socket options, and
+ * the hand-made listening socket of net.c.
  */
 #include "config.h"
 
@@ -659,6 +659,64 @@ test_listen_unix(void **state)
 	assert_string_equal(err, want);
 }
 
+/* ---- net_setopt ---- */
+
+/*
+ * The error names the call, the option and the address, as the
+ * listeners' and the acceptors' messages (and the tests that read them)
+ * expect; errno is the failure's.
+ */
+static void
+test_setopt(void **state)
+{
+	static const struct {
+		int family; /* of the socket; 0: no socket (fd -1) */
+		int level, name, value;
+		const char *what, *addr;
+		int error; /* 0: it works */
+	} cases[] = {
+		{ AF_INET, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE", "127.0.0.1:7", 0 },
+		{ AF_INET, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, "TCP_DEFER_ACCEPT", "127.0.0.1:7", 0 },
+		{ 0, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE", "127.0.0.1:7", EBADF },
+		{ 0, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", "[::1]:8080", EBADF },
+		{ AF_INET, IPPROTO_TCP, -1, 1, "NOT_AN_OPTION", "127.0.0.1:7", ENOPROTOOPT },
+	};
+	char err[256], want[256];
+	struct net_addr a;
+	socklen_t len;
+	int fd, v;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		fd = cases[i].family ? socket(cases[i].family, SOCK_STREAM, 0) : -1;
+		if (cases[i].family)
+			assert_true(fd != -1);
+		if (net_addr_parse_hostport(&a, cases[i].addr, err, sizeof err) != 0)
+			fail_msg("%s: %s", cases[i].addr, err);
+		errno = 0;
+		err[0] = '\0';
+		if (cases[i].error == 0) {
+			assert_int_equal(net_setopt(fd, cases[i].level, cases[i].name,
+					     cases[i].value, cases[i].what, &a, err, sizeof err),
+			    0);
+			len = sizeof v;
+			assert_int_equal(
+			    getsockopt(fd, cases[i].level, cases[i].name, &v, &len), 0);
+			assert_true(v != 0);
+			assert_string_equal(err, "");
+		} else {
+			assert_int_equal(net_setopt(fd, cases[i].level, cases[i].name,
+					     cases[i].value, cases[i].what, &a, err, sizeof err),
+			    -1);
+			assert_int_equal(errno, cases[i].error);
+			snprintf(want, sizeof want, "setsockopt %s %s: %s", cases[i].what,
+			    cases[i].addr, strerror(cases[i].error));
+			assert_string_equal(err, want);
+		}
+		if (fd != -1)
+			close(fd);
+	}
+}
+
 static void
 test_somaxconn(void **state)
 {
@@ -692,6 +750,7 @@ main(void)
 		cmocka_unit_test(test_listen_options),
 		cmocka_unit_test(test_listen_ipv6),
 		cmocka_unit_test_setup_teardown(test_listen_unix, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test(test_setopt),
 		cmocka_unit_test(test_somaxconn),
 	};
 
