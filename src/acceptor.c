@@ -19,8 +19,9 @@
  * when it decided; again here, for any other way out), keeps accepting
  * for ACCEPTOR_GRACE_MS while the handshakes already under way complete,
  * and then accepts what is queued and closes.  Everything here runs on
- * the acceptor's worker; the main thread frees it once the worker
- * reported it done (server_post), or after the worker's thread is gone.
+ * the acceptor's worker; the main thread frees it once the acceptor
+ * reported it done (to the reply mailbox it was handed when made), or
+ * after the worker's thread is gone.
  *
  * A socket inherited from the service manager (socket activation) may
  * still be open there: its filter comes off again just before it is
@@ -51,8 +52,8 @@ static void acceptor_retry_cb(evutil_socket_t, short, void *);
 static void acceptor_check(struct acceptor *);
 
 struct acceptor *
-acceptor_new(struct listener *l, struct worker *w, int fd, const struct net_addr *addr,
-    const struct listener_conf *lc)
+acceptor_new(struct listener *l, struct worker *w, struct mailbox *reply, int fd,
+    const struct net_addr *addr, const struct listener_conf *lc)
 {
 	struct acceptor *a;
 
@@ -64,6 +65,7 @@ acceptor_new(struct listener *l, struct worker *w, int fd, const struct net_addr
 	}
 	a->listener = l;
 	a->worker = w;
+	a->reply = reply;
 	a->fd = fd;
 	a->addr = *addr;
 	net_addr_str(addr, a->addrstr, sizeof a->addrstr);
@@ -419,7 +421,10 @@ acceptor_detach(struct acceptor *a)
 	if (a->conf->service->acceptor_free != NULL)
 		a->conf->service->acceptor_free(a);
 	TAILQ_REMOVE(&w->acceptors, a, entry);
-	server_post(w->server, SERVER_ACCEPTOR_DONE, a, NULL);
+	a->done_msg = (struct server_msg){ .type = SERVER_ACCEPTOR_DONE, .acceptor = a };
+	if (mailbox_post(a->reply, &a->done_msg) == -1)
+		log_error("listener %s: cannot report an acceptor done to the main thread: %s",
+		    a->conf->name, strerror(errno));
 }
 
 static int

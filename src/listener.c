@@ -186,7 +186,8 @@ listener_new(struct server *s, const struct listener_conf *lc, char *err, size_t
 		struct worker *w =
 		    s->workers[n == 1 ? next_one % (unsigned)s->nworkers : (unsigned)i];
 
-		if ((l->acceptors[i] = acceptor_new(l, w, l->fds[i], &bound, lc)) == NULL) {
+		if ((l->acceptors[i] = acceptor_new(l, w, s->msgs, l->fds[i], &bound, lc)) ==
+		    NULL) {
 			snprintf(err, errlen, "listener %s: out of memory", lc->name);
 			for (int j = i; j < n; j++) {
 				close(l->fds[j]);

@@ -11,8 +11,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +21,7 @@
 #include "synackd.h"
 
 static void server_signal_cb(evutil_socket_t, short, void *);
-static void server_msg_cb(evutil_socket_t, short, void *);
+static void server_handle(void *, void *);
 
 static const int server_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 
@@ -57,7 +55,6 @@ server_new(struct config *conf, struct activation *act, char *err, size_t errlen
 	}
 	s->activation = act; /* the listeners adopt from it; the rest closes in server_start */
 	s->conf = conf;
-	s->msg[0] = s->msg[1] = -1;
 	s->max_clients = conf->max_clients;
 	TAILQ_INIT(&s->listeners);
 	pthread_mutex_init(&s->sources_mu, NULL);
@@ -67,8 +64,11 @@ server_new(struct config *conf, struct activation *act, char *err, size_t errlen
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* made before the workers, which are handed it: watched in server_start() */
+	if ((s->msgs = mailbox_new(server_handle, s, err, errlen)) == NULL)
+		goto fail;
 	for (int i = 0; i < s->nworkers; i++)
-		if ((s->workers[i] = worker_new(s, i, err, errlen)) == NULL)
+		if ((s->workers[i] = worker_new(s, i, s->msgs, err, errlen)) == NULL)
 			goto fail;
 	TAILQ_FOREACH(lc, &conf->listeners, entry) {
 		if ((l = listener_new(s, lc, err, errlen)) == NULL)
@@ -125,15 +125,8 @@ server_start(struct server *s, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	if (pipe2(s->msg, O_CLOEXEC) == -1) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
+	if (mailbox_start(s->msgs, s->base, err, errlen) == -1)
 		return -1;
-	}
-	s->msg_ev = event_new(s->base, s->msg[0], EV_READ | EV_PERSIST, server_msg_cb, s);
-	if (s->msg_ev == NULL || event_add(s->msg_ev, NULL) == -1) {
-		snprintf(err, errlen, "cannot watch the workers' pipe");
-		return -1;
-	}
 	for (int w = 0; w < s->nworkers; w++)
 		if (worker_start(s->workers[w], err, errlen) == -1)
 			return -1;
@@ -160,32 +153,13 @@ server_run(struct server *s)
 	return 0;
 }
 
-/* A report from a worker; from any thread.  The main thread frees it. */
-void
-server_post(struct server *s, enum server_msg_type type, struct acceptor *a, struct worker *w)
-{
-	struct server_msg *m = calloc(1, sizeof *m);
-	ssize_t n;
-
-	if (m == NULL) {
-		log_error("out of memory for a report to the main thread");
-		return;
-	}
-	m->type = type;
-	m->acceptor = a;
-	m->worker = w;
-	do
-		n = write(s->msg[1], &m, sizeof m);
-	while (n == -1 && errno == EINTR);
-	if (n != (ssize_t)sizeof m) {
-		log_error("cannot report to the main thread: %s", strerror(errno));
-		free(m);
-	}
-}
-
+/* A report from a worker or an acceptor, on the main thread (s->msgs). */
 static void
-server_handle(struct server *s, struct server_msg *m)
+server_handle(void *msg, void *arg)
 {
+	struct server_msg *m = msg;
+	struct server *s = arg;
+
 	switch (m->type) {
 	case SERVER_ACCEPTOR_DONE:
 		listener_acceptor_done(m->acceptor->listener, m->acceptor);
@@ -195,18 +169,6 @@ server_handle(struct server *s, struct server_msg *m)
 			event_base_loopbreak(s->base);
 		break;
 	}
-	free(m);
-}
-
-static void
-server_msg_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *s = arg;
-	struct server_msg *msgs[64];
-	ssize_t n = read(fd, msgs, sizeof msgs);
-
-	for (ssize_t i = 0; i < n / (ssize_t)sizeof msgs[0]; i++)
-		server_handle(s, msgs[i]);
 }
 
 static void
@@ -581,14 +543,9 @@ server_free(struct server *s)
 	/* the threads first: then nothing runs but this thread */
 	for (int w = 0; s->workers != NULL && w < s->nworkers; w++)
 		worker_join(s->workers[w]);
-	if (s->msg[0] != -1) {
-		fcntl(s->msg[0], F_SETFL, O_NONBLOCK);
-		while (read(s->msg[0], &m, sizeof m) == (ssize_t)sizeof m) {
-			if (m->type == SERVER_ACCEPTOR_DONE)
-				listener_acceptor_done(m->acceptor->listener, m->acceptor);
-			free(m);
-		}
-	}
+	while ((m = mailbox_take(s->msgs)) != NULL)
+		if (m->type == SERVER_ACCEPTOR_DONE)
+			listener_acceptor_done(m->acceptor->listener, m->acceptor);
 	for (int w = 0; s->workers != NULL && w < s->nworkers; w++)
 		worker_free(s->workers[w]);
 	while ((l = TAILQ_FIRST(&s->listeners)) != NULL) {
@@ -601,12 +558,7 @@ server_free(struct server *s)
 			event_free(s->signals[i]);
 	if (s->shutdown_timer != NULL)
 		event_free(s->shutdown_timer);
-	if (s->msg_ev != NULL)
-		event_free(s->msg_ev);
-	if (s->msg[0] != -1)
-		close(s->msg[0]);
-	if (s->msg[1] != -1)
-		close(s->msg[1]);
+	mailbox_free(s->msgs);
 	if (s->base != NULL)
 		event_base_free(s->base);
 	free(s->workers);

@@ -20,6 +20,7 @@
 
 #include "cidr.h"
 #include "log.h"
+#include "mailbox.h"
 #include "net.h"
 #include "procfs.h"
 #include "stat.h"
@@ -303,6 +304,22 @@ void listener_acceptor_done(struct listener *, struct acceptor *);
 unsigned long listener_active(const struct listener *);
 void listener_free(struct listener *);
 
+/*
+ * server.c's reports, posted by workers and acceptors to the reply
+ * mailbox they were handed when made.  Each is sent once, so it is kept
+ * in the object it reports on: posting it allocates nothing.
+ */
+enum server_msg_type {
+	SERVER_ACCEPTOR_DONE, /* a worker let go of an acceptor: free it */
+	SERVER_WORKER_DONE,   /* a stopping worker has no client left */
+};
+
+struct server_msg {
+	enum server_msg_type type;
+	struct acceptor *acceptor;
+	struct worker *worker;
+};
+
 /* acceptor.c: one listening socket of a listener, on one worker */
 struct parked {
 	TAILQ_ENTRY(parked) entry;
@@ -323,6 +340,8 @@ struct acceptor {
 	TAILQ_ENTRY(acceptor) entry; /* in its worker's list */
 	struct listener *listener;   /* main's: only handed back, never read here */
 	struct worker *worker;
+	struct mailbox *reply;      /* the main thread's: told when the acceptor is done */
+	struct server_msg done_msg; /* that report */
 	struct listener_conf *conf; /* the worker's own copy */
 	struct net_addr addr;
 	char addrstr[NET_ADDRSTRLEN];
@@ -343,8 +362,8 @@ struct acceptor {
 	struct listener_stats stats;
 };
 
-struct acceptor *acceptor_new(struct listener *, struct worker *, int fd, const struct net_addr *,
-    const struct listener_conf *);
+struct acceptor *acceptor_new(struct listener *, struct worker *, struct mailbox *reply, int fd,
+    const struct net_addr *, const struct listener_conf *);
 int acceptor_start(struct acceptor *);
 void acceptor_replace(struct acceptor *, int fd, const struct net_addr *, struct listener_conf *);
 void acceptor_reconfigure(struct acceptor *, struct listener_conf *);
@@ -388,9 +407,10 @@ struct worker {
 	pthread_t thread;
 	int running;
 	struct event_base *base;
-	int cmd[2]; /* pointers to struct worker_cmd, from any thread */
-	struct event *cmd_ev;
-	int refresh_posted; /* a WORKER_REFRESH is on its way (atomic) */
+	struct mailbox *cmds;       /* struct worker_cmd, from any thread */
+	struct mailbox *reply;      /* the main thread's: told when the worker is done */
+	struct server_msg done_msg; /* that report */
+	int refresh_posted;         /* a WORKER_REFRESH is on its way (atomic) */
 	TAILQ_HEAD(, acceptor) acceptors;
 	struct worker_settings settings;
 	TAILQ_HEAD(, client) idle; /* open clients, the longest idle first */
@@ -403,7 +423,7 @@ struct worker {
 	int done;
 };
 
-struct worker *worker_new(struct server *, int id, char *err, size_t errlen);
+struct worker *worker_new(struct server *, int id, struct mailbox *reply, char *err, size_t errlen);
 int worker_start(struct worker *, char *err, size_t errlen);
 void worker_post(struct worker *, struct worker_cmd *);
 void worker_post_type(struct worker *, enum worker_cmd_type);
@@ -494,25 +514,13 @@ size_t client_flush(struct client *);
 struct evbuffer *client_input(struct client *);
 
 /* server.c: the main thread: signals, reload, shutdown, the global limits */
-enum server_msg_type {
-	SERVER_ACCEPTOR_DONE, /* a worker let go of an acceptor: free it */
-	SERVER_WORKER_DONE,   /* a stopping worker has no client left */
-};
-
-struct server_msg {
-	enum server_msg_type type;
-	struct acceptor *acceptor;
-	struct worker *worker;
-};
-
 struct server {
 	struct config *conf;
 	struct event_base *base;
 	struct listeners listeners;
 	int nworkers;
 	struct worker **workers;
-	int msg[2]; /* pointers to struct server_msg, from the workers */
-	struct event *msg_ev;
+	struct mailbox *msgs;   /* struct server_msg, from the workers */
 	unsigned long nclients; /* all workers together (atomic) */
 	long max_clients;       /* (atomic) */
 	int full;               /* max_clients reached: accepting paused (atomic) */
@@ -591,6 +599,5 @@ int server_admit(struct server *);
 void server_release(struct server *);
 int server_source_add(struct server *, const struct source_key *, long limit);
 void server_source_remove(struct server *, const struct source_key *);
-void server_post(struct server *, enum server_msg_type, struct acceptor *, struct worker *);
 
 #endif

@@ -5,17 +5,15 @@
  * Nothing of libevent's is shared between threads: each worker's
  * event_base, evconnlisteners, bufferevents and timers are touched by its
  * own thread only.  The main thread (and another worker, to pause or
- * resume accepting) talk to a worker by writing a pointer to a struct
- * worker_cmd into its pipe; the worker carries it out on its loop and
- * frees it.  A pointer is shorter than PIPE_BUF, so concurrent writers
- * never interleave.  The worker answers through the server's pipe
- * (server_post).  Signals are blocked on worker threads: only the main
+ * resume accepting) talk to a worker by posting a struct worker_cmd to
+ * its mailbox; the worker carries it out on its loop and frees it.  The
+ * worker answers through the reply mailbox it was handed when made (the
+ * main thread's).  Signals are blocked on worker threads: only the main
  * loop handles them.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,25 +23,34 @@
 #include "log.h"
 #include "synackd.h"
 
-static void worker_cmd_cb(evutil_socket_t, short, void *);
+static void worker_run_cmd(void *, void *);
 static void worker_sweep_cb(evutil_socket_t, short, void *);
 static void worker_sweep_arm(struct worker *);
 
 #define WORKER_SWEEP_MS 100 /* how often idle clients and late headers are looked for */
 
-/* Only the structure: the loop and the thread come in worker_start(). */
+/*
+ * The structure and its mailbox, which can take commands from now on:
+ * the loop and the thread come in worker_start().
+ */
 struct worker *
-worker_new(struct server *s, int id, char *err, size_t errlen)
+worker_new(struct server *s, int id, struct mailbox *reply, char *err, size_t errlen)
 {
+	char why[ERRLEN];
 	struct worker *w;
 
 	if ((w = calloc(1, sizeof *w)) == NULL) {
 		snprintf(err, errlen, "worker %d: out of memory", id);
 		return NULL;
 	}
+	if ((w->cmds = mailbox_new(worker_run_cmd, w, why, sizeof why)) == NULL) {
+		snprintf(err, errlen, "worker %d: %s", id, why);
+		free(w);
+		return NULL;
+	}
 	w->server = s;
 	w->id = id;
-	w->cmd[0] = w->cmd[1] = -1;
+	w->reply = reply;
 	TAILQ_INIT(&w->acceptors);
 	TAILQ_INIT(&w->idle);
 	w->settings.idle_timeout = s->conf->idle_timeout;
@@ -62,13 +69,14 @@ worker_main(void *arg)
 }
 
 /*
- * Create the loop and its command pipe, and start the thread with every
+ * Create the loop and its mailbox, and start the thread with every
  * signal blocked: they are the main loop's.  After detaching: a loop
  * must not cross a fork().
  */
 int
 worker_start(struct worker *w, char *err, size_t errlen)
 {
+	char why[ERRLEN];
 	sigset_t all, old;
 	int e;
 
@@ -82,8 +90,8 @@ worker_start(struct worker *w, char *err, size_t errlen)
 		    err, errlen, "worker %d: event_base_new: cannot create the event loop", w->id);
 		return -1;
 	}
-	if (pipe2(w->cmd, O_CLOEXEC) == -1) {
-		snprintf(err, errlen, "worker %d: pipe: %s", w->id, strerror(errno));
+	if (mailbox_start(w->cmds, w->base, why, sizeof why) == -1) {
+		snprintf(err, errlen, "worker %d: %s", w->id, why);
 		return -1;
 	}
 	if ((w->sweep = event_new(w->base, -1, EV_PERSIST, worker_sweep_cb, w)) == NULL) {
@@ -91,11 +99,6 @@ worker_start(struct worker *w, char *err, size_t errlen)
 		return -1;
 	}
 	worker_sweep_arm(w);
-	w->cmd_ev = event_new(w->base, w->cmd[0], EV_READ | EV_PERSIST, worker_cmd_cb, w);
-	if (w->cmd_ev == NULL || event_add(w->cmd_ev, NULL) == -1) {
-		snprintf(err, errlen, "worker %d: cannot watch its command pipe", w->id);
-		return -1;
-	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	e = pthread_create(&w->thread, NULL, worker_main, w);
@@ -112,12 +115,7 @@ worker_start(struct worker *w, char *err, size_t errlen)
 void
 worker_post(struct worker *w, struct worker_cmd *cmd)
 {
-	ssize_t n;
-
-	do
-		n = write(w->cmd[1], &cmd, sizeof cmd);
-	while (n == -1 && errno == EINTR);
-	if (n != (ssize_t)sizeof cmd) {
+	if (mailbox_post(w->cmds, cmd) == -1) {
 		/* only a broken pipe gets here: the worker is gone */
 		log_error("worker %d: cannot post a command: %s", w->id, strerror(errno));
 		free(cmd->conf);
@@ -157,7 +155,10 @@ worker_check_done(struct worker *w)
 	if (!w->stopping || w->done || w->nclients > 0 || w->closing > 0)
 		return;
 	w->done = 1;
-	server_post(w->server, SERVER_WORKER_DONE, NULL, w);
+	w->done_msg = (struct server_msg){ .type = SERVER_WORKER_DONE, .worker = w };
+	if (mailbox_post(w->reply, &w->done_msg) == -1)
+		log_error(
+		    "worker %d: cannot report to the main thread: %s", w->id, strerror(errno));
 	event_base_loopbreak(w->base);
 }
 
@@ -324,9 +325,12 @@ worker_settings(struct worker *w, const struct worker_settings *ws)
 	worker_sweep_arm(w);
 }
 
+/* A command from the mailbox, on the worker's thread. */
 static void
-worker_run_cmd(struct worker *w, struct worker_cmd *cmd)
+worker_run_cmd(void *msg, void *arg)
 {
+	struct worker_cmd *cmd = msg;
+	struct worker *w = arg;
 	struct acceptor *a = cmd->acceptor;
 
 	switch (cmd->type) {
@@ -365,21 +369,6 @@ worker_run_cmd(struct worker *w, struct worker_cmd *cmd)
 	free(cmd);
 }
 
-static void
-worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct worker *w = arg;
-	struct worker_cmd *cmds[64];
-	ssize_t n;
-
-	n = read(fd, cmds, sizeof cmds);
-	if (n <= 0)
-		return;
-	/* pointers are written whole (less than PIPE_BUF) and so read whole */
-	for (size_t i = 0; i < (size_t)n / sizeof cmds[0]; i++)
-		worker_run_cmd(w, cmds[i]);
-}
-
 void
 worker_join(struct worker *w)
 {
@@ -400,16 +389,13 @@ worker_free(struct worker *w)
 		return;
 	worker_join(w);
 	/* commands posted after the loop ended */
-	if (w->cmd[0] != -1) {
-		fcntl(w->cmd[0], F_SETFL, O_NONBLOCK);
-		while (read(w->cmd[0], &cmd, sizeof cmd) == (ssize_t)sizeof cmd) {
-			if (cmd->type == WORKER_ADD)
-				TAILQ_INSERT_TAIL(&w->acceptors, cmd->acceptor, entry);
-			else if (cmd->type == WORKER_REPLACE && cmd->fd != -1)
-				close(cmd->fd);
-			free(cmd->conf);
-			free(cmd);
-		}
+	while ((cmd = mailbox_take(w->cmds)) != NULL) {
+		if (cmd->type == WORKER_ADD)
+			TAILQ_INSERT_TAIL(&w->acceptors, cmd->acceptor, entry);
+		else if (cmd->type == WORKER_REPLACE && cmd->fd != -1)
+			close(cmd->fd);
+		free(cmd->conf);
+		free(cmd);
 	}
 	/* nothing is reported any more: the main thread is tearing down */
 	w->stopping = w->done = 1;
@@ -417,14 +403,9 @@ worker_free(struct worker *w)
 		TAILQ_REMOVE(&w->acceptors, a, entry);
 		listener_acceptor_done(a->listener, a);
 	}
-	if (w->cmd_ev != NULL)
-		event_free(w->cmd_ev);
+	mailbox_free(w->cmds);
 	if (w->sweep != NULL)
 		event_free(w->sweep);
-	if (w->cmd[0] != -1)
-		close(w->cmd[0]);
-	if (w->cmd[1] != -1)
-		close(w->cmd[1]);
 	if (w->base != NULL)
 		event_base_free(w->base);
 	free(w->scratch);
