@@ -209,7 +209,7 @@ print_human(FILE *f, const struct report_data *d)
 	r->opt.npercentiles = d->npercentiles;
 	memcpy(
 	    r->opt.percentiles, d->percentiles, (size_t)d->npercentiles * sizeof d->percentiles[0]);
-	r->nworkers = d->threads > INT_MAX ? INT_MAX : (int)d->threads;
+	r->nloaders = d->threads > INT_MAX ? INT_MAX : (int)d->threads;
 	r->interrupted = d->interrupted;
 	s->attempted = d->attempted;
 	s->established = d->established;

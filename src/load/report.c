@@ -552,7 +552,7 @@ report_human(FILE *f, const struct run *r, const struct stats *s, double duratio
 	report_outcome(&o, r, s);
 	fprintf(f, "synack-load %s to %s: %u connection%s, %d thread%s, %zu-byte messages, %.2f s",
 	    r->opt.mode->name, r->opt.target_str, r->opt.connections,
-	    r->opt.connections == 1 ? "" : "s", r->nworkers, r->nworkers == 1 ? "" : "s",
+	    r->opt.connections == 1 ? "" : "s", r->nloaders, r->nloaders == 1 ? "" : "s",
 	    r->opt.size, duration_s);
 	if (r->opt.warmup > 0)
 		fprintf(f, r->measuring ? " after a %.10g s warm-up" : " (ended in the warm-up)",
@@ -750,7 +750,7 @@ report_json(FILE *f, const struct run *r, const struct stats *s, double duration
 	fprintf(f, "{\"mode\":\"%s\",\"target\":", r->opt.mode->name);
 	json_string(f, r->opt.target_str);
 	fprintf(f, ",\"threads\":%d,\"size\":%zu,\"duration_s\":%.3f,\"interrupted\":%s,",
-	    r->nworkers, r->opt.size, duration_s, r->interrupted ? "true" : "false");
+	    r->nloaders, r->opt.size, duration_s, r->interrupted ? "true" : "false");
 	fprintf(f, "\"connections\":{\"requested\":%u,\"attempted\":%llu,\"established\":%llu},",
 	    r->opt.connections, (unsigned long long)s->attempted,
 	    (unsigned long long)s->established);
