@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jsonesc.h"
 #include "json.h"
 #include "load.h"
 
@@ -79,7 +80,7 @@ json_counts(FILE *f, const struct report_count *c, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			fputc(',', f);
-		json_write_string(f, c[i].name, strlen(c[i].name));
+		jsonesc_write(f, c[i].name, strlen(c[i].name));
 		fprintf(f, ":%llu", (unsigned long long)c[i].n);
 	}
 	fputc('}', f);
@@ -110,13 +111,13 @@ print_json(FILE *f, const struct report_data *d)
 	struct histogram *scratch = malloc(sizeof *scratch);
 
 	fprintf(f, "{\"version\":\"%s\",\"mode\":", PACKAGE_VERSION);
-	json_write_string(f, d->mode, strlen(d->mode));
+	jsonesc_write(f, d->mode, strlen(d->mode));
 	fprintf(f, ",\"model\":\"%s\",\"target\":", d->model);
-	json_write_string(f, d->target, strlen(d->target));
+	jsonesc_write(f, d->target, strlen(d->target));
 	fprintf(f,
 	    ",\"threads\":%llu,\"size\":%llu,\"start_time\":", (unsigned long long)d->threads,
 	    (unsigned long long)d->size);
-	json_write_string(f, d->start_time, strlen(d->start_time));
+	jsonesc_write(f, d->start_time, strlen(d->start_time));
 	fputs(",\"start_unix\":", f);
 	json_write_double(f, d->start_unix);
 	fprintf(f, ",\"duration_s\":%.3f,\"interrupted\":%s,\"merged_from\":%zu,\"sources\":[",
@@ -124,7 +125,7 @@ print_json(FILE *f, const struct report_data *d)
 	for (size_t i = 0; i < d->nsources; i++) {
 		if (i > 0)
 			fputc(',', f);
-		json_write_string(f, d->sources[i].name, strlen(d->sources[i].name));
+		jsonesc_write(f, d->sources[i].name, strlen(d->sources[i].name));
 	}
 	fprintf(f,
 	    "],\"connections\":{\"requested\":%llu,\"attempted\":%llu,\"established\":%llu},",

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/jsonesc.h"
 #include "load.h"
 
 #define BAR_WIDTH 40
@@ -588,18 +589,7 @@ report_human(FILE *f, const struct run *r, const struct stats *s, double duratio
 static void
 json_string(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
+	jsonesc_write(f, s, strlen(s));
 }
 
 /* Latencies in microseconds, to the nanosecond. */
