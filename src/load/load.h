@@ -388,7 +388,7 @@ void run_notify(struct run *);       /* from a loader: look at the loaders' stat
 void run_request_stop(struct run *); /* from a mode: nothing left to measure */
 int run_main(struct run *);          /* the whole run: its exit status */
 
-/* report.c */
+/* report.c: a run's report, its exit status, the live line */
 struct outcome {
 	int code;                     /* the exit status, LOAD_EXIT_* */
 	uint64_t connection_failures; /* attempts that did not connect */
@@ -404,28 +404,25 @@ void report_outcome(struct outcome *, const struct run *, const struct stats *);
 void report_progress(const struct run *, double elapsed, int warmup, const struct stats *now,
     const struct stats *prev, const struct histogram *second, int tty);
 void report_progress_clear(void);
-const char *report_time(uint64_t ns, char *buf, size_t size);
-void report_human(FILE *, const struct run *, const struct stats *, double duration_s);
-void report_json(FILE *, const struct run *, const struct stats *, double duration_s);
-void report_json_per_s(FILE *, double n, double secs);
+/* the summary or, json set, the --json object of the run */
+void report_run(FILE *, const struct run *, const struct stats *, double duration_s, int json);
 
 /*
- * report-merged.c: a report as data, for one that this process did not
- * measure itself: the reports merged by `synack-load merge`.  Counts are
- * sums, histograms are merged bucket by bucket, and every statistic
- * printed is computed from them.  report_print() prints it as the
- * summary or, json set, as the object of --json with "merged_from" and
- * "sources".
+ * report-write.c: a report as data, and the one writer of the summary and
+ * of the --json object.  report.c fills it from a run, merge.c from the
+ * reports it merged: counts are sums, histograms are merged bucket by
+ * bucket, and every statistic printed is computed from them.
  */
 struct report_count {
-	char *name; /* an error cause, or an errno's name */
+	const char *name; /* an error cause, or an errno's name */
 	uint64_t n;
 };
 
 /* One wall-clock second of the time series. */
 struct report_interval {
 	int64_t t;        /* unix time */
-	double elapsed_s; /* since report_data.start_unix */
+	double elapsed_s; /* since report_data.start_unix, at its end */
+	int last;         /* ends with the run: may be partial */
 	uint64_t open, attempted, established, requests, bytes_sent, bytes_received;
 	struct report_count *errors;
 	size_t nerrors;
@@ -442,18 +439,22 @@ struct report_source {
 };
 
 struct report_data {
-	const char *mode, *model; /* "closed" or "open" */
-	const char *target;       /* the targets, comma-separated */
+	const struct mode *mode;
+	enum stream_direction direction;
+	const char *model;  /* "closed" or "open" */
+	const char *target; /* a merge's: the targets, comma-separated */
 	size_t ntargets;
-	const char *start_time; /* ISO 8601, UTC: the earliest */
+	const char *start_time; /* ISO 8601, UTC: a merge's earliest */
 	double start_unix;
-	double duration_s; /* the longest: the runs were concurrent */
+	double duration_s; /* a merge's: the longest, the runs were concurrent */
+	double warmup_s;
+	int ended_in_warmup;
 	uint64_t threads, size, requested, attempted, established, requests;
 	uint64_t bytes_sent, bytes_received;
 	int interrupted;
-	struct report_count *errors; /* every cause: stats_error_name()'s first, in order */
+	const struct report_count *errors; /* every cause: stats_error_name()'s first, in order */
 	size_t nerrors;
-	struct report_count *other_errno;
+	const struct report_count *other_errno;
 	size_t nother_errno;
 	const struct histogram *latency, *connect, *lag;
 	int scheduled; /* open loop: what follows is set */
@@ -462,17 +463,23 @@ struct report_data {
 	int kept;
 	const double *percentiles;
 	int npercentiles;
-	const char *options; /* the first report's "options", as JSON */
+	double max_error_rate;
+	struct outcome outcome;
+	const char *options; /* a JSON object: a merge's is the first report's */
 	const struct report_interval *intervals;
 	size_t nintervals;
-	const struct report_source *sources;
+	const struct report_source *sources; /* a merge's: the reports merged */
 	size_t nsources;
 };
 
-void report_print(FILE *, const struct report_data *, int json);
+void report_write(FILE *, const struct report_data *, int json);
+const char *report_time(uint64_t ns, char *buf, size_t size);
+const char *report_rate(double bytes, double secs, char *buf, size_t size);
 
 /* merge.c: `synack-load merge REPORT...`; argv[0] is "merge" */
 int merge_main(int argc, char **argv);
+/* the reports named merged, written to f: the exit status of a merge */
+int merge_write(FILE *f, char *const *names, int n, int json);
 
 /* export.c: --hgrm, --timeseries, and the histograms of the JSON report */
 void export_hgrm(FILE *, const struct histogram *, double unit);

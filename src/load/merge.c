@@ -10,7 +10,9 @@
  * second: the rows of one second add up whichever run they come from.
  *
  * Each report is read whole (json.c), checked, and added before the next
- * is read, so memory holds one parsed file and the merge.  A file that is
+ * is read, so memory holds one parsed file and the merge.  The merge is
+ * then a struct report_data, written by report-write.c as a run's report
+ * is, with the same keys, formats and meaning.  A file that is
  * not a report, or whose runs cannot be added to the first's (another
  * mode, loop model, message size or histogram layout), is refused with
  * its name and what is wrong; every file is checked before the exit (2).
@@ -21,6 +23,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +59,7 @@ struct report {
 	double start_unix, duration_s;
 	uint64_t threads, size, requested, attempted, established, requests;
 	uint64_t bytes_sent, bytes_received;
-	int interrupted;
+	int interrupted, ended_in_warmup;
 	struct counts errors, other_errno;
 	struct hist_packed latency, connect, lag;
 	int scheduled, kept;
@@ -64,7 +67,7 @@ struct report {
 	uint64_t due, sent;
 	double percentiles[PERCENTILES_MAX];
 	int npercentiles;
-	double max_error_rate;
+	double max_error_rate, warmup_s;
 	struct row *rows;
 	size_t nrows;
 };
@@ -78,13 +81,13 @@ struct merge {
 	uint64_t size;
 	double percentiles[PERCENTILES_MAX];
 	int npercentiles;
-	double max_error_rate;
+	double max_error_rate, warmup_s;
 	char *options;
 	char *start_time;
 	double start_unix, duration_s;
 	uint64_t threads, requested, attempted, established, requests;
 	uint64_t bytes_sent, bytes_received;
-	int interrupted;
+	int interrupted, ended_in_warmup;
 	struct counts errors, other_errno;
 	struct histogram *latency, *connect, *lag, *scratch;
 	int scheduled, kept;
@@ -280,6 +283,14 @@ get_bool(
 	return 0;
 }
 
+/* A key that older reports do not have: false without it. */
+static int
+get_optional_bool(struct reader *rd, const struct json_value *obj, const char *key, int *out)
+{
+	*out = 0;
+	return json_get(obj, key) == NULL ? 0 : get_bool(rd, obj, "", key, out);
+}
+
 /* A string without NUL bytes, copied. */
 static int
 get_string(
@@ -310,7 +321,7 @@ static void
 counts_free(struct counts *c)
 {
 	for (size_t i = 0; i < c->n; i++)
-		free(c->v[i].name);
+		free((char *)c->v[i].name); /* strdup()'d by counts_add() */
 	free(c->v);
 	memset(c, 0, sizeof *c);
 }
@@ -487,7 +498,7 @@ static void
 row_free(struct report_interval *r)
 {
 	for (size_t i = 0; i < r->nerrors; i++)
-		free(r->errors[i].name);
+		free((char *)r->errors[i].name); /* strdup()'d by counts_add() */
 	free(r->errors);
 	hist_packed_free(&r->latency);
 }
@@ -559,6 +570,11 @@ read_options(struct reader *rd, const struct json_value *root, struct report *r)
 		if (v->type != JSON_NUMBER || !(r->max_error_rate >= 0 && r->max_error_rate <= 1))
 			return BAD(rd, "options.max_error_rate: expected a number from 0 to 1");
 	}
+	if ((v = json_get(o, "warmup_s")) != NULL) {
+		r->warmup_s = json_number(v);
+		if (v->type != JSON_NUMBER || !(r->warmup_s >= 0))
+			return BAD(rd, "options.warmup_s: expected a number of 0 or more");
+	}
 	if ((f = open_memstream(&r->options, &len)) == NULL)
 		return BAD(rd, "out of memory");
 	json_write(f, o);
@@ -623,6 +639,7 @@ read_report(struct reader *rd, const struct json_value *root, struct report *r)
 	    get_count(rd, root, "", "size", &r->size) == -1 ||
 	    get_real(rd, root, "", "duration_s", &r->duration_s) == -1 ||
 	    get_bool(rd, root, "", "interrupted", &r->interrupted) == -1 ||
+	    get_optional_bool(rd, root, "ended_in_warmup", &r->ended_in_warmup) == -1 ||
 	    get_string(rd, root, "", "start_time", &r->start_time) == -1 ||
 	    get_real(rd, root, "", "start_unix", &r->start_unix) == -1)
 		return -1;
@@ -797,6 +814,7 @@ merge_report(struct reader *rd, struct merge *m, struct report *r)
 		memcpy(m->percentiles, r->percentiles, sizeof m->percentiles);
 		m->npercentiles = r->npercentiles;
 		m->max_error_rate = r->max_error_rate;
+		m->warmup_s = r->warmup_s;
 		m->options = r->options;
 		r->options = NULL;
 	}
@@ -828,6 +846,7 @@ merge_report(struct reader *rd, struct merge *m, struct report *r)
 	if (r->duration_s > m->duration_s)
 		m->duration_s = r->duration_s;
 	m->interrupted |= r->interrupted;
+	m->ended_in_warmup |= r->ended_in_warmup;
 	add(&m->threads, r->threads, &m->overflow);
 	add(&m->requested, r->requested, &m->overflow);
 	add(&m->attempted, r->attempted, &m->overflow);
@@ -958,21 +977,22 @@ align_rows(struct merge *m)
 				}
 			hist_add_sparse(m->scratch, &r->latency, &m->overflow);
 		}
-		out->elapsed_s = end > m->start_unix ? end - m->start_unix : 0;
+		/* to the millisecond that the report prints, clear of rounding errors */
+		out->elapsed_s = end > m->start_unix ? round((end - m->start_unix) * 1e3) / 1e3 : 0;
 		out->errors = errors.v;
 		out->nerrors = errors.n;
 		if (hist_pack(&out->latency, m->scratch) == -1)
 			return -1;
 	}
+	m->intervals[m->nintervals - 1].last = 1; /* ends with the longest run */
 	return 0;
 }
 
-/* The exit status of the merged counts, by the rule of a run (outcome_of). */
-static int
-exit_code(const struct merge *m)
+/* The exit status of the merged counts and its rates, by the rule of a run (outcome_of). */
+static void
+merge_outcome(const struct merge *m, struct outcome *o)
 {
 	uint64_t errors[LERR_MAX] = { 0 };
-	struct outcome o;
 
 	for (size_t i = 0; i < m->errors.n; i++) {
 		int e;
@@ -983,63 +1003,75 @@ exit_code(const struct merge *m)
 		/* a cause this synack-load does not know: a request that failed */
 		errors[e < LERR_MAX ? e : LERR_CLOSED] += m->errors.v[i].n;
 	}
-	outcome_of(&o, errors, m->attempted, m->requests, m->mode == &mode_chat,
+	outcome_of(o, errors, m->attempted, m->requests, m->mode == &mode_chat,
 	    m->mode == &mode_stream ? m->bytes_received > 0 : m->requests > 0, m->established > 0,
 	    m->max_error_rate);
-	return o.code;
 }
 
-static void
-print_merged(const struct merge *m, int json)
+/* The targets, comma-separated, malloc'd; NULL: out of memory. */
+static char *
+merge_targets(const struct merge *m)
 {
-	struct report_data d;
 	char *target = NULL;
 	size_t len = 0;
-	FILE *f;
+	FILE *f = open_memstream(&target, &len);
 
-	if ((f = open_memstream(&target, &len)) != NULL) {
-		for (size_t i = 0; i < m->ntargets; i++)
-			fprintf(f, "%s%s", i == 0 ? "" : ",", m->targets[i]);
-		fclose(f);
+	if (f == NULL)
+		return NULL;
+	for (size_t i = 0; i < m->ntargets; i++)
+		fprintf(f, "%s%s", i == 0 ? "" : ",", m->targets[i]);
+	if (fclose(f) != 0) {
+		free(target);
+		return NULL;
 	}
-	memset(&d, 0, sizeof d);
-	d.mode = m->mode->name;
-	d.model = m->model;
-	d.target = target != NULL ? target : "";
-	d.ntargets = m->ntargets;
-	d.start_time = m->start_time;
-	d.start_unix = m->start_unix;
-	d.duration_s = m->duration_s;
-	d.threads = m->threads;
-	d.size = m->size;
-	d.requested = m->requested;
-	d.attempted = m->attempted;
-	d.established = m->established;
-	d.requests = m->requests;
-	d.bytes_sent = m->bytes_sent;
-	d.bytes_received = m->bytes_received;
-	d.interrupted = m->interrupted;
-	d.errors = m->errors.v;
-	d.nerrors = m->errors.n;
-	d.other_errno = m->other_errno.v;
-	d.nother_errno = m->other_errno.n;
-	d.latency = m->latency;
-	d.connect = m->connect;
-	d.lag = m->lag;
-	d.scheduled = m->scheduled;
-	d.rate = m->rate;
-	d.due = m->due;
-	d.sent = m->sent;
-	d.kept = m->kept;
-	d.percentiles = m->percentiles;
-	d.npercentiles = m->npercentiles;
-	d.options = m->options;
-	d.intervals = m->intervals;
-	d.nintervals = m->nintervals;
-	d.sources = m->sources;
-	d.nsources = m->nsources;
-	report_print(stdout, &d, json);
-	free(target);
+	return target;
+}
+
+/* The merge as a report, for report_write(); target is merge_targets()'. */
+static void
+merge_data(const struct merge *m, const char *target, struct report_data *d)
+{
+	memset(d, 0, sizeof *d);
+	d->mode = m->mode;
+	d->direction = STREAM_BOTH;
+	d->model = m->model;
+	d->target = target;
+	d->ntargets = m->ntargets;
+	d->start_time = m->start_time;
+	d->start_unix = m->start_unix;
+	d->duration_s = m->duration_s;
+	d->warmup_s = m->warmup_s;
+	d->ended_in_warmup = m->ended_in_warmup;
+	d->threads = m->threads;
+	d->size = m->size;
+	d->requested = m->requested;
+	d->attempted = m->attempted;
+	d->established = m->established;
+	d->requests = m->requests;
+	d->bytes_sent = m->bytes_sent;
+	d->bytes_received = m->bytes_received;
+	d->interrupted = m->interrupted;
+	d->errors = m->errors.v;
+	d->nerrors = m->errors.n;
+	d->other_errno = m->other_errno.v;
+	d->nother_errno = m->other_errno.n;
+	d->latency = m->latency;
+	d->connect = m->connect;
+	d->lag = m->lag;
+	d->scheduled = m->scheduled;
+	d->rate = m->rate;
+	d->due = m->due;
+	d->sent = m->sent;
+	d->kept = m->kept;
+	d->percentiles = m->percentiles;
+	d->npercentiles = m->npercentiles;
+	d->max_error_rate = m->max_error_rate;
+	merge_outcome(m, &d->outcome);
+	d->options = m->options;
+	d->intervals = m->intervals;
+	d->nintervals = m->nintervals;
+	d->sources = m->sources;
+	d->nsources = m->nsources;
 }
 
 static int
@@ -1086,6 +1118,64 @@ merge_free(struct merge *m)
 	free(m->scratch);
 }
 
+/* Every file read, checked and merged; -1 if one was refused (each said why). */
+static int
+merge_all(struct merge *m, char *const *names, int n)
+{
+	int refused = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct reader rd;
+
+		rd.name = names[i];
+		rd.err[0] = '\0';
+		if (merge_file(&rd, m) == -1) {
+			fprintf(stderr, "synack-load merge: %s\n", rd.err);
+			refused = 1;
+		}
+	}
+	if (!refused && align_rows(m) == -1) {
+		fprintf(stderr, "synack-load merge: out of memory\n");
+		refused = 1;
+	}
+	if (!refused && m->overflow) {
+		fprintf(stderr, "synack-load merge: the counts add up to more than 2^64 - 1\n");
+		refused = 1;
+	}
+	return refused ? -1 : 0;
+}
+
+int
+merge_write(FILE *f, char *const *names, int n, int json)
+{
+	struct report_data d;
+	struct merge m;
+	char *target = NULL;
+	int rc = LOAD_EXIT_USAGE;
+
+	if (merge_init(&m) == -1) {
+		fprintf(stderr, "synack-load merge: out of memory\n");
+		merge_free(&m);
+		return rc;
+	}
+	if (merge_all(&m, names, n) == 0) {
+		if ((target = merge_targets(&m)) == NULL)
+			fprintf(stderr, "synack-load merge: out of memory\n");
+		else {
+			merge_data(&m, target, &d);
+			report_write(f, &d, json);
+			rc = d.outcome.code;
+		}
+	}
+	if (target != NULL && (fflush(f) != 0 || ferror(f))) {
+		fprintf(stderr, "synack-load merge: writing the report: %s\n", strerror(errno));
+		rc = LOAD_EXIT_USAGE;
+	}
+	free(target);
+	merge_free(&m);
+	return rc;
+}
+
 int
 merge_main(int argc, char **argv)
 {
@@ -1095,8 +1185,7 @@ merge_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct merge m;
-	int ch, json = 0, stdin_seen = 0, refused = 0, rc;
+	int ch, json = 0, stdin_seen = 0;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -1129,40 +1218,5 @@ merge_main(int argc, char **argv)
 			fprintf(stderr, "synack-load merge: standard input (-) can be read once\n");
 			return LOAD_EXIT_USAGE;
 		}
-
-	if (merge_init(&m) == -1) {
-		fprintf(stderr, "synack-load merge: out of memory\n");
-		merge_free(&m);
-		return LOAD_EXIT_USAGE;
-	}
-	for (int i = optind; i < argc; i++) {
-		struct reader rd;
-
-		rd.name = argv[i];
-		rd.err[0] = '\0';
-		if (merge_file(&rd, &m) == -1) {
-			fprintf(stderr, "synack-load merge: %s\n", rd.err);
-			refused = 1;
-		}
-	}
-	if (!refused && align_rows(&m) == -1) {
-		fprintf(stderr, "synack-load merge: out of memory\n");
-		refused = 1;
-	}
-	if (!refused && m.overflow) {
-		fprintf(stderr, "synack-load merge: the counts add up to more than 2^64 - 1\n");
-		refused = 1;
-	}
-	if (refused) {
-		merge_free(&m);
-		return LOAD_EXIT_USAGE;
-	}
-	print_merged(&m, json);
-	rc = exit_code(&m);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "synack-load merge: writing the report: %s\n", strerror(errno));
-		rc = LOAD_EXIT_USAGE;
-	}
-	merge_free(&m);
-	return rc;
+	return merge_write(stdout, argv + optind, argc - optind, json);
 }

@@ -502,10 +502,7 @@ run_report(struct run *r)
 	for (int i = 0; i < r->nloaders; i++)
 		stats_merge(loop.total, &r->loaders[i].stats);
 	duration_s = (double)(r->t_stop - r->t_start) / 1e9;
-	if (r->opt.json)
-		report_json(stdout, r, loop.total, duration_s);
-	else
-		report_human(stdout, r, loop.total, duration_s);
+	report_run(stdout, r, loop.total, duration_s, r->opt.json);
 	fflush(stdout);
 	report_outcome(&outcome, r, loop.total);
 	if (loop.hgrm != NULL)
