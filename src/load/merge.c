@@ -476,24 +476,6 @@ read_hist(struct reader *rd, const struct json_value *obj, const char *where, co
 	return 0;
 }
 
-/* src added to dst as hist_merge() adds, the counts checked for overflow. */
-static void
-hist_add_sparse(struct histogram *dst, const struct hist_packed *src, int *overflow)
-{
-	if (src->count == 0)
-		return;
-	for (size_t i = 0; i < src->n; i++)
-		add(&dst->buckets[src->b[i].index], src->b[i].count, overflow);
-	add(&dst->count, src->count, overflow);
-	dst->sumsq += src->sumsq;
-	if (__builtin_add_overflow(dst->sum, src->sum, &dst->sum))
-		dst->sum = UINT64_MAX;
-	if (src->min < dst->min)
-		dst->min = src->min;
-	if (src->max > dst->max)
-		dst->max = src->max;
-}
-
 static void
 row_free(struct report_interval *r)
 {
@@ -829,7 +811,7 @@ merge_report(struct reader *rd, struct merge *m, struct report *r)
 	src->requests = r->requests;
 	src->errors = counts_total(&r->errors);
 	hist_init(m->scratch);
-	hist_add_sparse(m->scratch, &r->latency, &m->overflow);
+	m->overflow |= hist_merge_packed(m->scratch, &r->latency);
 	src->p99_ns = hist_percentile(m->scratch, 99);
 	if (add_target(m, r->target) == -1)
 		return BAD(rd, "out of memory");
@@ -862,9 +844,9 @@ merge_report(struct reader *rd, struct merge *m, struct report *r)
 		if (counts_add(&m->other_errno, r->other_errno.v[i].name, r->other_errno.v[i].n,
 			&m->overflow) == -1)
 			return BAD(rd, "out of memory");
-	hist_add_sparse(m->latency, &r->latency, &m->overflow);
-	hist_add_sparse(m->connect, &r->connect, &m->overflow);
-	hist_add_sparse(m->lag, &r->lag, &m->overflow);
+	m->overflow |= hist_merge_packed(m->latency, &r->latency);
+	m->overflow |= hist_merge_packed(m->connect, &r->connect);
+	m->overflow |= hist_merge_packed(m->lag, &r->lag);
 	if (r->scheduled) {
 		m->kept = m->scheduled ? m->kept && r->kept : r->kept;
 		m->scheduled = 1;
@@ -975,7 +957,7 @@ align_rows(struct merge *m)
 					counts_free(&errors);
 					return -1;
 				}
-			hist_add_sparse(m->scratch, &r->latency, &m->overflow);
+			m->overflow |= hist_merge_packed(m->scratch, &r->latency);
 		}
 		/* to the millisecond that the report prints, clear of rounding errors */
 		out->elapsed_s = end > m->start_unix ? round((end - m->start_unix) * 1e3) / 1e3 : 0;
