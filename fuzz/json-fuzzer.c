@@ -6,12 +6,16 @@
  * refusal must say where, at a line and column that match its offset in
  * the input.  What is accepted must be a well-formed tree (strings end in
  * NUL at their length, exact numbers are whole), and json_write() of it
- * must read back into a tree that writes the same text again.
+ * must read back into a tree that writes the same text again.  And the
+ * input's bytes, whatever they are, escaped by jsonesc() and quoted, must
+ * read back as one string.
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/jsonesc.h"
 #include "fuzz.h"
 #include "load/json.h"
 
@@ -80,6 +84,27 @@ written(const struct json_doc *doc, size_t *len)
 	return out;
 }
 
+/* Any bytes, escaped, are a JSON string of valid UTF-8. */
+static void
+check_escape(const uint8_t *data, size_t size)
+{
+	size_t n = jsonesc((const char *)data, size, NULL, 0);
+	char *out = malloc(n + 2);
+	struct json_error err;
+	struct json_doc *doc;
+
+	FUZZ_CHECK(out != NULL, "malloc");
+	FUZZ_CHECK(n <= 6 * size, "escaped length %zu of %zu bytes", n, size);
+	out[0] = '"';
+	FUZZ_CHECK(jsonesc((const char *)data, size, out + 1, n) == n, "length changed");
+	out[n + 1] = '"';
+	doc = json_parse(out, n + 2, NULL, &err);
+	FUZZ_CHECK(doc != NULL && json_root(doc)->type == JSON_STRING,
+	    "escaped bytes do not read back: %u:%u: %s", err.line, err.column, err.msg);
+	json_free(doc);
+	free(out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -94,6 +119,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	limits.max_depth = 1 + data[0] % 64;
 	data++;
 	size--;
+	check_escape(data, size);
 	memset(&err, 'x', sizeof err);
 	doc = json_parse(data, size, &limits, &err);
 	if (doc == NULL) {

@@ -67,7 +67,7 @@ static void conn_restart_cb(evutil_socket_t, short, void *);
 
 /* The conn and its three events in one allocation. */
 struct conn *
-conn_new(struct worker *w, unsigned id)
+conn_new(struct loader *w, unsigned id)
 {
 	size_t head = ALIGN16(sizeof(struct conn));
 	size_t evsize = ALIGN16(event_get_struct_event_size());
@@ -104,7 +104,7 @@ conn_free(struct conn *c)
 static void
 conn_established(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct loader *w = c->w;
 
 	hist_record(&w->stats.connect, clock_ns() - c->t_connect);
 	stat_add(&w->stats.established, 1);
@@ -123,7 +123,7 @@ conn_fail_errno(struct conn *c, int err)
 void
 conn_start(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct loader *w = c->w;
 	struct run *r = w->run;
 	const struct net_addr *t = &r->opt.target;
 	int fd, one = 1;
@@ -143,9 +143,9 @@ conn_start(struct conn *c)
 	if (t->ss.ss_family != AF_UNIX) {
 		/* requests are small and latency is what is measured */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		if (r->opt.sources.n > 0) {
+		if (r->opt.srcaddrs.n > 0) {
 			unsigned i = __atomic_fetch_add(&r->src_next, 1, __ATOMIC_RELAXED);
-			const struct net_addr *src = &r->opt.sources.addrs[i % r->opt.sources.n];
+			const struct net_addr *src = &r->opt.srcaddrs.addrs[i % r->opt.srcaddrs.n];
 
 			/* best effort: without it bind() picks the port, fewer fit */
 			setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
@@ -194,7 +194,7 @@ conn_flush(struct conn *c)
 static void
 conn_input(struct conn *c, evutil_socket_t fd)
 {
-	struct worker *w = c->w;
+	struct loader *w = c->w;
 	ssize_t n;
 
 	for (int i = 0; i < CONN_READS_PER_EVENT; i++) {
@@ -259,7 +259,7 @@ conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * The mode's timer at t_ns (clock_ns()'s clock), rounded up to the
- * microsecond.  A paced worker's loop caches no time (worker.c), so the
+ * microsecond.  A paced loader's loop caches no time (loader.c), so the
  * timeout counts from now, not from when the loop last woke up.
  */
 void
@@ -374,5 +374,5 @@ conn_close(struct conn *c)
 		stat_sub(&c->w->stats.active, 1);
 	if (c->w->mode->closed != NULL)
 		c->w->mode->closed(c, was_open);
-	worker_conn_closed(c->w, c);
+	loader_conn_closed(c->w, c);
 }

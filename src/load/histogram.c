@@ -79,21 +79,55 @@ hist_record(struct histogram *h, uint64_t v)
 	hist_record_n(h, v, 1);
 }
 
-void
+/* *dst + n, or UINT64_MAX and 1 if that does not fit. */
+static int
+add_count(uint64_t *dst, uint64_t n)
+{
+	if (!__builtin_add_overflow(*dst, n, dst))
+		return 0;
+	*dst = UINT64_MAX;
+	return 1;
+}
+
+/* What a histogram and a packed one have besides their buckets, added to dst. */
+static int
+merge_totals(
+    struct histogram *dst, uint64_t count, uint64_t sum, double sumsq, uint64_t min, uint64_t max)
+{
+	int overflow = add_count(&dst->count, count);
+
+	dst->sumsq += sumsq;
+	if (__builtin_add_overflow(dst->sum, sum, &dst->sum))
+		dst->sum = UINT64_MAX;
+	if (min < dst->min)
+		dst->min = min;
+	if (max > dst->max)
+		dst->max = max;
+	return overflow;
+}
+
+int
 hist_merge(struct histogram *dst, const struct histogram *src)
 {
+	int overflow = 0;
+
 	if (src->count == 0)
-		return;
+		return 0;
 	for (size_t i = 0; i < HIST_BUCKETS; i++)
-		dst->buckets[i] += src->buckets[i];
-	dst->count += src->count;
-	dst->sumsq += src->sumsq;
-	if (__builtin_add_overflow(dst->sum, src->sum, &dst->sum))
-		dst->sum = UINT64_MAX;
-	if (src->min < dst->min)
-		dst->min = src->min;
-	if (src->max > dst->max)
-		dst->max = src->max;
+		overflow |= add_count(&dst->buckets[i], src->buckets[i]);
+	return overflow | merge_totals(dst, src->count, src->sum, src->sumsq, src->min, src->max);
+}
+
+int
+hist_merge_packed(struct histogram *dst, const struct hist_packed *src)
+{
+	int overflow = 0;
+
+	if (src->count == 0)
+		return 0;
+	for (size_t i = 0; i < src->n; i++)
+		overflow |= add_count(&dst->buckets[src->b[i].index], src->b[i].count);
+	return overflow | merge_totals(dst, src->count, src->sum, src->sumsq, src->min, src->max);
 }
 
 uint64_t

@@ -39,7 +39,11 @@ struct histogram {
 void hist_init(struct histogram *);
 void hist_record(struct histogram *, uint64_t value);
 void hist_record_n(struct histogram *, uint64_t value, uint64_t n);
-void hist_merge(struct histogram *dst, const struct histogram *src);
+/*
+ * src added to dst.  A count that would pass 2^64 - 1 stays there, and
+ * the return is 1 (else 0); the sum saturates without saying so.
+ */
+int hist_merge(struct histogram *dst, const struct histogram *src);
 
 /* 0 for an empty histogram. */
 uint64_t hist_min(const struct histogram *);
@@ -79,6 +83,7 @@ struct hist_packed {
 
 int hist_pack(struct hist_packed *, const struct histogram *); /* -1: no memory */
 void hist_unpack(struct histogram *, const struct hist_packed *);
+int hist_merge_packed(struct histogram *dst, const struct hist_packed *src); /* as hist_merge() */
 void hist_packed_free(struct hist_packed *);
 
 #endif

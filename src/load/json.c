@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jsonesc.h"
 #include "json.h"
 
 #define ARENA_CHUNK 65536
@@ -196,40 +197,6 @@ put_utf8(char *o, unsigned cp)
 	return 4;
 }
 
-/*
- * The length of the valid UTF-8 sequence at p (not ASCII), 0 if it is
- * not one: no overlong forms, no surrogates, nothing above U+10FFFF.
- */
-static size_t
-utf8_length(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 static int
 parse_string(struct parser *ps, struct json_value *out)
 {
@@ -264,7 +231,7 @@ parse_string(struct parser *ps, struct json_value *out)
 			return -1;
 		}
 		if (*q >= 0x80) {
-			if ((len = utf8_length(q, ps->end)) == 0) {
+			if ((len = jsonesc_utf8_length(q, (size_t)(ps->end - q))) == 0) {
 				set_error(ps, q, "invalid UTF-8 (byte 0x%02x) in a string", *q);
 				return -1;
 			}
@@ -743,27 +710,6 @@ json_type_name(const struct json_value *v)
 }
 
 void
-json_write_string(FILE *f, const char *s, size_t len)
-{
-	fputc('"', f);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-void
 json_write_double(FILE *f, double d)
 {
 	char buf[40];
@@ -794,7 +740,7 @@ write_value(FILE *f, const struct json_value *v) /* NOLINT(misc-no-recursion) */
 			json_write_double(f, v->v.d);
 		break;
 	case JSON_STRING:
-		json_write_string(f, v->v.s, v->n);
+		jsonesc_write(f, v->v.s, v->n);
 		break;
 	case JSON_ARRAY:
 		fputc('[', f);

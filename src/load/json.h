@@ -90,13 +90,11 @@ const char *json_type_name(const struct json_value *); /* "an object", "a number
 
 /*
  * The value as compact JSON: json_parse() of the output gives the same
- * tree back, and a number the same double or integer.  -1 if a write
+ * tree back, and a number the same double or integer.  Strings are
+ * escaped by jsonesc_write() (common/jsonesc.h).  -1 if a write
  * failed.
  */
 int json_write(FILE *, const struct json_value *);
-
-/* A string as a JSON string (quoted, escaped). */
-void json_write_string(FILE *, const char *s, size_t len);
 
 /* A finite double in the fewest digits that read back as the same double. */
 void json_write_double(FILE *, double);

@@ -2,14 +2,14 @@
  * load.h: synack-load's internal interface, grouped by the file that
  * implements each part.
  *
- * One run (struct run) owns the options and N workers; a worker is one
+ * One run (struct run) owns the options and N loaders; a loader is one
  * thread with one event_base and a share of the connections (struct conn).
  * A conn is a socket made by hand and driven by two plain events; what it
  * sends and expects back is up to the mode (struct mode), one file each.
  * Open-loop pacing (rr --rate, --connect-rate) follows a schedule computed
  * from each conn's id and count (schedule.h), so nothing is stored per
  * request.
- * Workers only touch their own conns and counters; the main thread reads
+ * Loaders only touch their own conns and counters; the main thread reads
  * the counters for the progress line and merges everything at the end.
  */
 #ifndef SYNACK_LOAD_H
@@ -42,7 +42,7 @@
 
 struct conn;
 struct run;
-struct worker;
+struct loader;
 
 /* Why a connection failed or ended early, as counted in the report. */
 enum load_error {
@@ -83,8 +83,8 @@ struct stats {
 
 	/*
 	 * The current second's latencies, for the time series: recorded with
-	 * the total by stats_record_latency() (no lock: the worker's own), and
-	 * posted once a second by the worker (stats_interval_post) to `posted`,
+	 * the total by stats_record_latency() (no lock: the loader's own), and
+	 * posted once a second by the loader (stats_interval_post) to `posted`,
 	 * which the main thread takes (stats_interval_take) under `mu`.
 	 */
 	struct histogram interval;
@@ -95,9 +95,9 @@ struct stats {
 void stats_init(struct stats *);
 void stats_destroy(struct stats *);
 void stats_record_latency(struct stats *, uint64_t ns);
-void stats_interval_post(struct stats *);                         /* on the worker */
+void stats_interval_post(struct stats *);                         /* on the loader */
 void stats_interval_take(struct stats *, struct histogram *into); /* merges and clears */
-void stats_interval_rest(struct stats *, struct histogram *into); /* worker stopped: all left */
+void stats_interval_rest(struct stats *, struct histogram *into); /* loader stopped: all left */
 void stats_reset_measures(struct stats *); /* --warmup over: counts start from 0 */
 void stats_count_error(struct stats *, enum load_error, int err);
 void stats_merge(struct stats *dst, const struct stats *src);
@@ -106,13 +106,13 @@ enum load_error stats_classify(int err);
 const char *stats_error_name(enum load_error);
 const char *stats_errno_name(int err, char *buf, size_t size);
 
-/* source.c: --bind, the source addresses */
-struct sources {
+/* srcaddr.c: --bind, the source addresses */
+struct srcaddrs {
 	struct net_addr *addrs;
 	size_t n, cap;
 };
-int sources_parse(struct sources *, const char *spec, char *err, size_t errlen);
-void sources_free(struct sources *);
+int srcaddr_parse(struct srcaddrs *, const char *spec, char *err, size_t errlen);
+void srcaddr_free(struct srcaddrs *);
 
 /* mode-rr.c: one request and its echo, shared by rr, crr and hold */
 void rr_request(struct conn *);
@@ -129,7 +129,7 @@ struct mode {
 	void (*drained)(struct conn *); /* all output queued by conn_send is sent */
 	int (*finish)(struct conn *);   /* run over; 1: one last exchange follows */
 	void (*closed)(struct conn *, int was_open);
-	void (*kick)(struct worker *); /* worker_kick() from any thread */
+	void (*kick)(struct loader *); /* loader_kick() from any thread */
 	void (*timer)(struct conn *);  /* the conn's timer, set by conn_timer_at(), is due */
 	int timed; /* requests are in flight during the run: --request-timeout's sweep */
 };
@@ -140,7 +140,7 @@ extern const struct mode mode_crr;
 extern const struct mode mode_hold;
 extern const struct mode mode_stream;
 extern const struct mode mode_chat;
-extern const struct mode mode_rr_paced; /* rr with --rate: a worker's mode, not a name */
+extern const struct mode mode_rr_paced; /* rr with --rate: a loader's mode, not a name */
 
 /* mode-stream.c: --direction, what flows, and so what is measured and checked */
 enum stream_direction {
@@ -165,8 +165,8 @@ long chargen_phase(unsigned char first);
 enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_OPEN };
 
 struct conn {
-	struct worker *w;
-	unsigned id; /* 0 .. connections-1 across all workers */
+	struct loader *w;
+	unsigned id; /* 0 .. connections-1 across all loaders */
 	int fd;
 	enum conn_state state;
 	int finishing;             /* in the last exchange after the run stopped */
@@ -211,7 +211,7 @@ struct conn {
 	void *mode_data; /* chat: the member */
 };
 
-struct conn *conn_new(struct worker *, unsigned id);
+struct conn *conn_new(struct loader *, unsigned id);
 void conn_free(struct conn *);
 void conn_start(struct conn *);
 int conn_send(struct conn *, const void *, size_t);
@@ -221,8 +221,8 @@ void conn_close(struct conn *);
 void conn_reply(struct conn *, uint64_t latency_ns, size_t bytes);
 void conn_timer_at(struct conn *, uint64_t t_ns); /* mode->timer() at clock_ns() t_ns */
 
-/* worker.c */
-struct worker {
+/* loader.c */
+struct loader {
 	struct run *run;
 	int index;
 	pthread_t thread;
@@ -241,7 +241,7 @@ struct worker {
 	unsigned nconns;
 	unsigned opened;          /* conns started by the ramp so far */
 	unsigned live;            /* conns that may still do something */
-	double rate;              /* this worker's share of --ramp-rate; 0 = at once */
+	double rate;              /* this loader's share of --ramp-rate; 0 = at once */
 	struct schedule requests; /* rr --rate: when each conn's requests are due */
 	struct schedule connects; /* --connect-rate: when each conn connects */
 	uint64_t t_ramp;
@@ -252,16 +252,16 @@ struct worker {
 	struct stats stats;
 };
 
-int worker_init(
-    struct worker *, struct run *, int index, unsigned nconns, char *err, size_t errlen);
-void worker_free(struct worker *);
-int worker_start(struct worker *, char *err, size_t errlen);
-void worker_stop(struct worker *);
-void worker_kick(struct worker *);
-void worker_warmup_over(struct worker *);
-void worker_conn_closed(struct worker *, struct conn *);
+int loader_init(
+    struct loader *, struct run *, int index, unsigned nconns, char *err, size_t errlen);
+void loader_free(struct loader *);
+int loader_start(struct loader *, char *err, size_t errlen);
+void loader_stop(struct loader *);
+void loader_kick(struct loader *);
+void loader_warmup_over(struct loader *);
+void loader_conn_closed(struct loader *, struct conn *);
 
-/* load.c */
+/* options.c: the command line */
 enum close_how { CLOSE_RST, CLOSE_FIN };
 
 #define PERCENTILES_MAX 16
@@ -278,7 +278,7 @@ struct options {
 	double warmup;       /* seconds of load left out of every statistic */
 	size_t size;
 	int threads;
-	struct sources sources;
+	struct srcaddrs srcaddrs;
 	long connect_timeout_ms;
 	long request_timeout_ms; /* an answer later than this is an error; 0 = none */
 	enum close_how close;
@@ -295,6 +295,10 @@ struct options {
 	int argc;
 };
 
+/* 0: run; 1: done (help or version printed); -1: usage error in err. */
+int options_parse(struct options *, int argc, char **argv, char *err, size_t errlen);
+void options_free(struct options *);
+
 /*
  * --close fin: connections this side ends normally are closed with a FIN,
  * and each leaves a TIME_WAIT socket on this host for 60 s, holding its
@@ -309,7 +313,7 @@ close_leaves_time_wait(const struct options *o)
 }
 
 /*
- * load.c: one interval of the time series, as the main thread collected it:
+ * run.c: one interval of the time series, as the main thread collected it:
  * a second of the measurement (the last ends with the run), the counters'
  * deltas in it and the latencies of the requests completed in it.
  */
@@ -328,21 +332,21 @@ struct run {
 	struct options opt;
 	unsigned char *payload;
 	size_t payload_len;
-	struct worker *workers;
-	int nworkers;
+	struct loader *loaders;
+	int nloaders;
 	uint64_t t_start; /* ns, monotonic; also time 0 of the schedules */
 	uint64_t t_stop;
 	int stopping;           /* atomic: the duration ended, or SIGINT */
 	int force;              /* atomic: a second SIGINT, do not wait for anything */
 	unsigned src_next;      /* atomic: round-robin over the source addresses */
 	unsigned verify_logged; /* atomic: verify messages printed so far */
-	int workers_done;       /* atomic */
-	int workers_idle;       /* atomic */
+	int loaders_done;       /* atomic */
+	int loaders_idle;       /* atomic */
 	int stop_requested;     /* atomic: a mode has nothing left to measure */
 	int interrupted;        /* SIGINT or SIGTERM ended the run */
 	struct timeval connect_tv;
 	struct event_base *base; /* the main thread's: signals, timers */
-	struct event *notify_ev; /* a worker finished or has nothing left to do */
+	struct event *notify_ev; /* a loader finished or has nothing left to do */
 	void *mode_state;
 
 	/*
@@ -357,10 +361,11 @@ struct run {
 	int tw_warned; /* --close fin: TIME_WAIT warning given */
 };
 
-void run_notify(struct run *);
-void run_request_stop(struct run *);
+void run_notify(struct run *);       /* from a loader: look at the loaders' state */
+void run_request_stop(struct run *); /* from a mode: nothing left to measure */
+int run_main(struct run *);          /* the whole run: its exit status */
 
-/* report.c */
+/* report.c: a run's report, its exit status, the live line */
 struct outcome {
 	int code;                     /* the exit status, LOAD_EXIT_* */
 	uint64_t connection_failures; /* attempts that did not connect */
@@ -376,28 +381,25 @@ void report_outcome(struct outcome *, const struct run *, const struct stats *);
 void report_progress(const struct run *, double elapsed, int warmup, const struct stats *now,
     const struct stats *prev, const struct histogram *second, int tty);
 void report_progress_clear(void);
-const char *report_time(uint64_t ns, char *buf, size_t size);
-void report_human(FILE *, const struct run *, const struct stats *, double duration_s);
-void report_json(FILE *, const struct run *, const struct stats *, double duration_s);
-void report_json_per_s(FILE *, double n, double secs);
+/* the summary or, json set, the --json object of the run */
+void report_run(FILE *, const struct run *, const struct stats *, double duration_s, int json);
 
 /*
- * report-merged.c: a report as data, for one that this process did not
- * measure itself: the reports merged by `synack-load merge`.  Counts are
- * sums, histograms are merged bucket by bucket, and every statistic
- * printed is computed from them.  report_print() prints it as the
- * summary or, json set, as the object of --json with "merged_from" and
- * "sources".
+ * report-write.c: a report as data, and the one writer of the summary and
+ * of the --json object.  report.c fills it from a run, merge.c from the
+ * reports it merged: counts are sums, histograms are merged bucket by
+ * bucket, and every statistic printed is computed from them.
  */
 struct report_count {
-	char *name; /* an error cause, or an errno's name */
+	const char *name; /* an error cause, or an errno's name */
 	uint64_t n;
 };
 
 /* One wall-clock second of the time series. */
 struct report_interval {
 	int64_t t;        /* unix time */
-	double elapsed_s; /* since report_data.start_unix */
+	double elapsed_s; /* since report_data.start_unix, at its end */
+	int last;         /* ends with the run: may be partial */
 	uint64_t open, attempted, established, requests, bytes_sent, bytes_received;
 	struct report_count *errors;
 	size_t nerrors;
@@ -414,18 +416,22 @@ struct report_source {
 };
 
 struct report_data {
-	const char *mode, *model; /* "closed" or "open" */
-	const char *target;       /* the targets, comma-separated */
+	const struct mode *mode;
+	enum stream_direction direction;
+	const char *model;  /* "closed" or "open" */
+	const char *target; /* a merge's: the targets, comma-separated */
 	size_t ntargets;
-	const char *start_time; /* ISO 8601, UTC: the earliest */
+	const char *start_time; /* ISO 8601, UTC: a merge's earliest */
 	double start_unix;
-	double duration_s; /* the longest: the runs were concurrent */
+	double duration_s; /* a merge's: the longest, the runs were concurrent */
+	double warmup_s;
+	int ended_in_warmup;
 	uint64_t threads, size, requested, attempted, established, requests;
 	uint64_t bytes_sent, bytes_received;
 	int interrupted;
-	struct report_count *errors; /* every cause: stats_error_name()'s first, in order */
+	const struct report_count *errors; /* every cause: stats_error_name()'s first, in order */
 	size_t nerrors;
-	struct report_count *other_errno;
+	const struct report_count *other_errno;
 	size_t nother_errno;
 	const struct histogram *latency, *connect, *lag;
 	int scheduled; /* open loop: what follows is set */
@@ -434,17 +440,23 @@ struct report_data {
 	int kept;
 	const double *percentiles;
 	int npercentiles;
-	const char *options; /* the first report's "options", as JSON */
+	double max_error_rate;
+	struct outcome outcome;
+	const char *options; /* a JSON object: a merge's is the first report's */
 	const struct report_interval *intervals;
 	size_t nintervals;
-	const struct report_source *sources;
+	const struct report_source *sources; /* a merge's: the reports merged */
 	size_t nsources;
 };
 
-void report_print(FILE *, const struct report_data *, int json);
+void report_write(FILE *, const struct report_data *, int json);
+const char *report_time(uint64_t ns, char *buf, size_t size);
+const char *report_rate(double bytes, double secs, char *buf, size_t size);
 
 /* merge.c: `synack-load merge REPORT...`; argv[0] is "merge" */
 int merge_main(int argc, char **argv);
+/* the reports named merged, written to f: the exit status of a merge */
+int merge_write(FILE *f, char *const *names, int n, int json);
 
 /* export.c: --hgrm, --timeseries, and the histograms of the JSON report */
 void export_hgrm(FILE *, const struct histogram *, double unit);

@@ -17,10 +17,10 @@
  * heard one; members that have not within --connect-timeout are left out
  * and counted as noreply.  Sync lines that arrive later are ignored.
  *
- * Members live on every worker; the room is shared, under one mutex (a
+ * Members live on every loader; the room is shared, under one mutex (a
  * line is published only when the last one arrived everywhere, so the lock
  * is taken once per received line, never contended for long).  Whoever
- * completes a line picks the next sender and kicks that sender's worker,
+ * completes a line picks the next sender and kicks that sender's loader,
  * which publishes it from its own thread.
  */
 #include "config.h"
@@ -184,7 +184,7 @@ chat_prefix_is(const char *prefix, size_t len, const struct sockaddr_storage *ss
 }
 
 /* The next alive member after the last sender; the line is seq + 1. */
-static struct worker *
+static struct loader *
 chat_next_line(struct chat_room *room)
 {
 	struct chat_member *m;
@@ -216,7 +216,7 @@ chat_over(struct chat_room *room)
 }
 
 /* Everyone but the leader heard a sync line: publish the first line. */
-static struct worker *
+static struct loader *
 chat_check_joined(struct chat_room *room)
 {
 	if (room->phase != CHAT_JOINING || room->joined + 1 < room->alive)
@@ -225,7 +225,7 @@ chat_check_joined(struct chat_room *room)
 	return chat_next_line(room);
 }
 
-static struct worker *
+static struct loader *
 chat_start_joining(struct chat_room *room)
 {
 	if (room->phase != CHAT_CONNECTING || room->unresolved > 0)
@@ -244,7 +244,7 @@ chat_start_joining(struct chat_room *room)
 
 /* Drop the members that never heard the room: counted as noreply. */
 static void
-chat_exclude_silent(struct chat_room *room, struct worker *w)
+chat_exclude_silent(struct chat_room *room, struct loader *w)
 {
 	for (unsigned i = 0; i < room->nmembers; i++) {
 		struct chat_member *m = room->members[i];
@@ -259,10 +259,10 @@ chat_exclude_silent(struct chat_room *room, struct worker *w)
 }
 
 static void
-chat_after(struct run *r, struct worker *kick, int stop)
+chat_after(struct run *r, struct loader *kick, int stop)
 {
 	if (kick != NULL)
-		worker_kick(kick);
+		loader_kick(kick);
 	if (stop)
 		run_request_stop(r);
 }
@@ -272,7 +272,7 @@ chat_open(struct conn *c)
 {
 	struct chat_room *room = chat_room(c);
 	struct chat_member *m;
-	struct worker *kick;
+	struct loader *kick;
 	socklen_t len = sizeof m->local;
 	int stop;
 
@@ -307,7 +307,7 @@ chat_closed(struct conn *c, int was_open)
 	struct chat_room *room = chat_room(c);
 	struct chat_member *m = c->mode_data;
 	struct run *r = c->w->run;
-	struct worker *kick = NULL, *next;
+	struct loader *kick = NULL, *next;
 	int stop = 0;
 
 	pthread_mutex_lock(&room->mu);
@@ -379,14 +379,14 @@ chat_closed(struct conn *c, int was_open)
 	chat_after(r, kick, 0);
 }
 
-/* On the worker that was kicked: send a sync line, or publish a line. */
+/* On the loader that was kicked: send a sync line, or publish a line. */
 static void
-chat_kick(struct worker *w)
+chat_kick(struct loader *w)
 {
 	static const struct timeval sync_tv = { 0, CHAT_SYNC_US };
 	struct chat_room *room = w->run->mode_state;
 	struct chat_member *m = NULL;
-	struct worker *kick = NULL;
+	struct loader *kick = NULL;
 	size_t len = 0;
 	int stop = 0;
 
@@ -433,7 +433,7 @@ chat_line(struct conn *c, struct chat_member *m, const char *line, size_t len)
 {
 	struct chat_room *room = chat_room(c);
 	const char *sep = NULL, *text;
-	struct worker *kick = NULL;
+	struct loader *kick = NULL;
 	char addr[NET_ADDRSTRLEN];
 	size_t plen, tlen;
 	unsigned long long seq;

@@ -90,14 +90,14 @@ static void
 crr_read(struct conn *c, const unsigned char *p, size_t n)
 {
 	if (rr_check(c, p, n) == 1)
-		conn_close(c); /* and the worker opens the next one */
+		conn_close(c); /* and the loader opens the next one */
 }
 
 /* When request k of c is due, on clock_ns()'s clock. */
 static uint64_t
 paced_due_at(const struct conn *c, uint64_t k)
 {
-	const struct worker *w = c->w;
+	const struct loader *w = c->w;
 
 	return w->run->t_load + sched_time(&w->requests, c->id, k);
 }
@@ -106,7 +106,7 @@ paced_due_at(const struct conn *c, uint64_t k)
 static uint64_t
 paced_count_due(struct conn *c, uint64_t now)
 {
-	struct worker *w = c->w;
+	struct loader *w = c->w;
 	uint64_t due = sched_due(&w->requests, c->id, now - w->run->t_load);
 
 	if (due > c->k_due) {
@@ -123,7 +123,7 @@ paced_count_due(struct conn *c, uint64_t now)
 static void
 paced_send(struct conn *c)
 {
-	struct worker *w = c->w;
+	struct loader *w = c->w;
 	struct run *r = w->run;
 	uint64_t now = clock_ns(), due = paced_count_due(c, now), first = c->k_sent;
 

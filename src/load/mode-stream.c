@@ -80,7 +80,7 @@ stream_open(struct conn *c)
 static void
 stream_read_chargen(struct conn *c, const unsigned char *p, size_t n)
 {
-	struct worker *w = c->w;
+	struct loader *w = c->w;
 	const unsigned char *cycle = w->run->mode_state;
 	uint64_t size = w->run->opt.size, before = c->recv_pos / size;
 	long phase;
@@ -112,7 +112,7 @@ stream_read_chargen(struct conn *c, const unsigned char *p, size_t n)
 static void
 stream_read(struct conn *c, const unsigned char *p, size_t n)
 {
-	struct worker *w = c->w;
+	struct loader *w = c->w;
 	size_t size = w->run->opt.size, i;
 	const unsigned char *want;
 	uint64_t before = c->recv_pos / size, t;
@@ -154,7 +154,7 @@ stream_read(struct conn *c, const unsigned char *p, size_t n)
 	}
 }
 
-/* receive: the pattern, made once for the run and shared by every worker. */
+/* receive: the pattern, made once for the run and shared by every loader. */
 static int
 stream_init(struct run *r, char *err, size_t errlen)
 {

@@ -1,6 +1,6 @@
 /*
- * stats.c: the counters of one worker, how a failure is classified, and
- * how the workers' counters add up.
+ * stats.c: the counters of one loader, how a failure is classified, and
+ * how the loaders' counters add up.
  *
  * The classification is the kernel's: whatever errno connect() (or
  * SO_ERROR after a non-blocking connect, or a later read or write) gave is
@@ -53,7 +53,7 @@ stats_record_latency(struct stats *s, uint64_t ns)
 	hist_record(&s->interval, ns);
 }
 
-/* On the worker, each second: hand this second's latencies over. */
+/* On the loader, each second: hand this second's latencies over. */
 void
 stats_interval_post(struct stats *s)
 {
@@ -65,7 +65,7 @@ stats_interval_post(struct stats *s)
 	hist_init(&s->interval);
 }
 
-/* From the main thread, once a second: what the worker posted, then none. */
+/* From the main thread, once a second: what the loader posted, then none. */
 void
 stats_interval_take(struct stats *s, struct histogram *into)
 {
@@ -76,7 +76,7 @@ stats_interval_take(struct stats *s, struct histogram *into)
 }
 
 /*
- * After the worker's thread has ended: what it posted and what it did not
+ * After the loader's thread has ended: what it posted and what it did not
  * (its last exchange, in hold, comes after its last post).
  */
 void
@@ -89,7 +89,7 @@ stats_interval_rest(struct stats *s, struct histogram *into)
 
 /*
  * The warm-up is over: everything measured so far is forgotten, on the
- * worker's own thread.  What is open stays open, and stays counted as
+ * loader's own thread.  What is open stays open, and stays counted as
  * such (active); the attempts and connections established during the
  * warm-up no longer count.
  */
@@ -193,13 +193,13 @@ stats_merge(struct stats *dst, const struct stats *src)
 	hist_merge(&dst->lag, &src->lag);
 }
 
-/* The counters of every worker while they run; the histograms stay empty. */
+/* The counters of every loader while they run; the histograms stay empty. */
 void
 stats_snapshot(struct stats *dst, const struct run *r)
 {
 	stats_init(dst);
-	for (int i = 0; i < r->nworkers; i++) {
-		const struct stats *s = &r->workers[i].stats;
+	for (int i = 0; i < r->nloaders; i++) {
+		const struct stats *s = &r->loaders[i].stats;
 
 		dst->attempted += stat_get(&s->attempted);
 		dst->established += stat_get(&s->established);

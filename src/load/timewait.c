@@ -103,7 +103,7 @@ timewait_check(struct run *r, char *msg, size_t size)
 {
 	char text[4096];
 	uint64_t tw, ports;
-	size_t sources = r->opt.sources.n;
+	size_t sources = r->opt.srcaddrs.n;
 
 	if (r->opt.close != CLOSE_FIN || r->tw_warned || r->opt.target.ss.ss_family == AF_UNIX)
 		return 0;

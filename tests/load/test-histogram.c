@@ -188,7 +188,7 @@ test_merge_equals_one(void **state)
 		hist_record(i % 3 ? a : b, x);
 		hist_record(all, x);
 	}
-	hist_merge(a, b);
+	assert_int_equal(hist_merge(a, b), 0);
 	assert_int_equal(a->count, all->count);
 	assert_int_equal(a->sum, all->sum);
 	assert_int_equal(a->min, all->min);
@@ -206,6 +206,48 @@ test_merge_equals_one(void **state)
 	free(a);
 	free(b);
 	free(all);
+}
+
+/*
+ * A packed histogram merges as the one it was packed from; a count that
+ * would pass 2^64 - 1 stays at it and is reported, by both merges.
+ */
+static void
+test_merge_packed(void **state)
+{
+	struct histogram *a = malloc(sizeof *a), *b = malloc(sizeof *b), *c = malloc(sizeof *c);
+	struct hist_packed p;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	hist_init(a);
+	hist_init(b);
+	for (int i = 0; i < 20000; i++)
+		hist_record(i % 2 ? a : b, random_value());
+	*c = *a;
+	assert_int_equal(hist_pack(&p, b), 0);
+	assert_int_equal(hist_merge(a, b), 0);
+	assert_int_equal(hist_merge_packed(c, &p), 0);
+	assert_memory_equal(a, c, sizeof *a);
+	hist_packed_free(&p);
+
+	hist_init(a);
+	hist_init(b);
+	hist_record_n(a, 1000, UINT64_MAX - 1);
+	hist_record_n(b, 1000, 2);
+	*c = *a;
+	assert_int_equal(hist_pack(&p, b), 0);
+	assert_int_equal(hist_merge(a, b), 1);
+	assert_int_equal(hist_merge_packed(c, &p), 1);
+	assert_int_equal(a->count, UINT64_MAX);
+	assert_int_equal(a->buckets[hist_bucket_index(1000)], UINT64_MAX);
+	assert_memory_equal(a, c, sizeof *a);
+	hist_packed_free(&p);
+	free(a);
+	free(b);
+	free(c);
 }
 
 static void
@@ -375,6 +417,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_percentiles_within_error),
 		cmocka_unit_test(test_merge_equals_one),
+		cmocka_unit_test(test_merge_packed),
 		cmocka_unit_test(test_record_n_and_extremes),
 		cmocka_unit_test(test_error_bound_1us_to_60s),
 		cmocka_unit_test(test_uniform_within_one_percent),

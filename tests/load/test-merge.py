@@ -82,8 +82,13 @@ def percentile(h, q):
 
 
 def us(ns):
-    """A time in ns as the report prints it in us: one decimal."""
-    return float('%.1f' % (ns / 1000.0))
+    """A time in ns as the report prints it in us: to the ns, three decimals."""
+    return float('%.3f' % (ns / 1000.0))
+
+
+def us_or_null(h, ns):
+    """A second's latency: null for a second without any."""
+    return us(ns) if h['count'] > 0 else None
 
 
 def sum_hists(hs):
@@ -189,7 +194,7 @@ def check_merged(m, reps, names):
         check_eq(s['max'], us(want['max']), summary + '.max')
         check_eq(s['min'], us(want['min']), summary + '.min')
         if want['count'] > 0:
-            check_eq(s['mean'], float('%.1f' % (want['sum'] / want['count'] / 1000.0)),
+            check_eq(s['mean'], float('%.3f' % (want['sum'] / want['count'] / 1000.0)),
                      summary + '.mean')
     check_eq(got['histograms']['lag']['count'],
              sum(r['histograms']['lag']['count'] for r in reps), 'histograms.lag.count')
@@ -209,9 +214,11 @@ def check_merged(m, reps, names):
         want = sum_hists([x['histogram'] for x in same])
         for key in ('count', 'sum', 'min', 'max', 'buckets'):
             check_eq(row['histogram'][key], want[key], 't %d: histogram.%s' % (row['t'], key))
-        check_eq(row['latency_us']['p50'], us(percentile(want, 50)), 't %d: p50' % row['t'])
-        check_eq(row['latency_us']['p99'], us(percentile(want, 99)), 't %d: p99' % row['t'])
-        check_eq(row['latency_us']['max'], us(want['max']), 't %d: max' % row['t'])
+        check_eq(row['latency_us']['p50'], us_or_null(want, percentile(want, 50)),
+                 't %d: p50' % row['t'])
+        check_eq(row['latency_us']['p99'], us_or_null(want, percentile(want, 99)),
+                 't %d: p99' % row['t'])
+        check_eq(row['latency_us']['max'], us_or_null(want, want['max']), 't %d: max' % row['t'])
         errs = {}
         for x in same:
             for k, v in x['errors'].items():

@@ -1,5 +1,5 @@
 /*
- * source.c: the source addresses of --bind.
+ * srcaddr.c: the source addresses of --bind.
  *
  * One client address has at most ~28,000 ephemeral ports towards one
  * server port; a load generator that needs more connections than that, or
@@ -18,11 +18,11 @@
 
 #include "load.h"
 
-#define SOURCES_MAX 65536
+#define SRCADDR_MAX 65536
 
 /* The address bytes (4 or 16) of an IPv4 or IPv6 net_addr. */
 static unsigned char *
-source_bytes(struct net_addr *a, size_t *len)
+srcaddr_bytes(struct net_addr *a, size_t *len)
 {
 	if (a->ss.ss_family == AF_INET) {
 		*len = 4;
@@ -33,7 +33,7 @@ source_bytes(struct net_addr *a, size_t *len)
 }
 
 static int
-source_parse_one(struct net_addr *a, const char *s, char *err, size_t errlen)
+srcaddr_parse_one(struct net_addr *a, const char *s, char *err, size_t errlen)
 {
 	char why[LOAD_ERRLEN];
 
@@ -54,13 +54,13 @@ source_parse_one(struct net_addr *a, const char *s, char *err, size_t errlen)
  * reallocations, not one per address (each of which may copy them all).
  */
 static int
-source_add(struct sources *src, const struct net_addr *a, char *err, size_t errlen)
+srcaddr_add(struct srcaddrs *src, const struct net_addr *a, char *err, size_t errlen)
 {
 	struct net_addr *n;
 	size_t cap = src->cap == 0 ? 16 : src->cap * 2;
 
-	if (src->n >= SOURCES_MAX) {
-		snprintf(err, errlen, "--bind: more than %d source addresses", SOURCES_MAX);
+	if (src->n >= SRCADDR_MAX) {
+		snprintf(err, errlen, "--bind: more than %d source addresses", SRCADDR_MAX);
 		return -1;
 	}
 	if (src->n == src->cap) {
@@ -77,7 +77,7 @@ source_add(struct sources *src, const struct net_addr *a, char *err, size_t errl
 
 /* "A" or "A-B" (inclusive). */
 static int
-source_parse_range(struct sources *src, char *item, char *err, size_t errlen)
+srcaddr_parse_range(struct srcaddrs *src, char *item, char *err, size_t errlen)
 {
 	struct net_addr lo, hi;
 	unsigned char *pl, *ph;
@@ -86,14 +86,14 @@ source_parse_range(struct sources *src, char *item, char *err, size_t errlen)
 
 	if (dash != NULL)
 		*dash = '\0';
-	if (source_parse_one(&lo, item, err, errlen) == -1)
+	if (srcaddr_parse_one(&lo, item, err, errlen) == -1)
 		return -1;
 	if (dash == NULL)
-		return source_add(src, &lo, err, errlen);
-	if (source_parse_one(&hi, dash + 1, err, errlen) == -1)
+		return srcaddr_add(src, &lo, err, errlen);
+	if (srcaddr_parse_one(&hi, dash + 1, err, errlen) == -1)
 		return -1;
-	pl = source_bytes(&lo, &len);
-	ph = source_bytes(&hi, &lenh);
+	pl = srcaddr_bytes(&lo, &len);
+	ph = srcaddr_bytes(&hi, &lenh);
 	if (lo.ss.ss_family != hi.ss.ss_family || len != lenh) {
 		snprintf(err, errlen,
 		    "--bind %s-%s: both ends of a range must be IPv4 or both IPv6", item, dash + 1);
@@ -105,7 +105,7 @@ source_parse_range(struct sources *src, char *item, char *err, size_t errlen)
 		return -1;
 	}
 	for (;;) {
-		if (source_add(src, &lo, err, errlen) == -1)
+		if (srcaddr_add(src, &lo, err, errlen) == -1)
 			return -1;
 		if (memcmp(pl, ph, len) == 0)
 			return 0;
@@ -117,7 +117,7 @@ source_parse_range(struct sources *src, char *item, char *err, size_t errlen)
 }
 
 int
-sources_parse(struct sources *src, const char *spec, char *err, size_t errlen)
+srcaddr_parse(struct srcaddrs *src, const char *spec, char *err, size_t errlen)
 {
 	char *copy, *item, *save = NULL;
 	int rc = 0;
@@ -128,7 +128,7 @@ sources_parse(struct sources *src, const char *spec, char *err, size_t errlen)
 	}
 	for (item = strtok_r(copy, ",", &save); item != NULL && rc == 0;
 	     item = strtok_r(NULL, ",", &save))
-		rc = source_parse_range(src, item, err, errlen);
+		rc = srcaddr_parse_range(src, item, err, errlen);
 	free(copy);
 	if (rc == 0 && src->n == 0) {
 		snprintf(err, errlen, "--bind: no address in \"%s\"", spec);
@@ -140,12 +140,12 @@ sources_parse(struct sources *src, const char *spec, char *err, size_t errlen)
 			rc = -1;
 		}
 	if (rc == -1)
-		sources_free(src);
+		srcaddr_free(src);
 	return rc;
 }
 
 void
-sources_free(struct sources *src)
+srcaddr_free(struct srcaddrs *src)
 {
 	free(src->addrs);
 	src->addrs = NULL;

@@ -1,22 +1,22 @@
 /*
- * worker.c: one thread, one event_base, a share of the connections.
+ * loader.c: one thread, one event_base, a share of the connections.
  *
- * The worker opens its connections (all at once, at its share of
+ * The loader opens its connections (all at once, at its share of
  * --ramp-rate, or each at its slot's time with --connect-rate), lets the
  * mode drive them, and when the main thread says stop it closes them, or,
  * for a mode with a last exchange (hold), waits for that until the
- * deadline.  Nothing here is shared with other workers except through the
- * run's atomics and worker_kick(); the main thread only reads the counters
+ * deadline.  Nothing here is shared with other loaders except through the
+ * run's atomics and loader_kick(); the main thread only reads the counters
  * and activates stop_ev.
  *
  * --connect-rate is a schedule (schedule.h) over the conns of the whole
  * run, one slot each: slot i's k-th connection is due at (i + k*C)/N s, so
- * N connections a second are attempted in all, whichever worker has the
+ * N connections a second are attempted in all, whichever loader has the
  * slot.  A crr conn that ends waits for its slot's next time on its
  * restart timer (one timer per conn, nothing done per tick); behind its
  * schedule (the server is slower than the rate), it reconnects at once.
  *
- * --request-timeout is checked by a sweep over the worker's conns every
+ * --request-timeout is checked by a sweep over the loader's conns every
  * 100 ms rather than by a timer per request: a conn whose oldest request
  * in flight was sent (rr --rate: due) longer ago than that fails with
  * "noreply".  hold's last echo has the same deadline, on final_ev.
@@ -36,25 +36,25 @@
 #define RAMP_BATCH 64         /* connect() calls in a row, then the loop has a turn */
 
 static void
-worker_done(struct worker *w)
+loader_done(struct loader *w)
 {
 	event_base_loopbreak(w->base);
 }
 
 static void
-worker_check_idle(struct worker *w)
+loader_check_idle(struct loader *w)
 {
 	if (w->stopping || w->idle_reported || w->opened < w->nconns || w->live > 0)
 		return;
 	w->idle_reported = 1;
-	__atomic_add_fetch(&w->run->workers_idle, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&w->run->loaders_idle, 1, __ATOMIC_SEQ_CST);
 	run_notify(w->run);
 }
 
 /*
  * Open the connections that are due: all of them without --rate, else as
  * many as the rate allows by now; then wake up when the next one is due.
- * At most RAMP_BATCH at a time: a worker that fell behind (a slow machine,
+ * At most RAMP_BATCH at a time: a loader that fell behind (a slow machine,
  * a hundred processes on two CPUs) would otherwise make thousands of
  * connect() calls in a row while the handshakes it started wait for it,
  * counting its own backlog as connect latency, and past --connect-timeout
@@ -63,7 +63,7 @@ worker_check_idle(struct worker *w)
  * the next poll).
  */
 static void
-worker_ramp(struct worker *w)
+loader_ramp(struct loader *w)
 {
 	uint64_t due = w->nconns, elapsed, next;
 	struct timeval tv;
@@ -107,13 +107,13 @@ worker_ramp(struct worker *w)
 		evtimer_add(w->ramp_ev, &tv);
 		return;
 	}
-	worker_check_idle(w);
+	loader_check_idle(w);
 }
 
 static void
-worker_ramp_cb(evutil_socket_t fd, short what, void *arg)
+loader_ramp_cb(evutil_socket_t fd, short what, void *arg)
 {
-	worker_ramp(arg);
+	loader_ramp(arg);
 }
 
 /*
@@ -121,7 +121,7 @@ worker_ramp_cb(evutil_socket_t fd, short what, void *arg)
  * that has passed; after a failure not before the usual pause.
  */
 static void
-worker_connect_next(struct worker *w, struct conn *c, int failed)
+loader_connect_next(struct loader *w, struct conn *c, int failed)
 {
 	uint64_t now = clock_ns(), at, d;
 	struct timeval tv;
@@ -141,18 +141,18 @@ worker_connect_next(struct worker *w, struct conn *c, int failed)
 
 /* Every conn waits for its slot's first time. */
 static void
-worker_connect_all(struct worker *w)
+loader_connect_all(struct loader *w)
 {
 	for (unsigned i = 0; i < w->nconns; i++)
-		worker_connect_next(w, w->conns[i], 0);
+		loader_connect_next(w, w->conns[i], 0);
 	w->opened = w->nconns;
 }
 
 /* Requests in flight for longer than --request-timeout: no reply. */
 static void
-worker_sweep_cb(evutil_socket_t fd, short what, void *arg)
+loader_sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker *w = arg;
+	struct loader *w = arg;
 	uint64_t now = clock_ns(), limit = (uint64_t)w->run->opt.request_timeout_ms * 1000000u;
 
 	for (unsigned i = 0; i < w->nconns; i++) {
@@ -165,20 +165,20 @@ worker_sweep_cb(evutil_socket_t fd, short what, void *arg)
 
 /* The deadline of the last exchange: whoever did not answer, did not. */
 static void
-worker_final_cb(evutil_socket_t fd, short what, void *arg)
+loader_final_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker *w = arg;
+	struct loader *w = arg;
 
 	for (unsigned i = 0; i < w->nconns && w->finishing > 0; i++)
 		if (w->conns[i]->finishing)
 			conn_fail(w->conns[i], LERR_NOREPLY, 0);
-	worker_done(w);
+	loader_done(w);
 }
 
 static void
-worker_stop_cb(evutil_socket_t fd, short what, void *arg)
+loader_stop_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker *w = arg;
+	struct loader *w = arg;
 	const struct mode *m = w->mode;
 	long deadline_ms = w->run->opt.request_timeout_ms;
 	int force = __atomic_load_n(&w->run->force, __ATOMIC_SEQ_CST);
@@ -189,7 +189,7 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 		if (force) {
 			for (unsigned i = 0; i < w->nconns; i++)
 				conn_close(w->conns[i]);
-			worker_done(w);
+			loader_done(w);
 		}
 		return;
 	}
@@ -212,7 +212,7 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 			conn_close(c);
 	}
 	if (w->finishing == 0) {
-		worker_done(w);
+		loader_done(w);
 		return;
 	}
 	/* the last echo is a request: --request-timeout, or if none the connect timeout */
@@ -224,26 +224,26 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-worker_kick_cb(evutil_socket_t fd, short what, void *arg)
+loader_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker *w = arg;
+	struct loader *w = arg;
 
 	if (!w->stopping && w->mode->kick != NULL)
 		w->mode->kick(w);
 }
 
 static void
-worker_tick_cb(evutil_socket_t fd, short what, void *arg)
+loader_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker *w = arg;
+	struct loader *w = arg;
 
 	stats_interval_post(&w->stats);
 }
 
 static void
-worker_warmup_cb(evutil_socket_t fd, short what, void *arg)
+loader_warmup_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker *w = arg;
+	struct loader *w = arg;
 
 	stats_reset_measures(&w->stats);
 	event_add(w->tick_ev, &(const struct timeval){ 1, 0 }); /* seconds from now on */
@@ -251,35 +251,35 @@ worker_warmup_cb(evutil_socket_t fd, short what, void *arg)
 
 /* From the main thread: forget what was measured so far. */
 void
-worker_warmup_over(struct worker *w)
+loader_warmup_over(struct loader *w)
 {
 	event_active(w->warmup_ev, EV_READ, 0);
 }
 
-/* From any thread: run the mode's kick() on this worker's loop. */
+/* From any thread: run the mode's kick() on this loader's loop. */
 void
-worker_kick(struct worker *w)
+loader_kick(struct loader *w)
 {
 	event_active(w->kick_ev, EV_READ, 0);
 }
 
 /* Called by conn_close() for every conn that ends. */
 void
-worker_conn_closed(struct worker *w, struct conn *c)
+loader_conn_closed(struct loader *w, struct conn *c)
 {
 	static const struct timeval pause = { 0, RESTART_PAUSE_US };
 
 	if (c->finishing) {
 		c->finishing = 0;
 		if (--w->finishing == 0 && w->stopping)
-			worker_done(w);
+			loader_done(w);
 		return;
 	}
 	if (w->stopping)
 		return;
 	if (w->mode->reconnect) {
 		if (w->run->opt.connect_rate > 0)
-			worker_connect_next(w, c, c->failed);
+			loader_connect_next(w, c, c->failed);
 		else if (c->failed)
 			evtimer_add(c->restart, &pause);
 		else
@@ -287,11 +287,11 @@ worker_conn_closed(struct worker *w, struct conn *c)
 		return;
 	}
 	w->live--;
-	worker_check_idle(w);
+	loader_check_idle(w);
 }
 
 int
-worker_init(struct worker *w, struct run *r, int index, unsigned nconns, char *err, size_t errlen)
+loader_init(struct loader *w, struct run *r, int index, unsigned nconns, char *err, size_t errlen)
 {
 	struct event_config *cfg;
 	struct timeval tv;
@@ -328,13 +328,13 @@ worker_init(struct worker *w, struct run *r, int index, unsigned nconns, char *e
 	w->base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	if (w->base == NULL ||
-	    (w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w)) == NULL ||
-	    (w->ramp_ev = evtimer_new(w->base, worker_ramp_cb, w)) == NULL ||
-	    (w->final_ev = evtimer_new(w->base, worker_final_cb, w)) == NULL ||
-	    (w->kick_ev = event_new(w->base, -1, 0, worker_kick_cb, w)) == NULL ||
-	    (w->tick_ev = event_new(w->base, -1, EV_PERSIST, worker_tick_cb, w)) == NULL ||
-	    (w->warmup_ev = event_new(w->base, -1, 0, worker_warmup_cb, w)) == NULL ||
-	    (w->sweep_ev = event_new(w->base, -1, EV_PERSIST, worker_sweep_cb, w)) == NULL) {
+	    (w->stop_ev = event_new(w->base, -1, 0, loader_stop_cb, w)) == NULL ||
+	    (w->ramp_ev = evtimer_new(w->base, loader_ramp_cb, w)) == NULL ||
+	    (w->final_ev = evtimer_new(w->base, loader_final_cb, w)) == NULL ||
+	    (w->kick_ev = event_new(w->base, -1, 0, loader_kick_cb, w)) == NULL ||
+	    (w->tick_ev = event_new(w->base, -1, EV_PERSIST, loader_tick_cb, w)) == NULL ||
+	    (w->warmup_ev = event_new(w->base, -1, 0, loader_warmup_cb, w)) == NULL ||
+	    (w->sweep_ev = event_new(w->base, -1, EV_PERSIST, loader_sweep_cb, w)) == NULL) {
 		snprintf(err, errlen, "cannot create an event loop");
 		return -1;
 	}
@@ -348,8 +348,8 @@ worker_init(struct worker *w, struct run *r, int index, unsigned nconns, char *e
 		return -1;
 	}
 	for (unsigned i = 0; i < nconns; i++) {
-		/* conn ids interleave across workers: 0, T, 2T... on worker 0 */
-		w->conns[i] = conn_new(w, (unsigned)index + i * (unsigned)r->nworkers);
+		/* conn ids interleave across loaders: 0, T, 2T... on loader 0 */
+		w->conns[i] = conn_new(w, (unsigned)index + i * (unsigned)r->nloaders);
 		if (w->conns[i] == NULL) {
 			snprintf(err, errlen, "no memory for %u connections", nconns);
 			return -1;
@@ -362,10 +362,10 @@ worker_init(struct worker *w, struct run *r, int index, unsigned nconns, char *e
 }
 
 static void *
-worker_main(void *arg)
+loader_main(void *arg)
 {
 	static const struct timeval second = { 1, 0 };
-	struct worker *w = arg;
+	struct loader *w = arg;
 	long sweep_ms = w->run->opt.request_timeout_ms;
 	struct timeval tv;
 
@@ -379,19 +379,19 @@ worker_main(void *arg)
 	}
 	w->t_ramp = clock_ns();
 	if (w->run->opt.connect_rate > 0 && w->rate == 0)
-		worker_connect_all(w);
+		loader_connect_all(w);
 	else
-		worker_ramp(w);
+		loader_ramp(w);
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
-	__atomic_add_fetch(&w->run->workers_done, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&w->run->loaders_done, 1, __ATOMIC_SEQ_CST);
 	run_notify(w->run);
 	return NULL;
 }
 
 int
-worker_start(struct worker *w, char *err, size_t errlen)
+loader_start(struct loader *w, char *err, size_t errlen)
 {
-	int rc = pthread_create(&w->thread, NULL, worker_main, w);
+	int rc = pthread_create(&w->thread, NULL, loader_main, w);
 
 	if (rc != 0) {
 		snprintf(err, errlen, "pthread_create: %s", strerror(rc));
@@ -403,13 +403,13 @@ worker_start(struct worker *w, char *err, size_t errlen)
 
 /* From the main thread: the run is over (or, a second time, forced). */
 void
-worker_stop(struct worker *w)
+loader_stop(struct loader *w)
 {
 	event_active(w->stop_ev, EV_READ, 0);
 }
 
 void
-worker_free(struct worker *w)
+loader_free(struct loader *w)
 {
 	for (unsigned i = 0; i < w->nconns; i++)
 		conn_free(w->conns[i]);

@@ -1,5 +1,5 @@
 /*
- * test-source.c: --bind's address lists (sources_parse): single addresses,
+ * test-srcaddr.c: --bind's address lists (srcaddr_parse): single addresses,
  * lists and inclusive ranges in order, IPv4 and IPv6, a range that
  * carries into the next byte; the refusals, each naming --bind; and the
  * largest range, 65,536 addresses, parsed with a handful of reallocations
@@ -38,7 +38,7 @@ __wrap_realloc(void *p, size_t n)
 
 /* The address i of src, formatted. */
 static const char *
-addr_at(const struct sources *src, size_t i, char *buf, size_t size)
+addr_at(const struct srcaddrs *src, size_t i, char *buf, size_t size)
 {
 	const struct sockaddr_storage *ss = &src->addrs[i].ss;
 
@@ -64,7 +64,7 @@ test_lists(void **state)
 		{ "::1-::3,2001:db8::ffff-2001:db8::1:0",
 		    { "::1", "::2", "::3", "2001:db8::ffff", "2001:db8::1:0" } },
 	};
-	struct sources src;
+	struct srcaddrs src;
 	char err[LOAD_ERRLEN], buf[INET6_ADDRSTRLEN];
 
 	(void)state;
@@ -74,12 +74,12 @@ test_lists(void **state)
 		while (n < 8 && cases[i].want[n] != NULL)
 			n++;
 		memset(&src, 0, sizeof src);
-		if (sources_parse(&src, cases[i].spec, err, sizeof err) == -1)
+		if (srcaddr_parse(&src, cases[i].spec, err, sizeof err) == -1)
 			fail_msg("\"%s\": %s", cases[i].spec, err);
 		assert_int_equal(src.n, n);
 		for (size_t k = 0; k < n; k++)
 			assert_string_equal(addr_at(&src, k, buf, sizeof buf), cases[i].want[k]);
-		sources_free(&src);
+		srcaddr_free(&src);
 		assert_null(src.addrs);
 		assert_int_equal(src.n, 0);
 	}
@@ -101,14 +101,14 @@ test_refused(void **state)
 		{ "10.0.0.0-10.1.0.0", "more than 65536 source addresses" },
 		{ "10.0.0.0-10.0.255.255,10.1.0.0", "more than 65536 source addresses" },
 	};
-	struct sources src;
+	struct srcaddrs src;
 	char err[LOAD_ERRLEN];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		memset(&src, 0, sizeof src);
 		err[0] = '\0';
-		if (sources_parse(&src, cases[i].spec, err, sizeof err) != -1)
+		if (srcaddr_parse(&src, cases[i].spec, err, sizeof err) != -1)
 			fail_msg("\"%s\" accepted", cases[i].spec);
 		if (strncmp(err, "--bind", 6) != 0 || strstr(err, cases[i].why) == NULL)
 			fail_msg(
@@ -131,7 +131,7 @@ now_s(void)
 static void
 test_largest_range(void **state)
 {
-	struct sources src;
+	struct srcaddrs src;
 	char err[LOAD_ERRLEN], buf[INET6_ADDRSTRLEN];
 	double t0, took;
 
@@ -139,7 +139,7 @@ test_largest_range(void **state)
 	memset(&src, 0, sizeof src);
 	reallocs = 0;
 	t0 = now_s();
-	if (sources_parse(&src, "10.0.0.0-10.0.255.255", err, sizeof err) == -1)
+	if (srcaddr_parse(&src, "10.0.0.0-10.0.255.255", err, sizeof err) == -1)
 		fail_msg("%s", err);
 	took = now_s() - t0;
 	assert_int_equal(src.n, 65536);
@@ -151,7 +151,7 @@ test_largest_range(void **state)
 		fail_msg("65,536 addresses took %u reallocations", reallocs);
 	if (took > 2.0)
 		fail_msg("65,536 addresses took %.2f s to parse", took);
-	sources_free(&src);
+	srcaddr_free(&src);
 }
 
 int
