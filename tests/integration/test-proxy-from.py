@@ -28,9 +28,9 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import promtext  # noqa: E402
 from proxyheader import V2_LOCAL, v1, v2  # noqa: E402
-from synacktest import (Daemon, abort, check, check_eq, echo_roundtrip,  # noqa: E402
-                        fail, have_ipv6_loopback, http_get, listener, main, note,
-                        recv_line, render_config, server_section, skip, wait_for)
+from synacktest import (Daemon, abort, check, check_eq, echo_roundtrip, fail,  # noqa: E402
+                        have_ipv6_loopback, http_get, listener, main, note, recv_line,
+                        render_config, server_section, skip, wait_for)
 
 WARNING = r'listener %s: proxy_protocol without proxy_from: any client'
 UNTRUSTED = r'listener v4: client 127\.0\.0\.3:\d+ refused: not in proxy_from'
@@ -158,7 +158,8 @@ def untrusted(d):
     lines = len(d.find_all_log(UNTRUSTED))
     note('%d untrusted connections in %.2f s: %d log lines' % (BURST + 2, took, lines))
     check(lines <= took + 2, 'untrusted peers logged %d times in %.2f s' % (lines, took))
-    # the next message, a second later, says how many were held back
+    # the next message, a second later, says how many were held back: the
+    # log's one line a second is what is tested, so the second is waited out
     time.sleep(1.1)
     check(refused('127.0.0.3', v4, b''), 'a connection from 127.0.0.3 was served')
     d.wait_log(UNTRUSTED + r' \(and \d+ more refused since the last message\)')
