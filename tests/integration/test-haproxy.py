@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from loadtest import start_load  # noqa: E402
 from synacktest import (Daemon, _children, abort, check, check_eq, connect,  # noqa: E402
                         echo_roundtrip, fail, fmt_addr, hold_port, listener, main,
-                        make_tempdir, note, recv_line, server_section, skip,
+                        make_tempdir, note, recv_line, server_section, skip, ss,
                         ss_listen_queues, wait_for)
 
 LOAD_SECONDS = 4
@@ -177,6 +177,14 @@ def chat(d1, hp):
     abort(b)
 
 
+def exchanging(port):
+    """How many connections to port carried more than a PROXY v2 header
+    and two 64-byte messages (ss -ti's bytes_received)."""
+    out = ss(['-tinH', 'state', 'established', '( sport = :%d )' % port])
+    return sum(1 for b in re.findall(r'bytes_received:(\d+)', out)
+               if int(b) > 28 + 2 * 64)
+
+
 def load_stopping(hp, d1, d2):
     """synack-load through haproxy, d2 stopped while it runs, once both
     synackd serve its connections: the report."""
@@ -188,6 +196,10 @@ def load_stopping(hp, d1, d2):
         return len(d.find_all_log(LOAD_CLIENT + 'connected to echo'))
     wait_for(lambda: clients(d2) > 0 and clients(d1) + clients(d2) >= 10, 10,
              what='the load\'s 10 connections served by both synackd')
+    # a client that has sent nothing for 100 ms is closed at the stop: d2's
+    # must be exchanging already, not about to send their first message
+    wait_for(lambda: exchanging(d2.port('echo')) >= clients(d2), 10, interval=0.05,
+             what='d2\'s load connections past their first exchange')
     check(load.proc.poll() is None, 'd2 was stopped during the load')
     d2.send_signal(signal.SIGTERM)
     r = load.finish(LOAD_SECONDS + 30)
