@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 
@@ -29,9 +28,9 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from loadtest import start_load  # noqa: E402
 from synacktest import (Daemon, _children, abort, check, check_eq, connect,  # noqa: E402
-                        echo_roundtrip, fail, fmt_addr, hold_port, listener, main,
-                        make_tempdir, note, recv_line, server_section, skip, ss,
-                        ss_listen_queues, wait_for)
+                        connect_from, echo_roundtrip, fail, fmt_addr, hold_port,
+                        listener, main, make_tempdir, note, recv_line, server_section,
+                        skip, ss, ss_listen_queues, wait_for)
 
 LOAD_SECONDS = 4
 LOAD_SOURCE = '127.0.0.10'
@@ -118,18 +117,6 @@ backend chat_servers
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-
-
-def connect_from(src, addr):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(5)
-    try:
-        s.bind((src, 0))
-    except OSError as e:
-        s.close()
-        skip('cannot bind %s: %s' % (src, e))
-    s.connect(addr)
-    return s
 
 
 def conf(shutdown_timeout):

@@ -9,6 +9,7 @@
 # percentile from a report's histogram as synack-load does; Server is a
 # server of the test's own on a port the kernel chose.
 
+import datetime
 import json
 import re
 import threading
@@ -256,6 +257,16 @@ def client_count(d, start, what='connected to echo'):
     """Log lines of synackd (at log_level debug) from index start on that
     say a client `what`."""
     return sum(1 for l in d.log_lines()[start:] if ' %s' % what in l)
+
+
+def arrivals(d, start):
+    """When synackd (at log_level debug) logged each client connected to
+    echo, from log line start on: datetimes."""
+    out = []
+    for line in d.log_lines()[start:]:
+        if ' connected to echo' in line:
+            out.append(datetime.datetime.strptime(line[:23], '%Y-%m-%d %H:%M:%S.%f'))
+    return out
 
 
 class Server:

@@ -275,6 +275,25 @@ def connect(addr, timeout=5.0, rcvbuf=None, sndbuf=None):
     return s
 
 
+def connect_from(src, addr, timeout=5.0):
+    """A socket bound to source address src (127.0.0.2, ...) and connected
+    to addr (a unix path: no source); skips the test where src cannot be
+    bound."""
+    if isinstance(addr, str):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    else:
+        s = socket.socket(socket.AF_INET6 if ':' in src else socket.AF_INET,
+                          socket.SOCK_STREAM)
+        try:
+            s.bind((src, 0))
+        except OSError as e:
+            s.close()
+            skip('cannot bind %s: %s' % (src, e))
+    s.settimeout(timeout)
+    s.connect(addr)
+    return s
+
+
 def join_chat(d, name, n, **kw):
     """n members of chat listener `name`, each in the room (the daemon, at
     log_level debug, logged its connection) before the next joins."""
