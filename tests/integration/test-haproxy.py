@@ -23,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
@@ -173,8 +174,8 @@ def exchanging(port):
 
 
 def load_stopping(hp, d1, d2):
-    """synack-load through haproxy, d2 stopped while it runs, once both
-    synackd serve its connections: the report."""
+    """synack-load through haproxy, d2 stopped halfway through the run,
+    once both synackd serve its connections: the report."""
     # from 127.0.0.10: its clients are told apart from health checks
     load = start_load(['-m', 'rr', '-c', '10', '-d', str(LOAD_SECONDS), '-q',
                        '-b', LOAD_SOURCE, '127.0.0.1:%d' % hp.echo_port])
@@ -187,6 +188,10 @@ def load_stopping(hp, d1, d2):
     # must be exchanging already, not about to send their first message
     wait_for(lambda: exchanging(d2.port('echo')) >= clients(d2), 10, interval=0.05,
              what='d2\'s load connections past their first exchange')
+    # then midway through the run, as the test is laid out: d2 serves the
+    # second half after its stop (a point in the run's time, not a
+    # condition; a later stop leaves d2 less to serve, an earlier one more)
+    time.sleep(max(0.0, LOAD_SECONDS / 2 - load.elapsed()))
     check(load.proc.poll() is None, 'd2 was stopped during the load')
     d2.send_signal(signal.SIGTERM)
     r = load.finish(LOAD_SECONDS + 30)
