@@ -10,11 +10,11 @@ import signal
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemontest import (file_lines, listening, pid_gone, read_pidfile, run,  # noqa: E402
-                        run_command, track, untrack, write_conf)
-from synacktest import (check, check_eq, echo_check, fail, listener,  # noqa: E402
-                        make_tempdir, note, parse_addr, wait_for)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from detached import (file_lines, listening, pid_gone, read_pidfile, run_command, track,  # noqa: E402
+                      untrack, write_conf)
+from synacktest import (check, check_eq, echo_check, fail, listener, main, make_tempdir,  # noqa: E402
+                        note, parse_addr, wait_for)
 
 
 def test():
@@ -66,4 +66,4 @@ def test():
     s.close()
 
 
-run(test, 60)
+main(test, 60)

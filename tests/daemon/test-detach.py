@@ -13,11 +13,11 @@ import signal
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemontest import (cmdline, file_lines, listening, pid_gone,  # noqa: E402
-                        proc_status, processes_using, read_pidfile, run,
-                        run_command, track, untrack, wait_refused, write_conf)
-from synacktest import (check, check_eq, echo_roundtrip, fail, listener,  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from detached import (cmdline, file_lines, listening, pid_gone, proc_status,  # noqa: E402
+                      processes_using, read_pidfile, run_command, track, untrack,
+                      wait_refused, write_conf)
+from synacktest import (check, check_eq, echo_roundtrip, fail, listener, main,  # noqa: E402
                         make_tempdir, note, parse_addr, try_connect, wait_for)
 
 
@@ -33,7 +33,7 @@ def start(tmp, args, daemon_key):
     for pid in processes_using(path):
         track(pid, path)
     check_eq(r.rc, 0, 'exit code of synackd %s (%r)' % (how, r))
-    check(r.took < 5, 'synackd %s took %.1f s to return' % (how, r.took))
+    check(r.elapsed < 5, 'synackd %s took %.1f s to return' % (how, r.elapsed))
 
     # ready means ready: no waiting from here on
     check(os.path.exists(pidfile), 'synackd %s returned, but the pidfile %s does '
@@ -129,4 +129,4 @@ def test():
     stop(pidfile, pid2, addr, client)
 
 
-run(test, 60)
+main(test, 60)

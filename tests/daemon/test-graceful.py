@@ -25,10 +25,10 @@ import sys
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemontest import run, wait_refused  # noqa: E402
-from synacktest import (Daemon, check, check_eq, connect, echo_check,  # noqa: E402
-                        echo_roundtrip, fail, listener, note, recv_exact, recv_until_eof,
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from detached import wait_refused  # noqa: E402
+from synacktest import (Daemon, check, check_eq, connect, echo_check, echo_roundtrip,  # noqa: E402
+                        fail, listener, main, note, recv_exact, recv_until_eof,
                         server_section, wait_for)
 
 BIG = 4 << 20
@@ -239,4 +239,4 @@ def test():
     second_signal(signal.SIGTERM, signal.SIGINT, False)
 
 
-run(test, 120)
+main(test, 120)

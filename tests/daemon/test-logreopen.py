@@ -10,9 +10,9 @@ import signal
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemontest import file_lines, run  # noqa: E402
-from synacktest import (Daemon, check, echo_check, fmt_addr, listener,  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from detached import file_lines  # noqa: E402
+from synacktest import (Daemon, check, echo_check, fmt_addr, listener, main,  # noqa: E402
                         make_tempdir, note, server_section, wait_for)
 
 
@@ -76,4 +76,4 @@ def test():
           'the shutdown lines are not in the current log file')
 
 
-run(test, 60)
+main(test, 60)

@@ -15,15 +15,13 @@
 import os
 import resource
 import signal
-import subprocess
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemontest import run  # noqa: E402
-from synacktest import (Daemon, check, check_eq, echo_check, fail,  # noqa: E402
-                        listener, make_tempdir, note, render_config, server_section,
-                        skip, synackd_path)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from synacktest import (Command, Daemon, check, check_eq, echo_check, listener, main,  # noqa: E402
+                        make_tempdir, note, render_config, server_section, skip,
+                        synackd_path)
 
 OWN = 32  # CONFIG_OWN_DESCRIPTORS
 
@@ -48,17 +46,12 @@ def check_test(text, nofile):
     path = os.path.join(make_tempdir(), 'synackd.conf')
     with open(path, 'w') as f:
         f.write(render_config(text))
-    try:
-        r = subprocess.run([synackd_path(), '-t', '-c', path], stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10,
-                           preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
-                                                                 nofile))
-    except subprocess.TimeoutExpired:
-        fail('synackd -t did not exit within 10 s')
-    err = r.stderr.decode(errors='replace')
-    check_eq((r.returncode, r.stdout.decode()), (0, 'configuration OK\n'),
-             'synackd -t with open-file limits %r (stderr %r)' % (nofile, err))
-    return err
+    r = Command([synackd_path(), '-t', '-c', path],
+                preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
+                                                      nofile)).finish(10)
+    check_eq((r.rc, r.out), (0, 'configuration OK\n'),
+             'synackd -t with open-file limits %r (stderr %r)' % (nofile, r.err))
+    return r.err
 
 
 def test():
@@ -129,4 +122,4 @@ def test():
                  'stderr of synackd -t when the limit can be raised')
 
 
-run(test)
+main(test)

@@ -13,13 +13,12 @@ import os
 import pwd
 import random
 import re
-import socket
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemontest import proc_status, run, run_command, write_conf  # noqa: E402
-from synacktest import (Daemon, check, check_eq, echo_check, listener,  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from detached import proc_status, run_command, write_conf  # noqa: E402
+from synacktest import (Daemon, check, check_eq, echo_check, hold_port, listener, main,  # noqa: E402
                         make_tempdir, note, server_section, skip)
 
 
@@ -35,18 +34,17 @@ def unknown(key, value, want):
                                                                     r.err))
 
 
-def free_low_port():
+def hold_low_port():
+    """A port below 1024 for a listener bound before the privileges go.
+    The kernel chooses none there: one free in 900-1000 is held here
+    (hold_port, shared) until the test ends, and synackd binds it beside."""
     ports = list(range(900, 1001))
     random.shuffle(ports)
     for p in ports:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            s.bind(('127.0.0.1', p))
-            return p
+            return hold_port(shared=True, port=p)
         except OSError:
             continue
-        finally:
-            s.close()
     return None
 
 
@@ -64,7 +62,7 @@ def dropped(user, group=None):
     if group:
         server['group'] = group
     conf = {'server': server, 'listener echo': listener('echo')}
-    low = free_low_port()
+    low = hold_low_port()
     if low is not None:
         conf['listener low'] = listener('echo', port=low)
     else:
@@ -122,4 +120,4 @@ def test():
         dropped('nobody', other)
 
 
-run(test, 60)
+main(test, 60)

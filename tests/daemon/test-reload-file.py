@@ -15,11 +15,9 @@ import signal
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemontest import run  # noqa: E402
-from synacktest import (Daemon, check, connect, echo_check,  # noqa: E402
-                        echo_roundtrip, listener, make_tempdir, parse_addr,
-                        render_config, server_section)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from synacktest import (Daemon, check, connect, echo_check, echo_roundtrip, listener,  # noqa: E402
+                        main, make_tempdir, parse_addr, render_config, server_section)
 
 
 def version(n):
@@ -105,4 +103,4 @@ def test():
     d.stop()
 
 
-run(test)
+main(test)

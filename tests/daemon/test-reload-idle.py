@@ -12,11 +12,10 @@ import sys
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemontest import run  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, check, check_eq, connect, echo_roundtrip,  # noqa: E402
-                        expect_silence, fmt_addr, listener, note,
-                        render_config, server_section)
+                        expect_silence, fmt_addr, listener, main, note, render_config,
+                        server_section)
 
 
 def conf(idle):
@@ -73,4 +72,4 @@ def test():
     d.stop()
 
 
-run(test, 60)
+main(test, 60)

@@ -9,11 +9,11 @@ import signal
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemontest import refused, run  # noqa: E402
-from synacktest import (Daemon, check, connect, echo_roundtrip,  # noqa: E402
-                        expect_silence, fmt_addr, listener, note, parse_addr,
-                        render_config, server_section)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from detached import refused  # noqa: E402
+from synacktest import (Daemon, check, connect, echo_roundtrip, expect_silence,  # noqa: E402
+                        fmt_addr, listener, main, note, parse_addr, render_config,
+                        server_section)
 
 
 def conf(with_gone=True, keep_service='echo'):
@@ -64,4 +64,4 @@ def test():
     d.stop()
 
 
-run(test, 60)
+main(test, 60)

@@ -20,10 +20,10 @@ _here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _here)
 sys.path.insert(0, os.path.join(_here, '..', 'lib'))
 import promtext  # noqa: E402
-from daemontest import can_bind, run, wait_refused  # noqa: E402
-from synacktest import (METRICS_RE, Daemon, check, check_eq, connect,  # noqa: E402
-                        echo_roundtrip, http_get, listener, note, parse_addr,
-                        render_config, server_section, skip, with_workers)
+from detached import can_bind, wait_refused  # noqa: E402
+from synacktest import (Daemon, METRICS_RE, check, check_eq, connect, echo_roundtrip,  # noqa: E402
+                        http_get, listener, main, note, parse_addr, render_config,
+                        server_section, skip, with_workers)
 
 NOT_HERE = '192.0.2.1'   # TEST-NET-1: only bound to, never sent to
 
@@ -129,4 +129,4 @@ def test():
     d.stop()
 
 
-run(test, 60)
+main(test, 60)

@@ -13,11 +13,10 @@ import socket
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemontest import listening_lines, run  # noqa: E402
-from synacktest import (Daemon, check, echo_roundtrip,  # noqa: E402
-                        expect_silence, fail, listener, make_tempdir, note,
-                        render_config, server_section)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from detached import listening_lines  # noqa: E402
+from synacktest import (Daemon, check, echo_roundtrip, expect_silence, fail, listener,  # noqa: E402
+                        main, make_tempdir, note, render_config, server_section)
 
 
 def conf(path, name, service):
@@ -84,4 +83,4 @@ def test():
     replace_with_client('u', 'v', 'discard')
 
 
-run(test, 60)
+main(test, 60)

@@ -20,12 +20,12 @@ import socket
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemontest import can_bind, listening_lines, refused, run, ss_backlog  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from detached import can_bind, listening_lines, refused, ss_backlog  # noqa: E402
 from synacktest import (Daemon, check, check_eq, connect, echo_roundtrip,  # noqa: E402
-                        expect_silence, fmt_addr, listener, note,
-                        parse_addr, recv_line, render_config, server_section,
-                        skip, somaxconn, try_connect)
+                        expect_silence, fmt_addr, listener, main, note, parse_addr,
+                        recv_line, render_config, server_section, skip, somaxconn,
+                        try_connect)
 
 
 def conf_text(level='info', a_backlog=100, a_service='echo', with_b=True,
@@ -211,4 +211,4 @@ def test():
     d.stop()
 
 
-run(test, 90)
+main(test, 90)

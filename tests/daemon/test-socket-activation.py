@@ -20,10 +20,10 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, check, check_eq, check_refused, connect,  # noqa: E402
-                        echo_check, echo_roundtrip, fmt_addr, http_get,
-                        join_chat, listener, main, note, recv_exact, recv_line,
-                        server_section, ss_listen_queues, test_workers, wait_for)
+from synacktest import (Daemon, check, check_eq, check_refused, connect, echo_check,  # noqa: E402
+                        echo_roundtrip, fmt_addr, hold_port, http_get, join_chat,
+                        listener, main, note, recv_exact, recv_line, server_section,
+                        ss_listen_queues, test_workers)
 
 
 def listening_socket(reuseport=False, backlog=16):
@@ -293,48 +293,30 @@ def test_count_invalid():
         note('LISTEN_FDS=%s: the %d passed sockets closed, exit 0' % (count, npass))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_systemd_socket_activate():
     """The way systemd passes a socket: systemd-socket-activate binds,
-    waits for the first connection, then execs synackd with the socket."""
+    waits for the first connection, then execs synackd with the socket.
+    It takes no port 0: it binds, with SO_REUSEADDR, a port this test holds
+    (hold_port) until the end."""
     exe = shutil.which('systemd-socket-activate')
     if exe is None:
         note('systemd-socket-activate is not installed: that part is skipped')
         return
-    for attempt in range(5):
-        port = free_port()
-        conf = {'server': server_section(),
-                'listener echo': listener('echo')}
-        d = Daemon(conf, expect_listeners=[],
-                   command_prefix=[exe, '-l', '127.0.0.1:%d' % port, '--fdname=echo'])
-        try:
-            d.wait_log(r'Listening on 127\.0\.0\.1:%d as 3|Failed' % port)
-        except Exception:
-            d.kill()
-            raise
-        if d.find_log(r'Failed'):
-            d.kill()
-            note('port %d was taken meanwhile: another' % port)
-            continue
-        with d:
-            c = connect(('127.0.0.1', port))
-            c.sendall(b'first\n')
-            m = d.wait_log(r'listener echo: listening on (\S+)')
-            check_eq(m.group(1), '127.0.0.1:%d' % port, 'the address synackd reports')
-            adopted(d, 'echo', 3, port)
-            check_eq(recv_exact(c, 6), b'first\n', 'echo on the connection that '
-                     'started synackd')
-            c.close()
-            echo_check(('127.0.0.1', port)).close()
-        return
-    note('no free port for systemd-socket-activate after 5 tries')
+    port = hold_port(shared=True)
+    conf = {'server': server_section(),
+            'listener echo': listener('echo')}
+    with Daemon(conf, expect_listeners=[],
+                command_prefix=[exe, '-l', '127.0.0.1:%d' % port, '--fdname=echo']) as d:
+        d.wait_log(r'Listening on 127\.0\.0\.1:%d as 3' % port)
+        c = connect(('127.0.0.1', port))
+        c.sendall(b'first\n')
+        m = d.wait_log(r'listener echo: listening on (\S+)')
+        check_eq(m.group(1), '127.0.0.1:%d' % port, 'the address synackd reports')
+        adopted(d, 'echo', 3, port)
+        check_eq(recv_exact(c, 6), b'first\n', 'echo on the connection that '
+                 'started synackd')
+        c.close()
+        echo_check(('127.0.0.1', port)).close()
 
 
 def test_example_units():

@@ -14,11 +14,10 @@ import socket
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemontest import (listen_owners, processes_using, run,  # noqa: E402
-                        run_command, track, write_conf)
-from synacktest import (check, check_eq, fail, listener, make_tempdir,  # noqa: E402
-                        note, try_connect)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from detached import listen_owners, processes_using, run_command, track, write_conf  # noqa: E402
+from synacktest import (check, check_eq, fail, listener, main, make_tempdir, note,  # noqa: E402
+                        try_connect)
 
 
 def nothing_left(tmp, path, what, files=()):
@@ -147,4 +146,4 @@ def test():
     log_fails_after_detach()
 
 
-run(test, 120)
+main(test, 120)

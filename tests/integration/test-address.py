@@ -8,9 +8,8 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check, check_eq, echo_check, main,  # noqa: E402
-                        check_refused, listener, server_section, skip,
-                        try_connect)
+from synacktest import (Daemon, abort, check, check_eq, check_refused, echo_check,  # noqa: E402
+                        listener, main, server_section, skip, try_connect)
 
 
 def run():

@@ -8,9 +8,8 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, check, check_eq, listener, main,  # noqa: E402
-                        server_section, skip, somaxconn, ss_listen_queues,
-                        test_workers)
+from synacktest import (Daemon, check, check_eq, listener, main, server_section, skip,  # noqa: E402
+                        somaxconn, ss_listen_queues, test_workers)
 
 
 def kernel_backlog(port):

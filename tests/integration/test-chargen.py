@@ -10,8 +10,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check, connect, fail, listener, main,  # noqa: E402
-                        recv_exact, rss_kib, server_section, check_rss_growth)
+from synacktest import (Daemon, abort, check, check_rss_growth, connect, fail, listener,  # noqa: E402
+                        main, recv_exact, rss_kib, server_section)
 
 RING = bytes(range(0x20, 0x7f))
 LINE = 74
@@ -47,6 +47,7 @@ def run():
         compare(got, 0)
 
         # stop reading for a while: the daemon must not buffer without bound
+        # (the 2 s without reading are the thing under test)
         rss0 = rss_kib(d.pid)
         time.sleep(2.0)
         check_rss_growth(d.pid, rss0, 'in 2 s for a chargen client that does '

@@ -24,9 +24,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, join_chat, abort, check, check_eq, fail,  # noqa: E402
-                        fmt_addr, listener, main, note, recv_exact,
-                        render_config, server_section)
+from synacktest import (Daemon, abort, check, check_eq, fail, fmt_addr, join_chat,  # noqa: E402
+                        listener, main, note, recv_exact, render_config, server_section)
 
 RATE = 20000
 BURST = 10000
@@ -85,7 +84,7 @@ def read_for(sock, seconds, pace=None):
         if elapsed >= seconds:
             return bytes(buf), elapsed
         if pace is not None and len(buf) > pace * elapsed:
-            time.sleep(0.01)
+            time.sleep(0.01)    # the slow reader's pace, the thing under test
             continue
         try:
             chunk = sock.recv(4096)

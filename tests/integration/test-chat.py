@@ -16,10 +16,9 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, join_chat, abort, check, check_eq,  # noqa: E402
-                        expect_silence, fail, fmt_addr, listener, main, note,
-                        recv_line, recv_until_eof, rss_kib, server_section,
-                        check_rss_growth)
+from synacktest import (daemon_read_all, Daemon, abort, check, check_eq, check_rss_growth,  # noqa: E402
+                        expect_silence, fail, fmt_addr, join_chat, listener, main, note,
+                        recv_line, recv_until_eof, rss_kib, server_section)
 
 MAX_LINE = 100
 
@@ -42,7 +41,7 @@ def room(d):
     # CR before LF is stripped; a line may arrive in pieces
     a.sendall(b'with crlf\r\n')
     a.sendall(b'in ')
-    time.sleep(0.1)
+    daemon_read_all(a, d.port('room'))
     a.sendall(b'pieces\n')
     for who, s in (('B', b), ('C', c)):
         check_eq(recv_line(s), ('%s: with crlf\n' % A).encode(),

@@ -8,8 +8,8 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, check, check_eq, connect, fail, fmt_addr,  # noqa: E402
-                        listener, main, recv_until_eof, server_section)
+from synacktest import (Daemon, check, check_eq, connect, fail, fmt_addr, listener,  # noqa: E402
+                        main, recv_until_eof, server_section)
 
 LINE_RE = re.compile(
     r'^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), '

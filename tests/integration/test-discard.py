@@ -8,8 +8,8 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, check_eq, connect, expect_silence,  # noqa: E402
-                        fmt_addr, listener, main, server_section)
+from synacktest import (Daemon, check_eq, connect, expect_silence, fmt_addr, listener,  # noqa: E402
+                        main, server_section)
 
 SIZE = 4 << 20
 

@@ -12,9 +12,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (SIOCINQ, SIOCOUTQ, Daemon, abort, check, fail,  # noqa: E402
+from synacktest import (Daemon, SIOCINQ, SIOCOUTQ, abort, check, check_rss_growth, fail,  # noqa: E402
                         ioctl_int, listener, main, note, rss_kib, server_section,
-                        check_rss_growth,
                         ss_conn_queues)
 
 OUTPUT_LIMIT = 65536

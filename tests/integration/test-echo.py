@@ -11,9 +11,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check, check_eq, connect,  # noqa: E402
-                        daemon_read_all, fail, listener, main, recv_until_eof,
-                        server_section)
+from synacktest import (Daemon, abort, check, check_eq, connect, daemon_read_all, fail,  # noqa: E402
+                        listener, main, recv_until_eof, server_section)
 
 CLIENTS = 50
 SIZE = 1 << 20
@@ -103,8 +102,8 @@ def run():
                 except BlockingIOError:
                     pass
         s.shutdown(socket.SHUT_WR)
+        # all read, and so the end too: the FIN was queued behind the data
         daemon_read_all(s, big[1])
-        time.sleep(0.2)
         got, how = recv_until_eof(s, timeout=30, limit=2 * half)
         check(len(got) == half, 'half-close client: sent %d bytes without reading, '
               'then SHUT_WR; got %d back before %s' % (half, len(got), how))

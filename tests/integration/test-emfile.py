@@ -10,8 +10,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check, connect, echo_roundtrip,  # noqa: E402
-                        main, note, wait_for)
+from synacktest import Daemon, abort, check, connect, echo_roundtrip, main, note, wait_for  # noqa: E402
 
 NOFILE = 40
 CLIENTS = 40  # more than fit, and fewer than twice as many
@@ -54,7 +53,8 @@ def run():
           'to wait in the backlog' % (NOFILE, len(served), CLIENTS))
     note('%d clients served, %d waiting in the backlog' % (len(served), len(waiting)))
 
-    # paused, not spinning: well under a core while connections wait
+    # paused, not spinning: well under a core while connections wait (the
+    # CPU time over this second is what is measured)
     before = cpu_seconds(d.pid)
     time.sleep(1.0)
     used = cpu_seconds(d.pid) - before

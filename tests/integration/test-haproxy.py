@@ -8,7 +8,8 @@
 #     127.0.0.9 (with its own port) in synackd's debug log and in the
 #     prefix another member sees;
 #  3. synack-load -m rr -c 10 -d 4 from 127.0.0.10 through haproxy (balance roundrobin)
-#     while one synackd is stopped gracefully midway: rr connections stay
+#     while one synackd is stopped gracefully (once both serve the load's
+#     connections, before the run ends): rr connections stay
 #     open, so the stopped synackd serves its share until the load ends
 #     (its shutdown_timeout is longer than the run, and no client of it is
 #     closed as "shutdown"), haproxy marks it down and sends new
@@ -20,56 +21,44 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check, check_eq, connect,  # noqa: E402
-                        echo_roundtrip, fail, fmt_addr, listener, main,
-                        make_tempdir, note, program_path, recv_line,
-                        server_section, skip, wait_for)
+from loadtest import start_load  # noqa: E402
+from synacktest import (Daemon, _children, abort, check, check_eq, connect,  # noqa: E402
+                        connect_from, echo_roundtrip, fail, fmt_addr, hold_port,
+                        listener, main, make_tempdir, note, recv_line, server_section,
+                        skip, ss, ss_listen_queues, wait_for)
 
 LOAD_SECONDS = 4
 LOAD_SOURCE = '127.0.0.10'
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+LOAD_CLIENT = r'client %s:\d+ ' % re.escape(LOAD_SOURCE)
 
 
 class HAProxy:
-    """haproxy -db with a config of its own, on ports picked here: haproxy
-    has no port 0, so a port the kernel just handed out is tried, and on a
-    bind failure (someone took it meanwhile) another, a few times."""
+    """haproxy -db with a config of its own. haproxy takes no port 0: it
+    binds, with SO_REUSEADDR, two ports this test holds (hold_port) until
+    the end."""
 
     def __init__(self, d1, d2, tmpdir):
         self.proc = None
-        for attempt in range(5):
-            self.echo_port, self.chat_port = free_port(), free_port()
-            if self.echo_port == self.chat_port:
-                continue
-            path = os.path.join(tmpdir, 'haproxy-%d.cfg' % attempt)
-            with open(path, 'w') as f:
-                f.write(self.config(d1, d2).replace('@EP@', str(self.echo_port))
-                        .replace('@CP@', str(self.chat_port)))
-            self.log = os.path.join(tmpdir, 'haproxy-%d.log' % attempt)
-            out = open(self.log, 'wb')
+        self.echo_port = hold_port(shared=True)
+        self.chat_port = hold_port(shared=True)
+        path = os.path.join(tmpdir, 'haproxy.cfg')
+        with open(path, 'w') as f:
+            f.write(self.config(d1, d2).replace('@EP@', str(self.echo_port))
+                    .replace('@CP@', str(self.chat_port)))
+        self.log = os.path.join(tmpdir, 'haproxy.log')
+        with open(self.log, 'wb') as out:
             self.proc = subprocess.Popen(['haproxy', '-f', path, '-db'],
                                          stdin=subprocess.DEVNULL, stdout=out, stderr=out)
-            out.close()
-            if self.wait_up():
-                return
+        _children.append(self.proc)
+        if not self.wait_up():
             self.stop()
-            note('haproxy did not start (attempt %d):\n%s' % (attempt + 1, self.text()))
-        fail('haproxy did not start')
+            fail('haproxy did not start:\n%s' % self.text())
 
     @staticmethod
     def config(d1, d2):
@@ -105,19 +94,13 @@ backend chat_servers
 ''' % (e1[1], e2[1], d1.addr('chat')[1])
 
     def wait_up(self):
+        """haproxy listens on both ports (True), or exited (False)."""
         def up():
             if self.proc.poll() is not None:
                 return True
-            for port in (self.echo_port, self.chat_port):
-                try:
-                    socket.create_connection(('127.0.0.1', port), timeout=1).close()
-                except OSError:
-                    return False
-            return True
-        try:
-            wait_for(up, 10, what='haproxy to listen')
-        except Exception:
-            return False
+            return all(ss_listen_queues(port, '127.0.0.1')
+                       for port in (self.echo_port, self.chat_port))
+        wait_for(up, 10, what='haproxy to listen')
         return self.proc.poll() is None
 
     def text(self):
@@ -137,24 +120,22 @@ backend chat_servers
                 self.proc.wait(5)
 
 
-def connect_from(src, addr):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(5)
-    try:
-        s.bind((src, 0))
-    except OSError as e:
-        s.close()
-        skip('cannot bind %s: %s' % (src, e))
-    s.connect(addr)
-    return s
-
-
 def conf(shutdown_timeout):
     return {'server': server_section(log_level='debug', metrics='127.0.0.1:0',
                                      shutdown_timeout=shutdown_timeout),
             # haproxy connects from 127.0.0.1: the only peer trusted with a header
             'listener echo': listener('echo', proxy_protocol='yes', proxy_from='127.0.0.1'),
             'listener chat': listener('chat', proxy_protocol='yes', proxy_from='127.0.0.1')}
+
+
+CHECKED = r'client 127\.0\.0\.1:\d+ connected to echo'
+
+
+def more_checks(d, n=3):
+    """n more rounds of haproxy's health checks reached d."""
+    seen = len(d.find_all_log(CHECKED))
+    wait_for(lambda: len(d.find_all_log(CHECKED)) >= seen + n, 10,
+             what='%d more health checks' % n)
 
 
 def healthy(d):
@@ -184,24 +165,39 @@ def chat(d1, hp):
     abort(b)
 
 
-def run_load(hp, stop_at, stop):
-    load = program_path('SYNACK_LOAD', 'synack-load')
-    t = threading.Timer(stop_at, stop)
-    t.start()
-    try:
-        # from 127.0.0.10: its clients are told apart from health checks
-        r = subprocess.run([load, '-m', 'rr', '-c', '10', '-d', str(LOAD_SECONDS), '-q',
-                            '-b', LOAD_SOURCE,
-                            '--json', '127.0.0.1:%d' % hp.echo_port],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=LOAD_SECONDS + 30)
-    finally:
-        t.join()
-    out = r.stdout.decode(errors='replace')
-    if r.returncode != 0:
-        fail('synack-load exited %d\n%s\n%s' % (r.returncode, out,
-                                                 r.stderr.decode(errors='replace')))
-    return json.loads(out.splitlines()[0])
+def exchanging(port):
+    """How many connections to port carried more than a PROXY v2 header
+    and two 64-byte messages (ss -ti's bytes_received)."""
+    out = ss(['-tinH', 'state', 'established', '( sport = :%d )' % port])
+    return sum(1 for b in re.findall(r'bytes_received:(\d+)', out)
+               if int(b) > 28 + 2 * 64)
+
+
+def load_stopping(hp, d1, d2):
+    """synack-load through haproxy, d2 stopped halfway through the run,
+    once both synackd serve its connections: the report."""
+    # from 127.0.0.10: its clients are told apart from health checks
+    load = start_load(['-m', 'rr', '-c', '10', '-d', str(LOAD_SECONDS), '-q',
+                       '-b', LOAD_SOURCE, '127.0.0.1:%d' % hp.echo_port])
+
+    def clients(d):
+        return len(d.find_all_log(LOAD_CLIENT + 'connected to echo'))
+    wait_for(lambda: clients(d2) > 0 and clients(d1) + clients(d2) >= 10, 10,
+             what='the load\'s 10 connections served by both synackd')
+    # a client that has sent nothing for 100 ms is closed at the stop: d2's
+    # must be exchanging already, not about to send their first message
+    wait_for(lambda: exchanging(d2.port('echo')) >= clients(d2), 10, interval=0.05,
+             what='d2\'s load connections past their first exchange')
+    # then midway through the run, as the test is laid out: d2 serves the
+    # second half after its stop (a point in the run's time, not a
+    # condition; a later stop leaves d2 less to serve, an earlier one more)
+    time.sleep(max(0.0, LOAD_SECONDS / 2 - load.elapsed()))
+    check(load.proc.poll() is None, 'd2 was stopped during the load')
+    d2.send_signal(signal.SIGTERM)
+    r = load.finish(LOAD_SECONDS + 30)
+    if r.rc != 0:
+        fail('synack-load exited %d\n%s' % (r.rc, r.describe()))
+    return r.report
 
 
 def run():
@@ -216,21 +212,14 @@ def run():
             hp = HAProxy(d1, d2, tmpdir)
             # the health checks reached both, as LOCAL headers
             for d in (d1, d2):
-                d.wait_log(r'client 127\.0\.0\.1:\d+ connected to echo', timeout=10)
+                d.wait_log(CHECKED, timeout=10)
             chat(d1, hp)
-            time.sleep(0.5)     # a few more rounds of checks
             for d in (d1, d2):
+                more_checks(d)
                 healthy(d)
 
-            stopped = {}
-
-            def stop_d2():
-                stopped['at'] = time.monotonic()
-                d2.send_signal(signal.SIGTERM)
-
-            report = run_load(hp, LOAD_SECONDS / 2, stop_d2)
+            report = load_stopping(hp, d1, d2)
             note('synack-load: %s' % json.dumps(report)[:600])
-            check('at' in stopped, 'd2 was stopped during the load')
             errors = report.get('errors', {})
             if isinstance(errors, dict):
                 check(all(v == 0 for v in errors.values()), 'synack-load errors: %r' % errors)
@@ -239,13 +228,12 @@ def run():
             # d2's rr clients were served until the load ended, then it exits
             rc = d2.wait_exit(30)
             check_eq(rc, 0, 'exit status of the stopped synackd')
-            load_client = r'client %s:\d+ ' % re.escape(LOAD_SOURCE)
             for name, d in (('d1', d1), ('d2', d2)):
-                check(d.find_log(load_client + 'connected to echo') is not None,
+                check(d.find_log(LOAD_CLIENT + 'connected to echo') is not None,
                       '%s served no client of synack-load (roundrobin)' % name)
             check(d2.find_log(r'waiting up to \d+ s for \d+ clients') is not None,
                   'the stopped synackd had no client when it was stopped')
-            check(d2.find_log(load_client + 'disconnected from echo') is not None,
+            check(d2.find_log(LOAD_CLIENT + 'disconnected from echo') is not None,
                   'the stopped synackd did not log its load clients leaving')
             check(d2.find_log(r'disconnected from echo: shutdown') is None,
                   'a client of the stopped synackd was cut off by its shutdown')

@@ -10,8 +10,8 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, check, check_eq, connect, echo_roundtrip,  # noqa: E402
-                        expect_silence, fmt_addr, listener, main, note,
-                        recv_until_eof, server_section)
+                        expect_silence, fmt_addr, listener, main, note, recv_until_eof,
+                        server_section)
 
 
 def run():

@@ -7,9 +7,9 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check, echo_check,  # noqa: E402
+from synacktest import (Daemon, abort, check, check_refused, echo_check,  # noqa: E402
                         have_ipv6_loopback, listener, main, server_section, skip,
-                        ss_listen_queues, check_refused, test_workers)
+                        ss_listen_queues, test_workers)
 
 
 def run():

@@ -6,8 +6,7 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, check, echo_check, listener, main,  # noqa: E402
-                        server_section, ss)
+from synacktest import Daemon, check, echo_check, listener, main, server_section, ss  # noqa: E402
 
 
 def server_side(port, cport):

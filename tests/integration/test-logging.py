@@ -10,9 +10,8 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (LOG_RE, Daemon, check, check_eq, echo_check,  # noqa: E402
-                        fmt_addr, listener, main, make_tempdir, server_section,
-                        somaxconn)
+from synacktest import (Daemon, LOG_RE, check, check_eq, echo_check, fmt_addr, listener,  # noqa: E402
+                        main, make_tempdir, server_section, somaxconn)
 
 
 def check_format(lines, what):

@@ -8,9 +8,8 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check_eq, connect, echo_check,  # noqa: E402
-                        echo_roundtrip, expect_silence, listener, main,
-                        recv_exact, server_section)
+from synacktest import (Daemon, abort, check_eq, connect, echo_check, echo_roundtrip,  # noqa: E402
+                        expect_silence, listener, main, recv_exact, server_section)
 
 
 def run():

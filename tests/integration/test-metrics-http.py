@@ -40,9 +40,9 @@ sys.dont_write_bytecode = True
 _lib = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib')
 sys.path.insert(0, _lib)
 import promtext  # noqa: E402
-from synacktest import (Daemon, abort, check, check_eq, check_rss_growth,  # noqa: E402
-                        connect, echo_roundtrip, fail, http_get, listener, main,
-                        note, rss_kib, server_section, wait_for)
+from synacktest import (Daemon, abort, check, check_eq, check_rss_growth, connect,  # noqa: E402
+                        echo_roundtrip, fail, http_get, listener, main, note, rss_kib,
+                        server_section, wait_for)
 
 TIMEOUT = 5      # the endpoint's request timeout (METRICS_TIMEOUT)
 MARGIN = 4       # what a loaded machine may add to it

@@ -29,9 +29,9 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import promtext  # noqa: E402
-from synacktest import (Daemon, abort, check, check_eq, connect,  # noqa: E402
-                        echo_roundtrip, fail, listener, main, note, render_config,
-                        server_section, skip, wait_for)
+from synacktest import (Daemon, abort, check, check_eq, connect, echo_roundtrip, fail,  # noqa: E402
+                        listener, main, note, render_config, server_section, skip,
+                        wait_for)
 
 NOFILE = 256
 MAX_CLIENTS = 100

@@ -36,16 +36,14 @@ import select
 import shutil
 import socket
 import struct
-import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check, check_eq, echo_check,  # noqa: E402
-                        fail, have_ipv6_loopback, http_get, listener, main,
-                        note, server_section, skip, ss, ss_listen_queues,
-                        wait_for)
+from synacktest import (Command, Daemon, abort, check, check_eq, echo_check, fail,  # noqa: E402
+                        have_ipv6_loopback, http_get, listener, main, note,
+                        server_section, skip, ss, ss_listen_queues, wait_for)
 
 CLONE_NEWNET = 0x40000000
 SIOCGIFFLAGS = 0x8913
@@ -93,12 +91,11 @@ def nft(script, may_fail=False):
     """Run an nft script in this namespace (never the host's)."""
     check(HOST_NETNS is not None and os.readlink('/proc/self/ns/net') != HOST_NETNS,
           'refusing to run nft outside the test\'s own network namespace')
-    r = subprocess.run([NFT, '-f', '-'], input=script.encode(), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=10)
-    err = r.stderr.decode(errors='replace').strip()
-    if r.returncode != 0 and not may_fail:
-        fail('nft failed (%d): %s\nscript:\n%s' % (r.returncode, err, script))
-    return r.returncode, err
+    r = Command([NFT, '-f', '-'], stdin=script.encode()).finish(10)
+    err = r.err.strip()
+    if r.rc != 0 and not may_fail:
+        fail('nft failed (%d): %s\nscript:\n%s' % (r.rc, err, script))
+    return r.rc, err
 
 
 def find_nft():
@@ -285,12 +282,12 @@ def syn_queue(d, have6):
     for c in clients:
         check_eq(tcp_state(c), TCP_SYN_SENT, 'client state while its SYN-ACK is dropped')
     # past the first retransmissions (1 s: the server's SYN-ACK, the
-    # client's SYN), the same request sockets and no more
-    while time.monotonic() < started + 1.5:
-        if not counts(want):
-            fail('syn_recv per listener %.1f s after the connects: expected %r, got %r' %
-                 (time.monotonic() - started, want, seen['v']))
-        time.sleep(0.1)
+    # client's SYN), the same request sockets and no more: a change is
+    # waited for until 1.5 s after the connects, and must not come
+    if wait_for(lambda: not counts(want), max(0.0, started + 1.5 - time.monotonic()),
+                interval=0.1):
+        fail('syn_recv per listener %.1f s after the connects: expected %r, got %r' %
+             (time.monotonic() - started, want, seen['v']))
 
     # ss reads the same dump: the same count, on the address and port
     rows = ss(['-Htn', 'state', 'syn-recv', 'sport', '=', ':%d' % SYN_PORT]).splitlines()

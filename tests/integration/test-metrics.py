@@ -25,17 +25,16 @@
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 sys.dont_write_bytecode = True
 _lib = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib')
 sys.path.insert(0, _lib)
 import promtext  # noqa: E402
-from synacktest import (Daemon, check, check_eq, connect, fail,  # noqa: E402
-                        fmt_addr, http_get, join_chat, listener, main, note,
-                        parse_addr, recv_exact, recv_line, recv_until_eof,
-                        run_synackd, server_section, test_workers, wait_for)
+from synacktest import (Command, Daemon, check, check_eq, connect, fail, fmt_addr,  # noqa: E402
+                        http_get, join_chat, listener, main, note, parse_addr,
+                        recv_exact, recv_line, recv_until_eof, run_program, run_synackd,
+                        server_section, test_workers, wait_for)
 
 CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 CLOSE_REASONS = ('peer', 'idle_timeout', 'slow_consumer', 'line_too_long', 'shutdown',
@@ -82,11 +81,10 @@ def promtool_check(text):
         note('note: promtool is not installed: `promtool check metrics` skipped '
              '(the strict reader still checks the text)')
         return
-    r = subprocess.run([exe, 'check', 'metrics'], input=text, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=30)
-    if r.returncode != 0:
-        fail('promtool check metrics: exit %d\n%s\n--- /metrics ---\n%s' %
-             (r.returncode, r.stdout.decode(errors='replace'), text.decode(errors='replace')))
+    r = Command([exe, 'check', 'metrics'], stdin=text).finish(30)
+    if r.rc != 0:
+        fail('promtool check metrics: exit %d\n%s%s\n--- /metrics ---\n%s' %
+             (r.rc, r.out, r.err, text.decode(errors='replace')))
 
 
 class Listeners:
@@ -249,13 +247,13 @@ def compare_stats(d):
 # ---------------------------------------------------------------------------
 
 def check_start(d, m):
-    rc, out, err = run_synackd(['-V'])
-    check_eq(rc, 0, 'exit status of synackd -V')
-    version = out.split()[-1] if out.split() else None
+    r = run_synackd(['-V'])
+    check_eq(r.rc, 0, 'exit status of synackd -V')
+    version = r.out.split()[-1] if r.out.split() else None
     info = m.samples('synackd_build_info')
     check_eq(len(info), 1, 'synackd_build_info series')
     check_eq(info[0].labels, {'version': version}, 'synackd_build_info labels '
-             '(the version of `synackd -V`: %r)' % out.strip())
+             '(the version of `synackd -V`: %r)' % r.out.strip())
     check_eq(info[0].value, 1.0, 'synackd_build_info value')
     n = test_workers()
     check_eq(m.value('synackd_workers'), n, 'synackd_workers')
@@ -411,10 +409,9 @@ def idle_daemon():
 
 
 def run():
-    r = subprocess.run([sys.executable, os.path.join(_lib, 'promtext.py'), '--self-test'],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
-    out = r.stdout.decode(errors='replace').strip()
-    check(r.returncode == 0, 'promtext.py --self-test failed:\n' + out)
+    r = run_program([sys.executable, os.path.join(_lib, 'promtext.py'), '--self-test'], 30)
+    out = (r.out + r.err).strip()
+    check(r.rc == 0, 'promtext.py --self-test failed:\n' + out)
     note(out)
 
     conf = {'server': server_section(log_level='debug', metrics='127.0.0.1:0'),

@@ -13,24 +13,11 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check, echo_roundtrip,  # noqa: E402
-                        fail, listener, main, note, render_config,
-                        server_section, skip, wait_for)
+from synacktest import (Daemon, abort, check, connect_from, echo_roundtrip, fail,  # noqa: E402
+                        listener, main, note, render_config, server_section, wait_for)
 
 FLOOD = 300       # connections at least
 FLOOD_SECONDS = 2.5  # and for at least this long, so several log seconds pass
-
-
-def connect_from(src, addr, timeout=5.0):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    try:
-        s.bind((src, 0))
-    except OSError as e:
-        s.close()
-        skip('cannot bind %s: %s' % (src, e))
-    s.connect(addr)
-    return s
 
 
 def refused_from(src, addr):
@@ -77,7 +64,7 @@ def run():
             if n >= 20 * FLOOD:
                 fail('the flood loop ran away')
             if n >= FLOOD:
-                time.sleep(0.005)
+                time.sleep(0.005)   # the flood's pace: it lasts FLOOD_SECONDS
             if not refused_from('127.0.0.2', addr):
                 fail('flood connection %d from 127.0.0.2 was not refused' % n)
             if n % 30 == 0:

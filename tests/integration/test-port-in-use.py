@@ -8,9 +8,9 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (LISTEN_RE, check, check_eq, listener, main,  # noqa: E402
-                        parse_addr, run_daemon_expect_fail, server_section,
-                        ss_listen_queues, try_connect)
+from synacktest import (LISTEN_RE, check, check_eq, listener, main, parse_addr,  # noqa: E402
+                        run_daemon_expect_fail, server_section, ss_listen_queues,
+                        try_connect)
 
 
 def run():
@@ -21,16 +21,16 @@ def run():
     conf = {'server': server_section(),
             'listener first': listener('echo'),
             'listener busy': listener('echo', port=port)}
-    rc, err = run_daemon_expect_fail(conf)
-    check_eq(rc, 71, 'exit status when the port is in use (stderr: %r)' % err)
+    r = run_daemon_expect_fail(conf)
+    check_eq(r.rc, 71, 'exit status when the port is in use (stderr: %r)' % r.err)
     want = 'bind 127.0.0.1:%d: Address already in use' % port
-    check(want in err, 'stderr must contain %r, got %r' % (want, err))
+    check(want in r.err, 'stderr must contain %r, got %r' % (want, r.err))
 
     rows = ss_listen_queues(port, '127.0.0.1')
     check_eq(len(rows), 1, 'listening sockets on port %d after the failed start '
              '(only ours): %r' % (port, rows))
     # if the other listener said it was listening, it must be gone as well
-    for line in err.splitlines():
+    for line in r.err.splitlines():
         m = LISTEN_RE.search(line)
         if m and m.group(1) == 'first':
             other = parse_addr(m.group(2))

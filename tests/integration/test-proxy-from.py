@@ -28,29 +28,13 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import promtext  # noqa: E402
 from proxyheader import V2_LOCAL, v1, v2  # noqa: E402
-from synacktest import (Daemon, abort, check, check_eq, echo_roundtrip,  # noqa: E402
+from synacktest import (Daemon, abort, check, check_eq, connect_from, echo_roundtrip,  # noqa: E402
                         fail, have_ipv6_loopback, http_get, listener, main, note,
-                        recv_line, render_config, server_section, skip, wait_for)
+                        recv_line, render_config, server_section, wait_for)
 
 WARNING = r'listener %s: proxy_protocol without proxy_from: any client'
 UNTRUSTED = r'listener v4: client 127\.0\.0\.3:\d+ refused: not in proxy_from'
 BURST = 30
-
-
-def connect_from(src, addr, timeout=5.0):
-    if isinstance(addr, str):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    else:
-        s = socket.socket(socket.AF_INET6 if ':' in src else socket.AF_INET,
-                          socket.SOCK_STREAM)
-        try:
-            s.bind((src, 0))
-        except OSError as e:
-            s.close()
-            skip('cannot bind %s: %s' % (src, e))
-    s.settimeout(timeout)
-    s.connect(addr)
-    return s
 
 
 def refused(src, addr, data):
@@ -158,7 +142,8 @@ def untrusted(d):
     lines = len(d.find_all_log(UNTRUSTED))
     note('%d untrusted connections in %.2f s: %d log lines' % (BURST + 2, took, lines))
     check(lines <= took + 2, 'untrusted peers logged %d times in %.2f s' % (lines, took))
-    # the next message, a second later, says how many were held back
+    # the next message, a second later, says how many were held back: the
+    # log's one line a second is what is tested, so the second is waited out
     time.sleep(1.1)
     check(refused('127.0.0.3', v4, b''), 'a connection from 127.0.0.3 was served')
     d.wait_log(UNTRUSTED + r' \(and \d+ more refused since the last message\)')

@@ -28,9 +28,9 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import promtext  # noqa: E402
 from proxyheader import V2_LOCAL, v1, v2  # noqa: E402
-from synacktest import (Daemon, abort, check, check_eq, connect,  # noqa: E402
-                        expect_silence, fail, fmt_addr, http_get, listener, main, note,
-                        recv_line, recv_until_eof, server_section, wait_for)
+from synacktest import (daemon_read_all, Daemon, abort, check, check_eq, connect, expect_silence, fail,  # noqa: E402
+                        fmt_addr, http_get, listener, main, note, recv_line,
+                        recv_until_eof, server_section, wait_for)
 
 def metrics(d):
     status, _, body = http_get(d.metrics_addr(), '/metrics', headers={'Connection': 'close'})
@@ -96,11 +96,11 @@ def echo(d):
     s = connect(addr)
     h = v2('192.0.2.9', 4321)
     s.sendall(h[:5])
-    time.sleep(0.1)
+    daemon_read_all(s, addr[1])
     s.sendall(h[5:20])
     expect_silence(s, 0.2)
     s.sendall(h[20:] + b'pie')
-    time.sleep(0.1)
+    daemon_read_all(s, addr[1])
     s.sendall(b'ces\n')
     check_eq(recv_line(s), b'pieces\n', 'echo after a header sent in pieces')
     d.wait_log(r'client 192\.0\.2\.9:4321 connected to echo')

@@ -27,10 +27,10 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import promtext  # noqa: E402
 from proxyheader import v1, v2  # noqa: E402
-from synacktest import (SIOCINQ, Daemon, abort, check, check_eq,  # noqa: E402
-                        connect, fail, fmt_addr, http_get, ioctl_int, join_chat,
-                        listener, main, note, recv_exact, recv_line,
-                        recv_until_eof, server_section, ss_conn_queues, wait_for)
+from synacktest import (Daemon, SIOCINQ, abort, check, check_eq, connect, fail,  # noqa: E402
+                        fmt_addr, http_get, ioctl_int, join_chat, listener, main, note,
+                        recv_exact, recv_line, recv_until_eof, server_section,
+                        ss_conn_queues, wait_for)
 
 MAX_LINE = 16
 CHARGEN_LIMIT = 100000  # not a multiple of the 64 KiB slices

@@ -31,11 +31,11 @@ def run():
         port = first.port('a')
         conf2 = {'server': server_section(),
                  'listener b': listener('echo', port=port)}
-        rc, err = run_daemon_expect_fail(conf2)
-        check_eq(rc, 71, 'second daemon on a taken port without reuseport '
-                 '(stderr %r)' % err)
-        check('bind 127.0.0.1:%d: Address already in use' % port in err,
-              'stderr must name the bind failure: %r' % err)
+        r = run_daemon_expect_fail(conf2)
+        check_eq(r.rc, 71, 'second daemon on a taken port without reuseport '
+                 '(stderr %r)' % r.err)
+        check('bind 127.0.0.1:%d: Address already in use' % port in r.err,
+              'stderr must name the bind failure: %r' % r.err)
         echo_check(first.addr('a')).close()
 
 

@@ -31,9 +31,8 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, abort, check, check_eq, echo_check, fail,  # noqa: E402
-                        http_get, listener, main, make_tempdir, note,
-                        server_section, wait_for)
+from synacktest import (Daemon, abort, check, check_eq, echo_check, fail, http_get,  # noqa: E402
+                        listener, main, make_tempdir, note, server_section, wait_for)
 from browser import Browser  # noqa: E402
 
 MAX_CLIENTS = 5

@@ -10,9 +10,8 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, check, check_eq, echo_check, echo_roundtrip,  # noqa: E402
-                        listener, main, make_tempdir, run_daemon_expect_fail,
-                        server_section)
+from synacktest import (Daemon, check, check_eq, echo_check, echo_roundtrip, listener,  # noqa: E402
+                        main, make_tempdir, run_daemon_expect_fail, server_section)
 
 
 def is_socket(path):
@@ -57,10 +56,10 @@ def run():
     mine = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     mine.bind(live)
     mine.listen(4)
-    rc, err = run_daemon_expect_fail(conf_for(live))
-    check_eq(rc, 71, 'exit status when the unix path is held by a live listener '
-             '(stderr: %r)' % err)
-    check(live in err, 'the error must name the path %s: %r' % (live, err))
+    r = run_daemon_expect_fail(conf_for(live))
+    check_eq(r.rc, 71, 'exit status when the unix path is held by a live listener '
+             '(stderr: %r)' % r.err)
+    check(live in r.err, 'the error must name the path %s: %r' % (live, r.err))
     check(is_socket(live), 'the live socket file must not be removed')
     # the daemon may have probed the path with a connect: drop those
     mine.setblocking(False)
@@ -84,10 +83,10 @@ def run():
     plain = os.path.join(tmp, 'plain')
     with open(plain, 'w') as f:
         f.write('not a socket\n')
-    rc, err = run_daemon_expect_fail(conf_for(plain))
-    check_eq(rc, 71, 'exit status when a regular file is at the unix path '
-             '(stderr: %r)' % err)
-    check(plain in err, 'the error must name the path %s: %r' % (plain, err))
+    r = run_daemon_expect_fail(conf_for(plain))
+    check_eq(r.rc, 71, 'exit status when a regular file is at the unix path '
+             '(stderr: %r)' % r.err)
+    check(plain in r.err, 'the error must name the path %s: %r' % (plain, r.err))
     check(os.path.isfile(plain), 'the regular file %s must not be deleted' % plain)
     with open(plain) as f:
         check_eq(f.read(), 'not a socket\n', 'content of the regular file')

@@ -8,8 +8,8 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (check, check_eq, main, make_tempdir,  # noqa: E402
-                        run_daemon_expect_fail, run_synackd)
+from synacktest import (check, check_eq, main, make_tempdir, run_daemon_expect_fail,  # noqa: E402
+                        run_synackd)
 
 GOOD = """\
 [server]
@@ -135,21 +135,21 @@ def run():
     tmp = make_tempdir()
 
     for opt in (['--no-such-option'], ['-Z']):
-        rc, out, err = run_synackd(opt)
-        check_eq(rc, 64, 'exit status of synackd %s (stderr %r)' % (opt[0], err))
-        check(err.strip(), 'synackd %s must say what is wrong on stderr' % opt[0])
+        r = run_synackd(opt)
+        check_eq(r.rc, 64, 'exit status of synackd %s (stderr %r)' % (opt[0], r.err))
+        check(r.err.strip(), 'synackd %s must say what is wrong on stderr' % opt[0])
 
     for opt in ('-h', '--help'):
-        rc, out, err = run_synackd([opt])
-        check_eq(rc, 0, 'exit status of synackd %s (stderr %r)' % (opt, err))
-        check('-c' in out and '-t' in out,
-              'synackd %s must print the usage on stdout, got %r' % (opt, out))
+        r = run_synackd([opt])
+        check_eq(r.rc, 0, 'exit status of synackd %s (stderr %r)' % (opt, r.err))
+        check('-c' in r.out and '-t' in r.out,
+              'synackd %s must print the usage on stdout, got %r' % (opt, r.out))
 
     for opt in ('-V', '--version'):
-        rc, out, err = run_synackd([opt])
-        check_eq(rc, 0, 'exit status of synackd %s (stderr %r)' % (opt, err))
-        m = re.match(r'synackd (\S+)', out)
-        check(m, 'synackd %s must print "synackd VERSION", got %r' % (opt, out))
+        r = run_synackd([opt])
+        check_eq(r.rc, 0, 'exit status of synackd %s (stderr %r)' % (opt, r.err))
+        m = re.match(r'synackd (\S+)', r.out)
+        check(m, 'synackd %s must print "synackd VERSION", got %r' % (opt, r.out))
         want = version_from_configure()
         if want:
             check_eq(m.group(1), want, 'version printed by synackd %s' % opt)
@@ -158,45 +158,45 @@ def run():
     with open(good, 'w') as f:
         f.write(GOOD.replace('@TMPDIR@', tmp))
     for opts in (['-t', '-c', good], ['--test', '--config', good], ['-c', good, '-t']):
-        rc, out, err = run_synackd(opts)
-        check_eq(rc, 0, 'exit status of synackd %s (stderr %r)' % (' '.join(opts), err))
-        check('configuration OK' in out,
-              'synackd %s must print "configuration OK", got %r' % (' '.join(opts), out))
+        r = run_synackd(opts)
+        check_eq(r.rc, 0, 'exit status of synackd %s (stderr %r)' % (' '.join(opts), r.err))
+        check('configuration OK' in r.out,
+              'synackd %s must print "configuration OK", got %r' % (' '.join(opts), r.out))
     check(not os.path.exists(os.path.join(tmp, 'chat.sock')),
           '-t must not create the unix socket')
 
     missing = os.path.join(tmp, 'no-such.conf')
     for opts in (['-c', missing], ['-t', '-c', missing]):
-        rc, out, err = run_synackd(opts)
-        check_eq(rc, 78, 'exit status of synackd %s (stderr %r)' % (' '.join(opts), err))
-        check(missing in err and 'No such file or directory' in err,
-              'a missing config must be named with strerror, got %r' % err)
+        r = run_synackd(opts)
+        check_eq(r.rc, 78, 'exit status of synackd %s (stderr %r)' % (' '.join(opts), r.err))
+        check(missing in r.err and 'No such file or directory' in r.err,
+              'a missing config must be named with strerror, got %r' % r.err)
 
     for i, (name, text, line) in enumerate(BAD):
         path = os.path.join(tmp, 'bad%d.conf' % i)
         with open(path, 'w') as f:
             f.write(text)
-        rc, out, err = run_synackd(['-t', '-c', path])
-        check_eq(rc, 78, '%s: exit status of synackd -t (stdout %r, stderr %r)' %
-                 (name, out, err))
-        check('configuration OK' not in out,
+        r = run_synackd(['-t', '-c', path])
+        check_eq(r.rc, 78, '%s: exit status of synackd -t (stdout %r, stderr %r)' %
+                 (name, r.out, r.err))
+        check('configuration OK' not in r.out,
               '%s: -t must not say "configuration OK"' % name)
         if line is None:
             want = re.escape(path) + r':\d+: \S'
         else:
             want = re.escape(path) + r':%d: \S' % line
-        check(re.search(want, err), '%s: stderr must contain %s:%s: and a message, '
-              'got %r' % (name, path, line if line else 'LINE', err))
+        check(re.search(want, r.err), '%s: stderr must contain %s:%s: and a message, '
+              'got %r' % (name, path, line if line else 'LINE', r.err))
 
     # the same errors stop a real start with 78 too
     for i, (name, text, line) in enumerate(BAD[:2]):
         sub = os.path.join(tmp, 'start%d' % i)
         os.mkdir(sub)
         path = os.path.join(sub, 'synackd.conf')
-        rc, err = run_daemon_expect_fail(text, tmpdir=sub)
-        check_eq(rc, 78, '%s: exit status of a start (stderr %r)' % (name, err))
-        check(re.search(re.escape(path) + r':%d: ' % line, err),
-              '%s: start error must contain %s:%d:, got %r' % (name, path, line, err))
+        r = run_daemon_expect_fail(text, tmpdir=sub)
+        check_eq(r.rc, 78, '%s: exit status of a start (stderr %r)' % (name, r.err))
+        check(re.search(re.escape(path) + r':%d: ' % line, r.err),
+              '%s: start error must contain %s:%d:, got %r' % (name, path, line, r.err))
 
 
 main(run)

@@ -9,26 +9,23 @@
 #  4. chat with 2 workers: a room is on one loop, every member gets every
 #     other member's line;
 #  5. a reload under load (crr on two workers) that moves the loaded
-#     listener to a new port: connections queued on the old sockets are
+#     listener to a new address: connections queued on the old sockets are
 #     taken before they close, so no established connection is reset and no
-#     byte is wrong (new connections to the old port are refused, as they
+#     byte is wrong (new connections to the old address are refused, as they
 #     should be);
 #  6. a graceful shutdown under load on two workers resets no established
 #     connection either.
 import os
+import select
 import signal
 import sys
-import threading
 import time
 
 sys.dont_write_bytecode = True
-_here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(_here, '..', 'lib'))
-sys.path.insert(0, os.path.join(_here, '..', 'load'))
-from loadtest import check_report, free_port, run_load  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import check_report, run_load, start_load  # noqa: E402
 from synacktest import (Daemon, abort, check, check_eq, connect, echo_roundtrip,  # noqa: E402
-                        join_chat,
-                        fmt_addr, listener, main, note, parse_addr,
+                        fmt_addr, join_chat, listener, main, note, parse_addr,
                         recv_line, render_config, server_section, ss_listen_queues,
                         thread_sanitized, wait_for)
 
@@ -76,21 +73,22 @@ def per_cpu():
 
 def answering(socks, seconds):
     """Those of socks that receive something within `seconds` (the echo of
-    what each sent: only a served client gets one)."""
-    got = []
+    what each sent: only a served client gets one). The whole time is
+    waited for: that no more are served is part of what is checked."""
+    got, ended = [], []
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        for s in socks:
-            if s in got:
-                continue
-            s.settimeout(0.01)
+    while True:
+        left = end - time.monotonic()
+        waiting = [s for s in socks if s not in got and s not in ended]
+        if left <= 0 or not waiting:
+            return got
+        readable, _, _ = select.select(waiting, [], [], left)
+        for s in readable:
             try:
-                if s.recv(16):
-                    got.append(s)
+                data = s.recv(16)
             except OSError:
-                pass
-        time.sleep(0.05)
-    return got
+                data = b''
+            (got if data else ended).append(s)
 
 
 def exact_max(d):
@@ -121,30 +119,26 @@ def chat(d):
         abort(s)
 
 
-class Load(threading.Thread):
-    def __init__(self, args):
-        super().__init__(daemon=True)
-        self.args = args
-        self.result = None
-
-    def run(self):
-        self.result = run_load(self.args, timeout=60)
+def under_way(d, n=200):
+    """The load runs: the echo listener served n more connections."""
+    base = d.listener_stats('echo')['accepted']
+    wait_for(lambda: d.listener_stats('echo')['accepted'] >= base + n, 10,
+             interval=0.05, what='%d connections of the load served' % n)
 
 
 def reload_under_load(d):
     old = d.port('echo')
-    load = Load(['-m', 'crr', '-c', '16', '-d', '3', '-q', '127.0.0.1:%d' % old])
-    load.start()
-    time.sleep(1.0)  # let the load reach full speed before the move
-    conf = config(echo_port=free_port())
+    load = start_load(['-m', 'crr', '-c', '16', '-d', '3', '-q', '127.0.0.1:%d' % old])
+    under_way(d)
+    # a new address takes new sockets, on a port read back from the log
+    conf = config(address='127.0.0.2')
     with open(d.conf_path, 'w') as f:
         f.write(render_config(conf))
     mark = d.log_count()
     d.send_signal(signal.SIGHUP)
     m = d.wait_log(r'listener echo: listening on (\S+)', 10, start=mark)
     d.wait_log(r'reload: done', 10, start=mark)
-    load.join(60)
-    rep = check_report(load.result, 'crr')
+    rep = check_report(load.finish(60), 'crr')
     note('crr during the move: %d established, errors %r' %
          (rep['connections']['established'], rep['errors']))
     check(rep['connections']['established'] > 100, 'the load ran: %r' % rep['connections'])
@@ -153,17 +147,15 @@ def reload_under_load(d):
             check_eq(n, 0, '%s errors while the listener moved' % what)
     d.listeners['echo']['addr'] = parse_addr(m.group(1))
     s = connect(d.addr('echo'))
-    echo_roundtrip(s, b'at the new port\n')
+    echo_roundtrip(s, b'at the new address\n')
     abort(s)
 
 
 def shutdown_under_load(d):
-    load = Load(['-m', 'crr', '-c', '16', '-d', '4', '-q', '127.0.0.1:%d' % d.port('echo')])
-    load.start()
-    time.sleep(1.0)
+    load = start_load(['-m', 'crr', '-c', '16', '-d', '4', '-q', fmt_addr(d.addr('echo'))])
+    under_way(d)
     d.stop(15)
-    load.join(60)
-    rep = check_report(load.result, 'crr')
+    rep = check_report(load.finish(60), 'crr')
     note('crr during the shutdown: %d established, errors %r' %
          (rep['connections']['established'], rep['errors']))
     for what, n in rep['errors'].items():
@@ -171,9 +163,9 @@ def shutdown_under_load(d):
             check_eq(n, 0, '%s errors during the graceful shutdown' % what)
 
 
-def config(echo_port=0):
-    return {'server': server_section(workers=2),
-            'listener echo': listener('echo', port=echo_port, backlog=4096)}
+def config(address='127.0.0.1'):
+    return {'server': server_section(workers=2, metrics='127.0.0.1:0'),
+            'listener echo': listener('echo', address=address, backlog=4096)}
 
 
 def run():

@@ -8,30 +8,30 @@
 # takes what is queued and closes: no handshake is reset.
 import os
 import sys
-import time
 
 sys.dont_write_bytecode = True
-_here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(_here, '..', 'lib'))
-sys.path.insert(0, os.path.join(_here, '..', 'load'))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from loadtest import check_clean, start_load  # noqa: E402
 from synacktest import (Daemon, check, check_eq, echo_check, listener, main,  # noqa: E402
-                        server_section)
+                        server_section, wait_for)
 
 LOAD = ['-m', 'crr', '-c', '8', '-d', '4', '--connect-rate', '1000',
         '--max-error-rate', '0', '-q']
 
 
 def daemon(port):
-    return Daemon({'server': server_section(shutdown_timeout=10),
+    return Daemon({'server': server_section(shutdown_timeout=10, metrics='127.0.0.1:0'),
                    'listener echo': listener('echo', port=port, reuseport='yes')})
 
 
 def stop_under_load(port, stopping, what):
-    """Run the load on port, stop `stopping` a moment into it; the load
-    must see no failure."""
+    """Run the load on port, stop `stopping` once it served a share of it;
+    the load must see no failure."""
+    base = stopping.listener_stats('echo')['accepted']
     load = start_load(LOAD + ['127.0.0.1:%d' % port])
-    time.sleep(1.5)
+    wait_for(lambda: stopping.listener_stats('echo')['accepted'] >= base + 200, 10,
+             interval=0.05, what='the stopping synackd to serve 200 connections of the load')
+    check(load.proc.poll() is None, '%s: the load still runs when the daemon stops' % what)
     stopping.stop()
     r = load.finish(timeout=30)
     rep = check_clean(r, 'crr')

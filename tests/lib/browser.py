@@ -19,12 +19,11 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
 
-from synacktest import fail, note, skip
+from synacktest import fail, note, skip, wait_for
 
 DRIVERS = ('chromedriver', '/usr/bin/chromedriver', '/usr/lib/chromium/chromedriver')
 BROWSERS = ('chromium', 'chromium-browser', '/usr/lib/chromium/chromium',
@@ -75,7 +74,7 @@ class Browser:
 
     # -- chromedriver ----------------------------------------------------------
 
-    def _spawn(self, port):
+    def _spawn(self):
         # chromium writes crash report settings and a dconf cache under
         # $HOME whatever its profile: all of it goes to tmpdir
         env = dict(os.environ, TMPDIR=self.tmpdir, HOME=self.tmpdir,
@@ -83,7 +82,7 @@ class Browser:
                    XDG_CACHE_HOME=os.path.join(self.tmpdir, '.cache'))
         self._out = []
         self.proc = subprocess.Popen(
-            [self.driver, '--port=%d' % port], stdin=subprocess.DEVNULL,
+            [self.driver, '--port=0'], stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=self.tmpdir,
             env=env, start_new_session=True)
         threading.Thread(target=self._drain, args=(self.proc.stdout, self._out),
@@ -113,29 +112,21 @@ class Browser:
                 self._cond.wait(min(left, 0.2))
 
     def _start_driver(self, timeout):
-        # --port=0: chromedriver binds a free port and names it.  A driver
-        # too old for that gets a port found here, which another process
-        # may take first: then it fails to bind and the next one is tried.
-        for attempt in range(3):
-            self._spawn(0 if attempt == 0 else _free_port())
-            port = self._wait_started(timeout / 3)
-            if port:
-                self.port = port
-                break
+        # --port=0: chromedriver binds a port the kernel chose and names it
+        self._spawn()
+        self.port = self._wait_started(timeout / 2)
+        if not self.port:
             self._kill_group()
-        else:
             skip('chromedriver %s did not start:\n%s' %
                  (self.driver, '\n'.join(self._out[-20:])))
-        deadline = time.monotonic() + timeout / 3
-        while True:
+
+        def ready():
             try:
-                if self._call('GET', '/status', timeout=5).get('ready'):
-                    return
+                return self._call('GET', '/status', timeout=5).get('ready')
             except (OSError, WebDriverError, ValueError):
-                pass
-            if time.monotonic() >= deadline:
-                skip('chromedriver on port %d never said it was ready' % self.port)
-            time.sleep(0.1)
+                return False
+        if not wait_for(ready, timeout / 2, interval=0.1):
+            skip('chromedriver on port %d never said it was ready' % self.port)
 
     def _new_session(self, width, height, timeout):
         args = ['--headless=new', '--no-sandbox', '--disable-gpu',
@@ -230,14 +221,12 @@ class Browser:
             os.killpg(pgid, signal.SIGTERM)
         except ProcessLookupError:
             pass
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
+        def exited():
             try:
-                if os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
-                    break
+                return os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             except ChildProcessError:
-                break
-            time.sleep(0.05)
+                return True
+        wait_for(exited, 5, interval=0.05)
         try:
             os.killpg(pgid, signal.SIGKILL)
         except ProcessLookupError:
@@ -245,16 +234,13 @@ class Browser:
         p.wait()
         # the rest of the group (chromium's processes) is dying: wait for it,
         # so that nothing writes to tmpdir while it is being removed
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
+        def group_gone():
             try:
                 os.killpg(pgid, 0)
-            except ProcessLookupError:
-                break
-            except PermissionError:
-                break
-            time.sleep(0.05)
-        else:
+            except (ProcessLookupError, PermissionError):
+                return True
+            return False
+        if not wait_for(group_gone, 5, interval=0.05):
             note('chromedriver process group %d still has processes' % pgid)
 
     def close(self):
@@ -273,11 +259,3 @@ class Browser:
         self.close()
         return False
 
-
-def _free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()

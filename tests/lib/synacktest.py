@@ -1,10 +1,16 @@
-# synacktest: the harness shared by the loopback integration tests.
+# synacktest: the harness of every Python test (tests/integration,
+# tests/daemon, tests/load). Next to it: detached.py (daemons that are not
+# the test's child: pids, pidfiles, synackd run as a command), loadtest.py
+# (synack-load run to completion and its report checked), promtext.py,
+# proxyheader.py and browser.py.
 #
 # It starts the real synackd on port 0 from a config written into a private
 # temporary directory, follows its log, learns each listener's real address
-# from its "listening on" line, and stops it with SIGTERM. Every wait is a
-# bounded poll; every test runs under a global alarm; a test ends with exit
-# status 0 (pass), 1 (fail) or 77 (skip), as automake expects.
+# from its "listening on" line, and stops it with SIGTERM. A port is read
+# back from the process that holds it (or held by the test, hold_port),
+# never learnt, let go and used again. Every wait is a bounded poll of the
+# condition itself; every test runs under a global alarm; a test ends with
+# exit status 0 (pass), 1 (fail) or 77 (skip), as automake expects.
 #
 # A test looks like:
 #
@@ -99,6 +105,14 @@ def synackd_path():
 
 _tempdirs = []
 _children = []
+_held = []
+_cleanup_hooks = []
+
+
+def at_cleanup(fn):
+    """Call fn() when the test ends, pass or fail, before the children are
+    killed (detached.py kills the daemons it tracks this way)."""
+    _cleanup_hooks.append(fn)
 
 
 def make_tempdir():
@@ -113,6 +127,13 @@ def make_tempdir():
 
 
 def _cleanup():
+    for fn in _cleanup_hooks:
+        try:
+            fn()
+        except Exception:
+            traceback.print_exc(file=sys.stdout)
+    for sock in _held:
+        sock.close()
     for p in _children:
         if p.poll() is None:
             try:
@@ -254,6 +275,25 @@ def connect(addr, timeout=5.0, rcvbuf=None, sndbuf=None):
     return s
 
 
+def connect_from(src, addr, timeout=5.0):
+    """A socket bound to source address src (127.0.0.2, ...) and connected
+    to addr (a unix path: no source); skips the test where src cannot be
+    bound."""
+    if isinstance(addr, str):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    else:
+        s = socket.socket(socket.AF_INET6 if ':' in src else socket.AF_INET,
+                          socket.SOCK_STREAM)
+        try:
+            s.bind((src, 0))
+        except OSError as e:
+            s.close()
+            skip('cannot bind %s: %s' % (src, e))
+    s.settimeout(timeout)
+    s.connect(addr)
+    return s
+
+
 def join_chat(d, name, n, **kw):
     """n members of chat listener `name`, each in the room (the daemon, at
     log_level debug, logged its connection) before the next joins."""
@@ -279,6 +319,37 @@ def try_connect(addr, timeout=2.0):
         s.close()
         return None, e.errno
     return s, None
+
+
+def hold_port(host='127.0.0.1', shared=False, port=0):
+    """A port number held until the test ends by a socket of the test's,
+    bound to host and port (0: the kernel's choice), never listening:
+    connects to it are refused, and no other process can listen on it
+    meanwhile (a number learnt and let go could be anyone's by the time it
+    is used). shared: the socket has SO_REUSEADDR, so that a program that
+    takes no port 0 but sets SO_REUSEADDR itself (haproxy,
+    systemd-socket-activate, synackd below 1024) can bind and listen there
+    beside it; binds to port 0 still pass it by. OSError when port is
+    taken."""
+    s = socket.socket(_family((host, 0)), socket.SOCK_STREAM)
+    if shared:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind((host, port))
+    except OSError:
+        s.close()
+        raise
+    _held.append(s)
+    return s.getsockname()[1]
+
+
+def listening_socket(host='127.0.0.1', backlog=128):
+    """A TCP socket listening on host, port 0 (the kernel's choice), for a
+    server of the test's own or to hand to a program that inherits it."""
+    s = socket.socket(_family((host, 0)), socket.SOCK_STREAM)
+    s.bind((host, 0))
+    s.listen(backlog)
+    return s
 
 
 def abort(sock):
@@ -445,11 +516,10 @@ def ss(args):
     exe = SS
     if exe is None:
         skip('iproute2 ss is not installed')
-    r = subprocess.run([exe] + args, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=10)
-    if r.returncode != 0:
-        fail('ss %s failed: %s' % (' '.join(args), r.stderr.decode(errors='replace')))
-    return r.stdout.decode(errors='replace')
+    r = run_program([exe] + args, timeout=10)
+    if r.rc != 0:
+        fail('ss %s failed: %s' % (' '.join(args), r.err))
+    return r.out
 
 
 def ss_listen_queues(port, host=None):
@@ -850,20 +920,84 @@ class Daemon:
         return False
 
 
+# ---------------------------------------------------------------------------
+# Programs run to completion
+
+class Result:
+    """A program that ran to completion: its exit status, output and
+    running time (and pid); report is what loadtest parsed from stdout."""
+
+    def __init__(self, args, rc, out, err, elapsed, pid=None):
+        self.args, self.rc, self.out, self.err = list(args), rc, out, err
+        self.elapsed, self.pid = elapsed, pid
+        self.report = None
+
+    def describe(self):
+        return ('%s: exit %s after %.1f s\n--- stdout ---\n%s\n'
+                '--- stderr ---\n%s' % (' '.join(self.args), self.rc, self.elapsed,
+                                        self.out[-3000:], self.err[-3000:]))
+
+    __repr__ = describe
+
+
+class Command:
+    """A program started with its output on pipes (and `stdin`, bytes, on
+    its input, else nothing); finish() waits for it (bounded) and returns
+    its Result. It is killed if the test ends first."""
+
+    def __init__(self, args, cwd=None, preexec_fn=None, stdin=None):
+        self.args = list(args)
+        self.stdin = stdin
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen(
+            self.args, stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+            preexec_fn=preexec_fn)
+        _children.append(self.proc)
+        self.pid = self.proc.pid
+
+    def elapsed(self):
+        return time.monotonic() - self.t0
+
+    def send_signal(self, sig):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def finish(self, timeout=30, on_timeout=None, hint=''):
+        """The Result, once the program exited and closed its output;
+        fails after timeout seconds (on_timeout() is called first, hint is
+        added to the message)."""
+        try:
+            out, err = self.proc.communicate(self.stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            if on_timeout:
+                on_timeout()
+            self.proc.kill()
+            try:
+                # whatever it started may still hold the pipes: a bounded read
+                _, err = self.proc.communicate(timeout=2)
+            except subprocess.TimeoutExpired:
+                err = b''
+            self.proc.wait()
+            fail('%s: no exit and end of its output within %.0f s%s\nstderr: %s' %
+                 (' '.join(self.args), timeout, hint,
+                  (err or b'').decode(errors='replace')[-2000:]))
+        return Result(self.args, self.proc.returncode, out.decode(errors='replace'),
+                      err.decode(errors='replace'), self.elapsed(), self.pid)
+
+
+def run_program(args, timeout=10.0, cwd=None):
+    """Run a program to completion: its Result."""
+    return Command(args, cwd=cwd).finish(timeout)
+
+
 def run_synackd(args, timeout=10.0, cwd=None):
-    """Run synackd with args to completion: (rc, stdout, stderr)."""
-    try:
-        r = subprocess.run([synackd_path()] + list(args), stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout, cwd=cwd)
-    except subprocess.TimeoutExpired:
-        fail('synackd %s did not exit within %.0f s' % (' '.join(args), timeout))
-    return (r.returncode, r.stdout.decode(errors='replace'),
-            r.stderr.decode(errors='replace'))
+    """Run synackd with args to completion: its Result."""
+    return run_program([synackd_path()] + list(args), timeout, cwd)
 
 
 def run_daemon_expect_fail(conf, timeout=10.0, tmpdir=None):
-    """Start synackd on conf, which must fail to start: (rc, stderr).
+    """Start synackd on conf, which must fail to start: its Result.
     The config is written to TMPDIR/synackd.conf (tmpdir, or a new private
     directory), which is how error messages name it."""
     d = tmpdir or make_tempdir()
@@ -871,17 +1005,7 @@ def run_daemon_expect_fail(conf, timeout=10.0, tmpdir=None):
     path = os.path.join(d, 'synackd.conf')
     with open(path, 'w') as f:
         f.write(text)
-    proc = subprocess.Popen([synackd_path(), '-c', path], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=d)
-    _children.append(proc)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        fail('synackd was expected to fail at start but is still running '
-             'after %.0f s; stderr:\n%s' % (timeout, err.decode(errors='replace')))
-    return proc.returncode, err.decode(errors='replace')
+    return run_synackd(['-c', path], timeout, cwd=d)
 
 
 # ---------------------------------------------------------------------------

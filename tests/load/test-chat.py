@@ -11,9 +11,9 @@ import os
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (check, check_clean, check_eq, check_report, echo_daemon,  # noqa: E402
-                      main, run_load, target_of)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import check_clean, check_report, echo_daemon, run_load, target_of  # noqa: E402
+from synacktest import check, check_eq, main  # noqa: E402
 
 
 def run():

@@ -11,11 +11,10 @@ import re
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (check, check_clean, client_count, echo_daemon, main,  # noqa: E402
-                      run_load, target_of, wait_for)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import note, ss  # noqa: E402
+from loadtest import check_clean, client_count, echo_daemon, run_load, target_of  # noqa: E402
+from synacktest import check, main, note, ss, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 
 REASON = re.compile(r' disconnected from echo: ([^,]*),')
 RESET = 'read error: Connection reset by peer'

@@ -7,11 +7,10 @@ import os
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (check, check_clean, check_eq, echo_daemon, main,  # noqa: E402
-                      run_load, target_of)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import ss  # noqa: E402
+from loadtest import check_clean, echo_daemon, run_load, target_of  # noqa: E402
+from synacktest import check, check_eq, main, ss  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 
 
 def time_wait(port):

@@ -13,14 +13,13 @@
 # of make bench, passes the check.
 import os
 import re
-import subprocess
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (Daemon, Server, _children, check, check_clean,  # noqa: E402
-                      check_eq, check_report, fail, listener, main, run_load, server_section,
-                      target_of)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import Server, check_clean, check_report, run_load, target_of  # noqa: E402
+from synacktest import (Command, Daemon, check, check_eq, fail, listener, main,  # noqa: E402
+                        server_section)
 
 LINE = 74
 CYCLE = 95 * LINE
@@ -135,15 +134,14 @@ def run():
         os.path.dirname(os.path.abspath(__file__)), '..', '..', 'bench', 'echo-epoll')
     if not os.access(epoll, os.X_OK):
         fail('%s is not built (set ECHO_EPOLL)' % epoll)
-    p = subprocess.Popen([epoll, '-C'], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-    _children.append(p)
-    line = p.stdout.readline().decode()
+    p = Command([epoll, '-C'])
+    line = p.proc.stdout.readline().decode()
     m = re.match(r'listening on (127\.0\.0\.1:\d+)$', line.strip())
     check(m is not None, 'echo-epoll -C: %r' % line)
     r = run_load(['-m', 'stream', '--direction', 'receive', '-c', '2', '-d', '0.5', m.group(1)])
     check_clean(r, 'stream', m.group(1))
-    p.kill()
-    p.wait()
+    p.proc.kill()
+    p.proc.wait()
 
 
 main(run, timeout=90)

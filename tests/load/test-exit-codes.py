@@ -17,9 +17,9 @@ import os
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (Server, check, check_clean, check_eq, check_report,  # noqa: E402
-                      echo_daemon, free_port, main, make_tempdir, run_load, target_of)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import Server, check_clean, check_report, echo_daemon, run_load, target_of  # noqa: E402
+from synacktest import check, check_eq, hold_port, main, make_tempdir  # noqa: E402
 
 
 
@@ -99,7 +99,7 @@ def run():
         check(rep['bytes_sent'] > 0 and rep['bytes_received'] == 0, 'sent, none echoed')
 
     # 3: nothing listens
-    target = '127.0.0.1:%d' % free_port()
+    target = '127.0.0.1:%d' % hold_port()
     r = run_load(['-c', '2', '-d', '1', target], want_json=False)
     check_eq(r.rc, 3, 'exit code, nothing listens\n' + r.describe())
     check_eq(summary_line(r, 'result '), 'result       exit 3: no connection was established',

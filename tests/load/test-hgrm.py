@@ -14,9 +14,10 @@ import os
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (bucket_high, check, check_clean, check_eq, echo_daemon,  # noqa: E402
-                      free_port, hist_percentile, main, make_tempdir, run_load, target_of)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import (bucket_high, check_clean, echo_daemon, hist_percentile, run_load,  # noqa: E402
+                      target_of)
+from synacktest import check, check_eq, hold_port, main, make_tempdir  # noqa: E402
 
 HEADER = '       Value     Percentile TotalCount 1/(1-Percentile)'
 FIRST_TICKS = [0, 10, 20, 30, 40, 50, 55, 60, 65, 70, 75, 77.5, 80, 82.5, 85, 87.5, 88.75, 90]
@@ -126,7 +127,7 @@ def run():
 
     # nothing measured: no rows
     path = os.path.join(tmp, 'none.hgrm')
-    r = run_load(['-c', '2', '-d', '1', '--hgrm', path, '127.0.0.1:%d' % free_port()])
+    r = run_load(['-c', '2', '-d', '1', '--hgrm', path, '127.0.0.1:%d' % hold_port()])
     check_eq(r.rc, 3, 'exit code, nothing listening\n' + r.describe())
     rows, summary = parse_hgrm(path)
     check_eq(rows, [], 'no rows without requests')

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <math.h>
 
+#include "../unit/unit.h"
 #include "load/histogram.h"
 
 /* Half a bucket's width over its lower bound: 1/2^HIST_SUB_BITS. */
@@ -27,22 +28,13 @@
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 
-static uint64_t
-next_random(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 /* Spread over every magnitude, as latencies from ns to minutes are. */
 static uint64_t
 random_value(void)
 {
-	unsigned bits = (unsigned)(next_random() % 41);
+	unsigned bits = (unsigned)(unit_random(&rng) % 41);
 
-	return bits == 0 ? 0 : next_random() >> (64 - bits);
+	return bits == 0 ? 0 : unit_random(&rng) >> (64 - bits);
 }
 
 static int
@@ -141,10 +133,11 @@ test_percentiles_within_error(void **state)
 			if (dist == 0)
 				v[i] = random_value();
 			else if (dist == 1) /* a latency-like hump around 20 us */
-				v[i] = 15000 + next_random() % 10000 +
-				    (next_random() % 100 == 0 ? next_random() % 5000000 : 0);
+				v[i] = 15000 + unit_random(&rng) % 10000 +
+				    (unit_random(&rng) % 100 == 0 ? unit_random(&rng) % 5000000
+								  : 0);
 			else /* heavy ties */
-				v[i] = 1000 * (1 + next_random() % 4);
+				v[i] = 1000 * (1 + unit_random(&rng) % 4);
 			hist_record(h, v[i]);
 		}
 		qsort(v, N, sizeof *v, cmp_u64);
@@ -311,7 +304,7 @@ test_error_bound_1us_to_60s(void **state)
 
 		vs[0] = low < NS_1US ? NS_1US : low;
 		vs[1] = high > NS_60S ? NS_60S : high;
-		vs[2] = vs[0] + next_random() % (vs[1] - vs[0] + 1);
+		vs[2] = vs[0] + unit_random(&rng) % (vs[1] - vs[0] + 1);
 		for (int k = 0; k < 3; k++) {
 			uint64_t v = vs[k], got;
 			double err;

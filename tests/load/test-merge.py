@@ -24,61 +24,20 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (Daemon, check, check_eq, fail, listener, main,  # noqa: E402
-                      make_tempdir, server_section, skip, synack_load_path, wait_for,
-                      _children)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import SUB_BITS, hist_percentile, start_load, synack_load_path  # noqa: E402
+from synacktest import (Command, Daemon, check, check_eq, fail, listener, main,  # noqa: E402
+                        make_tempdir, run_program, server_section, skip, wait_for)
 
-SUB_BITS = 7
 SUB_COUNT = 1 << SUB_BITS
 HALF = SUB_COUNT // 2
 BUCKETS = (64 - SUB_BITS) * HALF + SUB_COUNT
 KNOWN_ERRORS = ('timeout', 'refused', 'unreachable', 'reset', 'addrnotavail', 'other',
                 'verify', 'closed', 'noreply')
 IP = shutil.which('ip') or '/usr/sbin/ip'
-
-
-# -- the histogram's arithmetic, as src/load/histogram.c does it -------------
-
-def bucket_low(i):
-    if i < SUB_COUNT:
-        return i
-    shift = i // HALF - 1
-    return (i - shift * HALF) << shift
-
-
-def bucket_high(i):
-    if i < SUB_COUNT:
-        return i
-    shift = i // HALF - 1
-    return bucket_low(i) + (1 << shift) - 1
-
-
-def percentile(h, q):
-    """hist_percentile(): nearest rank, the bucket's midpoint within
-    [min, max]. h: {count, min, max, buckets: [[index, count], ...]}"""
-    count = h['count']
-    if count == 0:
-        return 0
-    r = q / 100.0 * count
-    rank = int(r)
-    if rank < r:
-        rank += 1
-    if rank <= 1:
-        return h['min']
-    if rank >= count:
-        return h['max']
-    seen = 0
-    for i, c in sorted(h['buckets']):
-        seen += c
-        if seen >= rank:
-            lo, hi = bucket_low(i), bucket_high(i)
-            return min(max(lo + (hi - lo) // 2, h['min']), h['max'])
-    return h['max']
 
 
 def us(ns):
@@ -106,28 +65,13 @@ def sum_hists(hs):
 
 # -- running merge -----------------------------------------------------------
 
-class Merge:
-    def __init__(self, args, rc, out, err):
-        self.args, self.rc, self.out, self.err = args, rc, out, err
-        self.report = None
-
-    def describe(self):
-        return ('synack-load merge %s: exit %s\n--- stdout ---\n%s\n--- stderr ---\n%s'
-                % (' '.join(self.args), self.rc, self.out[-2000:], self.err[-2000:]))
-
-
 def merge(args, stdin=None, want_json=True, cwd=None):
+    """synack-load merge ARGS (with --json unless told otherwise): its
+    Result, with the merged report parsed."""
     args = list(args)
     if want_json:
         args.insert(0, '--json')
-    try:
-        p = subprocess.run([synack_load_path(), 'merge'] + args, input=stdin,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
-                           cwd=cwd)
-    except subprocess.TimeoutExpired:
-        fail('synack-load merge %s: still running after 30 s' % ' '.join(args))
-    m = Merge(args, p.returncode, p.stdout.decode(errors='replace'),
-              p.stderr.decode(errors='replace'))
+    m = Command([synack_load_path(), 'merge'] + args, cwd=cwd, stdin=stdin).finish(30)
     if want_json and m.rc in (0, 1, 3, 4):
         try:
             m.report = json.loads(m.out)
@@ -186,10 +130,10 @@ def check_merged(m, reps, names):
         check_eq(s['count'], want['count'], summary + '.count')
         for key, q in (('p50', 50), ('p90', 90), ('p99', 99), ('p999', 99.9),
                        ('p9999', 99.99)):
-            check_eq(s[key], us(percentile(want, q)),
+            check_eq(s[key], us(hist_percentile(want, q)),
                      '%s.%s from the summed buckets' % (summary, key))
         for q in reps[0]['options'].get('percentiles', []):
-            check_eq(s['percentiles']['%g' % q], us(percentile(want, q)),
+            check_eq(s['percentiles']['%g' % q], us(hist_percentile(want, q)),
                      '%s.percentiles[%g]' % (summary, q))
         check_eq(s['max'], us(want['max']), summary + '.max')
         check_eq(s['min'], us(want['min']), summary + '.min')
@@ -214,10 +158,9 @@ def check_merged(m, reps, names):
         want = sum_hists([x['histogram'] for x in same])
         for key in ('count', 'sum', 'min', 'max', 'buckets'):
             check_eq(row['histogram'][key], want[key], 't %d: histogram.%s' % (row['t'], key))
-        check_eq(row['latency_us']['p50'], us_or_null(want, percentile(want, 50)),
-                 't %d: p50' % row['t'])
-        check_eq(row['latency_us']['p99'], us_or_null(want, percentile(want, 99)),
-                 't %d: p99' % row['t'])
+        for q in (50, 99):
+            check_eq(row['latency_us']['p%d' % q], us_or_null(want, hist_percentile(want, q)),
+                     't %d: p%d' % (row['t'], q))
         check_eq(row['latency_us']['max'], us_or_null(want, want['max']), 't %d: max' % row['t'])
         errs = {}
         for x in same:
@@ -299,7 +242,7 @@ def fixtures(tmp):
     check_eq(sched['kept'], True, 'schedule.kept')
     lag = sum_hists([r['histograms']['lag'] for r in oreps])
     check_eq(m.report['histograms']['lag']['buckets'], lag['buckets'], 'lag buckets')
-    check_eq(sched['lag_us']['p99'], us(percentile(lag, 99)), 'schedule.lag_us.p99')
+    check_eq(sched['lag_us']['p99'], us(hist_percentile(lag, 99)), 'schedule.lag_us.p99')
 
     # the summary
     m = merge(names, want_json=False, cwd=src)
@@ -508,10 +451,9 @@ def zero_duration(tmp, reps):
 # -- three hosts, each in its own network namespace ---------------------------
 
 def ip(*args, check_rc=True):
-    r = subprocess.run([IP] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=10)
-    if check_rc and r.returncode != 0:
-        fail('ip %s: %s' % (' '.join(args), r.stderr.decode(errors='replace').strip()))
+    r = run_program([IP] + list(args), timeout=10)
+    if check_rc and r.rc != 0:
+        fail('ip %s: %s' % (' '.join(args), r.err.strip()))
     return r
 
 
@@ -521,7 +463,7 @@ NS_RE = re.compile(r'^(synack-merge-(\d+)-\d+)\b')
 def sweep_stale_namespaces():
     """Namespaces left by a run of this test that was killed."""
     r = ip('netns', 'list', check_rc=False)
-    for line in r.stdout.decode(errors='replace').splitlines():
+    for line in r.out.splitlines():
         m = NS_RE.match(line)
         if m and not os.path.exists('/proc/%s' % m.group(2)):
             ip('netns', 'del', m.group(1), check_rc=False)
@@ -530,7 +472,7 @@ def sweep_stale_namespaces():
 def free_subnets(n):
     """n third octets of 10.77.X.0/24 that no address of this host is in."""
     r = ip('-o', '-4', 'addr', 'show', check_rc=False)
-    used = set(int(x) for x in re.findall(r'inet 10\.77\.(\d+)\.', r.stdout.decode()))
+    used = set(int(x) for x in re.findall(r'inet 10\.77\.(\d+)\.', r.out))
     start = 1 + (os.getpid() % 80) * 3
     octets = [x for x in list(range(start, 251)) + list(range(1, start)) if x not in used]
     if len(octets) < n:
@@ -553,9 +495,8 @@ class Hosts:
                 ns = 'synack-merge-%d-%d' % (pid, i)
                 outer, inner = 'sm%xr%d' % (pid, i), 'sm%xn%d' % (pid, i)
                 r = ip('netns', 'add', ns, check_rc=False)
-                if r.returncode != 0:
-                    skip('network namespaces are not available here: %s'
-                         % r.stderr.decode(errors='replace').strip())
+                if r.rc != 0:
+                    skip('network namespaces are not available here: %s' % r.err.strip())
                 self.ns.append(ns)
                 ip('link', 'add', outer, 'type', 'veth', 'peer', 'name', inner, 'netns', ns)
                 self.links.append(outer)
@@ -589,27 +530,18 @@ def three_hosts(tmp):
     with Daemon(conf) as d, Hosts(3) as hosts:
         port = d.port('echo')
         before = d.listener_stats('echo')
-        procs, paths = [], []
-        for i, (ns, addr) in enumerate(zip(hosts.ns, hosts.addrs)):
+        loads = [start_load(['-q', '-m', 'rr', '-c', '5', '-d', '2', '%s:%d' % (addr, port)],
+                            prefix=[IP, 'netns', 'exec', ns])
+                 for ns, addr in zip(hosts.ns, hosts.addrs)]
+        reps, paths = [], []
+        for i, load in enumerate(loads):
+            r = load.finish(timeout=30)
             path = os.path.join(tmp, 'host%d.json' % (i + 1))
-            with open(path, 'wb') as out:
-                p = subprocess.Popen(
-                    [IP, 'netns', 'exec', ns, synack_load_path(), '--json', '-q', '-m', 'rr',
-                     '-c', '5', '-d', '2', '%s:%d' % (addr, port)],
-                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.PIPE)
-            _children.append(p)
-            procs.append(p)
+            check_eq(r.rc, 0, 'exit code of %s\n%s' % (path, r.describe()))
+            with open(path, 'w') as f:
+                f.write(r.out)
+            reps.append(r.report)
             paths.append(path)
-        reps = []
-        for p, path in zip(procs, paths):
-            try:
-                _, err = p.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                fail('synack-load in a namespace still running after 30 s')
-            with open(path) as f:
-                text = f.read()
-            check_eq(p.returncode, 0, 'exit code of %s\n%s\n%s' % (path, text, err.decode()))
-            reps.append(json.loads(text))
         for rep, addr in zip(reps, hosts.addrs):
             check_eq(rep['target'], '%s:%d' % (addr, port), 'each host has its own target')
             check_eq(rep['connections']['established'], 5, 'established from ' + addr)

@@ -15,11 +15,10 @@ import sys
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (check, check_clean, client_count, echo_daemon, main,  # noqa: E402
-                      start_load, target_of, wait_for)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import note  # noqa: E402
+from loadtest import check_clean, client_count, echo_daemon, start_load, target_of  # noqa: E402
+from synacktest import check, main, note, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 
 RATE = 2000
 CONNS = 10
@@ -35,13 +34,14 @@ def stalled_run(d, target, extra):
     load = start_load(['-c', str(CONNS), '-d', str(DURATION)] + extra + [target])
     wait_for(lambda: client_count(d, mark) >= CONNS, 5,
              what='%d clients connected' % CONNS)
-    # the stall goes in the middle of the run, wherever the start was
+    # the stall goes in the middle of the run, wherever the start was: a
+    # point in the run's time, the thing under test, not a condition
     time.sleep(max(0.0, DURATION / 2 - load.elapsed()))
     t_a = time.monotonic()
     d.send_signal(signal.SIGSTOP)
     t_b = time.monotonic()
     try:
-        time.sleep(STALL)
+        time.sleep(STALL)       # the stall under test
     finally:
         t_c = time.monotonic()
         d.send_signal(signal.SIGCONT)

@@ -12,9 +12,9 @@ import os
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (Daemon, check, check_report, listener, main, run_load,  # noqa: E402
-                      server_section, target_of)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import check_report, run_load, target_of  # noqa: E402
+from synacktest import Daemon, check, listener, main, server_section  # noqa: E402
 
 N = 4000
 

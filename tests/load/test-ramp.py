@@ -3,22 +3,13 @@
 # connections at 40/s reach the server over about half a second (synackd's
 # debug log has each client's arrival to the millisecond); without --rate
 # they arrive together.
-import datetime
 import os
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (check, check_clean, check_eq, echo_daemon, main,  # noqa: E402
-                      run_load, target_of)
-
-
-def arrivals(d, start):
-    out = []
-    for line in d.log_lines()[start:]:
-        if ' connected to echo' in line:
-            out.append(datetime.datetime.strptime(line[:23], '%Y-%m-%d %H:%M:%S.%f'))
-    return out
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import arrivals, check_clean, echo_daemon, run_load, target_of  # noqa: E402
+from synacktest import check, check_eq, main  # noqa: E402
 
 
 def run():

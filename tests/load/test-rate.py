@@ -7,24 +7,13 @@
 # --connect-rate 200 with 200 connections opens them over about a second
 # (the server's debug log has each arrival to the millisecond), not at
 # once.
-import datetime
 import os
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (check, check_clean, check_eq, echo_daemon, main,  # noqa: E402
-                      run_load, target_of)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import note  # noqa: E402
-
-
-def arrivals(d, start):
-    out = []
-    for line in d.log_lines()[start:]:
-        if ' connected to echo' in line:
-            out.append(datetime.datetime.strptime(line[:23], '%Y-%m-%d %H:%M:%S.%f'))
-    return out
+from loadtest import arrivals, check_clean, echo_daemon, run_load, target_of  # noqa: E402
+from synacktest import check, check_eq, main, note  # noqa: E402
 
 
 def within(got, want, share):

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-# refused: nothing listens on the port. Every attempt is counted as
+# refused: nothing listens on the port (a socket of the test's holds it,
+# bound and not listening, so no one else can). Every attempt is counted as
 # refused (ECONNREFUSED), none is established, and the exit code is 3;
 # the run ends at once since nothing is left to measure. In crr, where a
 # slot tries again, every attempt but those in flight at the end is refused.
@@ -7,13 +8,13 @@ import os
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (ERRORS, check, check_eq, check_report, free_port,  # noqa: E402
-                      main, run_load)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import ERRORS, check_report, run_load  # noqa: E402
+from synacktest import check, check_eq, hold_port, main  # noqa: E402
 
 
 def run():
-    target = '127.0.0.1:%d' % free_port()
+    target = '127.0.0.1:%d' % hold_port()
     r = run_load(['-c', '5', '-d', '5', target])
     check_eq(r.rc, 3, 'exit code with no connection established\n' + r.describe())
     rep = check_report(r, 'rr', target)

@@ -17,9 +17,10 @@ import re
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (ERRORS, PERCENTILES, check, check_clean, check_eq,  # noqa: E402
-                      check_report, echo_daemon, main, run_load, target_of)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import (ERRORS, PERCENTILES, check_clean, check_report, echo_daemon,  # noqa: E402
+                      run_load, target_of)
+from synacktest import check, check_eq, main  # noqa: E402
 
 PROGRESS_RE = re.compile(r'^\[\s*\d+\.\ds\] \d+/2 open, \d+ req/s, [\d.]+ \w?B/s, '
                          r'p50 [\d.]+[mu]?s p99 [\d.]+[mu]?s, no errors$')

@@ -5,7 +5,8 @@
 # about 300 ms later and is closed, not reopened; with no connection left
 # the run ends early and reports. crr: a connection whose echo does not
 # come counts "noreply" and the next one is opened after the usual pause,
-# so with the server stopped for 1.5 s each slot fails several times.
+# so with the server stopped for the rest of a 2 s run each slot fails
+# several times.
 # The daemon is continued (SIGCONT) in every case before the test goes on.
 import os
 import signal
@@ -13,22 +14,27 @@ import sys
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (ERRORS, check, check_eq, check_report, client_count,  # noqa: E402
-                      echo_daemon, main, start_load, target_of, wait_for)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import note  # noqa: E402
+from loadtest import (ERRORS, check_report, client_count, echo_daemon, start_load,  # noqa: E402
+                      target_of)
+from synacktest import check, check_eq, main, note, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 
 TIMEOUT_MS = 300
+SIZE = 64
 
 
-def stopped_run(d, args, conns, stop_after=0.5):
-    """Start synack-load, stop synackd once every connection arrived and
-    stop_after seconds passed, wait for the report, continue synackd."""
+def stopped_run(d, args, conns):
+    """Start synack-load, stop synackd once every connection arrived and a
+    reply came back (some connection sent its next message), wait for the
+    report, continue synackd."""
     mark = d.log_count()
-    load = start_load(args + ['--request-timeout', str(TIMEOUT_MS), '--max-error-rate', '1'])
+    base = d.listener_stats('echo')['bytes_in']
+    load = start_load(args + ['-s', str(SIZE), '--request-timeout', str(TIMEOUT_MS),
+                              '--max-error-rate', '1'])
     wait_for(lambda: client_count(d, mark) >= conns, 5, what='%d clients connected' % conns)
-    time.sleep(max(0.0, stop_after - load.elapsed()))
+    wait_for(lambda: d.listener_stats('echo')['bytes_in'] - base > conns * SIZE, 5,
+             interval=0.05, what='a reply to come back')
     d.send_signal(signal.SIGSTOP)
     t = time.monotonic()
     try:
@@ -45,7 +51,7 @@ def only_noreply(r, rep):
 
 
 def run():
-    with echo_daemon(log_level='debug') as d:
+    with echo_daemon(log_level='debug', metrics='127.0.0.1:0') as d:
         target = target_of(d)
         for extra in ([], ['-R', '1000']):
             r, after = stopped_run(d, ['-c', '5', '-d', '20'] + extra + [target], 5)
@@ -69,7 +75,7 @@ def run():
         rep = check_report(r, 'crr', target)
         only_noreply(r, rep)
         check(rep['errors']['noreply'] >= 4, 'crr: each of the 2 slots should time out at '
-              'least twice in 1.5 s, noreply %d\n%s'
+              'least twice while it is stopped, noreply %d\n%s'
               % (rep['errors']['noreply'], r.describe()))
         note('crr: %d noreply in %.2f s' % (rep['errors']['noreply'], rep['duration_s']))
         check(rep['duration_s'] >= 1.9, 'crr runs its duration: %.3f s' % rep['duration_s'])

@@ -16,18 +16,10 @@
 
 #include <cmocka.h>
 
+#include "../unit/unit.h"
 #include "load/schedule.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-next_random(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 static void
 test_times(void **state)
@@ -65,12 +57,12 @@ test_due_agrees_with_time(void **state)
 
 	(void)state;
 	for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
-		unsigned slots = (unsigned)(next_random() % 1000) + 1;
+		unsigned slots = (unsigned)(unit_random(&rng) % 1000) + 1;
 
 		assert_int_equal(sched_init(&s, rates[r], slots), 0);
 		for (int i = 0; i < 20000; i++) {
-			unsigned slot = (unsigned)(next_random() % slots);
-			uint64_t k = next_random() % 10000000;
+			unsigned slot = (unsigned)(unit_random(&rng) % slots);
+			uint64_t k = unit_random(&rng) % 10000000;
 			uint64_t t = sched_time(&s, slot, k);
 
 			assert_int_equal(sched_due(&s, slot, t), k + 1);

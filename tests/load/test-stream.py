@@ -6,9 +6,9 @@ import os
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (check, check_clean, echo_daemon, main, run_load,  # noqa: E402
-                      target_of)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import check_clean, echo_daemon, run_load, target_of  # noqa: E402
+from synacktest import check, main  # noqa: E402
 
 
 def run():

@@ -6,14 +6,14 @@
 # minutes of SYN retries.
 import errno
 import os
+import select
 import socket
 import sys
-import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (ERRORS, check, check_eq, check_report, fail, main,  # noqa: E402
-                      run_load)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import ERRORS, check_report, run_load  # noqa: E402
+from synacktest import check, check_eq, fail, listening_socket, main  # noqa: E402
 
 
 def fill(addr):
@@ -26,24 +26,17 @@ def fill(addr):
         socks.append(s)
         if rc not in (0, errno.EINPROGRESS):
             fail('filling the queue: connect: %s' % os.strerror(rc))
-        deadline = time.monotonic() + 0.3
-        while time.monotonic() < deadline:
-            if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
-                break
-            try:
-                s.getpeername()
-                break           # established: the queue took it
-            except OSError:
-                time.sleep(0.01)
-        else:
-            return socks        # still in SYN_SENT: nothing more gets in
+        # a connect that ends (established: the queue took it; or an
+        # error) makes the socket writable; one that stays in SYN_SENT
+        # for 0.3 s means nothing more gets in
+        _, writable, _ = select.select([], [s], [], 0.3)
+        if not writable:
+            return socks
     fail('the listen queue of a backlog 1 listener never filled')
 
 
 def run():
-    lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    lst.bind(('127.0.0.1', 0))
-    lst.listen(1)
+    lst = listening_socket(backlog=1)
     addr = lst.getsockname()
     held = fill(addr)
     target = '127.0.0.1:%d' % addr[1]

@@ -13,9 +13,10 @@ import re
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (ALL_ERRORS, check, check_clean, check_eq, check_report,  # noqa: E402
-                      echo_daemon, free_port, main, make_tempdir, run_load, target_of)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import (ALL_ERRORS, check_clean, check_report, echo_daemon, run_load,  # noqa: E402
+                      target_of)
+from synacktest import check, check_eq, hold_port, main, make_tempdir  # noqa: E402
 
 HEADER = ('time,elapsed_s,open,attempted,established,failures,timeout,refused,unreachable,'
           'reset,addrnotavail,other,verify,closed,noreply,requests,bytes_sent,bytes_received,'
@@ -94,7 +95,7 @@ def run():
 
     # refused: errors in the rows, no latencies
     path = os.path.join(tmp, 'refused.csv')
-    target = '127.0.0.1:%d' % free_port()
+    target = '127.0.0.1:%d' % hold_port()
     r = run_load(['-m', 'crr', '-c', '2', '-d', '1.5', '--timeseries', path, '--progress',
                   target])
     check_eq(r.rc, 3, 'exit code\n' + r.describe())

@@ -8,9 +8,10 @@ import socket
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (Daemon, check, check_clean, check_eq, check_report,  # noqa: E402
-                      listener, main, make_tempdir, run_load, server_section)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import check_clean, check_report, run_load  # noqa: E402
+from synacktest import (Daemon, check, check_eq, listener, main, make_tempdir,  # noqa: E402
+                        server_section)
 
 
 def run():

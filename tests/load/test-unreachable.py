@@ -5,20 +5,18 @@
 # network namespaces (ip netns); skipped where they are not available.
 import os
 import shutil
-import subprocess
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (ERRORS, check_eq, check_report, fail, main, run_load,  # noqa: E402
-                      skip)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import ERRORS, check_report, run_load  # noqa: E402
+from synacktest import check_eq, fail, main, run_program, skip  # noqa: E402
 
 
 def ip(*args, check=True):
-    r = subprocess.run([IP] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=10)
-    if check and r.returncode != 0:
-        fail('ip %s: %s' % (' '.join(args), r.stderr.decode(errors='replace').strip()))
+    r = run_program([IP] + list(args), timeout=10)
+    if check and r.rc != 0:
+        fail('ip %s: %s' % (' '.join(args), r.err.strip()))
     return r
 
 
@@ -32,9 +30,8 @@ def run():
         skip('iproute2 (ip) is not installed')
     ns = 'synack-test-%d' % os.getpid()
     r = ip('netns', 'add', ns, check=False)
-    if r.returncode != 0:
-        skip('network namespaces are not available here: %s'
-             % r.stderr.decode(errors='replace').strip())
+    if r.rc != 0:
+        skip('network namespaces are not available here: %s' % r.err.strip())
     try:
         ip('-n', ns, 'link', 'set', 'lo', 'up')
         ip('-n', ns, 'route', 'add', 'unreachable', '10.99.0.0/16')

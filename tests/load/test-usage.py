@@ -8,8 +8,9 @@ import os
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import check, check_eq, main, run_load  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import run_load  # noqa: E402
+from synacktest import check, check_eq, main  # noqa: E402
 
 BAD = [
     ([], 'no target'),

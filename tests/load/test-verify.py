@@ -4,16 +4,16 @@
 # says where, the other connections go on, and the exit code is 1. The same
 # in stream mode, and for a server that echoes more than it was sent.
 import os
-import socket
 import sys
 import threading
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import check, check_eq, check_report, main, run_load  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import Server, check_report, run_load  # noqa: E402
+from synacktest import check, check_eq, main  # noqa: E402
 
 
-class BadEcho:
+class BadEcho(Server):
     """Echoes everything; byte number `flip_at` of all the bytes it sees
     goes back with its lowest bit flipped, and with `extra` one more byte
     follows it."""
@@ -22,47 +22,28 @@ class BadEcho:
         self.flip_at, self.extra = flip_at, extra
         self.seen = 0
         self.lock = threading.Lock()
-        self.lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lst.bind(('127.0.0.1', 0))
-        self.lst.listen(64)
-        self.addr = self.lst.getsockname()
-        threading.Thread(target=self.accept, daemon=True).start()
+        super().__init__(self.echo)
 
-    def accept(self):
+    def echo(self, c, n):
         while True:
-            try:
-                c, _ = self.lst.accept()
-            except OSError:
+            data = c.recv(65536)
+            if not data:
                 return
-            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
-
-    def serve(self, c):
-        try:
-            while True:
-                data = c.recv(65536)
-                if not data:
-                    break
-                with self.lock:
-                    start, self.seen = self.seen, self.seen + len(data)
-                i = self.flip_at - start
-                if 0 <= i < len(data):
-                    data = bytearray(data)
-                    if self.extra:
-                        data = data[:i + 1] + b'!' + data[i + 1:]
-                    else:
-                        data[i] ^= 1
-                    data = bytes(data)
-                c.sendall(data)
-        except OSError:
-            pass
-        c.close()
-
-    def close(self):
-        self.lst.close()
+            with self.lock:
+                start, self.seen = self.seen, self.seen + len(data)
+            i = self.flip_at - start
+            if 0 <= i < len(data):
+                data = bytearray(data)
+                if self.extra:
+                    data = data[:i + 1] + b'!' + data[i + 1:]
+                else:
+                    data[i] ^= 1
+                data = bytes(data)
+            c.sendall(data)
 
 
 def expect_one_verify(mode, server, args, what):
-    target = '127.0.0.1:%d' % server.addr[1]
+    target = server.target
     r = run_load(['-m', mode, '-d', '1'] + args + [target])
     check_eq(r.rc, 1, '%s: exit code with a verify error\n%s' % (what, r.describe()))
     rep = check_report(r, mode, target)

@@ -16,9 +16,9 @@ import threading
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loadtest import (Server, check, check_clean, check_eq, check_report,  # noqa: E402
-                      echo_daemon, free_port, main, run_load, target_of)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from loadtest import Server, check_clean, check_report, echo_daemon, run_load, target_of  # noqa: E402
+from synacktest import check, check_eq, hold_port, main  # noqa: E402
 
 DELAY = 0.02
 SIZE = 64
@@ -41,7 +41,7 @@ class SlowEcho(Server):
             buf += data
             while len(buf) >= SIZE:
                 msg, buf = buf[:SIZE], buf[SIZE:]
-                time.sleep(DELAY)
+                time.sleep(DELAY)   # the slow server's latency under test
                 c.sendall(msg)
                 with self.lock:
                     self.answered += 1
@@ -101,7 +101,7 @@ def run():
         check_eq(rep['connections']['established'], 0, 'established in the warm-up')
         check_eq(rep['requests'], 5, 'the last echo of each connection')
 
-    target = '127.0.0.1:%d' % free_port()
+    target = '127.0.0.1:%d' % hold_port()
     r = run_load(['-c', '3', '-d', '1', '--warmup', '5', target])
     check_eq(r.rc, 3, 'exit code\n' + r.describe())
     rep = check_report(r, 'rr', target)

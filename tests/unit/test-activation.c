@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "synackd.h"
+#include "unit.h"
 
 /* What activation_count() makes of LISTEN_PID and LISTEN_FDS, for pid 42. */
 static void
@@ -88,72 +89,61 @@ test_names(void **state)
 	assert_string_equal(activation_name("daytime:x", 0, small, sizeof small), "day");
 }
 
-static struct net_addr
-addr(const char *host, int port)
-{
-	struct net_addr a;
-	char err[256];
-
-	if (net_addr_parse(&a, host, port, err, sizeof err) != 0)
-		fail_msg("net_addr_parse(\"%s\", %d): %s", host, port, err);
-	return a;
-}
-
 static void
 test_match(void **state)
 {
 	struct net_addr want, got;
 
 	(void)state;
-	want = addr("127.0.0.1", 7007);
-	got = addr("127.0.0.1", 7007);
+	want = unit_addr("127.0.0.1", 7007);
+	got = unit_addr("127.0.0.1", 7007);
 	assert_true(activation_addr_match(&want, &got));
-	got = addr("127.0.0.1", 7008);
+	got = unit_addr("127.0.0.1", 7008);
 	assert_false(activation_addr_match(&want, &got));
 	assert_true(activation_family_ok(&want, &got));
-	got = addr("127.0.0.2", 7007);
+	got = unit_addr("127.0.0.2", 7007);
 	assert_false(activation_addr_match(&want, &got));
-	got = addr("0.0.0.0", 7007);
+	got = unit_addr("0.0.0.0", 7007);
 	assert_false(activation_addr_match(&want, &got));
-	got = addr("::1", 7007);
+	got = unit_addr("::1", 7007);
 	assert_false(activation_addr_match(&want, &got));
 	assert_false(activation_family_ok(&want, &got));
-	got = addr("unix:/run/echo", 0);
+	got = unit_addr("unix:/run/echo", 0);
 	assert_false(activation_addr_match(&want, &got));
 	assert_false(activation_family_ok(&want, &got));
 
 	/* port 0 matches no address: only a name */
-	want = addr("127.0.0.1", 0);
-	got = addr("127.0.0.1", 0);
+	want = unit_addr("127.0.0.1", 0);
+	got = unit_addr("127.0.0.1", 0);
 	assert_false(activation_addr_match(&want, &got));
-	got = addr("127.0.0.1", 7007);
+	got = unit_addr("127.0.0.1", 7007);
 	assert_false(activation_addr_match(&want, &got));
 
 	/* "*": the wildcard of either family */
-	want = addr("*", 7007);
-	got = addr("::", 7007);
+	want = unit_addr("*", 7007);
+	got = unit_addr("::", 7007);
 	assert_true(activation_addr_match(&want, &got));
-	got = addr("0.0.0.0", 7007);
-	assert_true(activation_addr_match(&want, &got));
-	assert_true(activation_family_ok(&want, &got));
-	got = addr("::1", 7007);
-	assert_false(activation_addr_match(&want, &got));
-	got = addr("::", 7008);
-	assert_false(activation_addr_match(&want, &got));
-
-	want = addr("::1", 7007);
-	got = addr("::1", 7007);
-	assert_true(activation_addr_match(&want, &got));
-	got = addr("127.0.0.1", 7007);
-	assert_false(activation_addr_match(&want, &got));
-
-	want = addr("unix:/run/echo", 0);
-	got = addr("unix:/run/echo", 0);
+	got = unit_addr("0.0.0.0", 7007);
 	assert_true(activation_addr_match(&want, &got));
 	assert_true(activation_family_ok(&want, &got));
-	got = addr("unix:/run/echo2", 0);
+	got = unit_addr("::1", 7007);
 	assert_false(activation_addr_match(&want, &got));
-	got = addr("127.0.0.1", 7007);
+	got = unit_addr("::", 7008);
+	assert_false(activation_addr_match(&want, &got));
+
+	want = unit_addr("::1", 7007);
+	got = unit_addr("::1", 7007);
+	assert_true(activation_addr_match(&want, &got));
+	got = unit_addr("127.0.0.1", 7007);
+	assert_false(activation_addr_match(&want, &got));
+
+	want = unit_addr("unix:/run/echo", 0);
+	got = unit_addr("unix:/run/echo", 0);
+	assert_true(activation_addr_match(&want, &got));
+	assert_true(activation_family_ok(&want, &got));
+	got = unit_addr("unix:/run/echo2", 0);
+	assert_false(activation_addr_match(&want, &got));
+	got = unit_addr("127.0.0.1", 7007);
 	assert_false(activation_addr_match(&want, &got));
 }
 

@@ -26,20 +26,9 @@
 #include "procfs.h"
 #include "queues.h"
 #include "synackd.h"
+#include "unit.h"
 
 /* ---- queue_syn_match ---- */
-
-/* A listener's address as the config gives it: "*", "::", "0.0.0.0", an address or unix:PATH. */
-static struct net_addr
-listen_addr(const char *host, int port)
-{
-	struct net_addr a;
-	char err[256];
-
-	if (net_addr_parse(&a, host, port, err, sizeof err) != 0)
-		fail_msg("net_addr_parse(\"%s\", %d): %s", host, port, err);
-	return a;
-}
 
 /* A socket's local address as inet_diag gives it: network order, IPv4 in the first word. */
 static void
@@ -116,7 +105,7 @@ test_syn_match(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct net_addr l = listen_addr(cases[i].listen, cases[i].port);
+		struct net_addr l = unit_addr(cases[i].listen, cases[i].port);
 		uint32_t src[4];
 		int got;
 
@@ -451,24 +440,6 @@ format(const struct metrics_snapshot *snap, int json)
 	return s;
 }
 
-static void
-has(const char *text, const char *want)
-{
-	if (text == NULL || want == NULL)
-		abort();
-	if (strstr(text, want) == NULL)
-		fail_msg("expected \"%s\" in:\n%s", want, text);
-}
-
-static void
-lacks(const char *text, const char *unwanted)
-{
-	if (text == NULL || unwanted == NULL)
-		abort();
-	if (strstr(text, unwanted) != NULL)
-		fail_msg("did not expect \"%s\" in:\n%s", unwanted, text);
-}
-
 /* The length of the word at p, up to a space, a newline or the end. */
 static size_t
 word_len(const char *p)
@@ -719,66 +690,67 @@ test_prom(void **state)
 	char *t = format(snap, 0);
 
 	prom_check(t);
-	has(t, "# TYPE synackd_listener_accept_queue gauge\n");
+	unit_has(t, "# TYPE synackd_listener_accept_queue gauge\n");
 	/* the odd name escaped, in every label of every family */
-	has(t,
+	unit_has(t,
 	    "synackd_listener_info{listener=\"" WEIRD_PROM
 	    "\",service=\"echo\",address=\"127.0.0.1:7007\"} 1\n");
-	has(t,
+	unit_has(t,
 	    "synackd_listener_info{listener=\"ux\",service=\"echo\","
 	    "address=\"unix:/run/s\\\"ock\"} 1\n");
-	has(t, "synackd_listener_backlog{listener=\"" WEIRD_PROM "\",service=\"echo\"} 4\n");
-	has(t,
+	unit_has(t, "synackd_listener_backlog{listener=\"" WEIRD_PROM "\",service=\"echo\"} 4\n");
+	unit_has(t,
 	    "synackd_listener_backlog_effective{listener=\"" WEIRD_PROM "\",service=\"echo\"} 4\n");
-	has(t, "synackd_listener_accept_queue{listener=\"" WEIRD_PROM "\",service=\"echo\"} 8\n");
+	unit_has(
+	    t, "synackd_listener_accept_queue{listener=\"" WEIRD_PROM "\",service=\"echo\"} 8\n");
 	/* the kernel queues backlog + 1 per socket: two sockets of backlog 4 hold 10 */
-	has(t,
+	unit_has(t,
 	    "synackd_listener_accept_queue_limit{listener=\"" WEIRD_PROM
 	    "\",service=\"echo\"} 10\n");
-	has(t, "synackd_listener_syn_recv{listener=\"" WEIRD_PROM "\",service=\"echo\"} 7\n");
-	has(t, "synackd_listener_workers{listener=\"" WEIRD_PROM "\",service=\"echo\"} 2\n");
-	has(t,
+	unit_has(t, "synackd_listener_syn_recv{listener=\"" WEIRD_PROM "\",service=\"echo\"} 7\n");
+	unit_has(t, "synackd_listener_workers{listener=\"" WEIRD_PROM "\",service=\"echo\"} 2\n");
+	unit_has(t,
 	    "synackd_listener_connections_accepted_total{listener=\"" WEIRD_PROM
 	    "\",service=\"echo\"} 11\n");
-	has(t,
+	unit_has(t,
 	    "synackd_listener_connections_rejected_total{listener=\"" WEIRD_PROM
 	    "\",service=\"echo\",reason=\"max_clients_per_source\"} 6\n");
-	has(t,
+	unit_has(t,
 	    "synackd_listener_connections_rejected_total{listener=\"" WEIRD_PROM
 	    "\",service=\"echo\",reason=\"proxy_untrusted\"} 0\n");
-	lacks(t, "listener=\"we\"ird");
-	lacks(t, "we\"ird\\na\nme");
+	unit_lacks(t, "listener=\"we\"ird");
+	unit_lacks(t, "we\"ird\\na\nme");
 
 	/* no queues read: no queue samples, the rest as usual */
-	lacks(t, "synackd_listener_accept_queue{listener=\"sleepy\"");
-	lacks(t, "synackd_listener_accept_queue_limit{listener=\"sleepy\"");
-	lacks(t, "synackd_listener_backlog_effective{listener=\"sleepy\"");
-	has(t, "synackd_listener_backlog{listener=\"sleepy\",service=\"discard\"} 511\n");
-	has(t, "synackd_listener_syn_recv{listener=\"sleepy\",service=\"discard\"} 0\n");
+	unit_lacks(t, "synackd_listener_accept_queue{listener=\"sleepy\"");
+	unit_lacks(t, "synackd_listener_accept_queue_limit{listener=\"sleepy\"");
+	unit_lacks(t, "synackd_listener_backlog_effective{listener=\"sleepy\"");
+	unit_has(t, "synackd_listener_backlog{listener=\"sleepy\",service=\"discard\"} 511\n");
+	unit_has(t, "synackd_listener_syn_recv{listener=\"sleepy\",service=\"discard\"} 0\n");
 
 	/* unix: the accept queue, no SYN queue */
-	has(t, "synackd_listener_accept_queue{listener=\"ux\",service=\"echo\"} 9\n");
-	has(t, "synackd_listener_accept_queue_limit{listener=\"ux\",service=\"echo\"} 9\n");
-	lacks(t, "synackd_listener_syn_recv{listener=\"ux\"");
+	unit_has(t, "synackd_listener_accept_queue{listener=\"ux\",service=\"echo\"} 9\n");
+	unit_has(t, "synackd_listener_accept_queue_limit{listener=\"ux\",service=\"echo\"} 9\n");
+	unit_lacks(t, "synackd_listener_syn_recv{listener=\"ux\"");
 
-	has(t, "synackd_build_info{version=\"1.2.3\"} 1\n");
-	has(t, "synackd_clients_active 3\n");
-	has(t, "synackd_clients_max 10\n");
-	has(t, "synackd_reloads_total{result=\"failed\"} 2\n");
-	has(t, "# TYPE synackd_metrics_connections_active gauge\n");
-	has(t, "synackd_metrics_connections_active 5\n");
-	has(t, "synackd_metrics_connections_max 32\n");
-	has(t, "# TYPE synackd_metrics_connections_rejected_total counter\n");
-	has(t, "synackd_metrics_connections_rejected_total 21\n");
-	has(t, "synackd_host_tcp_listen_overflows_total 17\n");
-	has(t, "synackd_host_tcp_listen_drops_total 18\n");
-	has(t, "synackd_host_tcp_syncookies_sent_total 19\n");
-	has(t, "synackd_host_tcp_req_q_full_drop_total 20\n");
-	has(t, "synackd_host_somaxconn 4096\n");
-	has(t, "synackd_host_tcp_syncookies 1\n");
-	lacks(t, "synackd_host_tcp_max_syn_backlog"); /* unknown: left out */
-	has(t, "process_open_fds 12\n");
-	lacks(t, "process_max_fds");
+	unit_has(t, "synackd_build_info{version=\"1.2.3\"} 1\n");
+	unit_has(t, "synackd_clients_active 3\n");
+	unit_has(t, "synackd_clients_max 10\n");
+	unit_has(t, "synackd_reloads_total{result=\"failed\"} 2\n");
+	unit_has(t, "# TYPE synackd_metrics_connections_active gauge\n");
+	unit_has(t, "synackd_metrics_connections_active 5\n");
+	unit_has(t, "synackd_metrics_connections_max 32\n");
+	unit_has(t, "# TYPE synackd_metrics_connections_rejected_total counter\n");
+	unit_has(t, "synackd_metrics_connections_rejected_total 21\n");
+	unit_has(t, "synackd_host_tcp_listen_overflows_total 17\n");
+	unit_has(t, "synackd_host_tcp_listen_drops_total 18\n");
+	unit_has(t, "synackd_host_tcp_syncookies_sent_total 19\n");
+	unit_has(t, "synackd_host_tcp_req_q_full_drop_total 20\n");
+	unit_has(t, "synackd_host_somaxconn 4096\n");
+	unit_has(t, "synackd_host_tcp_syncookies 1\n");
+	unit_lacks(t, "synackd_host_tcp_max_syn_backlog"); /* unknown: left out */
+	unit_has(t, "process_open_fds 12\n");
+	unit_lacks(t, "process_max_fds");
 	free(t);
 
 	/* without the host's counters and the process's figures */
@@ -786,9 +758,9 @@ test_prom(void **state)
 	snap->have_proc = 0;
 	t = format(snap, 0);
 	prom_check(t);
-	lacks(t, "synackd_host_");
-	lacks(t, "process_");
-	has(t, "synackd_listener_accept_queue{listener=\"ux\",service=\"echo\"} 9\n");
+	unit_lacks(t, "synackd_host_");
+	unit_lacks(t, "process_");
+	unit_has(t, "synackd_listener_accept_queue{listener=\"ux\",service=\"echo\"} 9\n");
 	free(t);
 	snapshot_free(snap);
 }
@@ -800,59 +772,59 @@ test_json(void **state)
 	char *t = format(snap, 1);
 
 	json_check(t);
-	has(t,
+	unit_has(t,
 	    "{\"version\":\"1.2.3\",\"uptime_s\":12.500,\"workers\":2,"
 	    "\"clients\":{\"active\":3,\"max\":10},\"max_clients_reached\":4,"
 	    "\"reloads\":{\"ok\":1,\"failed\":2},"
 	    "\"metrics\":{\"connections\":5,\"max_connections\":32,\"rejected\":21},"
 	    "\"listeners\":[{");
-	has(t,
+	unit_has(t,
 	    "{\"name\":\"" WEIRD_JSON "\",\"service\":\"echo\",\"address\":\"127.0.0.1:7007\","
 	    "\"port\":7007,\"backlog\":4,\"workers\":2,\"backlog_effective\":4,"
 	    "\"accept_queue\":8,\"accept_queue_limit\":10,\"accept_queue_per_socket\":[3,5],"
 	    "\"syn_recv\":7,\"accepted\":11,\"active\":2,\"rejected_total\":6,");
-	has(t,
+	unit_has(t,
 	    "\"rejected\":{\"max_clients\":0,\"max_clients_per_source\":6,"
 	    "\"out_of_memory\":0,\"proxy_untrusted\":0}");
-	has(t, "\"bytes_in\":100,\"bytes_out\":200}");
+	unit_has(t, "\"bytes_in\":100,\"bytes_out\":200}");
 	/* no queues read: null, and no sockets */
-	has(t,
+	unit_has(t,
 	    "{\"name\":\"sleepy\",\"service\":\"discard\",\"address\":\"[::1]:9\",\"port\":9,"
 	    "\"backlog\":511,\"workers\":2,\"backlog_effective\":null,\"accept_queue\":null,"
 	    "\"accept_queue_limit\":null,\"accept_queue_per_socket\":[],\"syn_recv\":0,");
 	/* unix: no SYN queue */
-	has(t, "{\"name\":\"ux\",\"service\":\"echo\",\"address\":\"unix:/run/s\\\"ock\",");
-	has(t,
+	unit_has(t, "{\"name\":\"ux\",\"service\":\"echo\",\"address\":\"unix:/run/s\\\"ock\",");
+	unit_has(t,
 	    "\"backlog_effective\":8,\"accept_queue\":9,\"accept_queue_limit\":9,"
 	    "\"accept_queue_per_socket\":[9],\"syn_recv\":null,");
-	has(t,
+	unit_has(t,
 	    ",\"host\":{\"listen_overflows\":17,\"listen_drops\":18,\"syncookies_sent\":19,"
 	    "\"req_q_full_drop\":20,\"somaxconn\":4096,\"tcp_max_syn_backlog\":-1,"
 	    "\"tcp_syncookies\":1}");
-	has(t,
+	unit_has(t,
 	    ",\"process\":{\"start_time_seconds\":1700000000.50,\"cpu_seconds\":1.25,"
 	    "\"resident_memory_bytes\":8192,\"virtual_memory_bytes\":65536,\"open_fds\":12,"
 	    "\"max_fds\":-1}}\n");
-	lacks(t, "we\"ird");
+	unit_lacks(t, "we\"ird");
 	free(t);
 
 	snap->have_host = 0;
 	snap->have_proc = 0;
 	t = format(snap, 1);
 	json_check(t);
-	has(t, "],\"host\":null,\"process\":null}\n");
-	lacks(t, "listen_overflows");
+	unit_has(t, "],\"host\":null,\"process\":null}\n");
+	unit_lacks(t, "listen_overflows");
 	free(t);
 
 	/* no listener at all */
 	snap->nlisteners = 0;
 	t = format(snap, 1);
 	json_check(t);
-	has(t, "\"listeners\":[],\"host\":null");
+	unit_has(t, "\"listeners\":[],\"host\":null");
 	free(t);
 	t = format(snap, 0);
 	prom_check(t);
-	lacks(t, "{listener=");
+	unit_lacks(t, "{listener=");
 	free(t);
 	snapshot_free(snap);
 }

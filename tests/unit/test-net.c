@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "net.h"
+#include "unit.h"
 
 static const char *
 addr_str(const struct net_addr *a)
@@ -31,15 +32,6 @@ addr_str(const struct net_addr *a)
 	static char buf[NET_ADDRSTRLEN];
 
 	return net_addr_str(a, buf, sizeof buf);
-}
-
-static void
-parse_or_fail(struct net_addr *a, const char *host, int port)
-{
-	char err[256];
-
-	if (net_addr_parse(a, host, port, err, sizeof err) != 0)
-		fail_msg("net_addr_parse(\"%s\", %d): %s", host, port, err);
 }
 
 /* ---- net_addr_parse ---- */
@@ -72,7 +64,7 @@ test_parse_good(void **state)
 		struct net_addr a;
 
 		memset(&a, 0xa5, sizeof a); /* the parser must clear what it does not set */
-		parse_or_fail(&a, cases[i].host, cases[i].port);
+		a = unit_addr(cases[i].host, cases[i].port);
 		assert_int_equal(a.ss.ss_family, cases[i].family);
 		assert_int_equal(a.dual, cases[i].dual);
 		assert_string_equal(addr_str(&a), cases[i].str);
@@ -165,7 +157,7 @@ test_parse_long_inputs(void **state)
 	memcpy(host, "unix:/", 6);
 	memset(host + 6, 'x', max - 1);
 	host[5 + max] = '\0';
-	parse_or_fail(&a, host, 0);
+	a = unit_addr(host, 0);
 	assert_int_equal(strlen(((struct sockaddr_un *)&a.ss)->sun_path), max);
 	assert_int_equal(a.len, sizeof(struct sockaddr_un));
 
@@ -242,7 +234,7 @@ test_hostport_dual(void **state)
 
 	assert_int_equal(net_addr_parse_hostport(&a, "*:80", err, sizeof err), 0);
 	assert_int_equal(a.dual, 1);
-	parse_or_fail(&b, "*", 80);
+	b = unit_addr("*", 80);
 	assert_true(net_addr_equal(&a, &b));
 }
 
@@ -337,24 +329,24 @@ test_equal(void **state)
 {
 	struct net_addr a, b;
 
-	parse_or_fail(&a, "127.0.0.1", 7);
-	parse_or_fail(&b, "127.0.0.1", 7);
+	a = unit_addr("127.0.0.1", 7);
+	b = unit_addr("127.0.0.1", 7);
 	assert_true(net_addr_equal(&a, &b));
-	parse_or_fail(&b, "127.0.0.1", 8);
+	b = unit_addr("127.0.0.1", 8);
 	assert_false(net_addr_equal(&a, &b));
-	parse_or_fail(&b, "127.0.0.2", 7);
+	b = unit_addr("127.0.0.2", 7);
 	assert_false(net_addr_equal(&a, &b));
 	/* "*" and "::" bind the same address but are not the same socket */
-	parse_or_fail(&a, "*", 7);
-	parse_or_fail(&b, "::", 7);
+	a = unit_addr("*", 7);
+	b = unit_addr("::", 7);
 	assert_false(net_addr_equal(&a, &b));
-	parse_or_fail(&a, "[::1]", 7);
-	parse_or_fail(&b, "0:0::1", 7);
+	a = unit_addr("[::1]", 7);
+	b = unit_addr("0:0::1", 7);
 	assert_true(net_addr_equal(&a, &b));
-	parse_or_fail(&a, "unix:/a", 0);
-	parse_or_fail(&b, "unix:/a", 0);
+	a = unit_addr("unix:/a", 0);
+	b = unit_addr("unix:/a", 0);
 	assert_true(net_addr_equal(&a, &b));
-	parse_or_fail(&b, "unix:/b", 0);
+	b = unit_addr("unix:/b", 0);
 	assert_false(net_addr_equal(&a, &b));
 }
 
@@ -399,8 +391,8 @@ test_overlap(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct net_addr a, b;
 
-		parse_or_fail(&a, cases[i].a, cases[i].pa);
-		parse_or_fail(&b, cases[i].b, cases[i].pb);
+		a = unit_addr(cases[i].a, cases[i].pa);
+		b = unit_addr(cases[i].b, cases[i].pb);
 		if (net_addr_overlap(&a, &b) != cases[i].overlap ||
 		    net_addr_overlap(&b, &a) != cases[i].overlap)
 			fail_msg("%s port %d vs %s port %d: expected overlap=%d, got %d/%d",
@@ -456,7 +448,7 @@ test_listen_loopback(void **state)
 	char err[256], want[256];
 	int fd, fd2, port;
 
-	parse_or_fail(&a, "127.0.0.1", 0);
+	a = unit_addr("127.0.0.1", 0);
 	fd = net_listen(&a, &o, err, sizeof err);
 	if (fd == -1)
 		fail_msg("net_listen: %s", err);
@@ -488,7 +480,7 @@ test_listen_loopback(void **state)
 	assert_int_equal(connect_to(&a), 0);
 
 	/* the same port again: the error names the call, the address and errno */
-	parse_or_fail(&b, "127.0.0.1", port);
+	b = unit_addr("127.0.0.1", port);
 	errno = 0;
 	fd2 = net_listen(&b, &o, err, sizeof err);
 	assert_int_equal(fd2, -1);
@@ -500,7 +492,7 @@ test_listen_loopback(void **state)
 
 	/* "*" on the same port collides with it too */
 	if (have_ipv6_loopback()) {
-		parse_or_fail(&b, "*", port);
+		b = unit_addr("*", port);
 		assert_int_equal(net_listen(&b, &o, err, sizeof err), -1);
 		snprintf(want, sizeof want, "bind [::]:%d: %s", port, strerror(EADDRINUSE));
 		assert_string_equal(err, want);
@@ -522,7 +514,7 @@ test_listen_options(void **state)
 	char err[256];
 	int fd, fd2;
 
-	parse_or_fail(&a, "127.0.0.1", 0);
+	a = unit_addr("127.0.0.1", 0);
 	if ((fd = net_listen(&a, &o, err, sizeof err)) == -1)
 		fail_msg("net_listen: %s", err);
 	assert_int_not_equal(getopt_int(fd, SOL_SOCKET, SO_REUSEPORT), 0);
@@ -531,7 +523,7 @@ test_listen_options(void **state)
 	assert_int_not_equal(getopt_int(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT), 0);
 
 	/* with SO_REUSEPORT on both, a second socket shares the port */
-	parse_or_fail(&b, "127.0.0.1", net_addr_port(&a));
+	b = unit_addr("127.0.0.1", net_addr_port(&a));
 	if ((fd2 = net_listen(&b, &o, err, sizeof err)) == -1)
 		fail_msg("second SO_REUSEPORT listener: %s", err);
 	assert_int_equal(net_addr_port(&b), net_addr_port(&a));
@@ -551,7 +543,7 @@ test_listen_ipv6(void **state)
 		skip();
 
 	/* a specific IPv6 address: IPv6 only */
-	parse_or_fail(&a, "::1", 0);
+	a = unit_addr("::1", 0);
 	if ((fd = net_listen(&a, &o, err, sizeof err)) == -1)
 		fail_msg("net_listen ::1: %s", err);
 	assert_int_equal(a.ss.ss_family, AF_INET6);
@@ -561,17 +553,17 @@ test_listen_ipv6(void **state)
 	close(fd);
 
 	/* "*": one dual-stack socket, reachable over IPv4 too */
-	parse_or_fail(&a, "*", 0);
+	a = unit_addr("*", 0);
 	if ((fd = net_listen(&a, &o, err, sizeof err)) == -1)
 		fail_msg("net_listen *: %s", err);
 	assert_int_equal(a.ss.ss_family, AF_INET6);
 	assert_int_equal(getopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY), 0);
-	parse_or_fail(&v4, "127.0.0.1", net_addr_port(&a));
+	v4 = unit_addr("127.0.0.1", net_addr_port(&a));
 	assert_int_equal(connect_to(&v4), 0);
 	close(fd);
 
 	/* "::" is IPv6 only */
-	parse_or_fail(&a, "::", 0);
+	a = unit_addr("::", 0);
 	if ((fd = net_listen(&a, &o, err, sizeof err)) == -1)
 		fail_msg("net_listen ::: %s", err);
 	assert_int_equal(getopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY), 1);
@@ -615,7 +607,7 @@ test_listen_unix(void **state)
 	snprintf(path, sizeof path, "%s/s", dir);
 	snprintf(host, sizeof host, "unix:%s", path);
 
-	parse_or_fail(&a, host, 0);
+	a = unit_addr(host, 0);
 	if ((fd = net_listen(&a, &o, err, sizeof err)) == -1)
 		fail_msg("net_listen %s: %s", host, err);
 	assert_int_equal(stat(path, &st), 0);
@@ -626,7 +618,7 @@ test_listen_unix(void **state)
 	assert_int_equal(connect_to(&a), 0);
 
 	/* a live listener's socket is not taken over */
-	parse_or_fail(&a, host, 0);
+	a = unit_addr(host, 0);
 	assert_int_equal(net_listen(&a, &o, err, sizeof err), -1);
 	snprintf(want, sizeof want, "bind %s: %s", host, strerror(EADDRINUSE));
 	assert_string_equal(err, want);
@@ -634,7 +626,7 @@ test_listen_unix(void **state)
 	/* once it is gone, its stale file is replaced */
 	close(fd);
 	assert_int_equal(stat(path, &st), 0);
-	parse_or_fail(&a, host, 0);
+	a = unit_addr(host, 0);
 	if ((fd2 = net_listen(&a, &o, err, sizeof err)) == -1)
 		fail_msg("over a stale socket file: %s", err);
 	assert_int_equal(connect_to(&a), 0);
@@ -644,7 +636,7 @@ test_listen_unix(void **state)
 	/* a file that is not a socket stays */
 	assert_true((f = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) != -1);
 	close(f);
-	parse_or_fail(&a, host, 0);
+	a = unit_addr(host, 0);
 	assert_int_equal(net_listen(&a, &o, err, sizeof err), -1);
 	assert_string_equal(err, want);
 	assert_int_equal(stat(path, &st), 0);
@@ -653,7 +645,7 @@ test_listen_unix(void **state)
 
 	/* a missing directory */
 	snprintf(host, sizeof host, "unix:%s/no/such/dir", dir);
-	parse_or_fail(&a, host, 0);
+	a = unit_addr(host, 0);
 	assert_int_equal(net_listen(&a, &o, err, sizeof err), -1);
 	snprintf(want, sizeof want, "bind %s: %s", host, strerror(ENOENT));
 	assert_string_equal(err, want);

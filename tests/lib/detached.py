@@ -1,10 +1,12 @@
-# daemontest: helpers for the tests of synackd's daemon features (detaching,
-# the pidfile, signals, reload, privileges), on top of tests/lib/synacktest.
+# detached: daemons that are not the test's child (synackd -d, daemon =
+# yes), the pidfile, synackd run as a command, log files and listening
+# sockets looked at from outside; on top of synacktest.
 #
 # A detached daemon is not a child of the test, so the harness cannot stop
-# it: every daemon pid learnt here is remembered and, if the test ends while
-# it still runs, killed by that pid (only after checking that the process
-# still runs synackd on this test's own configuration file).
+# it: every daemon pid learnt here is remembered and, when the test ends
+# (synacktest.main's clean-up) while it still runs, killed by that pid (only
+# after checking that the process still runs synackd on this test's own
+# configuration file).
 
 import errno
 import os
@@ -12,16 +14,11 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 
-sys.dont_write_bytecode = True
-_here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(_here, '..', 'lib'))
-
-import synacktest as st  # noqa: E402
-from synacktest import (LISTEN_RE, check, fail, note,  # noqa: E402
+import synacktest as st
+from synacktest import (LISTEN_RE, Command, Result, check, fail, note,
                         parse_addr, render_config, synackd_path, try_connect,
                         wait_for)
 
@@ -113,15 +110,7 @@ def kill_tracked():
         _detached.pop(pid, None)
 
 
-def run(fn, timeout=60):
-    """synacktest.main(fn), but a detached daemon left by a failing test
-    is killed before the test exits."""
-    def wrapped():
-        try:
-            fn()
-        finally:
-            kill_tracked()
-    st.main(wrapped, timeout)
+st.at_cleanup(kill_tracked)
 
 
 # ---------------------------------------------------------------------------
@@ -133,15 +122,6 @@ def write_conf(tmpdir, conf, name='synackd.conf'):
     with open(path, 'w') as f:
         f.write(render_config(conf).replace('@TMPDIR@', tmpdir))
     return path
-
-
-class Result:
-    def __init__(self, rc, out, err, pid, took):
-        self.rc, self.out, self.err, self.pid, self.took = rc, out, err, pid, took
-
-    def __repr__(self):
-        return 'exit %r after %.2f s, stdout %r, stderr %r' % (
-            self.rc, self.took, self.out, self.err)
 
 
 def _track_started(args):
@@ -166,23 +146,12 @@ def run_command(args, tmpdir, timeout=10.0, pipes=False, one_cpu=False):
         preexec = lambda: os.sched_setaffinity(0, {cpu})  # noqa: E731
     t0 = time.monotonic()
     if pipes:
-        proc = subprocess.Popen([synackd_path()] + list(args),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, cwd=tmpdir,
-                                preexec_fn=preexec)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            # whatever it started may hold the pipes: do not wait for them
-            _track_started(args)
-            proc.kill()
-            proc.wait()
-            fail('synackd %s: no exit and end of its output within %.0f s '
-                 '(a detached daemon must let go of the caller\'s stdout and '
-                 'stderr once ready)' % (' '.join(args), timeout))
-        return Result(proc.returncode, out.decode(errors='replace'),
-                      err.decode(errors='replace'), proc.pid,
-                      time.monotonic() - t0)
+        # whatever it started may hold the pipes: do not wait for them
+        return Command([synackd_path()] + list(args), cwd=tmpdir,
+                       preexec_fn=preexec).finish(
+                           timeout, on_timeout=lambda: _track_started(args),
+                           hint=' (a detached daemon must let go of the '
+                           'caller\'s stdout and stderr once ready)')
     outp = os.path.join(tmpdir, 'cmd.out')
     errp = os.path.join(tmpdir, 'cmd.err')
     with open(outp, 'wb') as o, open(errp, 'wb') as e:
@@ -206,8 +175,9 @@ def run_command(args, tmpdir, timeout=10.0, pipes=False, one_cpu=False):
         _track_started(args)
         fail('synackd %s did not exit within %.0f s' % (' '.join(args), timeout))
     with open(outp, 'rb') as o, open(errp, 'rb') as e:
-        return Result(rc, o.read().decode(errors='replace'),
-                      e.read().decode(errors='replace'), proc.pid, took)
+        return Result([synackd_path()] + list(args), rc,
+                      o.read().decode(errors='replace'),
+                      e.read().decode(errors='replace'), took, proc.pid)
 
 
 def read_pidfile(path):
@@ -300,7 +270,7 @@ def ss_backlog(host, port):
 
 
 __all__ = ['cmdline', 'proc_state', 'pid_gone', 'proc_status', 'processes_using',
-           'track', 'untrack', 'kill_tracked', 'run', 'write_conf', 'Result',
+           'track', 'untrack', 'kill_tracked', 'write_conf',
            'run_command', 'read_pidfile', 'file_lines', 'listening',
            'listening_lines', 'listen_owners', 'refused', 'wait_refused',
            'can_bind', 'ss_backlog', 'parse_addr']

@@ -1,4 +1,4 @@
-# loadtest: what the synack-load tests share, on top of synacktest.
+# loadtest: synack-load run by the tests, on top of synacktest.
 #
 # run_load() runs synack-load to completion under a timeout and parses its
 # --json report; check_report() checks that a report has every field of the
@@ -6,22 +6,17 @@
 # each other (the histograms with their counts, the intervals with the
 # totals, exit_code with the exit status); echo_daemon() starts synackd
 # with an echo listener on port 0; hist_percentile() recomputes a
-# percentile from a report's histogram as synack-load does.
+# percentile from a report's histogram as synack-load does; Server is a
+# server of the test's own on a port the kernel chose.
 
+import datetime
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
 
-sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-import synacktest as st  # noqa: E402
-from synacktest import (Daemon, check, check_eq, fail, listener, main,  # noqa: E402,F401
-                        make_tempdir, server_section, skip, wait_for, _children)
+import synacktest as st
+from synacktest import (Command, Daemon, check, check_eq, fail, listener,
+                        listening_socket, server_section)
 
 ERRORS = ('timeout', 'refused', 'unreachable', 'reset', 'addrnotavail',
           'other', 'verify')
@@ -42,23 +37,11 @@ def synack_load_path():
     return st.program_path('SYNACK_LOAD', 'synack-load')
 
 
-class Result:
-    def __init__(self, args, rc, out, err, elapsed):
-        self.args, self.rc, self.out, self.err = args, rc, out, err
-        self.elapsed = elapsed
-        self.report = None
-
-    def describe(self):
-        return ('synack-load %s: exit %s after %.1f s\n--- stdout ---\n%s\n'
-                '--- stderr ---\n%s' % (' '.join(self.args), self.rc, self.elapsed,
-                                        self.out[-3000:], self.err[-3000:]))
-
-
 def run_load(args, timeout=30, want_json=True, prefix=()):
     """Run synack-load with args (plus --json unless told otherwise) to
     completion; fails if it runs past timeout seconds or if --json output
     does not parse. prefix: a command put in front (ip netns exec ...)."""
-    return Background(args, want_json, prefix).finish(timeout)
+    return Load(args, want_json, prefix).finish(timeout)
 
 
 def _number(v):
@@ -95,7 +78,7 @@ def hist_percentile(h, q):
     if rank >= n:
         return h['max']
     seen = 0
-    for i, c in h['buckets']:
+    for i, c in sorted(h['buckets']):
         seen += c
         if seen >= rank:
             lo, hi = bucket_low(i), bucket_high(i)
@@ -239,44 +222,20 @@ def target_of(d, name='echo'):
     return d.listeners[name]['text']
 
 
-def free_port():
-    """A loopback port on which nothing listens (the kernel just gave it
-    out and it is closed again)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Background:
+class Load(Command):
     """synack-load started by start_load(), running while the test acts on
     the server; finish() waits for it (bounded) and parses its report as
     run_load() does."""
 
     def __init__(self, args, want_json, prefix=()):
-        self.args, self.want_json = list(args), want_json
-        if want_json and '--json' not in self.args:
-            self.args.append('--json')
-        self.t0 = time.monotonic()
-        self.proc = subprocess.Popen(list(prefix) + [synack_load_path()] + self.args,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
-        _children.append(self.proc)
-
-    def elapsed(self):
-        return time.monotonic() - self.t0
+        args = list(args)
+        if want_json and '--json' not in args:
+            args.append('--json')
+        self.want_json = want_json
+        super().__init__(list(prefix) + [synack_load_path()] + args)
 
     def finish(self, timeout=30):
-        try:
-            out, err = self.proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, err = self.proc.communicate()
-            fail('synack-load %s still running after %.0f s\nstderr: %s' %
-                 (' '.join(self.args), timeout, err.decode(errors='replace')[-2000:]))
-        r = Result(self.args, self.proc.returncode, out.decode(errors='replace'),
-                   err.decode(errors='replace'), self.elapsed())
+        r = super().finish(timeout)
         if self.want_json and r.rc != 2:
             lines = [l for l in r.out.splitlines() if l.strip()]
             if len(lines) != 1:
@@ -288,10 +247,10 @@ class Background:
         return r
 
 
-def start_load(args, want_json=True):
+def start_load(args, want_json=True, prefix=()):
     """Start synack-load with args (plus --json unless told otherwise) and
     return at once; .finish() waits for its Result."""
-    return Background(args, want_json)
+    return Load(args, want_json, prefix)
 
 
 def client_count(d, start, what='connected to echo'):
@@ -300,14 +259,22 @@ def client_count(d, start, what='connected to echo'):
     return sum(1 for l in d.log_lines()[start:] if ' %s' % what in l)
 
 
+def arrivals(d, start):
+    """When synackd (at log_level debug) logged each client connected to
+    echo, from log line start on: datetimes."""
+    out = []
+    for line in d.log_lines()[start:]:
+        if ' connected to echo' in line:
+            out.append(datetime.datetime.strptime(line[:23], '%Y-%m-%d %H:%M:%S.%f'))
+    return out
+
+
 class Server:
     """A server of the test's own: serve(conn, n) for the n-th connection."""
 
     def __init__(self, serve):
         self.serve, self.n = serve, 0
-        self.lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lst.bind(('127.0.0.1', 0))
-        self.lst.listen(128)
+        self.lst = listening_socket()
         self.target = '127.0.0.1:%d' % self.lst.getsockname()[1]
         threading.Thread(target=self.accept, daemon=True).start()
 
