@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "synackd.h"
+#include "daemon.h"
 
 #define DAEMON_EXIT_WAIT_MS 10000
 

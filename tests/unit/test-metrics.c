@@ -17,15 +17,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <cmocka.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "metrics.h"
+#include "net.h"
 #include "procfs.h"
 #include "queues.h"
-#include "synackd.h"
+#include "stats.h"
 
 /* ---- queue_syn_match ---- */
 
