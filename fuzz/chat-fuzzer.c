@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "synackd.h"
+#include "service.h"
 
 /* The line at buf: its text length and the bytes it takes, or 0 without LF. */
 static size_t

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "synackd.h"
+#include "conf.h"
+#include "net.h"
+#include "service.h"
 
 #define NAME "fuzz.conf"
 

@@ -7,7 +7,7 @@
 # cppcheck and clang-tidy (checks in .clang-tidy) read src/, src/common/ and
 # src/load/;
 # clang-format (style in .clang-format) checks every C file the project
-# formats.  Each tool's findings are printed; exit 1 if there is any.
+# formats; check-layers.sh, that the daemon's calls point one way.  Each tool's findings are printed; exit 1 if there is any.
 # CPPCHECK, CLANG_TIDY and CLANG_FORMAT name other binaries; LINT_JOBS is
 # how many clang-tidy processes run at once (default: the CPUs).
 set -u
@@ -58,6 +58,9 @@ echo "lint: clang-tidy"
 printf '%s\n' $analysed | xargs -P "$jobs" -I {} "$tidy" --quiet {} -- "$@" >"$out" 2>&1 ||
     status=1
 grep -v '^[0-9]* warnings\{0,1\} generated\.$' "$out"
+
+echo "lint: layers"
+sh scripts/check-layers.sh . || status=1
 
 echo "lint: clang-format"
 "$format" --dry-run -Werror $formatted || status=1

@@ -33,12 +33,18 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "client-limits.h"
+#include "conf.h"
 #include "log.h"
+#include "net.h"
+#include "service.h"
+#include "stats.h"
 #include "synackd.h"
 
 #define ACCEPTOR_RETRY_SECONDS 1
@@ -132,8 +138,7 @@ acceptor_drop_parked(struct acceptor *a)
 void
 acceptor_refresh(struct acceptor *a)
 {
-	struct server *s = a->worker->server;
-	int full = __atomic_load_n(&s->full, __ATOMIC_ACQUIRE);
+	int full = limits_full(a->worker->limits);
 	int want = !full && !a->worker->stopping && !a->backoff && !a->retired;
 
 	if (!full && !a->worker->stopping)
@@ -453,21 +458,23 @@ acceptor_retire(struct acceptor *a)
 	acceptor_check(a);
 }
 
-/* A client of this acceptor is gone. */
+/* A client of this acceptor is gone: a stopping worker may be done. */
 void
 acceptor_client_gone(struct acceptor *a)
 {
+	struct worker *w = a->worker;
 	struct acceptor *other;
 
 	__atomic_store_n(&a->active, a->active - 1, __ATOMIC_RELAXED);
-	if (a->freeing)
-		return;
-	/* a descriptor came free: retry the acceptors that ran out of them */
-	TAILQ_FOREACH(other, &a->worker->acceptors, entry)
-		if (other->backoff)
-			acceptor_set_backoff(other, 0);
-	if (a->retired && acceptor_empty(a))
-		acceptor_detach(a);
+	if (!a->freeing) {
+		/* a descriptor came free: retry the acceptors that ran out of them */
+		TAILQ_FOREACH(other, &w->acceptors, entry)
+			if (other->backoff)
+				acceptor_set_backoff(other, 0);
+		if (a->retired && acceptor_empty(a))
+			acceptor_detach(a);
+	}
+	worker_check_done(w);
 }
 
 /* Free everything; on the main thread once the worker let go, or is gone. */

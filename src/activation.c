@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,8 +35,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "activation.h"
+#include "conf.h"
 #include "log.h"
-#include "synackd.h"
+#include "net.h"
 
 static int
 activation_number(const char *s, long max, long *v)

@@ -60,8 +60,15 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_struct.h>
 
+#include "cidr.h"
+#include "client-limits.h"
+#include "conf.h"
 #include "log.h"
+#include "net.h"
 #include "proxy.h"
+#include "service.h"
+#include "sources.h"
+#include "stats.h"
 #include "synackd.h"
 
 #define CLIENT_DRAIN_TIMEOUT 10 /* seconds without write progress */
@@ -83,7 +90,36 @@ client_active(struct client *c)
 {
 	c->idle_mark = c->bytes_queued - client_pending(c);
 	if (c->in_idle)
-		worker_idle_touch(c->acceptor->worker, c);
+		client_idle_touch(c);
+}
+
+/*
+ * Activity now: to the end of its worker's idle list, or onto it,
+ * stamped with the worker's idle clock (see worker_sweep_idle).
+ */
+void
+client_idle_touch(struct client *c)
+{
+	struct worker *w = c->acceptor->worker;
+
+	/* stamped in this tick already: the list stays in order where it is */
+	if (c->in_idle && c->last_tick == w->now)
+		return;
+	c->last_tick = w->now;
+	if (c->in_idle)
+		TAILQ_REMOVE(&w->idle, c, idle_entry);
+	TAILQ_INSERT_TAIL(&w->idle, c, idle_entry);
+	c->in_idle = 1;
+}
+
+/* The header stage: at the end of its acceptor's list, stamped now (proxy_timeout). */
+static void
+client_header_wait(struct client *c)
+{
+	/* the clock now, not at the last sweep: the deadline counts from this accept */
+	c->last_tick = idle_clock();
+	TAILQ_INSERT_TAIL(&c->acceptor->headers, c, idle_entry);
+	c->in_idle = 1;
 }
 
 /*
@@ -206,14 +242,14 @@ static void
 client_refuse(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa, int socklen,
     const struct source_key *k)
 {
-	struct server *s = a->worker->server;
+	struct limits *lim = a->worker->limits;
 	long limit = a->worker->settings.max_clients_per_source;
 	char peer[NET_ADDRSTRLEN], src[NET_ADDRSTRLEN];
 	unsigned long more;
 
 	stat_add(&a->stats.rejected[REJECT_PER_SOURCE], 1);
 	client_reset(fd);
-	if (!log_limit_pass(&s->per_source_log, &more))
+	if (!log_limit_pass(&lim->per_source_log, &more))
 		return;
 	net_addr_format(sa, (socklen_t)socklen, peer, sizeof peer);
 	source_key_str(k, src, sizeof src);
@@ -235,13 +271,13 @@ client_refuse(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa,
 static void
 client_untrusted(struct acceptor *a, evutil_socket_t fd, const struct sockaddr *sa, int socklen)
 {
-	struct server *s = a->worker->server;
+	struct limits *lim = a->worker->limits;
 	char peer[NET_ADDRSTRLEN];
 	unsigned long more;
 
 	stat_add(&a->stats.rejected[REJECT_PROXY_UNTRUSTED], 1);
 	client_reset(fd);
-	if (!log_limit_pass(&s->untrusted_log, &more))
+	if (!log_limit_pass(&lim->untrusted_log, &more))
 		return;
 	net_addr_format(sa, (socklen_t)socklen, peer, sizeof peer);
 	if (more > 0)
@@ -264,7 +300,7 @@ client_open(struct client *c)
 		log_debug(
 		    "client %s connected to %s", client_peer_str(c, peer, sizeof peer), lc->name);
 	c->idle_mark = 0;
-	worker_idle_touch(w, c);
+	client_idle_touch(c);
 	if (w->stopping)
 		client_shutdown(c);
 	if (lc->service->open != NULL)
@@ -282,7 +318,7 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 {
 	const struct listener_conf *lc = a->conf;
 	struct worker *w = a->worker;
-	struct server *s = w->server;
+	struct limits *lim = w->limits;
 	struct source_key key;
 	/* behind a proxy, the source is the header's: counted once it is read */
 	int has_source = !lc->proxy_protocol && source_key(sa, &key) == 0;
@@ -294,7 +330,7 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	}
 	/* counted whether or not there is a limit: a reload may set one */
 	if (has_source) {
-		switch (server_source_add(s, &key, w->settings.max_clients_per_source)) {
+		switch (limits_source_add(lim, &key, w->settings.max_clients_per_source)) {
 		case 1:
 			client_refuse(a, fd, sa, socklen, &key);
 			return 0;
@@ -305,9 +341,9 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 			return 0;
 		}
 	}
-	if (!server_admit(s)) {
+	if (!limits_admit(lim)) {
 		if (has_source)
-			server_source_remove(s, &key);
+			limits_source_remove(lim, &key);
 		return -1;
 	}
 	if ((c = calloc(1, sizeof *c)) == NULL ||
@@ -317,8 +353,8 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 		evutil_closesocket(fd);
 		free(c);
 		if (has_source)
-			server_source_remove(s, &key);
-		server_release(s);
+			limits_source_remove(lim, &key);
+		limits_release(lim);
 		return 0;
 	}
 	c->fd = fd;
@@ -334,7 +370,6 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	TAILQ_INSERT_TAIL(&a->clients, c, entry);
 	stat_add(&a->stats.accepted, 1);
 	__atomic_store_n(&a->active, a->active + 1, __ATOMIC_RELAXED);
-	worker_client_added(w);
 	/*
 	 * The bufferevent's EV_WRITE is enabled from the start, but its event
 	 * is added only once output is queued: a reply the kernel takes at
@@ -350,7 +385,7 @@ client_accept(struct acceptor *a, evutil_socket_t fd, struct sockaddr *sa, int s
 	if (lc->proxy_protocol) {
 		/* nothing reaches the service before the header */
 		c->proxy_wait = 1;
-		worker_header_wait(c);
+		client_header_wait(c);
 		if (w->stopping)
 			client_shutdown(c);
 		return 0;
@@ -633,12 +668,11 @@ client_free(struct client *c)
 	TAILQ_REMOVE(&a->clients, c, entry);
 	client_idle_stop(c);
 	if (c->has_source)
-		server_source_remove(w->server, &c->source);
+		limits_source_remove(w->limits, &c->source);
 	bufferevent_free(c->bev);
 	free(c);
-	server_release(w->server);
-	acceptor_client_gone(a);
-	worker_client_removed(w);
+	limits_release(w->limits);
+	acceptor_client_gone(a); /* and through it, its worker */
 }
 
 /* The bytes just read go to the service. */
@@ -663,7 +697,6 @@ static void
 client_proxy_done(struct client *c, const struct proxy_result *r)
 {
 	struct acceptor *a = c->acceptor;
-	struct server *s = a->worker->server;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 	struct source_key key;
@@ -676,7 +709,8 @@ client_proxy_done(struct client *c, const struct proxy_result *r)
 	} else if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == -1)
 		ss.ss_family = AF_UNSPEC; /* the peer stays as accepted, without a source */
 	if (source_key((const struct sockaddr *)&ss, &key) == 0) {
-		switch (server_source_add(s, &key, a->worker->settings.max_clients_per_source)) {
+		switch (limits_source_add(
+		    a->worker->limits, &key, a->worker->settings.max_clients_per_source)) {
 		case 1:
 			client_close(c, CLOSE_PROXY_PER_SOURCE);
 			return;

@@ -30,8 +30,11 @@
 
 #include <ini.h>
 
+#include "cidr.h"
+#include "conf.h"
 #include "log.h"
-#include "synackd.h"
+#include "net.h"
+#include "service.h"
 
 enum key_type { K_BOOL, K_INT, K_LONG, K_STRING, K_LOGLEVEL, K_LOG, K_SERVICE, K_ADDRESS, K_CIDRS };
 
@@ -482,6 +485,33 @@ parse_handler(void *arg, const char *section, const char *name, const char *valu
 	return parse_check(p, name);
 }
 
+/*
+ * A listener's keys and its service: a key that is one service's own
+ * (struct service.keys) is refused for the others, and the service's own
+ * rules (.check) are asked once the defaults are in.
+ */
+static int
+check_service(struct parse *p, struct listener_conf *lc)
+{
+	const struct service *owner;
+	const char *key = NULL;
+	char msg[ERRLEN];
+
+	for (size_t i = 0; i < NKEYS(listener_keys); i++) {
+		owner = service_key_owner(listener_keys[i].name);
+		if (owner != NULL && owner != lc->service && (lc->seen & (1ULL << i)))
+			return parse_error(p, lc->key_line[i],
+			    "listener %s: %s is for %s listeners, not %s", lc->name,
+			    listener_keys[i].name, owner->name, lc->service->name);
+	}
+	if (lc->chat_burst == -1)
+		lc->chat_burst = lc->chat_rate > 0 ? lc->chat_rate : 1;
+	if (lc->service->check != NULL && lc->service->check(lc, &key, msg, sizeof msg) == -1)
+		return parse_error(p, key != NULL ? key_line(lc, key) : lc->line, "listener %s: %s",
+		    lc->name, msg);
+	return 1;
+}
+
 /* What can only be checked once the whole file is read. */
 static int
 config_check(struct parse *p)
@@ -518,23 +548,8 @@ config_check(struct parse *p)
 			    "peer may send the header: the socket file's permissions say who may "
 			    "connect)",
 			    lc->name);
-		if (lc->service != &service_chat && key_set(lc, "chat_rate"))
-			return parse_error(p, key_line(lc, "chat_rate"),
-			    "listener %s: chat_rate is for chat listeners, not %s", lc->name,
-			    lc->service->name);
-		if (lc->service != &service_chat && key_set(lc, "chat_burst"))
-			return parse_error(p, key_line(lc, "chat_burst"),
-			    "listener %s: chat_burst is for chat listeners, not %s", lc->name,
-			    lc->service->name);
-		if (lc->chat_burst == -1)
-			lc->chat_burst = lc->chat_rate > 0 ? lc->chat_rate : 1;
-		/* the bucket is refilled every CHAT_TICK_MS with chat_rate's share */
-		if (lc->chat_rate > 0 && lc->chat_burst < chat_rate_per_tick(lc->chat_rate))
-			return parse_error(p, key_line(lc, "chat_burst"),
-			    "listener %s: chat_burst %ld is less than one tick's share of "
-			    "chat_rate (%ld bytes per %d ms)",
-			    lc->name, lc->chat_burst, chat_rate_per_tick(lc->chat_rate),
-			    CHAT_TICK_MS);
+		if (!check_service(p, lc))
+			return 0;
 		if (strncmp(lc->address, "unix:", 5) == 0) {
 			if (lc->port != -1)
 				return parse_error(p, lc->line,
@@ -604,6 +619,18 @@ config_free(struct config *c)
 	free(c->log);
 	free(c->metrics);
 	free(c);
+}
+
+/* The listener of that name, or NULL: a reload matches listeners by name. */
+struct listener_conf *
+config_find_listener(struct config *conf, const char *name)
+{
+	struct listener_conf *lc;
+
+	TAILQ_FOREACH(lc, &conf->listeners, entry)
+		if (strcmp(lc->name, name) == 0)
+			return lc;
+	return NULL;
 }
 
 /*

@@ -23,8 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "nofile.h"
-#include "synackd.h"
 
 #define DAEMON_EXIT_WAIT_MS 10000
 

@@ -15,21 +15,28 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "activation.h"
+#include "conf.h"
 #include "log.h"
+#include "metrics.h"
+#include "net.h"
 #include "queues.h"
+#include "service.h"
+#include "stats.h"
 #include "synackd.h"
 
 /* How many sockets: one per worker, unless they cannot be spread. */
 static int
-listener_count(const struct server *s, const struct listener_conf *lc)
+listener_count(int nworkers, const struct listener_conf *lc)
 {
 	if (lc->service->one_loop || lc->addr.ss.ss_family == AF_UNIX)
 		return 1;
-	return s->nworkers;
+	return nworkers;
 }
 
 /*
@@ -156,13 +163,18 @@ listener_stop_accepting(struct listener *l)
 	}
 }
 
-/* Open the sockets; nothing is accepted until listener_start(). */
+/*
+ * Open the sockets, each for its worker of workers[nworkers], or adopt
+ * the socket act holds for this listener (act may be NULL); nothing is
+ * accepted until listener_start().
+ */
 struct listener *
-listener_new(struct server *s, const struct listener_conf *lc, char *err, size_t errlen)
+listener_new(const struct listener_conf *lc, struct worker **workers, int nworkers,
+    struct activation *act, char *err, size_t errlen)
 {
 	static unsigned next_one; /* spreads one-loop listeners over the workers */
-	int n = listener_count(s, lc);
-	struct activation_fd *inherited = activation_take(s->activation, lc);
+	int n = listener_count(nworkers, lc);
+	struct activation_fd *inherited = activation_take(act, lc);
 	struct net_addr bound;
 	struct listener *l;
 
@@ -172,7 +184,7 @@ listener_new(struct server *s, const struct listener_conf *lc, char *err, size_t
 		snprintf(err, errlen, "listener %s: out of memory", lc->name);
 		goto fail;
 	}
-	l->server = s;
+	l->nworkers = nworkers;
 	l->inherited_fd = -1;
 	if (inherited != NULL) {
 		if (listener_adopt(l, lc, inherited, &n, l->fds, &bound, err, errlen) == -1)
@@ -183,10 +195,9 @@ listener_new(struct server *s, const struct listener_conf *lc, char *err, size_t
 	net_addr_str(&l->addr, l->addrstr, sizeof l->addrstr);
 	l->nacceptors = n;
 	for (int i = 0; i < n; i++) {
-		struct worker *w =
-		    s->workers[n == 1 ? next_one % (unsigned)s->nworkers : (unsigned)i];
+		struct worker *w = workers[n == 1 ? next_one % (unsigned)nworkers : (unsigned)i];
 
-		if ((l->acceptors[i] = acceptor_new(l, w, s->msgs, l->fds[i], &bound, lc)) ==
+		if ((l->acceptors[i] = acceptor_new(l, w, w->reply, l->fds[i], &bound, lc)) ==
 		    NULL) {
 			snprintf(err, errlen, "listener %s: out of memory", lc->name);
 			for (int j = i; j < n; j++) {
@@ -232,7 +243,7 @@ listener_log_inherited(struct listener *l)
 	if (l->inherited_alone)
 		log_info("listener %s: the inherited socket has no SO_REUSEPORT: it runs on one "
 			 "socket, on one worker of %d",
-		    lc->name, l->server->nworkers);
+		    lc->name, l->nworkers);
 	rc = l->addr.ss.ss_family == AF_UNIX
 	    ? queue_accept_unix(l->fds[0], &q, err, sizeof err)
 	    : queue_accept(l->fds[0], l->addr.ss.ss_family, &q, err, sizeof err);
@@ -314,7 +325,7 @@ listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 
 	/* an inherited socket alone (no SO_REUSEPORT) stays alone at its address */
 	if (lc->service != old->service ||
-	    (listener_count(l->server, lc) != l->nacceptors &&
+	    (listener_count(l->nworkers, lc) != l->nacceptors &&
 		!(l->inherited_alone && net_addr_equal(&lc->addr, &old->addr))))
 		return 1;
 	if ((nc = listener_conf_dup(lc)) == NULL ||
@@ -372,6 +383,43 @@ listener_active(const struct listener *l)
 }
 
 /*
+ * What /metrics and /stats show of the listener, read now: its counters
+ * summed over its acceptors (and those already freed), and its sockets'
+ * accept queues.
+ */
+void
+listener_snapshot(const struct listener *l, struct metrics_listener *ml)
+{
+	char err[ERRLEN];
+	struct queue_len q;
+
+	ml->name = l->conf->name;
+	ml->service = l->conf->service->name;
+	ml->addr = &l->addr;
+	ml->address = l->addrstr;
+	ml->port = net_addr_port(&l->addr);
+	ml->backlog = l->conf->backlog;
+	ml->workers = l->nacceptors;
+	ml->stats = l->gone;
+	for (int i = 0; i < l->nacceptors; i++)
+		if (l->acceptors[i] != NULL)
+			listener_stats_add(&ml->stats, &l->acceptors[i]->stats);
+	ml->active = listener_active(l);
+	ml->queues = 0;
+	for (int i = 0; i < l->nacceptors && i < METRICS_SOCKETS_MAX; i++) {
+		if (l->fds[i] == -1)
+			continue;
+		if (queue_accept(l->fds[i], l->addr.ss.ss_family, &q, err, sizeof err) == -1) {
+			log_debug("metrics: listener %s: %s", l->conf->name, err);
+			continue;
+		}
+		ml->queue[ml->queues].len = q.len;
+		ml->queue[ml->queues].max = q.max;
+		ml->queues++;
+	}
+}
+
+/*
  * Stop a listener that a reload removed (or replaced): it accepts no
  * more, but its established clients are served to their end with the
  * service and limits they started with.  It is freed when the last of its
@@ -389,12 +437,14 @@ listener_retire(struct listener *l, const char *why)
 			listener_post(l, i, WORKER_RETIRE, NULL, -1, NULL);
 }
 
-/* A worker let go of one of the acceptors (or is gone): free it. */
-void
+/*
+ * A worker let go of one of the acceptors (or is gone): free it.  Returns
+ * 1 when the listener is retired and has no acceptor left: its owner
+ * unlinks and frees it.
+ */
+int
 listener_acceptor_done(struct listener *l, struct acceptor *a)
 {
-	struct server *s = l->server;
-
 	listener_stats_add(&l->gone, &a->stats);
 	for (int i = 0; i < l->nacceptors; i++)
 		if (l->acceptors[i] == a) {
@@ -403,10 +453,7 @@ listener_acceptor_done(struct listener *l, struct acceptor *a)
 		}
 	l->live--;
 	acceptor_free(a);
-	if (l->retired && l->live == 0 && !s->stopping) {
-		TAILQ_REMOVE(&s->listeners, l, entry);
-		listener_free(l);
-	}
+	return l->retired && l->live == 0;
 }
 
 /* On the main thread, once no worker runs any of its acceptors. */

@@ -5,10 +5,12 @@
  *
  * Nothing is counted here: the workers count as they go, each into its
  * own acceptors' stats (plain stores, relaxed atomics), and a request
- * takes a snapshot, summing them per listener with what the kernel says
- * of the queues (queues.c) and what /proc says of the host and the
- * process (procfs.c).  The formatters are functions of the snapshot
- * alone.  So the hot path pays nothing for a metric until it is read.
+ * takes a snapshot: the owner's function (server.c) sums them per
+ * listener with what the kernel says of the queues, and the endpoint adds
+ * its own figures and what /proc says of the host and the process
+ * (procfs.c).  The endpoint reads nothing of the daemon's itself.  The
+ * formatters are functions of the snapshot alone.  So the hot path pays
+ * nothing for a metric until it is read.
  *
  * The socket is made by hand like a listener's, before detaching, so
  * that a bad address fails the start.  Requests are bounded in size
@@ -31,6 +33,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -39,14 +44,18 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
-#include "clock.h"
+#include "conf.h"
 #include "log.h"
+#include "metrics.h"
+#include "net.h"
 #include "procfs.h"
-#include "queues.h"
-#include "synackd.h"
+#include "stats.h"
 
 #define METRICS_BACKLOG 64
 #define METRICS_TIMEOUT 5         /* seconds to send a request, or to take the answer */
@@ -75,8 +84,9 @@ struct metrics_conn {
 };
 
 struct metrics {
-	LIST_ENTRY(metrics) entry; /* in metrics_all */
-	struct server *server;
+	LIST_ENTRY(metrics) entry;     /* in metrics_all */
+	metrics_snapshot_fn *snapshot; /* the daemon's part of what a request shows */
+	void *arg;
 	struct net_addr addr; /* bound: the real port */
 	char addrstr[NET_ADDRSTRLEN];
 	int fd; /* until evhttp owns it */
@@ -87,6 +97,7 @@ struct metrics {
 	struct log_limit refuse_log;
 	long max_conns;       /* metrics_max_connections */
 	unsigned long nconns; /* in conns: the connections evhttp holds */
+	uint64_t rejected;    /* connections closed at once: max_conns were open */
 	LIST_HEAD(, metrics_conn) conns;
 	int listed;
 };
@@ -103,7 +114,8 @@ static LIST_HEAD(, metrics) metrics_all = LIST_HEAD_INITIALIZER(metrics_all);
 
 /* Bind the endpoint's socket; nothing is served until metrics_start(). */
 struct metrics *
-metrics_new(struct server *s, const struct net_addr *addr, long max_conns, char *err, size_t errlen)
+metrics_new(const struct net_addr *addr, long max_conns, metrics_snapshot_fn *snapshot, void *arg,
+    char *err, size_t errlen)
 {
 	struct net_listen_opts o = { .backlog = METRICS_BACKLOG, .nodelay = 1 };
 	struct metrics *m;
@@ -113,7 +125,8 @@ metrics_new(struct server *s, const struct net_addr *addr, long max_conns, char 
 		snprintf(err, errlen, "metrics: out of memory");
 		return NULL;
 	}
-	m->server = s;
+	m->snapshot = snapshot;
+	m->arg = arg;
 	m->addr = *addr;
 	m->max_conns = max_conns;
 	LIST_INIT(&m->conns);
@@ -132,97 +145,28 @@ metrics_addr(const struct metrics *m)
 	return &m->addr;
 }
 
+/* What this endpoint refused: its owner keeps the sum when a reload replaces it. */
+uint64_t
+metrics_rejected(const struct metrics *m)
+{
+	return m->rejected;
+}
+
 /* ------------------------------------------------------------------ */
 /* The snapshot */
 
-static void
-metrics_listener(const struct listener *l, struct metrics_listener *ml)
-{
-	char err[ERRLEN];
-	struct queue_len q;
-
-	ml->name = l->conf->name;
-	ml->service = l->conf->service->name;
-	ml->addr = &l->addr;
-	ml->address = l->addrstr;
-	ml->port = net_addr_port(&l->addr);
-	ml->backlog = l->conf->backlog;
-	ml->workers = l->nacceptors;
-	ml->stats = l->gone;
-	for (int i = 0; i < l->nacceptors; i++)
-		if (l->acceptors[i] != NULL)
-			listener_stats_add(&ml->stats, &l->acceptors[i]->stats);
-	ml->active = listener_active(l);
-	ml->queues = 0;
-	for (int i = 0; i < l->nacceptors && i < METRICS_SOCKETS_MAX; i++) {
-		if (l->fds[i] == -1)
-			continue;
-		if (queue_accept(l->fds[i], l->addr.ss.ss_family, &q, err, sizeof err) == -1) {
-			log_debug("metrics: listener %s: %s", l->conf->name, err);
-			continue;
-		}
-		ml->queue[ml->queues].len = q.len;
-		ml->queue[ml->queues].max = q.max;
-		ml->queues++;
-	}
-}
-
 /* Everything a request shows, read now; metrics_snapshot_free() after. */
-int
-metrics_snapshot(struct server *s, struct metrics_snapshot *snap)
+static int
+metrics_snapshot(struct metrics *m, struct metrics_snapshot *snap)
 {
-	struct net_addr *addrs = NULL;
-	unsigned long *syn = NULL;
-	struct listener *l;
 	char err[ERRLEN];
-	size_t n = 0, i;
 
 	memset(snap, 0, sizeof *snap);
-	snap->version = PACKAGE_VERSION;
-	snap->uptime = clock_seconds() - s->started;
-	snap->workers = s->nworkers;
-	snap->clients = __atomic_load_n(&s->nclients, __ATOMIC_RELAXED);
-	snap->max_clients = __atomic_load_n(&s->max_clients, __ATOMIC_RELAXED);
-	snap->max_clients_reached = __atomic_load_n(&s->full_count, __ATOMIC_RELAXED);
-	snap->reloads_ok = s->reloads_ok;
-	snap->reloads_failed = s->reloads_failed;
-	if (s->metrics != NULL) {
-		snap->metrics_connections = s->metrics->nconns;
-		snap->metrics_max_connections = s->metrics->max_conns;
-	}
-	snap->metrics_rejected = s->metrics_rejected;
-	TAILQ_FOREACH(l, &s->listeners, entry)
-		if (!l->retired)
-			n++;
-	if (n > 0 &&
-	    ((snap->listeners = calloc(n, sizeof *snap->listeners)) == NULL ||
-		(addrs = calloc(n, sizeof *addrs)) == NULL ||
-		(syn = calloc(n, sizeof *syn)) == NULL)) {
-		free(snap->listeners);
-		free(addrs);
+	if (m->snapshot(m->arg, snap) == -1)
 		return -1;
-	}
-	i = 0;
-	TAILQ_FOREACH(l, &s->listeners, entry) {
-		if (l->retired)
-			continue;
-		metrics_listener(l, &snap->listeners[i]);
-		addrs[i] = l->addr;
-		i++;
-	}
-	snap->nlisteners = n;
-	if (n > 0) {
-		if (queue_syn_recv(addrs, n, syn, err, sizeof err) == 0) {
-			for (i = 0; i < n; i++)
-				if (addrs[i].ss.ss_family != AF_UNIX) {
-					snap->listeners[i].syn_recv = syn[i];
-					snap->listeners[i].have_syn_recv = 1;
-				}
-		} else
-			log_debug("metrics: SYN_RECV count: %s", err);
-	}
-	free(addrs);
-	free(syn);
+	snap->metrics_connections = m->nconns;
+	snap->metrics_max_connections = m->max_conns;
+	snap->metrics_rejected += m->rejected;
 	snap->have_host = procfs_host_tcp(&snap->host, err, sizeof err) == 0;
 	if (!snap->have_host)
 		log_debug("metrics: %s", err);
@@ -298,6 +242,20 @@ queue_sum(const struct metrics_listener *ml, int limit)
 	return n;
 }
 
+/* A family of one sample without labels: its name, a space, the value as fmt prints it. */
+static void __attribute__((format(printf, 5, 6))) prom_value(
+    struct evbuffer *b, const char *name, const char *type, const char *help, const char *fmt, ...)
+{
+	va_list ap;
+
+	prom_family(b, name, type, help);
+	evbuffer_add_printf(b, "%s ", name);
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(b, fmt, ap);
+	va_end(ap);
+	evbuffer_add(b, "\n", 1);
+}
+
 /* One per-listener family; fn picks the value, or returns 0 to leave a listener out. */
 #define PROM_EACH(b, name, type, help, cond, value)                                                \
 	do {                                                                                       \
@@ -309,49 +267,68 @@ queue_sum(const struct metrics_listener *ml, int limit)
 		}                                                                                  \
 	} while (0)
 
-void
-metrics_format_prom(const struct metrics_snapshot *snap, struct evbuffer *b)
+/* The daemon as a whole. */
+static void
+prom_server(const struct metrics_snapshot *snap, struct evbuffer *b)
 {
-	const struct host_tcp *h = &snap->host;
-	const struct proc_self *p = &snap->proc;
-
 	prom_family(b, "synackd_build_info", "gauge", "The version of synackd running: always 1.");
 	evbuffer_add_printf(b, "synackd_build_info{version=\"");
 	prom_label(b, snap->version);
 	evbuffer_add_printf(b, "\"} 1\n");
-	prom_family(b, "synackd_uptime_seconds", "gauge", "Seconds since synackd started.");
-	evbuffer_add_printf(b, "synackd_uptime_seconds %.3f\n", snap->uptime);
-	prom_family(b, "synackd_workers", "gauge", "Event-loop threads.");
-	evbuffer_add_printf(b, "synackd_workers %d\n", snap->workers);
-	prom_family(b, "synackd_clients_active", "gauge",
+	prom_value(b, "synackd_uptime_seconds", "gauge", "Seconds since synackd started.", "%.3f",
+	    snap->uptime);
+	prom_value(b, "synackd_workers", "gauge", "Event-loop threads.", "%d", snap->workers);
+	prom_value(b, "synackd_clients_active", "gauge",
 	    "Clients connected now, all listeners together (those of listeners a reload "
-	    "removed included).");
-	evbuffer_add_printf(b, "synackd_clients_active %lu\n", snap->clients);
-	prom_family(b, "synackd_clients_max", "gauge", "max_clients: the limit on clients_active.");
-	evbuffer_add_printf(b, "synackd_clients_max %ld\n", snap->max_clients);
-	prom_family(b, "synackd_max_clients_reached_total", "counter",
-	    "Times max_clients was reached and accepting paused.");
-	evbuffer_add_printf(
-	    b, "synackd_max_clients_reached_total %" PRIu64 "\n", snap->max_clients_reached);
+	    "removed included).",
+	    "%lu", snap->clients);
+	prom_value(b, "synackd_clients_max", "gauge", "max_clients: the limit on clients_active.",
+	    "%ld", snap->max_clients);
+	prom_value(b, "synackd_max_clients_reached_total", "counter",
+	    "Times max_clients was reached and accepting paused.", "%" PRIu64,
+	    snap->max_clients_reached);
 	prom_family(b, "synackd_reloads_total", "counter",
 	    "Configuration reloads (SIGHUP), by result: ok, or failed (the file was refused).");
 	evbuffer_add_printf(
 	    b, "synackd_reloads_total{result=\"ok\"} %" PRIu64 "\n", snap->reloads_ok);
 	evbuffer_add_printf(
 	    b, "synackd_reloads_total{result=\"failed\"} %" PRIu64 "\n", snap->reloads_failed);
-	prom_family(b, "synackd_metrics_connections_active", "gauge",
-	    "Connections to this endpoint now, the one asking included.");
-	evbuffer_add_printf(
-	    b, "synackd_metrics_connections_active %lu\n", snap->metrics_connections);
-	prom_family(b, "synackd_metrics_connections_max", "gauge",
-	    "metrics_max_connections: the limit on metrics_connections_active.");
-	evbuffer_add_printf(
-	    b, "synackd_metrics_connections_max %ld\n", snap->metrics_max_connections);
-	prom_family(b, "synackd_metrics_connections_rejected_total", "counter",
-	    "Connections to this endpoint closed at once: metrics_max_connections were open.");
-	evbuffer_add_printf(
-	    b, "synackd_metrics_connections_rejected_total %" PRIu64 "\n", snap->metrics_rejected);
+	prom_value(b, "synackd_metrics_connections_active", "gauge",
+	    "Connections to this endpoint now, the one asking included.", "%lu",
+	    snap->metrics_connections);
+	prom_value(b, "synackd_metrics_connections_max", "gauge",
+	    "metrics_max_connections: the limit on metrics_connections_active.", "%ld",
+	    snap->metrics_max_connections);
+	prom_value(b, "synackd_metrics_connections_rejected_total", "counter",
+	    "Connections to this endpoint closed at once: metrics_max_connections were open.",
+	    "%" PRIu64, snap->metrics_rejected);
+}
 
+/*
+ * The families counted per listener and reason: one sample per listener
+ * and label, the counts at offset in struct listener_stats.
+ */
+static const struct prom_reasons {
+	const char *name, *help, *key;
+	const char *const *labels;
+	int n;
+	size_t offset;
+} prom_reasons[] = {
+	{ "synackd_listener_connections_rejected_total",
+	    "Connections accepted and closed at once without service, by reason.", "reason",
+	    reject_reason_label, REJECT_REASONS, offsetof(struct listener_stats, rejected) },
+	{ "synackd_listener_connections_closed_total", "Clients closed, by reason.", "reason",
+	    close_reason_label, CLOSE_REASONS, offsetof(struct listener_stats, closed) },
+	{ "synackd_listener_accept_errors_total",
+	    "accept() failures, by errno; EMFILE, ENFILE, ENOBUFS and ENOMEM pause accepting for "
+	    "a second.",
+	    "errno", accept_error_label, ACCEPT_ERRORS,
+	    offsetof(struct listener_stats, accept_errors) },
+};
+
+static void
+prom_listeners(const struct metrics_snapshot *snap, struct evbuffer *b)
+{
 	prom_family(b, "synackd_listener_info", "gauge",
 	    "A listener: its address (ADDR:PORT with the real port, or unix:PATH); always 1.");
 	for (size_t i = 0; i < snap->nlisteners; i++)
@@ -381,93 +358,84 @@ metrics_format_prom(const struct metrics_snapshot *snap, struct evbuffer *b)
 	    "Connections accepted and served as clients.", 1, ml->stats.accepted);
 	PROM_EACH(b, "synackd_listener_connections_active", "gauge", "Clients connected now.", 1,
 	    ml->active);
+	for (size_t f = 0; f < sizeof prom_reasons / sizeof prom_reasons[0]; f++) {
+		const struct prom_reasons *pr = &prom_reasons[f];
 
-	prom_family(b, "synackd_listener_connections_rejected_total", "counter",
-	    "Connections accepted and closed at once without service, by reason.");
-	for (size_t i = 0; i < snap->nlisteners; i++)
-		for (int r = 0; r < REJECT_REASONS; r++)
-			prom_listener(b, "synackd_listener_connections_rejected_total",
-			    &snap->listeners[i], "reason", reject_reason_label[r],
-			    snap->listeners[i].stats.rejected[r]);
-	prom_family(b, "synackd_listener_connections_closed_total", "counter",
-	    "Clients closed, by reason.");
-	for (size_t i = 0; i < snap->nlisteners; i++)
-		for (int r = 0; r < CLOSE_REASONS; r++)
-			prom_listener(b, "synackd_listener_connections_closed_total",
-			    &snap->listeners[i], "reason", close_reason_label[r],
-			    snap->listeners[i].stats.closed[r]);
-	prom_family(b, "synackd_listener_accept_errors_total", "counter",
-	    "accept() failures, by errno; EMFILE, ENFILE, ENOBUFS and ENOMEM pause accepting for "
-	    "a second.");
-	for (size_t i = 0; i < snap->nlisteners; i++)
-		for (int r = 0; r < ACCEPT_ERRORS; r++)
-			prom_listener(b, "synackd_listener_accept_errors_total",
-			    &snap->listeners[i], "errno", accept_error_label[r],
-			    snap->listeners[i].stats.accept_errors[r]);
+		prom_family(b, pr->name, "counter", pr->help);
+		for (size_t i = 0; i < snap->nlisteners; i++) {
+			const char *st = (const char *)&snap->listeners[i].stats;
+			const uint64_t *v = (const uint64_t *)(const void *)(st + pr->offset);
+
+			for (int r = 0; r < pr->n; r++)
+				prom_listener(
+				    b, pr->name, &snap->listeners[i], pr->key, pr->labels[r], v[r]);
+		}
+	}
 	PROM_EACH(b, "synackd_listener_received_bytes_total", "counter", "Bytes read from clients.",
 	    1, ml->stats.bytes_in);
 	PROM_EACH(b, "synackd_listener_sent_bytes_total", "counter",
 	    "Bytes written to clients (taken by the kernel).", 1, ml->stats.bytes_out);
+}
 
-	if (snap->have_host) {
-		prom_family(b, "synackd_host_tcp_listen_overflows_total", "counter",
-		    "TcpExt ListenOverflows of the host (its network namespace): a handshake "
-		    "completed while the listener's accept queue was full.");
-		evbuffer_add_printf(b, "synackd_host_tcp_listen_overflows_total %" PRIu64 "\n",
-		    h->listen_overflows);
-		prom_family(b, "synackd_host_tcp_listen_drops_total", "counter",
-		    "TcpExt ListenDrops: connections a listener dropped, overflows included.");
-		evbuffer_add_printf(
-		    b, "synackd_host_tcp_listen_drops_total %" PRIu64 "\n", h->listen_drops);
-		prom_family(b, "synackd_host_tcp_syncookies_sent_total", "counter",
-		    "TcpExt SyncookiesSent: SYN queue full, a SYN answered with a cookie.");
-		evbuffer_add_printf(
-		    b, "synackd_host_tcp_syncookies_sent_total %" PRIu64 "\n", h->syncookies_sent);
-		prom_family(b, "synackd_host_tcp_req_q_full_drop_total", "counter",
-		    "TcpExt TCPReqQFullDrop: SYN queue full and no cookies, a SYN dropped.");
-		evbuffer_add_printf(
-		    b, "synackd_host_tcp_req_q_full_drop_total %" PRIu64 "\n", h->req_q_full_drop);
-		if (h->somaxconn >= 0) {
-			prom_family(b, "synackd_host_somaxconn", "gauge",
-			    "net.core.somaxconn: the cap on every listen() backlog.");
-			evbuffer_add_printf(b, "synackd_host_somaxconn %ld\n", h->somaxconn);
-		}
-		if (h->max_syn_backlog >= 0) {
-			prom_family(b, "synackd_host_tcp_max_syn_backlog", "gauge",
-			    "net.ipv4.tcp_max_syn_backlog: the cap on a listener's SYN queue.");
-			evbuffer_add_printf(
-			    b, "synackd_host_tcp_max_syn_backlog %ld\n", h->max_syn_backlog);
-		}
-		if (h->syncookies >= 0) {
-			prom_family(b, "synackd_host_tcp_syncookies", "gauge",
-			    "net.ipv4.tcp_syncookies: 0 off, 1 when the SYN queue overflows, 2 "
-			    "always.");
-			evbuffer_add_printf(b, "synackd_host_tcp_syncookies %ld\n", h->syncookies);
-		}
-	}
-	if (snap->have_proc) {
-		prom_family(b, "process_start_time_seconds", "gauge",
-		    "Start time of the process since the epoch, in seconds.");
-		evbuffer_add_printf(b, "process_start_time_seconds %.2f\n", p->start_time);
-		prom_family(b, "process_cpu_seconds_total", "counter",
-		    "User and system CPU time spent, in seconds.");
-		evbuffer_add_printf(b, "process_cpu_seconds_total %.2f\n", p->cpu_seconds);
-		prom_family(b, "process_resident_memory_bytes", "gauge", "Resident memory size.");
-		evbuffer_add_printf(
-		    b, "process_resident_memory_bytes %" PRIu64 "\n", p->resident_bytes);
-		prom_family(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size.");
-		evbuffer_add_printf(
-		    b, "process_virtual_memory_bytes %" PRIu64 "\n", p->virtual_bytes);
-		if (p->open_fds >= 0) {
-			prom_family(b, "process_open_fds", "gauge", "Open file descriptors.");
-			evbuffer_add_printf(b, "process_open_fds %ld\n", p->open_fds);
-		}
-		if (p->max_fds >= 0) {
-			prom_family(b, "process_max_fds", "gauge",
-			    "The limit on open file descriptors (RLIMIT_NOFILE).");
-			evbuffer_add_printf(b, "process_max_fds %ld\n", p->max_fds);
-		}
-	}
+/* The host's TCP counters and settings: read from /proc, if they could be. */
+static void
+prom_host(const struct host_tcp *h, struct evbuffer *b)
+{
+	prom_value(b, "synackd_host_tcp_listen_overflows_total", "counter",
+	    "TcpExt ListenOverflows of the host (its network namespace): a handshake "
+	    "completed while the listener's accept queue was full.",
+	    "%" PRIu64, h->listen_overflows);
+	prom_value(b, "synackd_host_tcp_listen_drops_total", "counter",
+	    "TcpExt ListenDrops: connections a listener dropped, overflows included.", "%" PRIu64,
+	    h->listen_drops);
+	prom_value(b, "synackd_host_tcp_syncookies_sent_total", "counter",
+	    "TcpExt SyncookiesSent: SYN queue full, a SYN answered with a cookie.", "%" PRIu64,
+	    h->syncookies_sent);
+	prom_value(b, "synackd_host_tcp_req_q_full_drop_total", "counter",
+	    "TcpExt TCPReqQFullDrop: SYN queue full and no cookies, a SYN dropped.", "%" PRIu64,
+	    h->req_q_full_drop);
+	if (h->somaxconn >= 0)
+		prom_value(b, "synackd_host_somaxconn", "gauge",
+		    "net.core.somaxconn: the cap on every listen() backlog.", "%ld", h->somaxconn);
+	if (h->max_syn_backlog >= 0)
+		prom_value(b, "synackd_host_tcp_max_syn_backlog", "gauge",
+		    "net.ipv4.tcp_max_syn_backlog: the cap on a listener's SYN queue.", "%ld",
+		    h->max_syn_backlog);
+	if (h->syncookies >= 0)
+		prom_value(b, "synackd_host_tcp_syncookies", "gauge",
+		    "net.ipv4.tcp_syncookies: 0 off, 1 when the SYN queue overflows, 2 "
+		    "always.",
+		    "%ld", h->syncookies);
+}
+
+static void
+prom_process(const struct proc_self *p, struct evbuffer *b)
+{
+	prom_value(b, "process_start_time_seconds", "gauge",
+	    "Start time of the process since the epoch, in seconds.", "%.2f", p->start_time);
+	prom_value(b, "process_cpu_seconds_total", "counter",
+	    "User and system CPU time spent, in seconds.", "%.2f", p->cpu_seconds);
+	prom_value(b, "process_resident_memory_bytes", "gauge", "Resident memory size.", "%" PRIu64,
+	    p->resident_bytes);
+	prom_value(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size.", "%" PRIu64,
+	    p->virtual_bytes);
+	if (p->open_fds >= 0)
+		prom_value(
+		    b, "process_open_fds", "gauge", "Open file descriptors.", "%ld", p->open_fds);
+	if (p->max_fds >= 0)
+		prom_value(b, "process_max_fds", "gauge",
+		    "The limit on open file descriptors (RLIMIT_NOFILE).", "%ld", p->max_fds);
+}
+
+void
+metrics_format_prom(const struct metrics_snapshot *snap, struct evbuffer *b)
+{
+	prom_server(snap, b);
+	prom_listeners(snap, b);
+	if (snap->have_host)
+		prom_host(&snap->host, b);
+	if (snap->have_proc)
+		prom_process(&snap->proc, b);
 }
 
 /* ------------------------------------------------------------------ */
@@ -832,7 +800,7 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 		    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
 		    "connect-src 'self'");
 		metrics_reply(req, HTTP_OK, "OK", "text/html; charset=utf-8", body);
-	} else if (metrics_snapshot(m->server, &snap) == -1) {
+	} else if (metrics_snapshot(m, &snap) == -1) {
 		metrics_error(mc, req, HTTP_SERVUNAVAIL, "Out of memory", NULL);
 	} else {
 		if (strcmp(path, "/metrics") == 0) {
@@ -910,7 +878,7 @@ metrics_refuse_cb(
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 	evutil_closesocket(fd);
-	m->server->metrics_rejected++;
+	m->rejected++;
 	if (!log_limit_pass(&m->refuse_log, &more))
 		return;
 	net_addr_format(sa, (socklen_t)socklen, peer, sizeof peer);

@@ -1,27 +1,36 @@
 /*
  * server.c: the running daemon's main thread: its listeners, its workers,
- * signals, reload, the graceful shutdown, and the limits that hold for
- * all workers together (max_clients, max_clients_per_source).
+ * signals, reload, the graceful shutdown, and what the metrics endpoint
+ * shows of it all (server_snapshot).
  *
  * The main loop only handles signals, the shutdown timer and the
- * workers' reports; clients live on the workers.  max_clients is exact
- * across workers: a slot is taken with a compare-and-swap before a client
- * is served (server_admit), and the worker that takes the last one, or
- * frees it, pauses or resumes every worker's accepting.
+ * workers' reports; clients live on the workers.  The limits that hold
+ * for all workers together are limits.c's: when max_clients is reached,
+ * or a slot comes free again, the worker that changed it has every
+ * worker look again (server_full_changed).
  */
 #include "config.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "activation.h"
+#include "client-limits.h"
 #include "clock.h"
+#include "conf.h"
+#include "daemon.h"
 #include "log.h"
+#include "metrics.h"
+#include "queues.h"
 #include "synackd.h"
 
 static void server_signal_cb(evutil_socket_t, short, void *);
 static void server_handle(void *, void *);
+static void server_full_changed(void *, int, unsigned long, long);
+static int server_snapshot(void *, struct metrics_snapshot *);
 
 static const int server_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 
@@ -37,6 +46,66 @@ server_workers(const struct config *conf)
 }
 
 /*
+ * What the metrics endpoint shows of the daemon, read now: the limits'
+ * counts, the reloads, and each listener that is not retired, with the
+ * half-open connections on its address.
+ */
+static int
+server_snapshot(void *arg, struct metrics_snapshot *snap)
+{
+	struct server *s = arg;
+	struct net_addr *addrs = NULL;
+	unsigned long *syn = NULL;
+	struct listener *l;
+	char err[ERRLEN];
+	size_t n = 0, i;
+
+	snap->version = PACKAGE_VERSION;
+	snap->uptime = clock_seconds() - s->started;
+	snap->workers = s->nworkers;
+	snap->clients = limits_clients(s->limits);
+	snap->max_clients = limits_max(s->limits);
+	snap->max_clients_reached = limits_full_count(s->limits);
+	snap->reloads_ok = s->reloads_ok;
+	snap->reloads_failed = s->reloads_failed;
+	snap->metrics_rejected = s->metrics_rejected;
+	TAILQ_FOREACH(l, &s->listeners, entry)
+		if (!l->retired)
+			n++;
+	if (n > 0 &&
+	    ((snap->listeners = calloc(n, sizeof *snap->listeners)) == NULL ||
+		(addrs = calloc(n, sizeof *addrs)) == NULL ||
+		(syn = calloc(n, sizeof *syn)) == NULL)) {
+		free(snap->listeners);
+		snap->listeners = NULL;
+		free(addrs);
+		return -1;
+	}
+	i = 0;
+	TAILQ_FOREACH(l, &s->listeners, entry) {
+		if (l->retired)
+			continue;
+		listener_snapshot(l, &snap->listeners[i]);
+		addrs[i] = l->addr;
+		i++;
+	}
+	snap->nlisteners = n;
+	if (n > 0) {
+		if (queue_syn_recv(addrs, n, syn, err, sizeof err) == 0) {
+			for (i = 0; i < n; i++)
+				if (addrs[i].ss.ss_family != AF_UNIX) {
+					snap->listeners[i].syn_recv = syn[i];
+					snap->listeners[i].have_syn_recv = 1;
+				}
+		} else
+			log_debug("metrics: SYN_RECV count: %s", err);
+	}
+	free(addrs);
+	free(syn);
+	return 0;
+}
+
+/*
  * Bind every listener, or none: on failure the ones already open are
  * closed again, so a failed start leaves nothing behind.  No thread and
  * no event loop yet: this happens before detaching.
@@ -44,6 +113,10 @@ server_workers(const struct config *conf)
 struct server *
 server_new(struct config *conf, struct activation *act, char *err, size_t errlen)
 {
+	struct worker_settings ws = {
+		.idle_timeout = conf->idle_timeout,
+		.max_clients_per_source = conf->max_clients_per_source,
+	};
 	struct listener_conf *lc;
 	struct listener *l;
 	struct server *s;
@@ -55,11 +128,9 @@ server_new(struct config *conf, struct activation *act, char *err, size_t errlen
 	}
 	s->activation = act; /* the listeners adopt from it; the rest closes in server_start */
 	s->conf = conf;
-	s->max_clients = conf->max_clients;
 	TAILQ_INIT(&s->listeners);
-	pthread_mutex_init(&s->sources_mu, NULL);
 	s->nworkers = server_workers(conf);
-	if ((s->sources = sources_new()) == NULL ||
+	if ((s->limits = limits_new(conf->max_clients, server_full_changed, s)) == NULL ||
 	    (s->workers = calloc((size_t)s->nworkers, sizeof *s->workers)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -68,16 +139,17 @@ server_new(struct config *conf, struct activation *act, char *err, size_t errlen
 	if ((s->msgs = mailbox_new(server_handle, s, err, errlen)) == NULL)
 		goto fail;
 	for (int i = 0; i < s->nworkers; i++)
-		if ((s->workers[i] = worker_new(s, i, s->msgs, err, errlen)) == NULL)
+		if ((s->workers[i] = worker_new(i, &ws, s->limits, s->msgs, err, errlen)) == NULL)
 			goto fail;
 	TAILQ_FOREACH(lc, &conf->listeners, entry) {
-		if ((l = listener_new(s, lc, err, errlen)) == NULL)
+		if ((l = listener_new(lc, s->workers, s->nworkers, s->activation, err, errlen)) ==
+		    NULL)
 			goto fail;
 		TAILQ_INSERT_TAIL(&s->listeners, l, entry);
 	}
 	if (conf->metrics[0] != '\0' &&
-	    (s->metrics = metrics_new(
-		 s, &conf->metrics_addr, conf->metrics_max_connections, err, errlen)) == NULL)
+	    (s->metrics = metrics_new(&conf->metrics_addr, conf->metrics_max_connections,
+		 server_snapshot, s, err, errlen)) == NULL)
 		goto fail;
 	return s;
 fail:
@@ -153,6 +225,22 @@ server_run(struct server *s)
 	return 0;
 }
 
+/*
+ * A worker let go of an acceptor (or is gone): its listener frees it, and
+ * a retired listener whose last acceptor it was goes too.
+ */
+static void
+server_acceptor_done(void *arg, struct acceptor *a)
+{
+	struct server *s = arg;
+	struct listener *l = a->listener;
+
+	if (listener_acceptor_done(l, a) && !s->stopping) {
+		TAILQ_REMOVE(&s->listeners, l, entry);
+		listener_free(l);
+	}
+}
+
 /* A report from a worker or an acceptor, on the main thread (s->msgs). */
 static void
 server_handle(void *msg, void *arg)
@@ -162,7 +250,7 @@ server_handle(void *msg, void *arg)
 
 	switch (m->type) {
 	case SERVER_ACCEPTOR_DONE:
-		listener_acceptor_done(m->acceptor->listener, m->acceptor);
+		server_acceptor_done(s, m->acceptor);
 		break;
 	case SERVER_WORKER_DONE:
 		if (++s->workers_done == s->nworkers && s->stopping)
@@ -179,86 +267,21 @@ server_refresh_all(struct server *s)
 }
 
 /*
- * Bring `full` in line with the count.  Workers race here, so it loops
- * until what it read is what it set: the last to change the count always
- * leaves the right state behind.
+ * max_clients was reached, or a slot came free again: every worker
+ * pauses or resumes accepting.  On the worker that changed it.
  */
 static void
-server_update_full(struct server *s)
+server_full_changed(void *arg, int full, unsigned long n, long max)
 {
-	unsigned long n;
-	long max;
-	int want, cur;
+	struct server *s = arg;
 
-	for (;;) {
-		n = __atomic_load_n(&s->nclients, __ATOMIC_ACQUIRE);
-		max = __atomic_load_n(&s->max_clients, __ATOMIC_RELAXED);
-		want = n >= (unsigned long)max;
-		cur = __atomic_load_n(&s->full, __ATOMIC_ACQUIRE);
-		if (want == cur)
-			return;
-		if (!__atomic_compare_exchange_n(
-			&s->full, &cur, want, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			continue;
-		if (want)
-			__atomic_add_fetch(&s->full_count, 1, __ATOMIC_RELAXED);
-		if (!__atomic_load_n(&s->stopping, __ATOMIC_RELAXED)) {
-			if (want)
-				log_info("max_clients %ld reached, accepting paused", max);
-			else
-				log_info("accepting resumed, %lu clients", n);
-			server_refresh_all(s);
-		}
-	}
-}
-
-/* Take a client slot, if one is free under max_clients; any thread. */
-int
-server_admit(struct server *s)
-{
-	unsigned long n = __atomic_load_n(&s->nclients, __ATOMIC_RELAXED);
-
-	do {
-		if (n >= (unsigned long)__atomic_load_n(&s->max_clients, __ATOMIC_RELAXED))
-			return 0;
-	} while (!__atomic_compare_exchange_n(
-	    &s->nclients, &n, n + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
-	server_update_full(s);
-	return 1;
-}
-
-void
-server_release(struct server *s)
-{
-	__atomic_sub_fetch(&s->nclients, 1, __ATOMIC_ACQ_REL);
-	server_update_full(s);
-}
-
-/*
- * Count a client from source k: 0, or 1 when the source is at `limit`
- * (0 = none) and the client must be refused, -1 without memory.
- * Accepts and closes only, never per byte: a mutex is fine.
- */
-int
-server_source_add(struct server *s, const struct source_key *k, long limit)
-{
-	int r = 0;
-
-	pthread_mutex_lock(&s->sources_mu);
-	if (limit > 0 && sources_count(s->sources, k) >= (unsigned long)limit)
-		r = 1;
-	else if (sources_add(s->sources, k) == -1)
-		r = -1;
-	pthread_mutex_unlock(&s->sources_mu);
-	return r;
-}
-
-void
-server_source_remove(struct server *s, const struct source_key *k)
-{
-	pthread_mutex_lock(&s->sources_mu);
-	sources_remove(s->sources, k);
-	pthread_mutex_unlock(&s->sources_mu);
+	if (__atomic_load_n(&s->stopping, __ATOMIC_RELAXED))
+		return;
+	if (full)
+		log_info("max_clients %ld reached, accepting paused", max);
+	else
+		log_info("accepting resumed, %lu clients", n);
+	server_refresh_all(s);
 }
 
 /*
@@ -305,8 +328,8 @@ server_shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *s = arg;
 
-	log_warnx("shutdown_timeout: closing %lu clients that are still open",
-	    __atomic_load_n(&s->nclients, __ATOMIC_RELAXED));
+	log_warnx(
+	    "shutdown_timeout: closing %lu clients that are still open", limits_clients(s->limits));
 	server_abort(s);
 }
 
@@ -320,7 +343,7 @@ server_stop(struct server *s)
 {
 	struct timeval tv = { s->conf->shutdown_timeout, 0 };
 	struct listener *l;
-	unsigned long n = __atomic_load_n(&s->nclients, __ATOMIC_RELAXED);
+	unsigned long n = limits_clients(s->limits);
 
 	if (s->stopping)
 		return;
@@ -346,24 +369,14 @@ server_find_listener(struct server *s, const char *name)
 	return NULL;
 }
 
-static struct listener_conf *
-config_find_listener(struct config *conf, const char *name)
-{
-	struct listener_conf *lc;
-
-	TAILQ_FOREACH(lc, &conf->listeners, entry)
-		if (strcmp(lc->name, name) == 0)
-			return lc;
-	return NULL;
-}
-
 static void
 server_add_listener(struct server *s, const struct listener_conf *lc)
 {
 	struct listener *l;
 	char err[ERRLEN];
 
-	if ((l = listener_new(s, lc, err, sizeof err)) == NULL) {
+	if ((l = listener_new(lc, s->workers, s->nworkers, s->activation, err, sizeof err)) ==
+	    NULL) {
 		log_error("listener %s: reload: %s; not added", lc->name, err);
 		return;
 	}
@@ -391,9 +404,11 @@ server_reload_metrics(struct server *s, const struct config *old, struct config 
 
 	if (strdiff(old->metrics, nc->metrics)) {
 		if (nc->metrics[0] == '\0' ||
-		    ((m = metrics_new(s, &nc->metrics_addr, nc->metrics_max_connections, err,
-			  sizeof err)) != NULL &&
+		    ((m = metrics_new(&nc->metrics_addr, nc->metrics_max_connections,
+			  server_snapshot, s, err, sizeof err)) != NULL &&
 			metrics_start(m, s->base, err, sizeof err) == 0)) {
+			if (s->metrics != NULL)
+				s->metrics_rejected += metrics_rejected(s->metrics);
 			metrics_free(s->metrics);
 			s->metrics = m;
 			if (m == NULL)
@@ -445,8 +460,7 @@ server_reload_settings(struct server *s, const struct config *old, struct config
 		worker_post(s->workers[i], cmd);
 	}
 	/* max_clients: pause or resume accepting under the new limit */
-	__atomic_store_n(&s->max_clients, nc->max_clients, __ATOMIC_RELEASE);
-	server_update_full(s);
+	limits_set_max(s->limits, nc->max_clients);
 }
 
 /*
@@ -503,7 +517,7 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 		if (s->stopping) {
 			log_warnx("%s during the shutdown: closing %lu clients now, without "
 				  "waiting for them",
-			    strsignal((int)sig), __atomic_load_n(&s->nclients, __ATOMIC_RELAXED));
+			    strsignal((int)sig), limits_clients(s->limits));
 			server_abort(s);
 			break;
 		}
@@ -545,9 +559,9 @@ server_free(struct server *s)
 		worker_join(s->workers[w]);
 	while ((m = mailbox_take(s->msgs)) != NULL)
 		if (m->type == SERVER_ACCEPTOR_DONE)
-			listener_acceptor_done(m->acceptor->listener, m->acceptor);
+			server_acceptor_done(s, m->acceptor);
 	for (int w = 0; s->workers != NULL && w < s->nworkers; w++)
-		worker_free(s->workers[w]);
+		worker_free(s->workers[w], server_acceptor_done, s);
 	while ((l = TAILQ_FIRST(&s->listeners)) != NULL) {
 		TAILQ_REMOVE(&s->listeners, l, entry);
 		listener_free(l);
@@ -562,8 +576,7 @@ server_free(struct server *s)
 	if (s->base != NULL)
 		event_base_free(s->base);
 	free(s->workers);
-	sources_free(s->sources);
-	pthread_mutex_destroy(&s->sources_mu);
+	limits_free(s->limits);
 	config_free(s->conf);
 	free(s);
 }

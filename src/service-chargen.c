@@ -13,6 +13,9 @@
 
 #include <stdlib.h>
 
+#include "conf.h"
+#include "service.h"
+#include "stats.h"
 #include "synackd.h"
 
 #define CHARGEN_RING 95

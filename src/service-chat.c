@@ -27,7 +27,10 @@
 
 #include <event2/buffer.h>
 
+#include "conf.h"
 #include "log.h"
+#include "service.h"
+#include "stats.h"
 #include "synackd.h"
 
 /*
@@ -454,9 +457,29 @@ chat_read(struct client *c, const char *data, size_t len)
 	}
 }
 
+/* chat_rate and chat_burst are chat's alone */
+static const char *const chat_keys[] = { "chat_rate", "chat_burst", NULL };
+
+/* The bucket is refilled every CHAT_TICK_MS with chat_rate's share: a burst holds one. */
+static int
+chat_check(const struct listener_conf *lc, const char **key, char *err, size_t errlen)
+{
+	if (lc->chat_rate > 0 && lc->chat_burst < chat_rate_per_tick(lc->chat_rate)) {
+		*key = "chat_burst";
+		snprintf(err, errlen,
+		    "chat_burst %ld is less than one tick's share of chat_rate (%ld bytes per %d "
+		    "ms)",
+		    lc->chat_burst, chat_rate_per_tick(lc->chat_rate), CHAT_TICK_MS);
+		return -1;
+	}
+	return 0;
+}
+
 const struct service service_chat = {
 	.name = "chat",
 	.one_loop = 1,
+	.keys = chat_keys,
+	.check = chat_check,
 	.acceptor_init = chat_acceptor_init,
 	.acceptor_free = chat_acceptor_free,
 	.acceptor_reconfigure = chat_acceptor_reconfigure,

@@ -6,6 +6,8 @@
 
 #include <time.h>
 
+#include "service.h"
+#include "stats.h"
 #include "synackd.h"
 
 /* "Wednesday, November 25, 2026 15:47:22-UTC\r\n", in local time. */

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include "service.h"
 #include "synackd.h"
 
 static void

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "synackd.h"
+#include "service.h"
 
 static const struct service *const services[] = {
 	&service_echo,
@@ -23,6 +23,17 @@ service_find(const char *name)
 	for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
 		if (strcmp(services[i]->name, name) == 0)
 			return services[i];
+	return NULL;
+}
+
+/* The service whose own key this is (struct service.keys), or NULL: any listener's. */
+const struct service *
+service_key_owner(const char *key)
+{
+	for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
+		for (const char *const *k = services[i]->keys; k != NULL && *k != NULL; k++)
+			if (strcmp(*k, key) == 0)
+				return services[i];
 	return NULL;
 }
 

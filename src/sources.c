@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "synackd.h"
+#include "sources.h"
 
 #define SOURCES_MIN_BUCKETS 64
 

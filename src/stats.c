@@ -6,7 +6,7 @@
 
 #include <errno.h>
 
-#include "synackd.h"
+#include "stats.h"
 
 const char *const close_reason_label[CLOSE_REASONS] = {
 	[CLOSE_PEER] = "peer",

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "activation.h"
+#include "conf.h"
+#include "daemon.h"
 #include "log.h"
 #include "synackd.h"
 

@@ -1,7 +1,11 @@
 /*
- * synackd.h: the daemon's internal interface, grouped by the file that
- * implements each part.  Data flows one way: config -> listeners ->
- * clients -> services; logging (log.h) and sockets (net.h) are on the side.
+ * synackd.h: the daemon's shared structures and the interface of its
+ * core files, grouped by the file that implements each part.  Calls point
+ * one way: synackd.c -> server -> listener, metrics -> worker -> acceptor
+ * -> services (through struct service) -> client -> limits and the leaves
+ * (config, service registry, sources, stats, activation, daemon), each
+ * with a header of its own.  The only calls back up tell an owner that
+ * something it owns ended.
  */
 #ifndef SYNACKD_H
 #define SYNACKD_H
@@ -9,278 +13,39 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <sys/queue.h>
-#include <sys/time.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "cidr.h"
-#include "log.h"
+#include "clock.h"
+#include "conf.h"
 #include "mailbox.h"
 #include "net.h"
-#include "procfs.h"
+#include "sources.h"
 #include "stat.h"
-
-/* Exit codes, as in sysexits(3). */
-#define EXIT_USAGE 64
-#define EXIT_OSERR 71
-#define EXIT_CONFIG 78
-
-#define ERRLEN 512
+#include "stats.h"
 
 struct acceptor;
+struct activation;
 struct client;
+struct limits;
 struct listener;
+struct metrics;
+struct metrics_listener;
 struct server;
 struct worker;
 
-/* config.c */
-#define LISTENER_KEYS 16 /* room in listener_conf.key_line */
-
-struct listener_conf {
-	TAILQ_ENTRY(listener_conf) entry;
-	char *name;
-	int line; /* of its [listener NAME] header */
-	const struct service *service;
-	char *address;        /* as written */
-	struct net_addr addr; /* parsed, with the port */
-	int port;             /* -1 until set */
-	int backlog;
-	int reuseport;
-	int keepalive;
-	int defer_accept;
-	int proxy_protocol;
-	long proxy_timeout;          /* seconds for the PROXY header to arrive */
-	struct cidr_list proxy_from; /* who may send it; empty: anyone */
-	long max_line;
-	long output_limit;
-	long chat_rate;              /* bytes per second a chat member may send; 0 = any */
-	long chat_burst;             /* bytes it may send at once */
-	uint64_t seen;               /* keys set, to refuse duplicates */
-	int key_line[LISTENER_KEYS]; /* where each key was set, for later checks */
-};
-TAILQ_HEAD(listener_confs, listener_conf);
-
-struct config {
-	char *path;
-	int daemon;
-	char *pidfile;
-	char *user;
-	char *group;
-	char *log;
-	int log_level;
-	int workers;
-	long max_clients;
-	long max_clients_per_source; /* 0 = no limit */
-	long idle_timeout;
-	long shutdown_timeout;
-	char *metrics;                /* as written; empty: off */
-	long metrics_max_connections; /* the endpoint's connections at once */
-	struct net_addr metrics_addr; /* parsed, when set */
-	int metrics_line;
-	uint64_t seen;
-	struct listener_confs listeners;
-};
-
-#define CONFIG_MAX_SIZE (1024 * 1024) /* bytes: more is not a configuration */
-#define CONFIG_OWN_DESCRIPTORS 32     /* beyond clients and listeners */
-
-struct config *config_load(const char *path, char *err, size_t errlen);
-struct config *config_parse(
-    const char *data, size_t len, const char *name, char *err, size_t errlen);
-void config_free(struct config *);
-long config_descriptors(const struct config *, char *why, size_t whylen);
-struct listener_conf *listener_conf_dup(const struct listener_conf *);
-void listener_conf_free(struct listener_conf *);
-
-/* activation.c: listening sockets passed by a service manager (LISTEN_FDS) */
-#define ACTIVATION_FD_START 3
-#define ACTIVATION_FDS_MAX 4096
-#define ACTIVATION_NAME_MAX 256
-enum activation_state {
-	ACTIVATION_FREE,    /* a listening socket, not adopted yet */
-	ACTIVATION_ADOPTED, /* a listener's now */
-	ACTIVATION_BAD,     /* unusable: closed when loaded */
-	ACTIVATION_MISSING  /* not open at start: never touched */
-};
-
-/*
- * What the environment says and which of the slots it names were open
- * when main() began: taken before anything could open a descriptor, so
- * that a number synackd opened itself is never taken for an inherited one.
- */
-struct activation_probe {
-	int n;    /* activation_count(): how many passed; -1: invalid (err) */
-	int ours; /* LISTEN_PID is this process */
-	int nslots;
-	unsigned char open[ACTIVATION_FDS_MAX]; /* fd ACTIVATION_FD_START + i was open */
-	char err[256];
-};
-
-struct activation_fd {
-	int fd;
-	char name[ACTIVATION_NAME_MAX]; /* its LISTEN_FDNAMES entry, or "" */
-	enum activation_state state;
-	struct net_addr addr; /* getsockname(), if FREE or ADOPTED */
-	int reuseport;        /* SO_REUSEPORT is set on it */
-	char why[128];        /* BAD: why it cannot be used */
-};
-
-struct activation {
-	int n;
-	struct activation_fd *fds;
-};
-
-int activation_count(
-    const char *pid, const char *fds, long self, int *ours, char *err, size_t errlen);
-const char *activation_name(const char *names, int i, char *buf, size_t size);
-int activation_family_ok(const struct net_addr *want, const struct net_addr *got);
-int activation_addr_match(const struct net_addr *want, const struct net_addr *got);
-void activation_probe(struct activation_probe *);
-struct activation *activation_load(const struct activation_probe *, char *err, size_t errlen);
-struct activation_fd *activation_take(struct activation *, const struct listener_conf *);
-void activation_finish(struct activation *);
-
-/* daemon.c */
-int daemon_detach(char *err, size_t errlen);
-int daemon_fail(int fd, int code);
-void daemon_ready(int fd);
-int pidfile_open(const char *path, char *err, size_t errlen);
-int pidfile_write(int fd, const char *path, char *err, size_t errlen);
-void pidfile_close(int fd, const char *path);
-int privileges_drop(const char *user, const char *group, char *err, size_t errlen);
-int nofile_fit(long need, const char *why, int apply, char *msg, size_t msglen);
-
-/* sources.c */
-struct source_key {
-	uint8_t family; /* AF_INET: addr[0..3]; AF_INET6: addr[0..7], the /64 */
-	uint8_t addr[8];
-};
-struct sources;
-
-int source_key(const struct sockaddr *, struct source_key *);
-const char *source_key_str(const struct source_key *, char *buf, size_t size);
-struct sources *sources_new(void);
-void sources_free(struct sources *);
-unsigned sources_count(const struct sources *, const struct source_key *);
-int sources_add(struct sources *, const struct source_key *);
-void sources_remove(struct sources *, const struct source_key *);
-size_t sources_size(const struct sources *);
-
-/* service.c */
-struct service {
-	const char *name;
-	int speaks_first; /* sends before reading: TCP_DEFER_ACCEPT makes no sense */
-	int one_loop;     /* its clients share state: one acceptor, on one worker */
-	/* per acceptor, on its worker's thread */
-	int (*acceptor_init)(struct acceptor *);
-	void (*acceptor_free)(struct acceptor *);
-	/* a reload changed the acceptor's conf (a->conf); old is the previous one */
-	void (*acceptor_reconfigure)(struct acceptor *, const struct listener_conf *old);
-	void (*open)(struct client *);
-	/*
-	 * The bytes just read, in the worker's scratch space: valid until it
-	 * returns, so what the service keeps it copies (client_input).  NULL:
-	 * the input is dropped.
-	 */
-	void (*read)(struct client *, const char *data, size_t len);
-	void (*drained)(struct client *);
-	void (*close)(struct client *);
-};
-const struct service *service_find(const char *name);
-const char *service_names(void);
-
-/* service-*.c */
-extern const struct service service_echo;
-extern const struct service service_discard;
-extern const struct service service_chargen;
-extern const struct service service_daytime;
-extern const struct service service_chat;
-
-/* service-chargen.c */
-size_t chargen_pattern(size_t offset, char *buf, size_t len);
-/* service-chat.c */
-#define CHAT_RATE_DEFAULT 1048576 /* bytes per second per member */
-#define CHAT_TICK_MS 100          /* the rate limit's refill interval */
-static inline long
-chat_rate_per_tick(long rate)
-{
-	long share = rate / (1000 / CHAT_TICK_MS);
-
-	return share > 0 ? share : 1;
-}
-enum chat_frame { CHAT_NEED_MORE, CHAT_LINE, CHAT_TOO_LONG };
-enum chat_frame chat_frame(const char *buf, size_t len, size_t max, size_t *textlen, size_t *used);
-size_t chat_escape(const char *in, size_t len, char *out, size_t size);
-/* service-daytime.c */
-size_t daytime_format(time_t t, char *buf, size_t size);
-
-/* stats.c: what the counters count, and their names in logs and metrics */
-enum close_reason {
-	CLOSE_PEER,          /* the peer closed */
-	CLOSE_IDLE,          /* idle_timeout */
-	CLOSE_SLOW_CONSUMER, /* chat: output over output_limit */
-	CLOSE_LINE_TOO_LONG, /* chat: max_line */
-	CLOSE_SHUTDOWN,      /* graceful shutdown */
-	CLOSE_ERROR,         /* a read or write error */
-	CLOSE_DONE,          /* the service finished (daytime) */
-	CLOSE_NO_MEMORY,
-	CLOSE_PROXY_INVALID,    /* proxy_protocol: no valid PROXY header */
-	CLOSE_PROXY_TIMEOUT,    /* proxy_protocol: the header did not arrive in time */
-	CLOSE_PROXY_PER_SOURCE, /* proxy_protocol: the header's source is over its limit */
-	CLOSE_REASONS
-};
-enum reject_reason {
-	REJECT_MAX_CLIENTS, /* parked for a slot at max_clients, dropped at shutdown */
-	REJECT_PER_SOURCE,  /* over max_clients_per_source */
-	REJECT_NO_MEMORY,
-	REJECT_PROXY_UNTRUSTED, /* proxy_protocol: the peer is not in proxy_from */
-	REJECT_REASONS
-};
-/* accept() errors worth telling apart; the rest are "other" */
-enum accept_error {
-	ACCEPT_EMFILE,
-	ACCEPT_ENFILE,
-	ACCEPT_ENOBUFS,
-	ACCEPT_ENOMEM,
-	ACCEPT_EPERM,
-	ACCEPT_OTHER,
-	ACCEPT_ERRORS
-};
-
-extern const char *const close_reason_label[CLOSE_REASONS];
-extern const char *const close_reason_text[CLOSE_REASONS];
-extern const char *const reject_reason_label[REJECT_REASONS];
-extern const char *const accept_error_label[ACCEPT_ERRORS];
-enum accept_error accept_error_index(int error);
-
-/*
- * A listener's counters.  Each acceptor has its own, written by its
- * worker alone (stat_add); the main thread sums them when they are read,
- * with what its freed acceptors had counted.
- */
-struct listener_stats {
-	uint64_t accepted;
-	uint64_t closed[CLOSE_REASONS];
-	uint64_t rejected[REJECT_REASONS];
-	uint64_t accept_errors[ACCEPT_ERRORS];
-	uint64_t bytes_in;
-	uint64_t bytes_out;
-};
-
-void listener_stats_add(struct listener_stats *sum, const struct listener_stats *);
-
 /* listener.c: the listener as configured, on the main thread */
 struct listener {
-	TAILQ_ENTRY(listener) entry;
-	struct server *server;
-	struct listener_conf *conf; /* the main thread's copy */
-	struct net_addr addr;       /* bound: the real port */
+	TAILQ_ENTRY(listener) entry; /* in its owner's list (server.c) */
+	struct listener_conf *conf;  /* the main thread's copy */
+	struct net_addr addr;        /* bound: the real port */
 	char addrstr[NET_ADDRSTRLEN];
+	int nworkers;   /* the daemon's, when it was made */
 	int nacceptors; /* one per worker, or one on one worker */
 	struct acceptor **acceptors;
 	int *fds;                   /* their sockets, owned by the workers; -1 once stopped */
@@ -294,14 +59,15 @@ struct listener {
 };
 TAILQ_HEAD(listeners, listener);
 
-struct listener *listener_new(
-    struct server *, const struct listener_conf *, char *err, size_t errlen);
+struct listener *listener_new(const struct listener_conf *, struct worker **workers, int nworkers,
+    struct activation *, char *err, size_t errlen);
 void listener_start(struct listener *);
 int listener_reconfigure(struct listener *, const struct listener_conf *);
 void listener_retire(struct listener *, const char *why);
 void listener_stop_accepting(struct listener *);
-void listener_acceptor_done(struct listener *, struct acceptor *);
+int listener_acceptor_done(struct listener *, struct acceptor *);
 unsigned long listener_active(const struct listener *);
+void listener_snapshot(const struct listener *, struct metrics_listener *);
 void listener_free(struct listener *);
 
 /*
@@ -376,6 +142,20 @@ void acceptor_client_gone(struct acceptor *);
 void acceptor_free(struct acceptor *);
 
 /* worker.c: one event loop on its own thread */
+#define WORKER_SWEEP_MS 100 /* how often idle clients and late headers are looked for */
+
+/*
+ * The idle clock: monotonic (a step of the wall clock must not close every
+ * client at once), in ticks of WORKER_SWEEP_MS, so that 32 bits hold any
+ * idle_timeout (a year is 315,360,000 ticks) and wrap after 13 years.
+ * The worker's sweep reads it; a client is stamped with it.
+ */
+static inline uint32_t
+idle_clock(void)
+{
+	return (uint32_t)(clock_ns() / (WORKER_SWEEP_MS * 1000000u));
+}
+
 struct worker_settings {
 	long idle_timeout;
 	long max_clients_per_source;
@@ -402,7 +182,7 @@ struct worker_cmd {
 };
 
 struct worker {
-	struct server *server;
+	struct limits *limits; /* the server's, shared by all workers */
 	int id;
 	pthread_t thread;
 	int running;
@@ -417,24 +197,23 @@ struct worker {
 	struct event *sweep;       /* closes idle clients, late headers: every WORKER_SWEEP_MS */
 	char *scratch;             /* CLIENT_READ_MAX bytes: every read lands here */
 	uint32_t now;              /* the idle clock at the last sweep, in sweeps */
-	unsigned long nclients;
-	int closing; /* listening sockets in their grace period */
+	int closing;               /* listening sockets in their grace period */
 	int stopping;
 	int done;
 };
 
-struct worker *worker_new(struct server *, int id, struct mailbox *reply, char *err, size_t errlen);
+/* worker_free() hands back each acceptor the worker still had */
+typedef void worker_acceptor_fn(void *arg, struct acceptor *);
+
+struct worker *worker_new(int id, const struct worker_settings *, struct limits *,
+    struct mailbox *reply, char *err, size_t errlen);
 int worker_start(struct worker *, char *err, size_t errlen);
 void worker_post(struct worker *, struct worker_cmd *);
 void worker_post_type(struct worker *, enum worker_cmd_type);
 void worker_refresh(struct worker *);
-void worker_client_added(struct worker *);
-void worker_client_removed(struct worker *);
 void worker_check_done(struct worker *);
-void worker_idle_touch(struct worker *, struct client *);
-void worker_header_wait(struct client *);
 void worker_join(struct worker *);
-void worker_free(struct worker *);
+void worker_free(struct worker *, worker_acceptor_fn *, void *arg);
 
 /* client.c */
 enum client_state { CLIENT_OPEN, CLIENT_DRAINING, CLIENT_LINGERING, CLIENT_DEAD };
@@ -498,6 +277,7 @@ struct client {
 };
 
 const char *client_peer_str(const struct client *, char *buf, size_t size);
+void client_idle_touch(struct client *);
 int client_accept(struct acceptor *, evutil_socket_t, struct sockaddr *, int socklen);
 void client_close(struct client *, enum close_reason);
 void client_abort(struct client *, enum close_reason);
@@ -513,80 +293,25 @@ size_t client_pending(const struct client *);
 size_t client_flush(struct client *);
 struct evbuffer *client_input(struct client *);
 
-/* server.c: the main thread: signals, reload, shutdown, the global limits */
+/* server.c: the main thread: signals, reload, shutdown */
 struct server {
 	struct config *conf;
 	struct event_base *base;
 	struct listeners listeners;
 	int nworkers;
 	struct worker **workers;
-	struct mailbox *msgs;   /* struct server_msg, from the workers */
-	unsigned long nclients; /* all workers together (atomic) */
-	long max_clients;       /* (atomic) */
-	int full;               /* max_clients reached: accepting paused (atomic) */
-	uint64_t full_count;    /* times it was reached (atomic) */
+	struct mailbox *msgs;  /* struct server_msg, from the workers */
+	struct limits *limits; /* max_clients, max_clients_per_source: all workers' */
 	uint64_t reloads_ok, reloads_failed;
-	double started;            /* CLOCK_MONOTONIC seconds, for the uptime */
-	struct metrics *metrics;   /* the endpoint, or NULL: off */
-	uint64_t metrics_rejected; /* its connections over metrics_max_connections */
-	pthread_mutex_t sources_mu;
-	struct sources *sources;       /* clients per source address, under sources_mu */
+	double started;                /* CLOCK_MONOTONIC seconds, for the uptime */
+	struct metrics *metrics;       /* the endpoint, or NULL: off */
+	uint64_t metrics_rejected;     /* refused by the endpoints a reload replaced */
 	struct activation *activation; /* inherited sockets, until server_start() */
-	struct log_limit per_source_log;
-	struct log_limit untrusted_log; /* peers refused by proxy_from */
-	int stopping;
+	int stopping;                  /* (atomic) */
 	int workers_done;
 	struct event *signals[4];
 	struct event *shutdown_timer;
 };
-
-/* metrics.c: the status and metrics endpoint, on the main thread */
-#define METRICS_SOCKETS_MAX 1024 /* as many as workers */
-
-struct metrics_listener {
-	const char *name, *service, *address; /* the listener's: valid while it lives */
-	const struct net_addr *addr;
-	int port, backlog, workers;
-	struct listener_stats stats; /* summed over its acceptors */
-	unsigned long active;
-	int queues; /* sockets whose accept queue was read */
-	struct {
-		unsigned len, max;
-	} queue[METRICS_SOCKETS_MAX];
-	int have_syn_recv;
-	unsigned long syn_recv;
-};
-
-struct metrics_snapshot {
-	const char *version;
-	double uptime;
-	int workers;
-	unsigned long clients;
-	long max_clients;
-	uint64_t max_clients_reached, reloads_ok, reloads_failed;
-	unsigned long metrics_connections; /* the endpoint's, now */
-	long metrics_max_connections;
-	uint64_t metrics_rejected;
-	size_t nlisteners;
-	struct metrics_listener *listeners;
-	int have_host, have_proc;
-	struct host_tcp host;
-	struct proc_self proc;
-};
-
-struct metrics;
-struct metrics *metrics_new(
-    struct server *, const struct net_addr *, long max_conns, char *err, size_t errlen);
-int metrics_start(struct metrics *, struct event_base *, char *err, size_t errlen);
-void metrics_set_max_connections(struct metrics *, long);
-const struct net_addr *metrics_addr(const struct metrics *);
-void metrics_free(struct metrics *);
-int metrics_snapshot(struct server *, struct metrics_snapshot *);
-void metrics_snapshot_free(struct metrics_snapshot *);
-void metrics_format_prom(const struct metrics_snapshot *, struct evbuffer *);
-void metrics_format_json(const struct metrics_snapshot *, struct evbuffer *);
-struct evkeyvalq;
-const char *metrics_framing_error(const struct evkeyvalq *);
 
 struct server *server_new(struct config *, struct activation *, char *err, size_t errlen);
 int server_start(struct server *, char *err, size_t errlen);
@@ -595,9 +320,5 @@ void server_free(struct server *);
 void server_stop(struct server *);
 void server_fit_descriptors(const struct config *);
 int server_workers(const struct config *);
-int server_admit(struct server *);
-void server_release(struct server *);
-int server_source_add(struct server *, const struct source_key *, long limit);
-void server_source_remove(struct server *, const struct source_key *);
 
 #endif

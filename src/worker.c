@@ -15,26 +15,27 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "conf.h"
 #include "log.h"
+#include "stats.h"
 #include "synackd.h"
 
 static void worker_run_cmd(void *, void *);
 static void worker_sweep_cb(evutil_socket_t, short, void *);
 static void worker_sweep_arm(struct worker *);
 
-#define WORKER_SWEEP_MS 100 /* how often idle clients and late headers are looked for */
-
 /*
  * The structure and its mailbox, which can take commands from now on:
  * the loop and the thread come in worker_start().
  */
 struct worker *
-worker_new(struct server *s, int id, struct mailbox *reply, char *err, size_t errlen)
+worker_new(int id, const struct worker_settings *settings, struct limits *limits,
+    struct mailbox *reply, char *err, size_t errlen)
 {
 	char why[ERRLEN];
 	struct worker *w;
@@ -48,13 +49,12 @@ worker_new(struct server *s, int id, struct mailbox *reply, char *err, size_t er
 		free(w);
 		return NULL;
 	}
-	w->server = s;
+	w->limits = limits;
 	w->id = id;
 	w->reply = reply;
 	TAILQ_INIT(&w->acceptors);
 	TAILQ_INIT(&w->idle);
-	w->settings.idle_timeout = s->conf->idle_timeout;
-	w->settings.max_clients_per_source = s->conf->max_clients_per_source;
+	w->settings = *settings;
 	return w;
 }
 
@@ -146,13 +146,29 @@ worker_refresh(struct worker *w)
 }
 
 /*
+ * Its acceptors' clients: an acceptor leaves the list only once it has
+ * none.  Asked only while stopping, never per client.
+ */
+static int
+worker_has_clients(const struct worker *w)
+{
+	const struct acceptor *a;
+
+	TAILQ_FOREACH(a, &w->acceptors, entry)
+		if (a->active > 0)
+			return 1;
+	return 0;
+}
+
+/*
  * A stopping worker without clients, and whose listening sockets are all
- * closed, is done: tell the main thread, end the loop.
+ * closed, is done: tell the main thread, end the loop.  Told by an
+ * acceptor when one of its clients is gone.
  */
 void
 worker_check_done(struct worker *w)
 {
-	if (!w->stopping || w->done || w->nclients > 0 || w->closing > 0)
+	if (!w->stopping || w->done || worker_has_clients(w) || w->closing > 0)
 		return;
 	w->done = 1;
 	w->done_msg = (struct server_msg){ .type = SERVER_WORKER_DONE, .worker = w };
@@ -160,19 +176,6 @@ worker_check_done(struct worker *w)
 		log_error(
 		    "worker %d: cannot report to the main thread: %s", w->id, strerror(errno));
 	event_base_loopbreak(w->base);
-}
-
-void
-worker_client_added(struct worker *w)
-{
-	w->nclients++;
-}
-
-void
-worker_client_removed(struct worker *w)
-{
-	w->nclients--;
-	worker_check_done(w);
 }
 
 /* Graceful shutdown: stop accepting, let each client finish. */
@@ -211,17 +214,6 @@ worker_abort(struct worker *w)
 }
 
 /*
- * The idle clock: monotonic (a step of the wall clock must not close every
- * client at once), in ticks of WORKER_SWEEP_MS, so that 32 bits hold any
- * idle_timeout (a year is 315,360,000 ticks) and wrap after 13 years.
- */
-static uint32_t
-worker_clock(void)
-{
-	return (uint32_t)(clock_ns() / (WORKER_SWEEP_MS * 1000000u));
-}
-
-/*
  * idle_timeout.  Every open client is on the worker's idle list, the one
  * read from longest ago first: a read stamps it with the worker's clock
  * and moves it to the end (a few instructions, where re-arming a timer
@@ -245,7 +237,7 @@ worker_sweep_idle(struct worker *w)
 		out = c->bytes_queued - client_pending(c);
 		if (out != c->idle_mark) {
 			c->idle_mark = out;
-			worker_idle_touch(w, c);
+			client_idle_touch(c);
 			continue;
 		}
 		client_close(c, CLOSE_IDLE); /* takes it off the list */
@@ -279,7 +271,7 @@ worker_sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 
-	w->now = worker_clock();
+	w->now = idle_clock();
 	worker_sweep_idle(w);
 	worker_sweep_headers(w);
 }
@@ -289,32 +281,8 @@ worker_sweep_arm(struct worker *w)
 {
 	struct timeval tv = { 0, WORKER_SWEEP_MS * 1000 };
 
-	w->now = worker_clock();
+	w->now = idle_clock();
 	event_add(w->sweep, &tv);
-}
-
-/* Activity now: to the end of the idle list, or onto it. */
-void
-worker_idle_touch(struct worker *w, struct client *c)
-{
-	/* stamped in this tick already: the list stays in order where it is */
-	if (c->in_idle && c->last_tick == w->now)
-		return;
-	c->last_tick = w->now;
-	if (c->in_idle)
-		TAILQ_REMOVE(&w->idle, c, idle_entry);
-	TAILQ_INSERT_TAIL(&w->idle, c, idle_entry);
-	c->in_idle = 1;
-}
-
-/* A client in the header stage: at the end of its acceptor's list, stamped now. */
-void
-worker_header_wait(struct client *c)
-{
-	/* the clock now, not at the last sweep: the deadline counts from this accept */
-	c->last_tick = worker_clock();
-	TAILQ_INSERT_TAIL(&c->acceptor->headers, c, idle_entry);
-	c->in_idle = 1;
 }
 
 static void
@@ -378,9 +346,14 @@ worker_join(struct worker *w)
 	w->running = 0;
 }
 
-/* After the thread is gone: everything left is freed from here. */
+/*
+ * After the thread is gone: its own things are freed here, and each
+ * acceptor it still had (or was about to be given) goes back to its
+ * owner through done(arg, a), while the worker still exists: freeing an
+ * acceptor frees its clients, which tell the worker.
+ */
 void
-worker_free(struct worker *w)
+worker_free(struct worker *w, worker_acceptor_fn *done, void *arg)
 {
 	struct worker_cmd *cmd;
 	struct acceptor *a;
@@ -401,7 +374,7 @@ worker_free(struct worker *w)
 	w->stopping = w->done = 1;
 	while ((a = TAILQ_FIRST(&w->acceptors)) != NULL) {
 		TAILQ_REMOVE(&w->acceptors, a, entry);
-		listener_acceptor_done(a->listener, a);
+		done(arg, a);
 	}
 	mailbox_free(w->cmds);
 	if (w->sweep != NULL)

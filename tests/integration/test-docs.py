@@ -135,7 +135,8 @@ def check_configurations(tmp):
         conf = os.path.join(tmp, 'doc-%d.conf' % n)
         with open(conf, 'w') as f:
             f.write(block)
-        rc, out, err = run_synackd(['-t', '-c', conf])
+        r = run_synackd(["-t", "-c", conf])
+        rc, out, err = r.rc, r.out, r.err
         check(rc == 0 and out.strip() == 'configuration OK',
               '%s: an ini block is refused by synackd -t (exit %d): %s\n%s' %
               (rel(path), rc, (out + err).strip(), block))

@@ -14,7 +14,8 @@
 
 #include <cmocka.h>
 
-#include "synackd.h"
+#include "activation.h"
+#include "net.h"
 #include "unit.h"
 
 /* What activation_count() makes of LISTEN_PID and LISTEN_FDS, for pid 42. */

@@ -26,8 +26,11 @@
 
 #include <cmocka.h>
 
+#include "cidr.h"
+#include "conf.h"
 #include "log.h"
-#include "synackd.h"
+#include "net.h"
+#include "service.h"
 
 #define NAME "t.conf"
 /* the least a valid file has: one listener */

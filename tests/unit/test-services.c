@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "synackd.h"
+#include "service.h"
 
 #define RING 95 /* printable ASCII, ' ' to '~' */
 #define WIDTH 72

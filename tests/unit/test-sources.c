@@ -10,12 +10,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/un.h>
 
 #include <cmocka.h>
 
-#include "synackd.h"
+#include "sources.h"
 
 static struct source_key
 key_of(const char *text)

@@ -1,0 +1,66 @@
+/*
+ * stats.h: what the counters count, their names in logs and metrics
+ * (stats.c), and a listener's counters.
+ */
+#ifndef SYNACK_STATS_H
+#define SYNACK_STATS_H
+
+#include <stdint.h>
+
+#include "stat.h" /* the counters' stat_add()/stat_get() */
+
+enum close_reason {
+	CLOSE_PEER,          /* the peer closed */
+	CLOSE_IDLE,          /* idle_timeout */
+	CLOSE_SLOW_CONSUMER, /* chat: output over output_limit */
+	CLOSE_LINE_TOO_LONG, /* chat: max_line */
+	CLOSE_SHUTDOWN,      /* graceful shutdown */
+	CLOSE_ERROR,         /* a read or write error */
+	CLOSE_DONE,          /* the service finished (daytime) */
+	CLOSE_NO_MEMORY,
+	CLOSE_PROXY_INVALID,    /* proxy_protocol: no valid PROXY header */
+	CLOSE_PROXY_TIMEOUT,    /* proxy_protocol: the header did not arrive in time */
+	CLOSE_PROXY_PER_SOURCE, /* proxy_protocol: the header's source is over its limit */
+	CLOSE_REASONS
+};
+enum reject_reason {
+	REJECT_MAX_CLIENTS, /* parked for a slot at max_clients, dropped at shutdown */
+	REJECT_PER_SOURCE,  /* over max_clients_per_source */
+	REJECT_NO_MEMORY,
+	REJECT_PROXY_UNTRUSTED, /* proxy_protocol: the peer is not in proxy_from */
+	REJECT_REASONS
+};
+/* accept() errors worth telling apart; the rest are "other" */
+enum accept_error {
+	ACCEPT_EMFILE,
+	ACCEPT_ENFILE,
+	ACCEPT_ENOBUFS,
+	ACCEPT_ENOMEM,
+	ACCEPT_EPERM,
+	ACCEPT_OTHER,
+	ACCEPT_ERRORS
+};
+
+extern const char *const close_reason_label[CLOSE_REASONS];
+extern const char *const close_reason_text[CLOSE_REASONS];
+extern const char *const reject_reason_label[REJECT_REASONS];
+extern const char *const accept_error_label[ACCEPT_ERRORS];
+enum accept_error accept_error_index(int error);
+
+/*
+ * A listener's counters.  Each acceptor has its own, written by its
+ * worker alone (stat_add); the main thread sums them when they are read,
+ * with what its freed acceptors had counted.
+ */
+struct listener_stats {
+	uint64_t accepted;
+	uint64_t closed[CLOSE_REASONS];
+	uint64_t rejected[REJECT_REASONS];
+	uint64_t accept_errors[ACCEPT_ERRORS];
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+};
+
+void listener_stats_add(struct listener_stats *sum, const struct listener_stats *);
+
+#endif
