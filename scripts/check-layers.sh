@@ -5,7 +5,8 @@
 #   synackd.c -> server -> listener, metrics -> worker -> acceptor ->
 #   services (through struct service only) -> client -> limits -> leaves
 #   (config, service registry, sources, stats, activation, daemon, cidr)
-#   -> common (log, net, proxy, procfs, queues)
+#   -> common (src/common/: log, net, proxy, procfs, queues, clock, mailbox,
+#   nofile, jsonesc)
 #
 # except an owner told that something it owns ended (NOTIFY below).
 # Prints each other use of a function or object defined in a file above,
@@ -29,7 +30,7 @@ LAYERS = [
     ['client.c'],
     ['limits.c'],
     ['config.c', 'service.c', 'sources.c', 'stats.c', 'activation.c', 'daemon.c', 'cidr.c'],
-    ['log.c', 'net.c', 'proxy.c', 'procfs.c', 'queues.c', 'common/*.c'],
+    ['common/*.c'],
 ]
 # file layers whose files must not call each other
 APART = {2, 5}
@@ -37,9 +38,6 @@ APART = {2, 5}
 NOTIFY = {
     ('client.c', 'acceptor_client_gone'),  # a client of the acceptor is gone
     ('acceptor.c', 'worker_check_done'),   # ... so a stopping worker may be done
-    # the worker let go of an acceptor, or is done: told to the main thread
-    ('acceptor.c', 'server_post'),
-    ('worker.c', 'server_post'),
 }
 
 rank = {}

@@ -51,6 +51,7 @@
 #include <event2/listener.h>
 
 #include "conf.h"
+#include "jsonesc.h"
 #include "log.h"
 #include "metrics.h"
 #include "net.h"
@@ -444,14 +445,13 @@ metrics_format_prom(const struct metrics_snapshot *snap, struct evbuffer *b)
 static void
 json_string(struct evbuffer *b, const char *v)
 {
+	size_t len = strlen(v), n = jsonesc(v, len, NULL, 0);
+	struct evbuffer_iovec vec;
+
 	evbuffer_add(b, "\"", 1);
-	for (const unsigned char *c = (const unsigned char *)v; *c != '\0'; c++) {
-		if (*c == '"' || *c == '\\')
-			evbuffer_add_printf(b, "\\%c", *c);
-		else if (*c < 0x20)
-			evbuffer_add_printf(b, "\\u%04x", *c);
-		else
-			evbuffer_add(b, c, 1);
+	if (n > 0 && evbuffer_reserve_space(b, (ev_ssize_t)n, &vec, 1) == 1) {
+		vec.iov_len = jsonesc(v, len, vec.iov_base, n);
+		evbuffer_commit_space(b, &vec, 1);
 	}
 	evbuffer_add(b, "\"", 1);
 }

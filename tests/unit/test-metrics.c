@@ -320,7 +320,7 @@ test_stat_parse(void **state)
 
 #define WEIRD_NAME "we\"ird\\na\nme"
 #define WEIRD_PROM "we\\\"ird\\\\na\\nme"
-#define WEIRD_JSON "we\\\"ird\\\\na\\u000ame"
+#define WEIRD_JSON "we\\\"ird\\\\na\\nme"
 
 static char *
 drain(struct evbuffer *b)
@@ -1127,7 +1127,7 @@ static const char exact_json[] =
     "{\"version\":\"1.2.3\",\"uptime_s\":12.500,\"workers\":2,\"clients\":{\"active\":3,"
     "\"max\":10},\"max_clients_reached\":4,\"reloads\":{\"ok\":1,\"failed\":2},\"metrics"
     "\":{\"connections\":5,\"max_connections\":32,\"rejected\":21},\"listeners\":[{\"name"
-    "\":\"we\\\"ird\\\\na\\u000ame\",\"service\":\"echo\",\"address\":\"127.0.0.1:7007\","
+    "\":\"we\\\"ird\\\\na\\nme\",\"service\":\"echo\",\"address\":\"127.0.0.1:7007\","
     "\"port\":7007,\"backlog\":4,\"workers\":2,\"backlog_effective\":4,\"accept_queue\":8"
     ",\"accept_queue_limit\":10,\"accept_queue_per_socket\":[3,5],\"syn_recv\":7,\"accept"
     "ed\":11,\"active\":2,\"rejected_total\":6,\"rejected\":{\"max_clients\":0,\"max_clie"
