@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/bench.sh: synackd against reference servers built in the same tree
 # and measured in the same run, with the same load generator.  `make bench`
 # runs it; `make bench-smoke` runs it with --smoke: every scenario once,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/c100k.sh [TARGET]: TARGET concurrent clients (default 100000) held
 # idle for HOLD seconds (default 60), then each one verified by an echo.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * echo-bufferevent.c: the simplest libevent echo server, the reference for
  * what libevent's bufferevents cost before synackd adds anything.

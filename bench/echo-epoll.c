@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * echo-epoll.c: the reference for what an echo (or discard) server costs at
  * the least.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bench/lib.sh: what bench/bench.sh and bench/c100k.sh share.  Sourced by
 # bash, not run.  BUILDDIR is the top of the build tree (default: the
 # directory above this script's, which is right for an in-tree build).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bench/plot.gp: the charts of bench/bench.sh, drawn from its CSV files.
 # usage: gnuplot -e "dir='RESULTS'; pins='same split'" bench/plot.gp
 set datafile separator ','

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ref-load.c: the yardstick for synack-load's request rate.
  *

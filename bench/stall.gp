@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bench/stall.gp: the chart of bench/stall.sh, from synack-load's --timeseries CSV.
 # usage: gnuplot -e "dir='RESULTS'; rate=N; stall_ms=N" bench/stall.gp
 set datafile separator ','

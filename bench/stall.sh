@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/stall.sh: one open-loop run whose server stalls, as a time series:
 # `make bench-stall`.  synackd (echo, port 0) takes synack-load -R RATE
 # for DURATION seconds; STALL_AT seconds in, synackd is stopped (SIGSTOP)

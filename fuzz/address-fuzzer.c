@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * address-fuzzer.c: net_addr_parse() and net_addr_parse_hostport().
  *

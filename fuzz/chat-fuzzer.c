@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chat-fuzzer.c: chat_frame(), the chat service's line framing, and
  * chat_escape(), what the other members get of a line's text.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config-fuzzer.c: config_parse() on whole files.
  *

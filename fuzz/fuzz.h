@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz.h: what every libFuzzer target in fuzz/ shares.  A broken
  * invariant aborts, so that libFuzzer keeps the input as a crash; assert()

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * json-fuzzer.c: json_parse(), the reader of the reports that
  * `synack-load merge` combines.

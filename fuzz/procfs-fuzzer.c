@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * procfs-fuzzer.c: procfs_netstat_value() and procfs_stat_parse(), the
  * parsers of /proc/net/netstat and /proc/self/stat.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proxy-fuzzer.c: proxy_parse(), the PROXY protocol header parser.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Run built libFuzzer targets: `make fuzz-run` calls it in a fuzzing build.
 #
 #   run-targets.sh FUZZDIR fuzz/NAME-fuzzer...

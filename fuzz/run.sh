@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Build the fuzz targets with clang and run each for SECONDS (default 60),
 # from a checkout, whatever else it is configured for:
 #

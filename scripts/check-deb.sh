@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Check a built synack .deb without installing it: its files, conffiles,
 # maintainer scripts and units, and that the packaged daemon accepts the
 # packaged configuration (run from an extracted copy).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The daemon's calls point one way: each file calls only functions defined
 # in files below it in this order (doc: synackd.h's top comment),
 #

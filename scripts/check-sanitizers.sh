@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Run the whole test suite on a build with AddressSanitizer and UBSan
 # (./configure --enable-sanitizers), from a checkout that may be
 # configured for something else:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Run the tests that exercise several workers (threads) on a build with
 # ThreadSanitizer (./configure --enable-tsan), from a checkout that may be
 # configured for something else:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Copy a git checkout's files into DIR for a second, differently configured
 # build (automake refuses a second build of a tree configured in place):
 #

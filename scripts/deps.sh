@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Install what building and testing synack needs on Debian or Ubuntu.
 # Only the missing packages are installed; as non-root it uses sudo.
 # clang and its runtimes (libFuzzer, the sanitizers) are for the fuzz

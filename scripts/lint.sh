@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Static analysis and formatting: `make lint` calls it with the build's
 # compile flags.
 #
@@ -61,6 +62,15 @@ grep -v '^[0-9]* warnings\{0,1\} generated\.$' "$out"
 
 echo "lint: layers"
 sh scripts/check-layers.sh . || status=1
+
+echo "lint: licence"
+# every source file says its licence (LICENSE) in its first lines
+for f in $formatted src/*.h src/common/*.h src/load/*.h tests/unit/*.h scripts/*.sh bench/*.sh \
+    tests/*/*.py tests/lib/*.py tests/*/*.sh fuzz/*.sh; do
+	[ -f "$f" ] || continue
+	head -n 3 "$f" | grep -q 'SPDX-License-Identifier: ISC' ||
+	    { echo "lint: $f: no SPDX-License-Identifier line" >&2; status=1; }
+done
 
 echo "lint: clang-format"
 "$format" --dry-run -Werror $formatted || status=1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * acceptor.c: one listening socket of a listener, on one worker's loop,
  * handed to libevent's evconnlistener, and the clients it accepted.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * activation.c: listening sockets handed over by a service manager
  * (socket activation).  The protocol: LISTEN_PID is the process the

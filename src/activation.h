@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * activation.h: activation.c's interface: the listening sockets a service
  * manager passed (LISTEN_FDS), checked and handed to the listeners.

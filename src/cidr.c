@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cidr.c: lists of networks, "ADDR[/PREFIX], ...", and whether an address
  * is in one.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cidr.h: lists of IPv4 and IPv6 networks (ADDR[/PREFIX], ...), parsed
  * from text and matched against a peer's address: who may send a PROXY

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * client-limits.h: limits.c's interface: the limits that hold for all
  * workers together.  (Not limits.h: that name is the C library's, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * client.c: one accepted connection, its bufferevent, its reads, and the
  * one way it ends.

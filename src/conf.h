@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conf.h: config.c's interface: the configuration file, parsed and
  * checked, as the daemon runs it.  (Named apart from config.h, which is

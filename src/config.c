@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config.c: the INI file (parsed by inih) -> struct config.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * daemon.c: becoming a daemon.  Detaching, the pidfile, dropping
  * privileges and the descriptor budget; no daemon state beyond what each

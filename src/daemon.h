@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * daemon.h: daemon.c's interface: what makes a process a daemon (detach,
  * readiness, the pidfile, privileges, the open-file limit) and its exit

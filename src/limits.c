@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * limits.c: admission: the limits that hold for all workers together
  * (max_clients, max_clients_per_source), and the `full` flag that pauses

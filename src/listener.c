@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * listener.c: a listener as configured, on the main thread: its sockets,
  * made by hand (net_listen), one per worker so that the kernel spreads

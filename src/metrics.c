@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics.c: the status and metrics endpoint: libevent's evhttp on the
  * main loop, serving /metrics (Prometheus text format 0.0.4), /stats

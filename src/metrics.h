@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics.h: metrics.c's interface: the status and metrics endpoint on
  * the main thread, and the snapshot it formats.  The endpoint reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * server.c: the running daemon's main thread: its listeners, its workers,
  * signals, reload, the graceful shutdown, and what the metrics endpoint

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * service-chargen.c: RFC 864, the rotating 72-character lines of the 95
  * printable ASCII characters, as fast as the client reads them.

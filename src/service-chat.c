@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * service-chat.c: line-based broadcast among the clients of one listener.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * service-daytime.c: RFC 867, one line with the date and time, then close.
  * The close waits until the line is sent (client_close drains).

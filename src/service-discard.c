@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* service-discard.c: RFC 863, read and drop (no read callback: the client drops it). */
 #include "config.h"
 

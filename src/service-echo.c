@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * service-echo.c: RFC 862, every byte back in order.  The reply goes
  * straight to the socket when nothing is pending (client_send);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * service.c: the table of services a listener can run.  A new service is
  * one service-NAME.c file and one line here.

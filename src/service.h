@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * service.h: what a listener runs.  A service is a const struct service
  * of callbacks (service-NAME.c); the daemon reaches a service only

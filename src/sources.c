@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sources.c: how many clients each source has open, for
  * max_clients_per_source.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sources.h: sources.c's interface: clients counted per source address
  * (an IPv4 address or an IPv6 /64), for max_clients_per_source.

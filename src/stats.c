@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stats.c: the reasons the counters are kept by, with their names: the
  * label a metric carries and the words a log line uses.

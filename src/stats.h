@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stats.h: what the counters count, their names in logs and metrics
  * (stats.c), and a listener's counters.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * synackd.c: main.  Options, configuration, listeners, run, shut down.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * synackd.h: the daemon's shared structures and the interface of its
  * core files, grouped by the file that implements each part.  Calls point

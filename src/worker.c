@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * worker.c: one event loop on its own thread, with its acceptors and
  * their clients.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * clock.c: CLOCK_MONOTONIC in nanoseconds, and in seconds for what is
  * shown to people (the daemon's uptime).  64 bits of nanoseconds hold

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * clock.h: the one monotonic clock of both programs (CLOCK_MONOTONIC):
  * uptimes, idle and header deadlines, latencies and schedules all read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jsonesc.c: JSON string escaping, as jsonesc.h describes it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jsonesc.h: the one way synack writes a string into JSON (RFC 8259).
  *

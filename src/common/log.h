@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.h: leveled logging to stderr, syslog or a file.
  *

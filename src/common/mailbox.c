@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mailbox.c: a pipe that carries pointers from any thread to one event
  * loop.  A pointer is shorter than PIPE_BUF, so writers never interleave

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mailbox.h: one thread's inbox, posted to from any thread.  A message
  * is a pointer (never NULL) to whatever the owner's message type is: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * net.c: address parsing and formatting, and the hand-made listening
  * socket: socket(), options, bind(), listen(), getsockname().

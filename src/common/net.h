@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * net.h: socket helpers shared by the daemon, the load generator and the
  * tests.  Nothing here keeps state or exits: on failure a helper returns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * nofile.c: raise the soft RLIMIT_NOFILE towards the hard one when it is
  * below what is needed; never lower it.  The decision (nofile_plan) is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * nofile.h: the open-file limit (RLIMIT_NOFILE) made to fit what a
  * program needs.  Each program words its own messages from the result.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * procfs.c: the host's TCP counters (/proc/net/netstat) and sysctls, and
  * this process's start time, CPU, memory and descriptors (/proc/self),

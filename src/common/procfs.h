@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * procfs.h: what /proc says of the host's TCP and of this process.  The
  * parsers are pure functions of the file's text; the readers do the I/O.

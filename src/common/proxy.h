@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proxy.h: the PROXY protocol header (versions 1 and 2) that a load
  * balancer sends before the client's own bytes, parsed without any state

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * queues.c: the two queues of a listening socket, as the kernel keeps
  * them.  The accept queue holds connections whose handshake completed

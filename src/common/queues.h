@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * queues.h: a listening socket's accept queue and SYN queue, read from
  * the kernel (TCP_INFO, sock_diag).  No state; errors as in net.h.

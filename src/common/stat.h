@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stat.h: counters written by one thread and read by any, with relaxed
  * atomics: no lock and no locked instruction on the hot path (on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chargen.c: the bytes a character generator sends (RFC 864), which
  * stream --direction receive checks.

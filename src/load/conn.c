@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conn.c: one client connection, made by hand, and the one way it ends.
  *

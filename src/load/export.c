@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * export.c: the run's numbers in the formats other tools read.  Pure
  * writers: a histogram or an interval in, text on a FILE out.

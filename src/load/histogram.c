@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * histogram.c: log-linear buckets (see histogram.h for the error bound).
  *

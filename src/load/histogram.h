@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * histogram.h: a latency histogram with bounded relative error and no
  * per-sample storage.

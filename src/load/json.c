@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * json.c: the strict JSON reader of json.h, and a writer for what it read.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * json.h: a small, strict JSON reader (RFC 8259) for the reports that
  * synack-load merges.

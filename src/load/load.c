@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * load.c: synack-load's main: `merge`, or the options and one run.
  *

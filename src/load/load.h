@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * load.h: synack-load's internal interface, grouped by the file that
  * implements each part.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * loader.c: one thread, one event_base, a share of the connections.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * merge.c: `synack-load merge REPORT...`: the --json reports of runs made
  * at the same time, by several processes or hosts, combined exactly.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mode-chat.c: N clients in one chat room; one line is published at a
  * time, by each member in turn, and the time until every other member has

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mode-hold.c: open the connections, keep them idle for the duration,
  * then prove each one still works with one echo.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mode-rr.c: request/response.  rr keeps each connection and sends the
  * next request as soon as the echo of the last one is complete and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mode-stream.c: bulk data, as fast as the server takes or gives it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mode.c: the table of modes, found by the name given to --mode.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * options.c: synack-load's command line, parsed into struct options.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * payload.c: the bytes every mode but chat sends.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * report-read.c: a --json report of synack-load read back and checked,
  * for `synack-load merge`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * report-read.h: a --json report read back and checked (report-read.c),
  * and what merge.c shares with the reader to add reports up: counts by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * report-write.c: the one writer of a report, from struct report_data:
  * the summary an engineer reads, or the --json object that scripts, tests

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * report.c: a run's report as data (struct report_data, which
  * report-write.c writes), its exit status, and the live progress line.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * run.c: one run of load, on the main thread, and what the loaders tell it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * schedule.c: the times of an open-loop load, from the event's number.
  *

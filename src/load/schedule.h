@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * schedule.h: when events of an open-loop load are due.
  *

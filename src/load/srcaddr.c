@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srcaddr.c: the source addresses of --bind.
  *

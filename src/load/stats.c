@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stats.c: the counters of one loader, how a failure is classified, and
  * how the loaders' counters add up.

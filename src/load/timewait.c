@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * timewait.c: with --close fin the client closes first, and each closed
  * connection leaves a TIME_WAIT socket on this host for a minute, holding

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # test-conf.sh: run "synackd -t" on every configuration file under
 # tests/conf/good (and the shipped conf/synackd.conf), which must pass,
 # and under tests/conf/bad, which must be refused.

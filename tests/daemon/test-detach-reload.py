@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # signals to a detached daemon: started as "synackd -d -c synackd.conf" (a
 # path relative to the directory it was started in, which the daemon leaves
 # for /), SIGHUP still re-reads that same file: a listener added to it is

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # detach: "synackd -d" (and "daemon = yes" in the file) returns exit code 0
 # only once the daemon is ready: when it returns, the listener accepts, its
 # "listening on" line is in the log file and the pidfile holds the daemon's

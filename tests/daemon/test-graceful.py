@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # graceful shutdown: SIGTERM (and SIGINT) closes the listeners at once, so a
 # new connect is refused while the daemon still runs, but every byte an echo
 # client sent before the signal comes back to it, followed by EOF (not a

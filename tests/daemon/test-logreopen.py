@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # log reopen (SIGUSR1): with log = DIR/a.log, after the file is renamed to
 # a.log.1 the daemon writes on into a.log.1 (it holds the file open) until
 # SIGUSR1; then it creates a new a.log, says "log reopened" there, and every

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # The descriptor budget: max_clients plus the listeners plus the metrics
 # endpoint's connections (metrics_max_connections, none when it is off)
 # plus the daemon's own descriptors must fit RLIMIT_NOFILE.

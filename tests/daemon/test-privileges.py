@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # privileges: "user = NAME" makes synackd switch to that user after it bound
 # its listeners and opened its log: by the time the listeners are announced,
 # every uid and gid of the process (real, effective, saved, filesystem) is

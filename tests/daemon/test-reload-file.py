@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # reload (SIGHUP) reads the file as the operator left it, and refuses what
 # is not a configuration while the daemon serves on unchanged:
 #  1. a symlink deploy: -c names current.conf, a symlink; swapping it to

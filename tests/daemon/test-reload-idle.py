@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # A reload's idle_timeout reaches the clients already connected:
 #  1. idle_timeout 300 -> 2: a client idle since before the reload is
 #     closed about 2 s after its last activity (it used to stay open for

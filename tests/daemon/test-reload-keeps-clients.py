@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # reload (SIGHUP) never drops established clients: a listener that the new
 # file removes stops accepting at once, but its client is still served; a
 # listener whose service changes opens anew with the new service, while the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # reload (SIGHUP) of the metrics endpoint, while an echo client is served
 # throughout:
 #  1. metrics 127.0.0.1:0 -> 127.0.0.2:0: a new "metrics: listening on"

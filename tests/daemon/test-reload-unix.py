@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # reload of a unix-socket listener that is replaced while a client is still
 # connected to it: the new listener on the same path must stay reachable
 # after the old listener's last client is gone (the old listener must not

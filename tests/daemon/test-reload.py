@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # reload (SIGHUP): listeners are matched by name, and an echo client of a
 # listener that stays keeps working through every reload.
 #  1. B removed (while it has a client): its port refuses; D (chat) added:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # socket activation: synackd adopts the listening sockets a service manager
 # passes (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES; fds from 3), by name or
 # by address, and serves the connections queued on them before it started.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # start-up errors with -d: they still reach the exit code and stderr of the
 # command, and once the command has returned nothing is left behind: no
 # pidfile, no synackd process, no unix socket file, no listener.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # address: a listener bound to one specific address (127.0.0.2, port 0)
 # accepts there, and the same port on another loopback address (127.0.0.1)
 # is refused; a 0.0.0.0 listener accepts on any loopback address.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # backlog: the configured backlog reaches listen() unchanged (the kernel's
 # view, ss's Send-Q of the listening socket, is 7 for backlog = 7), and a
 # backlog above net.core.somaxconn is reported with a warning naming both

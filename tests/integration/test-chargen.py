@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # chargen (RFC 864): the stream is byte-exact against the rotating pattern
 # (computed here: 95 printable characters 0x20..0x7e in a ring, line N is the
 # 72 characters from ring index N mod 95, then CRLF); a client that stops

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # chat fairness:
 #  1. one long line never evicts a member that keeps up: output_limit 1024,
 #     max_line 4096; twenty 2,000-byte lines sent at once reach all five

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # chat: a line from one member reaches every other member of the listener as
 # "ADDR:PORT: text\n" (the sender's address as the daemon sees it) and not the
 # sender, nor the members of another chat listener; CR before LF is stripped; a line longer than max_line gets the error

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # daytime (RFC 867): one line like "Wednesday, November 25, 2026 15:47:22-UTC"
 # ending in CRLF, close to the current time, then the daemon closes.
 import datetime

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # defer_accept: with defer_accept = N the kernel holds a new connection until
 # its first data arrives, so the daemon does not see a client that only
 # connected; once it sends, it is accepted and served.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # discard: bytes are accepted and dropped, nothing comes back, the connection
 # stays open afterwards, and the debug close line counts the bytes in.
 import os

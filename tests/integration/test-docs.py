@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # The documentation's commands keep working and its links lead somewhere.
 #
 # README.md and doc/*.md: every relative link and image names a file of

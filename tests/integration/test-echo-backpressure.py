@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # echo backpressure: a client that sends without reading stalls after a
 # bounded amount (the daemon stops reading once its pending output passes
 # output_limit), the daemon's memory stays bounded, and when the client

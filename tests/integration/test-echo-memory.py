@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # Memory per echo client is what the documentation says: output_limit plus
 # one read (64 KiB).  Sixteen clients that send and never read push the
 # daemon into backpressure; its resident memory then grows by at most

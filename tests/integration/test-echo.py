@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # echo: 50 concurrent clients each send 1 MiB of random bytes and get exactly
 # the same bytes back, in order, within a bounded time; a client that sends
 # and then half-closes still gets every byte back before the daemon closes.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # Out of descriptors: the daemon, started with a small RLIMIT_NOFILE, gets
 # EMFILE from accept(). It must pause that listener (not spin on the ready
 # listening socket), keep serving the clients it has, and accept the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # Debian's haproxy in front of two synackd, with send-proxy-v2 and health
 # checks (which then send a v2 LOCAL header):
 #  1. the checks pass and synackd logs no error or warning for them (nor

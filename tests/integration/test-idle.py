@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # idle_timeout: a silent client is closed after about idle_timeout seconds
 # (reason "idle timeout"); a client that keeps talking stays open, through
 # reads alone too (discard); a long idle_timeout does not wrap around.

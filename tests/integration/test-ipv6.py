@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # ipv6: "address = ::1" listens on [::1]:PORT; "address = *" is one
 # dual-stack socket (one per worker) logged as [::]:PORT that accepts over
 # IPv4 and IPv6.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # keepalive: with keepalive = yes the daemon's end of each connection has
 # SO_KEEPALIVE on (ss shows a keepalive timer); with no it does not.
 import os

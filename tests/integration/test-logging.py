@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # logging: every line is "YYYY-MM-DD HH:MM:SS.mmm LEVEL: MESSAGE"; log = /path
 # writes to that file (and not stderr); log_level = debug adds client connect
 # and disconnect lines; warn hides info and debug but keeps warnings; error

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # max_clients: at the limit (counted over all listeners together) the daemon
 # stops accepting (logs "accepting paused"); a further client completes the
 # handshake (it waits in the backlog) but gets no service; when a slot frees

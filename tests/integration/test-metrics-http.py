@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # metrics endpoint against bad HTTP: it answers what it serves, refuses the
 # rest with the right status, closes what never finishes within its 5 s
 # timeout (plus a margin), and the daemon's clients never notice.

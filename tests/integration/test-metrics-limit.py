@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # The metrics endpoint's connections are bounded (metrics_max_connections)
 # and counted in the descriptor budget, so that idle metrics connections
 # cannot take the descriptors the clients need.

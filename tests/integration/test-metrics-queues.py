@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # metrics-queues: /stats and /metrics show a listener's two handshake
 # queues as the kernel keeps them, and the host's TcpExt counters.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # metrics: /metrics counts exactly what the clients did, is valid Prometheus
 # text 0.0.4 (promtool check metrics, and the strict reader promtext.py,
 # whose own self-test runs first), and /stats says the same.

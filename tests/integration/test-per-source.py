@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # max_clients_per_source: with the limit at 3, three clients from
 # 127.0.0.2 are served; a flood of further connections from 127.0.0.2 is
 # reset at once (never served, never queued), logged at most about once a

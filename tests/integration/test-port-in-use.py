@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # port in use: when the configured port is taken, synackd exits 71 with
 # "bind 127.0.0.1:PORT: Address already in use" and leaves no listening
 # socket behind; the listener that held the port keeps working.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # proxy_from: who may send a PROXY header.
 #  1. at start, one warning for the proxy_protocol listener without
 #     proxy_from (any client can claim any address), none for those with

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # proxy_protocol: listeners that take a PROXY header (version 1 or 2) sent
 # here by hand.
 #  1. chat: a member behind a v1 or v2 header is known by the header's

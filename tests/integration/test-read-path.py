@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # synackd's own read path (one recv() of up to 64 KiB into its worker's
 # scratch space, the bytes handed to the service), where it can break:
 #  1. echo: a 3 MiB message comes back whole and in order across many reads;

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # reuseport: with reuseport = yes a second daemon can listen on the port the
 # first one got; without it the second start fails with exit 71.
 import os

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # shutdown: SIGTERM closes the listeners at once (new connects are refused
 # while the daemon still drains), lets pending output reach a client that
 # reads, closes a client that never reads after shutdown_timeout, and exits

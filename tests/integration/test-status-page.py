@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # The status page (GET / on the metrics endpoint) in a real browser, headless
 # chromium, one session for the whole test.  One daemon, planned for all of
 # it: max_clients = 5, and four listeners (echo, discard, echo on a unix

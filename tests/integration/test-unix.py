@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # unix: echo over a unix socket; a stale socket file left by a dead process is
 # replaced; a path held by a live listener and a non-socket file are start
 # errors (exit 71) that leave the file alone; the socket file is removed

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # command line and configuration errors: exit codes 0 / 64 / 78, "-t" prints
 # "configuration OK", -V prints the version, and every configuration error
 # names the file and the right line ("FILE:LINE: message").

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # workers: N event loops, one thread each.
 #  1. workers = 2, port 0: one listening socket per worker on the one port
 #     the first bind chose; under load both worker threads do work;

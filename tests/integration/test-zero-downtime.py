@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # zero-downtime restart: two synackd share a port with reuseport = yes, and
 # one of them stops (SIGTERM) while synack-load opens connection after
 # connection on the port; not one connection or request fails. Then a new

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # browser: a headless chromium for the tests, driven by chromedriver through
 # the W3C WebDriver HTTP API with nothing but the standard library.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # detached: daemons that are not the test's child (synackd -d, daemon =
 # yes), the pidfile, synackd run as a command, log files and listening
 # sockets looked at from outside; on top of synacktest.

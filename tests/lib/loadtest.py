@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # loadtest: synack-load run by the tests, on top of synacktest.
 #
 # run_load() runs synack-load to completion under a timeout and parses its

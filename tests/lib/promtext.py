@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # promtext: a strict reader of the Prometheus text exposition format 0.0.4,
 # for the tests of synackd's /metrics.
 #

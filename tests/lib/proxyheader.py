@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # proxyheader: PROXY protocol headers (versions 1 and 2) built by hand, for
 # the tests that play a proxy in front of synackd.
 import socket

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # synacktest: the harness of every Python test (tests/integration,
 # tests/daemon, tests/load). Next to it: detached.py (daemons that are not
 # the test's child: pids, pidfiles, synackd run as a command), loadtest.py

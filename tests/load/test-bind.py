@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # --bind: a range of source addresses is used round-robin, which the server
 # sees (synackd's debug log names each client's address); the port is
 # still the kernel's choice. A source address that is not local fails

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # chat: N members in one synackd chat room, one line at a time. Lines are
 # published and every other member gets each one (bytes_received is the
 # fan-out: requests x (N-1) lines of prefix + payload), with one fan-out

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # --close: how the client ends a connection, as the server sees it.
 # rst (the default) resets: synackd's debug log says "read error:
 # Connection reset by peer" for every client and no TIME_WAIT socket is

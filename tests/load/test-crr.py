@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # crr: a connection per request. Connections are opened again and again
 # (attempted and established far above -c), each carries one verified
 # request, and because the client closes with a reset no TIME_WAIT socket

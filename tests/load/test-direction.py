@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # stream --direction: send (into a discard server) and receive (from a
 # chargen server, every byte held to RFC 864's pattern).
 #

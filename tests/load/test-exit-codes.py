@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # Exit codes, each one, with what the report says about it:
 #   0  a clean run; also one with failures at or under --max-error-rate;
 #   1  verify errors -- first, even when no request completed (a server

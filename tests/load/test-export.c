@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-export.c: the writers of export.c and the parsers of timewait.c.
  *

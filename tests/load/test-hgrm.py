@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # --hgrm: the latency distribution in HdrHistogram's .hgrm text format. The
 # file parses as HdrHistogram's plotter and whitespace-splitting scripts
 # read it (header, blank line, 4-column rows, a 3-column 100% row, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-histogram.c: the latency histogram's promises.  Buckets tile the
  * whole uint64_t range without gaps or overlaps; small values are exact;

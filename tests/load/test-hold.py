@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # hold: N connections opened and kept idle for the duration (the server
 # really has all of them at once), then each one verified with one echo:
 # requests == N. A server that drops idle clients (idle_timeout) shows as

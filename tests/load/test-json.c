@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-json.c: the JSON reader's promises.  Every value type reads back
  * as written, escapes and UTF-8 decode exactly, integers up to 2^64 - 1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-jsonesc.c: the one JSON string escaper (src/common/jsonesc.h).
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # merge: `synack-load merge` combines the --json reports of concurrent runs
 # exactly. From the three reports in tests/load/reports/ (three hosts whose
 # seconds overlap, errors of known and unknown causes): every count is the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # open loop: with -R requests leave on schedule, answered or not, and each
 # latency counts from the request's scheduled time (wrk2's correction for
 # coordinated omission). synackd is stopped (SIGSTOP) for 200 ms in the

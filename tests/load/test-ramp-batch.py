@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # A ramp that opens many connections at once (no --ramp-rate, or a worker
 # behind its rate) opens them a few dozen at a time and looks at the
 # sockets in between, so that each handshake is counted when it completes,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # --rate: connections are opened at the given rate, not at once: 20
 # connections at 40/s reach the server over about half a second (synackd's
 # debug log has each client's arrival to the millisecond); without --rate

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # rates: what is asked is what is delivered when the server keeps up.
 # rr -R 5000 for 3 s sends 5000 requests a second over the run's duration
 # within 2% (bytes sent over the message size), and they are answered

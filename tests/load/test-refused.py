@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # refused: nothing listens on the port (a socket of the test's holds it,
 # bound and not listening, so no one else can). Every attempt is counted as
 # refused (ECONNREFUSED), none is established, and the exit code is 3;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-report.c: a merged report is the same document as a run's.
  *

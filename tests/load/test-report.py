@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # report: --json prints exactly one JSON object on stdout with every field
 # of the contract and nothing else there; without --json the summary goes
 # to stdout. The live progress line appears once a second on stderr when

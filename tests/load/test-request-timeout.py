@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # --request-timeout: synackd is stopped (SIGSTOP) during a run, so that no
 # request in flight is answered. rr, closed loop and open loop (-R): each
 # of the 5 connections has a request in flight, each counts one "noreply"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # rr: persistent ping-pong against synackd's echo. Every connection is
 # established once, requests are counted and every byte came back verified
 # (bytes_received is exactly requests x size), one latency sample per

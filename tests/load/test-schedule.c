@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-schedule.c: the open-loop schedule's promises.  Slot i's k-th event
  * is due at (i + k*slots)/rate seconds, to the nanosecond (rounded down);

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # SIGINT: stops the run early and still reports what was measured so far
 # (interrupted: true, the real duration), exit 0. In hold mode the last
 # echo still happens after the interrupt, so every connection is verified.

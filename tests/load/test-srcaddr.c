@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-srcaddr.c: --bind's address lists (srcaddr_parse): single addresses,
  * lists and inclusive ranges in order, IPv4 and IPv6, a range that

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # stream: continuous send and read-back through synackd's echo. Megabytes
 # come back verified, a "request" is one --size message echoed back, and
 # what came back never exceeds what was sent.

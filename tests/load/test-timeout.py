@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # timeout: a listener that never accepts, with its listen queue full, drops
 # further SYNs; the client gets no SYN-ACK and gives up after
 # --connect-timeout. Every attempt counts as timeout, none is established,

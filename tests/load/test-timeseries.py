@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # --timeseries: one CSV row per second, with the documented header. A 3 s
 # run has 3 rows, one a second (the time column counts up by one, elapsed_s
 # is 1, 2 and then the end of the run); the rows add up to the JSON report's

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # unix:PATH targets: rr and crr against synackd's echo on a unix socket, and
 # a socket file nobody listens on is refused. A socket file that does not
 # exist fails with ENOENT, counted under other, and the summary says what

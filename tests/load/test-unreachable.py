@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # unreachable: in a network namespace of its own whose route to
 # 10.99.0.0/16 is of type unreachable, every connect fails with
 # EHOSTUNREACH and counts as unreachable; exit code 3. Needs root and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # usage: -h and -V exit 0 and print to stdout; every bad command line
 # (no target, two targets, unknown option or mode, a value out of range or
 # with a unit that is not one, a target that is no address, port 0, "*")

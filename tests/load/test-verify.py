@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # verify: an echo server of the test's own that flips one bit of one byte
 # (once, in the whole run) is caught: exactly one verify error, the message
 # says where, the other connections go on, and the exit code is 1. The same

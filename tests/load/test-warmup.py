@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # --warmup: the load runs for warm-up + duration, and every statistic counts
 # from the end of the warm-up. Against an echo server of the test's own
 # that answers each message after 20 ms (so the rate is the same on a busy

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-activation.c: socket activation's pure parts: LISTEN_PID and
  * LISTEN_FDS, the names in LISTEN_FDNAMES, and which inherited address a

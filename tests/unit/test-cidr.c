@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-cidr.c: network lists (proxy_from): what parses, what is refused
  * and why, and which peers match, IPv4-mapped IPv6 peers included.

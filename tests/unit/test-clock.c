@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-clock.c: the one clock is CLOCK_MONOTONIC (what the kernel's own
  * reading brackets), never goes back, and its seconds are its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-mailbox.c: the pipe mailbox between threads: messages from other
  * threads arrive on the loop's thread in the order each thread posted

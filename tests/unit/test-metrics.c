@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-metrics.c: the pure parts behind /metrics and /stats: which
  * SYN_RECV socket belongs to which listener (queue_syn_match), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-net.c: address parsing, formatting, overlap, socket options, and
  * the hand-made listening socket of net.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-nofile.c: the open-file limit's plan (what soft limit fits a need
  * under a hard limit) for every case both programs meet, and the real

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-proxy.c: the PROXY protocol parser, versions 1 and 2: the
  * specification's examples, malformed headers, and every cut of a valid

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-services.c: the pure parts of the services: the chargen pattern
  * (RFC 864), the daytime line (RFC 867), and chat's framing and escaping.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-sources.c: the per-source client counts behind
  * max_clients_per_source: what a source is, and the table's counting.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * unit.h: what the cmocka unit tests (tests/unit, tests/load) share: an
  * address from its text or a failed test, text that must or must not hold
