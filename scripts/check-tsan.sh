@@ -12,8 +12,8 @@
 # shared by all workers, reload and shutdown posted to each worker, and the
 # read path.  A data race fails the daemon (halt_on_error), and with it its
 # test.  The build is a copy of the checkout's files in build-tsan/ (or
-# $TSAN_BUILDDIR), as scripts/check-sanitizers.sh does.  Exit status: that
-# of `make check`.
+# $TSAN_BUILDDIR), made by scripts/build-copy.sh.  Exit status: that of
+# `make check`.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 build=${TSAN_BUILDDIR:-$(pwd)/build-tsan}
@@ -23,24 +23,8 @@ tests="tests/integration/test-workers.py tests/integration/test-reuseport.py
 	tests/integration/test-chat.py tests/daemon/test-reload.py
 	tests/integration/test-shutdown.py"
 
-sh scripts/copy-tree.sh "$build" || {
-	echo "scripts/check-tsan.sh works from a git checkout; elsewhere run" \
-	    "./configure --enable-tsan && make check" >&2
-	exit 1
-}
-
+sh scripts/build-copy.sh "$build" scripts/check-tsan.sh --enable-tsan --enable-werror || exit 1
 cd "$build" || exit 1
-if [ ! -f Makefile ]; then
-	{ autoreconf -fi && ./configure --enable-tsan --enable-werror; } \
-	    >configure.log 2>&1 || {
-		tail -30 configure.log
-		exit 1
-	}
-fi
-make -j2 >make.log 2>&1 || {
-	tail -30 make.log
-	exit 1
-}
 # TSan's shadow memory needs the address layout it knows: with more
 # randomness than it allows (vm.mmap_rnd_bits above 28), run without ASLR
 norandom=
