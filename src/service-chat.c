@@ -33,6 +33,7 @@
 #include "service.h"
 #include "stats.h"
 #include "synackd.h"
+#include "utf8.h"
 
 /*
  * chat_rate: each member has a bucket of the bytes it may send, filled
@@ -290,41 +291,6 @@ chat_frame(const char *buf, size_t len, size_t max, size_t *textlen, size_t *use
 	return CHAT_LINE;
 }
 
-/*
- * The length of the UTF-8 sequence at s[0..len) (RFC 3629: no overlong
- * form, no surrogate, nothing above U+10FFFF), 0 if it is not one.
- * Called only for s[0] >= 0x80.
- */
-static size_t
-chat_utf8_len(const unsigned char *s, size_t len)
-{
-	unsigned char lo = 0x80, hi = 0xbf; /* the range of the second byte */
-	size_t n;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0; /* a continuation byte, 0xc0 and 0xc1 (overlong), 0xf5..0xff */
-	if (s[0] == 0xe0)
-		lo = 0xa0; /* overlong below U+0800 */
-	else if (s[0] == 0xed)
-		hi = 0x9f; /* U+D800..U+DFFF, the surrogates */
-	else if (s[0] == 0xf0)
-		lo = 0x90; /* overlong below U+10000 */
-	else if (s[0] == 0xf4)
-		hi = 0x8f; /* above U+10FFFF */
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 /* Bytes that pass as they are: printable ASCII but the backslash, and TAB. */
 static int
 chat_plain(unsigned char b)
@@ -383,7 +349,7 @@ chat_escape(const char *in, size_t len, char *out, size_t size)
 		if (s[i] == '\\' || s[i] == '\r') {
 			pos = chat_put(out, size, pos, s[i] == '\r' ? "\\r" : "\\\\", 2);
 			i++;
-		} else if (s[i] < 0x80 || (n = chat_utf8_len(s + i, len - i)) == 0) {
+		} else if (s[i] < 0x80 || (n = utf8_length(s + i, len - i)) == 0) {
 			pos = chat_put_hex(out, size, pos, s[i]);
 			i++;
 		} else if (s[i] == 0xc2 && s[i + 1] <= 0x9f) {

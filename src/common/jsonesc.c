@@ -12,38 +12,9 @@
 #include <string.h>
 
 #include "common/jsonesc.h"
+#include "utf8.h"
 
 typedef void sink_fn(void *arg, const char *piece, size_t n);
-
-size_t
-jsonesc_utf8_length(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0; /* no overlong form */
-		else if (c == 0xed)
-			hi = 0x9f; /* no surrogate */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90; /* no overlong form */
-		else if (c == 0xf4)
-			hi = 0x8f; /* nothing above U+10FFFF */
-	} else
-		return 0;
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
 
 /* The escape of an ASCII byte into esc (7 bytes), or 0 if it passes as it is. */
 static size_t
@@ -90,7 +61,7 @@ escape(const char *in, size_t len, sink_fn *sink, void *arg)
 			if (s[run] < 0x80)
 				n = ascii_escape(s[run], esc) == 0 ? 1 : 0;
 			else
-				n = jsonesc_utf8_length(s + run, len - run);
+				n = utf8_length(s + run, len - run);
 			if (n == 0)
 				break;
 		}

@@ -28,10 +28,4 @@ size_t jsonesc(const char *in, size_t len, char *out, size_t size);
 /* in as a JSON string, quoted and escaped, to f; -1 if a write failed. */
 int jsonesc_write(FILE *f, const char *in, size_t len);
 
-/*
- * The length of the valid UTF-8 sequence at s, whose first byte is not
- * ASCII, within len bytes; 0 if it is not one.
- */
-size_t jsonesc_utf8_length(const unsigned char *s, size_t len);
-
 #endif

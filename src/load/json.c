@@ -21,6 +21,7 @@
 
 #include "common/jsonesc.h"
 #include "json.h"
+#include "utf8.h"
 
 #define ARENA_CHUNK 65536
 
@@ -232,7 +233,7 @@ parse_string(struct parser *ps, struct json_value *out)
 			return -1;
 		}
 		if (*q >= 0x80) {
-			if ((len = jsonesc_utf8_length(q, (size_t)(ps->end - q))) == 0) {
+			if ((len = utf8_length(q, (size_t)(ps->end - q))) == 0) {
 				set_error(ps, q, "invalid UTF-8 (byte 0x%02x) in a string", *q);
 				return -1;
 			}
