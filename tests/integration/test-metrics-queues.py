@@ -29,27 +29,20 @@
 # Unix: the accept queue of a unix listener (read by unix_diag) fills the
 # same way at max_clients, connects beyond it fail with EAGAIN, and it has
 # no SYN queue (syn_recv null, no synackd_listener_syn_recv sample).
-import ctypes
 import errno
-import fcntl
 import os
 import select
-import shutil
 import socket
-import struct
 import sys
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Command, Daemon, abort, check, check_eq, echo_check, fail,  # noqa: E402
+from netns import enter_netns, find_nft, nft  # noqa: E402
+from synacktest import (Daemon, abort, check, check_eq, echo_check, fail,  # noqa: E402
                         have_ipv6_loopback, http_get, listener, main, note,
                         server_section, skip, ss, ss_listen_queues, wait_for)
 
-CLONE_NEWNET = 0x40000000
-SIOCGIFFLAGS = 0x8913
-SIOCSIFFLAGS = 0x8914
-IFF_UP = 0x1
 TCP_ESTABLISHED = 1
 TCP_SYN_SENT = 2
 
@@ -59,58 +52,9 @@ BACKLOG = 4        # of the accept-queue listeners
 SYN_CLIENTS = 5    # K
 NFT_TABLE = 'synack_test'
 
-HOST_NETNS = None
-NFT = None
-
 
 # ---------------------------------------------------------------------------
-# The namespace and nftables
-
-def enter_netns():
-    """Move this process into a new network namespace with lo up."""
-    global HOST_NETNS
-    HOST_NETNS = os.readlink('/proc/self/ns/net')
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNET) != 0:
-        e = ctypes.get_errno()
-        skip('cannot make a network namespace of its own: unshare(CLONE_NEWNET): %s '
-             '(needs CAP_SYS_ADMIN)' % os.strerror(e))
-    check(os.readlink('/proc/self/ns/net') != HOST_NETNS,
-          'unshare(CLONE_NEWNET) returned 0 but the namespace is the same')
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        ifr = fcntl.ioctl(s, SIOCGIFFLAGS, struct.pack('16sh22x', b'lo', 0))
-        flags = struct.unpack_from('16sh', ifr)[1]
-        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack('16sh22x', b'lo', flags | IFF_UP))
-    except OSError as e:
-        fail('cannot bring lo up in the new namespace: %s' % e)
-    finally:
-        s.close()
-
-
-def nft(script, may_fail=False):
-    """Run an nft script in this namespace (never the host's)."""
-    check(HOST_NETNS is not None and os.readlink('/proc/self/ns/net') != HOST_NETNS,
-          'refusing to run nft outside the test\'s own network namespace')
-    r = Command([NFT, '-f', '-'], stdin=script.encode()).finish(10)
-    err = r.err.strip()
-    if r.rc != 0 and not may_fail:
-        fail('nft failed (%d): %s\nscript:\n%s' % (r.rc, err, script))
-    return r.rc, err
-
-
-def find_nft():
-    global NFT
-    for exe in (shutil.which('nft'), '/usr/sbin/nft', '/sbin/nft'):
-        if exe and os.access(exe, os.X_OK):
-            NFT = exe
-            break
-    if NFT is None:
-        skip('nft (nftables) is not installed')
-    rc, err = nft('add table inet %s\n' % NFT_TABLE, may_fail=True)
-    if rc != 0:
-        skip('nftables does not work here: %s' % err)
-
+# nftables
 
 def drop_synacks(ports):
     """Drop the SYN-ACKs these ports send before the client sees them:
@@ -476,7 +420,7 @@ def accept_queue_unix(d):
 
 def run():
     enter_netns()
-    find_nft()
+    find_nft(NFT_TABLE)
     have6 = have_ipv6_loopback()
     if not have6:
         note('no IPv6 loopback in the namespace: the dual-stack listener is left out')
