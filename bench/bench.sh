@@ -28,6 +28,9 @@
 #                                     rr 100 also with the other PIN
 #   hold 1000, 10000, the limit       server RSS per client, every connection verified
 #   workers = 2, rr 100               against echo-epoll -t 2 (n/a when synackd refuses it)
+#   crr 32 under strace -c -f and callgrind on the server: system calls and
+#     instructions per connection (accept, one round trip, close), less a
+#     short run likewise
 #   rr 100 under strace -c -f and callgrind on the server: system calls and
 #     user-space instructions per round trip, less a run that only connects
 #     and closes, so that start-up and connection setup cancel out; a
@@ -157,7 +160,7 @@ trap 'exit 130' INT TERM
 
 mkdir -p "$RESULTS"
 (cd "$RESULTS" && rm -f table.md raw.csv summary.csv rr.csv hold.csv stream.csv syscalls.csv \
-    syscalls-stream.csv \
+    syscalls-stream.csv syscalls-crr.csv \
     strace-*.txt callgrind-*.txt rr-throughput.png hold-rss.png stream-throughput.png)
 echo "scenario,connections,server,run,metric,value" >"$RESULTS/raw.csv"
 
@@ -356,7 +359,8 @@ hold_run() {
 
 # count_run SERVER strace|callgrind DURATION FILE: sets TOTAL (system calls
 # or instructions of the server's whole life) and REQS (round trips; with
-# COUNT_LOAD=stream, bytes streamed into it by one connection)
+# COUNT_LOAD=stream, bytes streamed into it by one connection; with
+# COUNT_LOAD=crr, connections made, each with one round trip)
 COUNT_LOAD=rr
 #
 # A short run on a machine that other work stalls for a moment may end
@@ -370,6 +374,8 @@ count_run() {
 		if [ "$COUNT_LOAD" = stream ]; then
 			sload_try "$TMP/count.json" -m stream --direction "$(stream_dir "$s")" -c 1 \
 			    -s 16384 -d "$d" "$(target "$s")" || ok=no
+		elif [ "$COUNT_LOAD" = crr ]; then
+			sload_try "$TMP/count.json" -m crr -c 32 -s 64 -d "$d" "$(target "$s")" || ok=no
 		else
 			sload_try "$TMP/count.json" -m rr -c 100 -s 64 -d "$d" "$(target "$s")" || ok=no
 		fi
@@ -395,7 +401,9 @@ count_run() {
 # setup and teardown cancel out; a long run less another long one would
 # mix their states, see below).  Keeps the first run's detail in RESULTS:
 # for strace, the calls per round trip by system call.  COUNT_LOAD=stream:
-# per MiB streamed into the server instead (scenario count-stream).
+# per MiB streamed into the server instead (scenario count-stream);
+# COUNT_LOAD=crr: per connection accepted, served and closed (scenario
+# count-crr: what each accept costs, the handshake inspection included).
 #
 # The instructions of a server that allocates in each round trip are not
 # quite noise-free: glibc's malloc, as the heap happens to be laid out after
@@ -412,8 +420,9 @@ stream_dir() {
 }
 
 counts() {
-	local s=$1 how=$2 metric=$3 run tot0 r0 f scen=count c=100 unit=1
+	local s=$1 how=$2 metric=$3 run tot0 r0 f scen=count c=100 unit=1 tag=
 	[ "$COUNT_LOAD" != stream ] || scen=count-stream c=1 unit=1048576
+	[ "$COUNT_LOAD" != crr ] || scen=count-crr c=32 tag=crr-
 	count_run "$s" "$how" "$COUNT_SHORT" "$TMP/$s.$how.short"
 	tot0=$TOTAL r0=$REQS
 	for run in $(seq "$STEADY_RUNS"); do
@@ -430,10 +439,10 @@ counts() {
 			    /^ *[0-9]/ && $NF != "total" { n[$NF] += (f == 1 ? -$4 : $4) }
 			    END { for (k in n) if (n[k] / r >= 0.005) printf "%s,%s,%.3f\n", s, k, n[k] / r }' \
 			    "$TMP/$s.$how.short" "$f" | sort -t, -k3,3gr \
-			    >>"$RESULTS/syscalls$([ "$scen" = count ] || echo -stream).csv"
-			cp "$f" "$RESULTS/strace-$s.txt"
+			    >>"$RESULTS/syscalls$([ "$scen" = count ] || echo "-${scen#count-}").csv"
+			cp "$f" "$RESULTS/strace-$tag$s.txt"
 		else
-			callgrind_annotate "$f" >"$RESULTS/callgrind-$s.txt" 2>&1 || true
+			callgrind_annotate "$f" >"$RESULTS/callgrind-$tag$s.txt" 2>&1 || true
 		fi
 	done
 }
@@ -611,6 +620,13 @@ COUNT_LOAD=stream
 for s in synackd-discard epoll-discard synackd-chargen epoll-chargen; do
 	counts "$s" strace syscalls
 done
+COUNT_LOAD=crr
+step "system calls and instructions per connection, crr (strace -c -f, callgrind on the server)"
+echo "server,syscall,per_connection" >"$RESULTS/syscalls-crr.csv"
+for s in synackd epoll bufferevent; do
+	counts "$s" strace syscalls
+	counts "$s" callgrind instructions
+done
 COUNT_LOAD=rr
 step "instructions per round trip (callgrind on the server)"
 for s in synackd synackd-idle epoll bufferevent; do
@@ -693,6 +709,12 @@ w2_synackd=$(med rr 100 synackd-w2 rate)
 	row "the same, synackd with idle_timeout = 300" %.0f \
 	    "$(med count 100 synackd-idle instructions)" "$(med count 100 epoll instructions)" \
 	    "$(med count 100 bufferevent instructions)"
+	row "crr, 32 connections, 64 B: system calls per connection" %.2f \
+	    "$(med count-crr 32 synackd syscalls)" "$(med count-crr 32 epoll syscalls)" \
+	    "$(med count-crr 32 bufferevent syscalls)"
+	row "crr, 32 connections, 64 B: instructions per connection" %.0f \
+	    "$(med count-crr 32 synackd instructions)" "$(med count-crr 32 epoll instructions)" \
+	    "$(med count-crr 32 bufferevent instructions)"
 	row "stream into discard (echo-epoll -D), 1 connection: system calls per MiB" %.1f \
 	    "$(med count-stream 1 synackd-discard syscalls)" "$(med count-stream 1 epoll-discard syscalls)"
 	row "stream from chargen (echo-epoll -C), 1 connection: system calls per MiB" %.1f \
@@ -748,6 +770,11 @@ w2_synackd=$(med rr 100 synackd-w2 rate)
 		awk -F, -v s="$s" '$1 == s { l = l sprintf(" %s %s", $2, $3) } END { print "  " s ":" l }' \
 		    "$RESULTS/syscalls-stream.csv"
 	done
+	echo "System calls per connection, by call (crr, 32 connections):"
+	for s in synackd epoll bufferevent; do
+		awk -F, -v s="$s" '$1 == s { l = l sprintf(" %s %s", $2, $3) } END { print "  " s ":" l }' \
+		    "$RESULTS/syscalls-crr.csv"
+	done
 } | tee "$RESULTS/table.md"
 
 # The charts' data, then the charts.
@@ -789,7 +816,7 @@ w2_synackd=$(med rr 100 synackd-w2 rate)
 gnuplot -e "dir='$RESULTS'; pins='$STREAM_PINS'" "$here/plot.gp"
 
 echo
-echo "results: $RESULTS (table.md, raw.csv, summary.csv, rr.csv, hold.csv, stream.csv, syscalls.csv, syscalls-stream.csv,"
+echo "results: $RESULTS (table.md, raw.csv, summary.csv, rr.csv, hold.csv, stream.csv, syscalls.csv, syscalls-stream.csv, syscalls-crr.csv,"
 echo "  rr-throughput.png, hold-rss.png, stream-throughput.png)"
 echo "elapsed: $(($(date +%s) - t0)) s"
 
