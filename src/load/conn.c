@@ -47,7 +47,10 @@
  * Open SYN.  That is when connect() completes, except with --fastopen:
  * TCP_FASTOPEN_CONNECT makes connect() return before any packet leaves
  * when a cookie is cached, and the first send() carries the request in the
- * SYN, so the handshake is read when the first answer arrives.
+ * SYN, so the handshake is read when the first answer arrives.  If the
+ * server did not take that data (no Fast Open there, or a retransmitted
+ * SYN, which goes without it), the kernel has sent it again after the
+ * handshake: a retransmission of one segment that is no SYN's.
  */
 #include "config.h"
 
@@ -133,6 +136,8 @@ conn_handshake(struct conn *c)
 	hs.retrans = ti.tcpi_total_retrans;
 	hs.rtt_ns = (uint64_t)ti.tcpi_rtt * 1000u;
 	hs.syn_data = (ti.tcpi_options & TCPI_OPT_SYN_DATA) != 0;
+	if (c->tfo_deferred && !hs.syn_data && hs.retrans > 0)
+		hs.retrans--; /* the data of the SYN, sent again */
 	hs.connect_ns = c->connect_ns;
 	stats_record_handshake(&c->w->stats, &hs);
 }
@@ -149,7 +154,7 @@ conn_established(struct conn *c)
 	c->state = CONN_OPEN;
 	evtimer_del(c->timer);
 	if (w->run->opt.target.ss.ss_family != AF_UNIX) {
-		if (w->run->opt.fastopen)
+		if (c->tfo_deferred)
 			c->hs_pending = 1;
 		else
 			conn_handshake(c);
@@ -178,6 +183,7 @@ conn_start(struct conn *c)
 	c->got = 0;
 	c->t_send = 0;
 	c->hs_pending = 0;
+	c->tfo_deferred = 0;
 	fd = socket(t->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		conn_fail_errno(c, errno);
@@ -206,7 +212,9 @@ conn_start(struct conn *c)
 		}
 	}
 	c->t_connect = clock_ns();
-	if (connect(fd, (const struct sockaddr *)&t->ss, t->len) == -1 && errno != EINPROGRESS) {
+	if (connect(fd, (const struct sockaddr *)&t->ss, t->len) == 0)
+		c->tfo_deferred = r->opt.fastopen; /* a TCP connect() done at once: deferred */
+	else if (errno != EINPROGRESS) {
 		/* a unix listener with a full queue says EAGAIN: "other" */
 		conn_fail_errno(c, errno);
 		return;

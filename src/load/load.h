@@ -211,10 +211,12 @@ struct conn {
 	uint64_t k_conn; /* --connect-rate: this slot's next connection in the schedule */
 
 	/*
-	 * The handshake's TCP_INFO is still to be read (--fastopen: when the
-	 * first answer arrives, since connect() returned before any packet
-	 * left), and the connect latency to record with it.
+	 * --fastopen with a cookie: connect() returned before any packet left,
+	 * the first send() put data in the SYN, and the handshake's TCP_INFO
+	 * is still to be read (hs_pending), when the first answer arrives;
+	 * with the connect latency to record with it.
 	 */
+	int tfo_deferred;
 	int hs_pending;
 	uint64_t connect_ns;
 

@@ -12,6 +12,9 @@
 #   ("syn_data" is the handshakes but one), every echo verified;
 # - with the cookie cached, rr and hold send their first request in the
 #   SYN too (hold's opening echo, then its last one);
+# - with the cookie cached, to a server without Fast Open at that address:
+#   the SYNs carry data it does not take, the kernel sends the data again
+#   after the handshake, and that is no SYN retransmission;
 # - the summary says how many connections sent their request in the SYN.
 import json
 import os
@@ -89,6 +92,19 @@ def run():
         check_eq(rep['requests'], 2, 'hold: the opening and the last echo')
     finally:
         tfo.close()
+
+    # the cookie is cached for the address: the SYNs to a server without
+    # Fast Open there carry data it does not take, and the kernel sends it
+    # again after the handshake; that is no SYN retransmission
+    plain = Server(echo)
+    try:
+        r, rep = fastopen_run('crr', plain.target, '0.5')
+        n = handshakes(rep)
+        check(n >= 10, 'crr ran: %d handshakes' % n)
+        check_eq(rep['syn_data'], 0, 'the server took no data from a SYN\n' + r.describe())
+        check_eq(rep['syn_retrans']['0'], n, 'no SYN was retransmitted\n' + r.describe())
+    finally:
+        plain.close()
 
 
 main(run, timeout=60)

@@ -15,15 +15,22 @@
 # (written by `merge` from the JSON report, the one writer of both) has the
 # hint that says what they mean.  The merge of the report with itself
 # sums the distributions.  Without the rule: all 4 in "0", no hint.
+#
+# With --fastopen and a cookie cached (net.ipv4.tcp_fastopen = 3, an echo
+# server of the test's own with TCP_FASTOPEN), the first SYN carries the
+# request: dropped, the kernel retransmits the SYN without it and sends the
+# request again after the handshake.  That is one SYN retransmission, not
+# two: every handshake is in "1".
 import csv
 import json
 import os
+import socket
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from loadtest import check_clean, echo_daemon, run_load, target_of  # noqa: E402
-from netns import enter_netns, find_nft, nft  # noqa: E402
+from loadtest import Server, check_clean, echo_daemon, run_load, target_of  # noqa: E402
+from netns import enter_netns, find_nft, nft, sysctl_set  # noqa: E402
 from synacktest import check, check_eq, main, make_tempdir  # noqa: E402
 
 NFT_TABLE = 'synack_load_test'
@@ -106,6 +113,36 @@ def without_rule(target, tmp):
           + text)
 
 
+def echo(c, n):
+    c.settimeout(10)
+    while True:
+        data = c.recv(65536)
+        if not data:
+            return
+        c.sendall(data)
+
+
+def fastopen_with_rule():
+    sysctl_set('net.ipv4.tcp_fastopen', 3)
+    srv = Server(echo)
+    try:
+        srv.lst.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 16)
+        args = ['-m', 'crr', '-c', '2', '-q', '--fastopen', srv.target]
+        rep = check_clean(run_load(args + ['-d', '0.3']), 'crr', srv.target)
+        check(rep['syn_data'] > 0, 'the cookie is cached: %r' % rep['syn_data'])
+        drop_first_syns(srv.lst.getsockname()[1])
+        r = run_load(args + ['-d', '3'])
+        rep = check_clean(r, 'crr', srv.target)
+        n = sum(dist(rep).values())
+        check(n >= 2, 'handshakes were read: %d\n%s' % (n, r.describe()))
+        check_eq(dist(rep), {'0': 0, '1': n, '2': 0, '3+': 0},
+                 'one SYN retransmission each, the request sent again not counted\n'
+                 + r.describe())
+        pass_syns()
+    finally:
+        srv.close()
+
+
 def run():
     enter_netns()
     find_nft(NFT_TABLE)
@@ -116,6 +153,7 @@ def run():
         with_rule(target, tmp)
         pass_syns()
         without_rule(target, tmp)
+    fastopen_with_rule()
 
 
 main(run, timeout=60)
