@@ -39,6 +39,18 @@
  *
  * Once connected, the connect timer is the mode's: rr --rate arms it with
  * conn_timer_at() for the conn's next request.
+ *
+ * Each TCP handshake is read once, from TCP_INFO, as soon as it is
+ * complete: tcpi_total_retrans then counts only SYN retransmissions (no
+ * data has been sent), tcpi_rtt holds the SYN-ACK's round trip, and
+ * tcpi_options has TCPI_OPT_SYN_DATA if the server took data from a Fast
+ * Open SYN.  That is when connect() completes, except with --fastopen:
+ * TCP_FASTOPEN_CONNECT makes connect() return before any packet leaves
+ * when a cookie is cached, and the first send() carries the request in the
+ * SYN, so the handshake is read when the first answer arrives.  If the
+ * server did not take that data (no Fast Open there, or a retransmitted
+ * SYN, which goes without it), the kernel has sent it again after the
+ * handshake: a retransmission of one segment that is no SYN's.
  */
 #include "config.h"
 
@@ -46,6 +58,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,16 +115,50 @@ conn_free(struct conn *c)
 	free(c);
 }
 
+/*
+ * The handshake's TCP_INFO, once, into the stats.  A socket that is not
+ * past the handshake yet (a --fastopen connection reset before it) is not
+ * counted.
+ */
+static void
+conn_handshake(struct conn *c)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof ti;
+	struct handshake hs;
+
+	c->hs_pending = 0;
+	memset(&ti, 0, sizeof ti);
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
+	    len < offsetof(struct tcp_info, tcpi_total_retrans) + sizeof ti.tcpi_total_retrans ||
+	    ti.tcpi_state == TCP_SYN_SENT)
+		return;
+	hs.retrans = ti.tcpi_total_retrans;
+	hs.rtt_ns = (uint64_t)ti.tcpi_rtt * 1000u;
+	hs.syn_data = (ti.tcpi_options & TCPI_OPT_SYN_DATA) != 0;
+	if (c->tfo_deferred && !hs.syn_data && hs.retrans > 0)
+		hs.retrans--; /* the data of the SYN, sent again */
+	hs.connect_ns = c->connect_ns;
+	stats_record_handshake(&c->w->stats, &hs);
+}
+
 static void
 conn_established(struct conn *c)
 {
 	struct loader *w = c->w;
 
-	hist_record(&w->stats.connect, clock_ns() - c->t_connect);
+	c->connect_ns = clock_ns() - c->t_connect;
+	hist_record(&w->stats.connect, c->connect_ns);
 	stat_add(&w->stats.established, 1);
 	stat_add(&w->stats.active, 1);
 	c->state = CONN_OPEN;
 	evtimer_del(c->timer);
+	if (w->run->opt.target.ss.ss_family != AF_UNIX) {
+		if (c->tfo_deferred)
+			c->hs_pending = 1;
+		else
+			conn_handshake(c);
+	}
 	w->mode->open(c);
 }
 
@@ -135,6 +182,8 @@ conn_start(struct conn *c)
 	c->wlen = 0;
 	c->got = 0;
 	c->t_send = 0;
+	c->hs_pending = 0;
+	c->tfo_deferred = 0;
 	fd = socket(t->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		conn_fail_errno(c, errno);
@@ -144,6 +193,12 @@ conn_start(struct conn *c)
 	if (t->ss.ss_family != AF_UNIX) {
 		/* requests are small and latency is what is measured */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		/* a kernel without it fails every connection: "other", by errno */
+		if (r->opt.fastopen &&
+		    setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof one) == -1) {
+			conn_fail_errno(c, errno);
+			return;
+		}
 		if (r->opt.srcaddrs.n > 0) {
 			unsigned i = __atomic_fetch_add(&r->src_next, 1, __ATOMIC_RELAXED);
 			const struct net_addr *src = &r->opt.srcaddrs.addrs[i % r->opt.srcaddrs.n];
@@ -157,7 +212,9 @@ conn_start(struct conn *c)
 		}
 	}
 	c->t_connect = clock_ns();
-	if (connect(fd, (const struct sockaddr *)&t->ss, t->len) == -1 && errno != EINPROGRESS) {
+	if (connect(fd, (const struct sockaddr *)&t->ss, t->len) == 0)
+		c->tfo_deferred = r->opt.fastopen; /* a TCP connect() done at once: deferred */
+	else if (errno != EINPROGRESS) {
 		/* a unix listener with a full queue says EAGAIN: "other" */
 		conn_fail_errno(c, errno);
 		return;
@@ -168,6 +225,17 @@ conn_start(struct conn *c)
 	evtimer_add(c->timer, w->connect_tv);
 }
 
+/*
+ * A send() that took nothing but may later.  EINPROGRESS: --fastopen's
+ * first send() when the SYN could carry none of the data (the kernel
+ * sends it after the handshake, with the next writable edge).
+ */
+static int
+conn_send_later(int err)
+{
+	return err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == EINPROGRESS;
+}
+
 static void
 conn_flush(struct conn *c)
 {
@@ -175,7 +243,7 @@ conn_flush(struct conn *c)
 
 	n = send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL);
 	if (n == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		if (!conn_send_later(errno)) {
 			conn_fail_errno(c, errno);
 			return;
 		}
@@ -243,8 +311,11 @@ conn_io_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->state == CONN_OPEN && (what & EV_WRITE) && c->wlen > 0)
 		conn_flush(c);
-	if (c->state == CONN_OPEN && c->fd == fd && (what & EV_READ))
+	if (c->state == CONN_OPEN && c->fd == fd && (what & EV_READ)) {
+		if (c->hs_pending)
+			conn_handshake(c);
 		conn_input(c, fd);
+	}
 }
 
 static void
@@ -295,7 +366,7 @@ conn_send(struct conn *c, const void *data, size_t len)
 
 	n = send(c->fd, data, len, MSG_NOSIGNAL);
 	if (n == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		if (!conn_send_later(errno)) {
 			conn_fail_errno(c, errno);
 			return -1;
 		}

@@ -61,6 +61,16 @@ enum load_error {
 #define LOAD_ERRNO_MAX 160 /* other_errno[]: errno values below this */
 
 /* stats.c */
+#define SYN_RETRANS_BUCKETS 4 /* connections with 0, 1, 2, 3 or more SYN retransmissions */
+
+/* What TCP_INFO says of one handshake, read once it is complete. */
+struct handshake {
+	unsigned retrans; /* SYN retransmissions */
+	uint64_t rtt_ns;  /* 0: no RTT sample */
+	int syn_data;     /* a Fast Open SYN carried data, and the server took it */
+	uint64_t connect_ns;
+};
+
 struct stats {
 	uint64_t attempted; /* connect() calls, also those that failed before */
 	uint64_t established;
@@ -72,6 +82,21 @@ struct stats {
 	uint64_t other_errno[LOAD_ERRNO_MAX + 1]; /* last: out of range */
 	struct histogram latency;                 /* request latency, ns */
 	struct histogram connect;                 /* connect() to established, ns */
+
+	/*
+	 * The client's side of each TCP handshake, from TCP_INFO once it is
+	 * complete (stats_record_handshake): connections by the number of
+	 * SYN retransmissions they needed, the retransmissions in all (the
+	 * time series), the connect latency of the connections without and
+	 * with one, the handshake's RTT, and (--fastopen) the connections
+	 * whose first request went in the SYN.
+	 */
+	uint64_t syn_retrans[SYN_RETRANS_BUCKETS];
+	uint64_t syn_retransmits;
+	uint64_t syn_data;
+	struct histogram connect_clean;   /* ns, no SYN retransmission */
+	struct histogram connect_retrans; /* ns, after one or more */
+	struct histogram rtt;             /* tcpi_rtt, ns */
 
 	/*
 	 * Open loop (--rate): requests that fell due by the end, those sent,
@@ -101,6 +126,9 @@ void stats_interval_take(struct stats *, struct histogram *into); /* merges and 
 void stats_interval_rest(struct stats *, struct histogram *into); /* loader stopped: all left */
 void stats_reset_measures(struct stats *); /* --warmup over: counts start from 0 */
 void stats_count_error(struct stats *, enum load_error, int err);
+void stats_record_handshake(struct stats *, const struct handshake *);
+unsigned stats_retrans_bucket(unsigned retrans); /* 0 .. SYN_RETRANS_BUCKETS-1 */
+const char *stats_retrans_name(unsigned bucket); /* "0", "1", "2", "3+" */
 void stats_merge(struct stats *dst, const struct stats *src);
 void stats_snapshot(struct stats *dst, const struct run *); /* counters only */
 enum load_error stats_classify(int err);
@@ -181,6 +209,16 @@ struct conn {
 	size_t wlen;
 
 	uint64_t k_conn; /* --connect-rate: this slot's next connection in the schedule */
+
+	/*
+	 * --fastopen with a cookie: connect() returned before any packet left,
+	 * the first send() put data in the SYN, and the handshake's TCP_INFO
+	 * is still to be read (hs_pending), when the first answer arrives;
+	 * with the connect latency to record with it.
+	 */
+	int tfo_deferred;
+	int hs_pending;
+	uint64_t connect_ns;
 
 	/*
 	 * Request/response modes: the request in flight, sent at t_send (0:
@@ -289,6 +327,7 @@ struct options {
 	int npercentiles;
 	const char *hgrm_path;       /* --hgrm: the latency distribution, HdrHistogram's format */
 	const char *timeseries_path; /* --timeseries: one CSV row per second */
+	int fastopen;                /* TCP_FASTOPEN_CONNECT: the first request in the SYN */
 	int json;
 	int quiet;
 	int progress; /* live line: -1 on a terminal, 0 never, 1 always */
@@ -325,6 +364,7 @@ struct interval {
 	uint64_t open;    /* connections open at its end */
 	uint64_t attempted, established, requests, bytes_sent, bytes_received;
 	uint64_t errors[LERR_MAX];
+	uint64_t syn_retransmits;
 	struct hist_packed latency;
 	uint64_t p50, p99; /* ns; 0 without latencies */
 };
@@ -402,6 +442,7 @@ struct report_interval {
 	double elapsed_s; /* since report_data.start_unix, at its end */
 	int last;         /* ends with the run: may be partial */
 	uint64_t open, attempted, established, requests, bytes_sent, bytes_received;
+	uint64_t syn_retransmits;
 	struct report_count *errors;
 	size_t nerrors;
 	struct hist_packed latency; /* its non-zero buckets, in index order */
@@ -435,6 +476,11 @@ struct report_data {
 	const struct report_count *other_errno;
 	size_t nother_errno;
 	const struct histogram *latency, *connect, *lag;
+	/* the handshakes: connections by SYN retransmissions (SYN_RETRANS_BUCKETS) */
+	const struct report_count *syn_retrans;
+	uint64_t syn_data;
+	int fastopen; /* the run asked for it (a merge: one of them did) */
+	const struct histogram *connect_clean, *connect_retrans, *rtt;
 	int scheduled; /* open loop: what follows is set */
 	double rate;   /* requests per second, all the schedules together */
 	uint64_t due, sent;

@@ -48,6 +48,10 @@ struct merge {
 	int interrupted, ended_in_warmup;
 	struct counts errors, other_errno;
 	struct histogram *latency, *connect, *lag, *scratch;
+	struct counts syn_retrans;
+	uint64_t syn_data;
+	int fastopen;
+	struct histogram *connect_clean, *connect_retrans, *rtt;
 	int scheduled, kept;
 	double rate;
 	uint64_t due, sent;
@@ -195,6 +199,15 @@ merge_report(struct reader *rd, struct merge *m, struct report *r)
 	m->overflow |= hist_merge_packed(m->latency, &r->latency);
 	m->overflow |= hist_merge_packed(m->connect, &r->connect);
 	m->overflow |= hist_merge_packed(m->lag, &r->lag);
+	for (size_t i = 0; i < r->syn_retrans.n; i++)
+		if (counts_add(&m->syn_retrans, r->syn_retrans.v[i].name, r->syn_retrans.v[i].n,
+			&m->overflow) == -1)
+			return BAD(rd, "out of memory");
+	count_add(&m->syn_data, r->syn_data, &m->overflow);
+	m->fastopen |= r->fastopen;
+	m->overflow |= hist_merge_packed(m->connect_clean, &r->connect_clean);
+	m->overflow |= hist_merge_packed(m->connect_retrans, &r->connect_retrans);
+	m->overflow |= hist_merge_packed(m->rtt, &r->rtt);
 	if (r->scheduled) {
 		m->kept = m->scheduled ? m->kept && r->kept : r->kept;
 		m->scheduled = 1;
@@ -287,6 +300,7 @@ align_rows(struct merge *m)
 			count_add(&out->requests, r->requests, &m->overflow);
 			count_add(&out->bytes_sent, r->bytes_sent, &m->overflow);
 			count_add(&out->bytes_received, r->bytes_received, &m->overflow);
+			count_add(&out->syn_retransmits, r->syn_retransmits, &m->overflow);
 			for (size_t k = 0; k < r->nerrors; k++)
 				if (counts_add(&errors, r->errors[k].name, r->errors[k].n,
 					&m->overflow) == -1) {
@@ -376,6 +390,12 @@ merge_data(const struct merge *m, const char *target, struct report_data *d)
 	d->latency = m->latency;
 	d->connect = m->connect;
 	d->lag = m->lag;
+	d->syn_retrans = m->syn_retrans.v;
+	d->syn_data = m->syn_data;
+	d->fastopen = m->fastopen;
+	d->connect_clean = m->connect_clean;
+	d->connect_retrans = m->connect_retrans;
+	d->rtt = m->rtt;
 	d->scheduled = m->scheduled;
 	d->rate = m->rate;
 	d->due = m->due;
@@ -401,11 +421,20 @@ merge_init(struct merge *m)
 	if ((m->latency = malloc(sizeof *m->latency)) == NULL ||
 	    (m->connect = malloc(sizeof *m->connect)) == NULL ||
 	    (m->lag = malloc(sizeof *m->lag)) == NULL ||
+	    (m->connect_clean = malloc(sizeof *m->connect_clean)) == NULL ||
+	    (m->connect_retrans = malloc(sizeof *m->connect_retrans)) == NULL ||
+	    (m->rtt = malloc(sizeof *m->rtt)) == NULL ||
 	    (m->scratch = malloc(sizeof *m->scratch)) == NULL)
 		return -1;
 	hist_init(m->latency);
 	hist_init(m->connect);
 	hist_init(m->lag);
+	hist_init(m->connect_clean);
+	hist_init(m->connect_retrans);
+	hist_init(m->rtt);
+	for (unsigned i = 0; i < SYN_RETRANS_BUCKETS; i++)
+		if (counts_add(&m->syn_retrans, stats_retrans_name(i), 0, &overflow) == -1)
+			return -1;
 	/* every cause this synack-load knows, in its order, then the others */
 	for (int e = 0; e < LERR_MAX; e++)
 		if (counts_add(&m->errors, stats_error_name(e), 0, &overflow) == -1)
@@ -428,11 +457,15 @@ merge_free(struct merge *m)
 	free(m->sources);
 	counts_free(&m->errors);
 	counts_free(&m->other_errno);
+	counts_free(&m->syn_retrans);
 	free(m->options);
 	free(m->start_time);
 	free(m->latency);
 	free(m->connect);
 	free(m->lag);
+	free(m->connect_clean);
+	free(m->connect_retrans);
+	free(m->rtt);
 	free(m->scratch);
 }
 

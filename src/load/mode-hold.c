@@ -9,6 +9,11 @@
  * serves as "noreply" (the last echo has --connect-timeout to come back),
  * and one that answers with the wrong bytes as "verify".  A byte that
  * arrives while nobody asked is a verify error too.
+ *
+ * With --fastopen the connection is not made until something is sent
+ * (connect() returns at once, the SYN leaves with the first send()), so
+ * hold sends one echo as it opens: it goes in the SYN, and holding then
+ * starts once it is back.
  */
 #include "config.h"
 
@@ -17,23 +22,30 @@
 static void
 hold_open(struct conn *c)
 {
+	if (c->w->run->opt.fastopen)
+		rr_request(c);
 }
 
 static void
 hold_read(struct conn *c, const unsigned char *p, size_t n)
 {
-	if (!c->finishing) {
+	if (c->t_send == 0) {
 		conn_verify_failed(c, "%zu bytes arrived on an idle connection", n);
 		return;
 	}
-	if (rr_check(c, p, n) == 1)
+	if (rr_check(c, p, n) != 1)
+		return;
+	c->t_send = 0; /* idle again */
+	if (c->finishing)
 		conn_close(c);
 }
 
+/* The last echo; or, if the opening one is still out, that one ends it. */
 static int
 hold_finish(struct conn *c)
 {
-	rr_request(c);
+	if (c->t_send == 0)
+		rr_request(c);
 	return c->state == CONN_OPEN;
 }
 

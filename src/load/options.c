@@ -55,6 +55,8 @@ usage(FILE *f)
 	    "                           waits --connect-timeout)\n"
 	    "      --close fin|rst      how connections end: rst (default: no TIME_WAIT here)\n"
 	    "                           or fin (a normal close, as netperf TCP_CRR)\n"
+	    "      --fastopen           TCP Fast Open (crr, hold, rr): the first request goes\n"
+	    "                           in the SYN once the server gave a cookie\n"
 	    "      --warmup TIME        run load this long first, outside every statistic\n"
 	    "      --max-error-rate F   exit 4 if more than this share of connections or\n"
 	    "                           requests failed (default 0.01; 1 = never)\n"
@@ -264,6 +266,7 @@ enum {
 	OPT_HGRM,
 	OPT_TIMESERIES,
 	OPT_DIRECTION,
+	OPT_FASTOPEN,
 };
 
 static const struct option longopts[] = {
@@ -275,6 +278,7 @@ static const struct option longopts[] = {
 	{ "connect-rate", required_argument, NULL, OPT_CONNECT_RATE },
 	{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
 	{ "close", required_argument, NULL, OPT_CLOSE },
+	{ "fastopen", no_argument, NULL, OPT_FASTOPEN },
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE },
 	{ "percentiles", required_argument, NULL, OPT_PERCENTILES },
@@ -426,6 +430,9 @@ parse_conn(struct options *o, struct pending *p, int ch, const char *arg, char *
 			return -1;
 		o->close = w == 1 ? CLOSE_FIN : CLOSE_RST;
 		return 0;
+	case OPT_FASTOPEN:
+		o->fastopen = 1;
+		return 0;
 	default:
 		return 1;
 	}
@@ -525,6 +532,16 @@ options_check_mode(const struct options *o, const struct pending *p, char *err, 
 		snprintf(err, errlen,
 		    "--connect-rate is for crr and hold (the other modes keep "
 		    "their connections; -r paces their ramp)");
+		return -1;
+	}
+	if (o->fastopen && o->mode != &mode_rr && o->mode != &mode_crr && o->mode != &mode_hold) {
+		snprintf(err, errlen,
+		    "--fastopen is for crr, hold and rr (their first request is what goes in "
+		    "the SYN)");
+		return -1;
+	}
+	if (o->fastopen && o->target.ss.ss_family == AF_UNIX) {
+		snprintf(err, errlen, "--fastopen: a unix socket target has no handshake");
 		return -1;
 	}
 	return 0;

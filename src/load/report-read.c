@@ -182,6 +182,15 @@ get_optional_bool(struct reader *rd, const struct json_value *obj, const char *k
 	return json_get(obj, key) == NULL ? 0 : get_bool(rd, obj, "", key, out);
 }
 
+/* A count that older reports do not have: 0 without it. */
+static int
+get_optional_count(struct reader *rd, const struct json_value *obj, const char *where,
+    const char *key, uint64_t *out)
+{
+	*out = 0;
+	return json_get(obj, key) == NULL ? 0 : get_count(rd, obj, where, key, out);
+}
+
 /* A string without NUL bytes, copied. */
 static int
 get_string(
@@ -367,6 +376,39 @@ read_hist(struct reader *rd, const struct json_value *obj, const char *where, co
 	return 0;
 }
 
+/* A histogram that older reports do not have: empty without it. */
+static int
+read_optional_hist(struct reader *rd, const struct json_value *obj, const char *where,
+    const char *key, struct hist_packed *h)
+{
+	if (json_get(obj, key) != NULL)
+		return read_hist(rd, obj, where, key, h);
+	h->min = UINT64_MAX; /* as hist_init() leaves it */
+	return 0;
+}
+
+/*
+ * The connections by SYN retransmissions: every bucket this synack-load
+ * knows, in order (none counted in an older report), and no other.
+ */
+static int
+read_syn_retrans(struct reader *rd, const struct json_value *root, struct report *r)
+{
+	int overflow = 0;
+
+	for (unsigned i = 0; i < SYN_RETRANS_BUCKETS; i++)
+		if (counts_add(&r->syn_retrans, stats_retrans_name(i), 0, &overflow) == -1)
+			return BAD(rd, "out of memory");
+	if (json_get(root, "syn_retrans") == NULL)
+		return 0;
+	if (read_counts(rd, root, "", "syn_retrans", &r->syn_retrans) == -1)
+		return -1;
+	if (r->syn_retrans.n != SYN_RETRANS_BUCKETS)
+		return BAD(rd, "syn_retrans: \"%s\" is no bucket (0, 1, 2, 3+)",
+		    r->syn_retrans.v[SYN_RETRANS_BUCKETS].name);
+	return 0;
+}
+
 void
 row_free(struct report_interval *r)
 {
@@ -393,7 +435,8 @@ read_row(
 	    get_count(rd, v, where, "established", &r->established) == -1 ||
 	    get_count(rd, v, where, "requests", &r->requests) == -1 ||
 	    get_count(rd, v, where, "bytes_sent", &r->bytes_sent) == -1 ||
-	    get_count(rd, v, where, "bytes_received", &r->bytes_received) == -1)
+	    get_count(rd, v, where, "bytes_received", &r->bytes_received) == -1 ||
+	    get_optional_count(rd, v, where, "syn_retransmits", &r->syn_retransmits) == -1)
 		return -1;
 	if (t > INT64_MAX / 2)
 		return BAD(rd, "%s.t: %llu is no unix time", where, (unsigned long long)t);
@@ -442,6 +485,11 @@ read_options(struct reader *rd, const struct json_value *root, struct report *r)
 		r->max_error_rate = json_number(v);
 		if (v->type != JSON_NUMBER || !(r->max_error_rate >= 0 && r->max_error_rate <= 1))
 			return BAD(rd, "options.max_error_rate: expected a number from 0 to 1");
+	}
+	if ((v = json_get(o, "fastopen")) != NULL) {
+		if (v->type != JSON_BOOL)
+			return BAD(rd, "options.fastopen: expected true or false");
+		r->fastopen = v->v.b;
 	}
 	if ((v = json_get(o, "warmup_s")) != NULL) {
 		r->warmup_s = json_number(v);
@@ -531,7 +579,15 @@ read_report(struct reader *rd, const struct json_value *root, struct report *r)
 	if ((hists = member(rd, root, "", "histograms", JSON_OBJECT)) == NULL ||
 	    read_hist(rd, hists, "histograms", "latency", &r->latency) == -1 ||
 	    read_hist(rd, hists, "histograms", "connect", &r->connect) == -1 ||
-	    read_hist(rd, hists, "histograms", "lag", &r->lag) == -1)
+	    read_hist(rd, hists, "histograms", "lag", &r->lag) == -1 ||
+	    read_optional_hist(rd, hists, "histograms", "connect_no_retrans", &r->connect_clean) ==
+		-1 ||
+	    read_optional_hist(rd, hists, "histograms", "connect_retrans", &r->connect_retrans) ==
+		-1 ||
+	    read_optional_hist(rd, hists, "histograms", "handshake_rtt", &r->rtt) == -1)
+		return -1;
+	if (read_syn_retrans(rd, root, r) == -1 ||
+	    get_optional_count(rd, root, "", "syn_data", &r->syn_data) == -1)
 		return -1;
 	if ((rows = member(rd, root, "", "intervals", JSON_ARRAY)) == NULL)
 		return -1;
@@ -557,6 +613,10 @@ report_free(struct report *r)
 	hist_packed_free(&r->latency);
 	hist_packed_free(&r->connect);
 	hist_packed_free(&r->lag);
+	counts_free(&r->syn_retrans);
+	hist_packed_free(&r->connect_clean);
+	hist_packed_free(&r->connect_retrans);
+	hist_packed_free(&r->rtt);
 	for (size_t i = 0; i < r->nrows; i++)
 		row_free(&r->rows[i].r);
 	free(r->rows);

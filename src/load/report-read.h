@@ -35,6 +35,11 @@ struct report {
 	int interrupted, ended_in_warmup;
 	struct counts errors, other_errno;
 	struct hist_packed latency, connect, lag;
+	/* the handshakes: absent from older reports, which then add nothing */
+	struct counts syn_retrans;
+	uint64_t syn_data;
+	int fastopen;
+	struct hist_packed connect_clean, connect_retrans, rtt;
 	int scheduled, kept;
 	double rate;
 	uint64_t due, sent;

@@ -471,8 +471,8 @@ counts_human(FILE *f, const struct report_data *d)
 		    per_s((double)d->established, secs, rate, sizeof rate));
 	fputc('\n', f);
 	if (d->mode == &mode_hold)
-		fprintf(f, "requests     %llu (the last echo of each connection)\n",
-		    (unsigned long long)d->requests);
+		fprintf(f, "requests     %llu (the %s echo of each connection)\n",
+		    (unsigned long long)d->requests, d->fastopen ? "first and the last" : "last");
 	else if (d->mode == &mode_crr)
 		fprintf(
 		    f, "requests     %llu (one per connection)\n", (unsigned long long)d->requests);
@@ -483,13 +483,69 @@ counts_human(FILE *f, const struct report_data *d)
 		fprintf(f, "requests     %llu, n/a\n", (unsigned long long)d->requests);
 }
 
+/*
+ * The handshakes as the client saw them: connections by SYN
+ * retransmissions and, if any needed one, what that means; then Fast
+ * Open.  Nothing for a unix socket target: it has no handshake.
+ */
+static void
+handshake_human(FILE *f, const struct report_data *d)
+{
+	uint64_t total = count_total(d->syn_retrans, SYN_RETRANS_BUCKETS), retried;
+
+	if (total == 0)
+		return;
+	retried = total - d->syn_retrans[0].n;
+	fprintf(f, "SYN retrans ");
+	for (size_t i = 0; i < SYN_RETRANS_BUCKETS; i++)
+		fprintf(f, "%s %s: %llu", i == 0 ? "" : ",", d->syn_retrans[i].name,
+		    (unsigned long long)d->syn_retrans[i].n);
+	fprintf(f, " (connections by SYN retransmissions)\n");
+	if (retried > 0)
+		fprintf(f,
+		    "  hint: %llu of %llu connections had their SYN retransmitted: the listen "
+		    "queue overflowed\n"
+		    "  or the path dropped SYNs; each retransmission costs the initial RTO, 1 s, "
+		    "doubling each time\n",
+		    (unsigned long long)retried, (unsigned long long)total);
+	if (d->fastopen)
+		fprintf(f,
+		    "fastopen     %llu of %llu connections sent their first request in the "
+		    "SYN\n",
+		    (unsigned long long)d->syn_data, (unsigned long long)total);
+}
+
+/*
+ * The connect latency without and with a SYN retransmission, beside the
+ * handshake's RTT: a connect p99 of a second explains itself.
+ */
+static void
+handshake_table(FILE *f, const struct report_data *d)
+{
+	const struct histogram *h[3] = { d->rtt, d->connect_clean, d->connect_retrans };
+	char label[32], q[24];
+
+	if (count_total(d->syn_retrans, SYN_RETRANS_BUCKETS) == 0)
+		return;
+	fprintf(f, "\n%-12s%12s%12s%12s\n", "handshake", "rtt", "connect", "connect");
+	fprintf(f, "%-12s%12s%12s%12s\n", "", "", "no retrans", "retrans");
+	for (int i = 0; i < d->npercentiles; i++) {
+		snprintf(label, sizeof label, "p%s", report_q(d->percentiles[i], q, sizeof q));
+		latency_row(f, label, h, 3, 'q', d->percentiles[i]);
+	}
+	latency_row(f, "max", h, 3, 'x', 0);
+	latency_row(f, "count", h, 3, 'n', 0);
+}
+
 static void
 write_human(FILE *f, const struct report_data *d)
 {
 	counts_human(f, d);
 	throughput(f, d);
 	errors_human(f, d);
+	handshake_human(f, d);
 	latency_table(f, d);
+	handshake_table(f, d);
 	distribution(f, latency_label(d), d->latency);
 	if (d->mode->reconnect)
 		distribution(f, "connect", d->connect);
@@ -602,9 +658,10 @@ json_interval(FILE *f, const struct report_interval *iv, struct histogram *h)
 		fprintf(f, "%.0f", iv->elapsed_s);
 	fprintf(f,
 	    ",\"open\":%" PRIu64 ",\"attempted\":%" PRIu64 ",\"established\":%" PRIu64
-	    ",\"requests\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64,
+	    ",\"requests\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64
+	    ",\"syn_retransmits\":%" PRIu64,
 	    iv->open, iv->attempted, iv->established, iv->requests, iv->bytes_sent,
-	    iv->bytes_received);
+	    iv->bytes_received, iv->syn_retransmits);
 	json_counts(f, "errors", iv->errors, iv->nerrors);
 	fprintf(f, ",\"latency_us\":{\"p50\":");
 	json_interval_latency(f, h, hist_percentile(h, 50));
@@ -653,6 +710,11 @@ json_counts_top(FILE *f, const struct report_data *d)
 	json_per_s(f, "bytes_received_per_s", (double)d->bytes_received, secs);
 	json_latency(f, d, "latency_us", d->latency);
 	json_latency(f, d, "connect_latency_us", d->connect);
+	json_counts(f, "syn_retrans", d->syn_retrans, SYN_RETRANS_BUCKETS);
+	fprintf(f, ",\"syn_data\":%llu", (unsigned long long)d->syn_data);
+	json_latency(f, d, "connect_latency_no_retrans_us", d->connect_clean);
+	json_latency(f, d, "connect_latency_retrans_us", d->connect_retrans);
+	json_latency(f, d, "handshake_rtt_us", d->rtt);
 }
 
 static void
@@ -684,6 +746,12 @@ write_json(FILE *f, const struct report_data *d)
 	export_json_hist(f, d->connect);
 	fprintf(f, ",\"lag\":");
 	export_json_hist(f, d->lag);
+	fprintf(f, ",\"connect_no_retrans\":");
+	export_json_hist(f, d->connect_clean);
+	fprintf(f, ",\"connect_retrans\":");
+	export_json_hist(f, d->connect_retrans);
+	fprintf(f, ",\"handshake_rtt\":");
+	export_json_hist(f, d->rtt);
 	fputc('}', f);
 	json_intervals(f, d);
 	fprintf(f, ",\"merged_from\":%zu,\"sources\":[", d->nsources);

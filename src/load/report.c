@@ -215,10 +215,11 @@ options_json(const struct options *o)
 	    ",\"connections\":%u,\"duration_s\":%.10g,\"rate\":%.10g,\"connect_rate\":%.10g,"
 	    "\"ramp_rate\":%.10g,\"size\":%zu,\"threads\":%d,\"warmup_s\":%.10g,"
 	    "\"close\":\"%s\",\"request_timeout_ms\":%ld,\"connect_timeout_ms\":%ld,"
-	    "\"max_error_rate\":%.10g,\"direction\":\"%s\",\"percentiles\":[",
+	    "\"max_error_rate\":%.10g,\"direction\":\"%s\",\"fastopen\":%s,\"percentiles\":[",
 	    o->connections, o->duration, o->rate, o->connect_rate, o->ramp_rate, o->size,
 	    o->threads, o->warmup, o->close == CLOSE_FIN ? "fin" : "rst", o->request_timeout_ms,
-	    o->connect_timeout_ms, o->max_error_rate, stream_direction_name(o->direction));
+	    o->connect_timeout_ms, o->max_error_rate, stream_direction_name(o->direction),
+	    o->fastopen ? "true" : "false");
 	for (int i = 0; i < o->npercentiles; i++)
 		fprintf(f, "%s%.10g", i == 0 ? "" : ",", o->percentiles[i]);
 	fprintf(f, "]}");
@@ -233,6 +234,7 @@ options_json(const struct options *o)
 struct run_report {
 	struct report_data d;
 	struct report_count errors[LERR_MAX];
+	struct report_count syn_retrans[SYN_RETRANS_BUCKETS];
 	struct report_count other_errno[LOAD_ERRNO_MAX + 1];
 	char errno_names[LOAD_ERRNO_MAX + 1][48];
 	char start_time[64];
@@ -287,6 +289,7 @@ run_report_intervals(struct run_report *rr, const struct run *r)
 		out->requests = iv->requests;
 		out->bytes_sent = iv->bytes_sent;
 		out->bytes_received = iv->bytes_received;
+		out->syn_retransmits = iv->syn_retransmits;
 		out->errors = rr->interval_errors + i * LERR_MAX;
 		out->nerrors = LERR_MAX;
 		for (int e = 0; e < LERR_MAX; e++) {
@@ -327,6 +330,16 @@ run_report_fill(struct run_report *rr, const struct run *r, const struct stats *
 	d->latency = &s->latency;
 	d->connect = &s->connect;
 	d->lag = &s->lag;
+	for (unsigned i = 0; i < SYN_RETRANS_BUCKETS; i++) {
+		rr->syn_retrans[i].name = stats_retrans_name(i);
+		rr->syn_retrans[i].n = s->syn_retrans[i];
+	}
+	d->syn_retrans = rr->syn_retrans;
+	d->syn_data = s->syn_data;
+	d->fastopen = r->opt.fastopen;
+	d->connect_clean = &s->connect_clean;
+	d->connect_retrans = &s->connect_retrans;
+	d->rtt = &s->rtt;
 	d->model = r->opt.rate > 0 ? "open" : "closed";
 	d->scheduled = r->opt.rate > 0;
 	d->rate = r->opt.rate;

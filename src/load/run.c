@@ -158,6 +158,7 @@ interval_add(struct run *r, const struct stats *now, const struct stats *last,
 	iv->bytes_received = delta(now->bytes_received, last->bytes_received);
 	for (int e = 0; e < LERR_MAX; e++)
 		iv->errors[e] = delta(now->errors[e], last->errors[e]);
+	iv->syn_retransmits = delta(now->syn_retransmits, last->syn_retransmits);
 	iv->p50 = hist_percentile(second, 50);
 	iv->p99 = hist_percentile(second, 99);
 	if (tick.csv != NULL) {

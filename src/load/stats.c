@@ -37,6 +37,9 @@ stats_init(struct stats *s)
 	hist_init(&s->lag);
 	hist_init(&s->interval);
 	hist_init(&s->posted);
+	hist_init(&s->connect_clean);
+	hist_init(&s->connect_retrans);
+	hist_init(&s->rtt);
 	pthread_mutex_init(&s->mu, NULL);
 }
 
@@ -110,10 +113,17 @@ stats_reset_measures(struct stats *s)
 		__atomic_store_n(&s->errors[e], 0, __ATOMIC_RELAXED);
 	for (int i = 0; i <= LOAD_ERRNO_MAX; i++)
 		__atomic_store_n(&s->other_errno[i], 0, __ATOMIC_RELAXED);
+	for (int i = 0; i < SYN_RETRANS_BUCKETS; i++)
+		__atomic_store_n(&s->syn_retrans[i], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->syn_retransmits, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->syn_data, 0, __ATOMIC_RELAXED);
 	hist_init(&s->latency);
 	hist_init(&s->connect);
 	hist_init(&s->lag);
 	hist_init(&s->interval);
+	hist_init(&s->connect_clean);
+	hist_init(&s->connect_retrans);
+	hist_init(&s->rtt);
 	pthread_mutex_lock(&s->mu);
 	hist_init(&s->posted);
 	pthread_mutex_unlock(&s->mu);
@@ -156,6 +166,40 @@ stats_count_error(struct stats *s, enum load_error e, int err)
 		    &s->other_errno[err > 0 && err < LOAD_ERRNO_MAX ? err : LOAD_ERRNO_MAX], 1);
 }
 
+/* Connections with 3 SYN retransmissions or more share the last bucket. */
+unsigned
+stats_retrans_bucket(unsigned retrans)
+{
+	return retrans < SYN_RETRANS_BUCKETS - 1 ? retrans : SYN_RETRANS_BUCKETS - 1;
+}
+
+/* The bucket's name in the report: "0", "1", "2", "3+". */
+const char *
+stats_retrans_name(unsigned bucket)
+{
+	static const char *const names[SYN_RETRANS_BUCKETS] = { "0", "1", "2", "3+" };
+
+	return bucket < SYN_RETRANS_BUCKETS ? names[bucket] : "?";
+}
+
+/*
+ * One handshake: its SYN retransmissions, its connect latency in the row
+ * they decide (a bimodal connect time is the connections that waited for
+ * the retransmission timer, and the split shows it), its RTT if the
+ * kernel took a sample, and whether its SYN carried data.
+ */
+void
+stats_record_handshake(struct stats *s, const struct handshake *hs)
+{
+	stat_add(&s->syn_retrans[stats_retrans_bucket(hs->retrans)], 1);
+	stat_add(&s->syn_retransmits, hs->retrans);
+	hist_record(hs->retrans > 0 ? &s->connect_retrans : &s->connect_clean, hs->connect_ns);
+	if (hs->rtt_ns > 0)
+		hist_record(&s->rtt, hs->rtt_ns);
+	if (hs->syn_data)
+		stat_add(&s->syn_data, 1);
+}
+
 const char *
 stats_errno_name(int err, char *buf, size_t size)
 {
@@ -187,11 +231,18 @@ stats_merge(struct stats *dst, const struct stats *src)
 		dst->errors[i] += src->errors[i];
 	for (int i = 0; i <= LOAD_ERRNO_MAX; i++)
 		dst->other_errno[i] += src->other_errno[i];
+	for (int i = 0; i < SYN_RETRANS_BUCKETS; i++)
+		dst->syn_retrans[i] += src->syn_retrans[i];
+	dst->syn_retransmits += src->syn_retransmits;
+	dst->syn_data += src->syn_data;
 	dst->due += src->due;
 	dst->sent += src->sent;
 	hist_merge(&dst->latency, &src->latency);
 	hist_merge(&dst->connect, &src->connect);
 	hist_merge(&dst->lag, &src->lag);
+	hist_merge(&dst->connect_clean, &src->connect_clean);
+	hist_merge(&dst->connect_retrans, &src->connect_retrans);
+	hist_merge(&dst->rtt, &src->rtt);
 }
 
 /* The counters of every loader while they run; the histograms stay empty. */
@@ -210,6 +261,7 @@ stats_snapshot(struct stats *dst, const struct run *r)
 		dst->bytes_received += stat_get(&s->bytes_received);
 		dst->due += stat_get(&s->due);
 		dst->sent += stat_get(&s->sent);
+		dst->syn_retransmits += stat_get(&s->syn_retransmits);
 		for (int e = 0; e < LERR_MAX; e++)
 			dst->errors[e] += stat_get(&s->errors[e]);
 	}

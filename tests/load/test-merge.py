@@ -208,6 +208,8 @@ def fixtures(tmp):
     got = check_merged(m, reps, names)
     check_eq(got['errors']['stalled'], 3, 'a cause this synack-load does not know, kept')
     check_eq(got['other_errno'], {'EMFILE': 1}, 'other_errno')
+    check_eq(got['syn_retrans'], {'0': 0, '1': 0, '2': 0, '3+': 0},
+             'reports from before the handshake keys add none')
     check(len(got['intervals']) > len(reps[0]['intervals']),
           'the reports started in different seconds: more rows than one of them has')
 
@@ -305,6 +307,19 @@ def refusals(tmp, reps):
             obj[path[-1]] = value
         return fn
 
+    def handshakes(fn):
+        """fn on the report with the keys of the handshakes, which the
+        fixtures (older reports) do not have."""
+        def add(rep):
+            rep['syn_retrans'] = {'0': 5, '1': 0, '2': 0, '3+': 0}
+            rep['syn_data'] = 0
+            rep['histograms']['connect_retrans'] = dict(
+                rep['histograms']['lag'], count=0, sum=0, min=0, max=0, sumsq=0, buckets=[])
+            rep['intervals'][0]['syn_retransmits'] = 0
+            rep['options']['fastopen'] = False
+            fn(rep)
+        return add
+
     cases = [
         ('no-hist.json', drop('histograms'), 'the report has no "histograms"'),
         ('no-conn.json', drop('connections', 'established'),
@@ -338,6 +353,18 @@ def refusals(tmp, reps):
         ('model.json', setter('ajar', 'model'), 'model "ajar": expected "closed" or "open"'),
         ('sched.json', setter(7, 'schedule'), 'schedule: a number, expected null or an object'),
         ('pct.json', setter([50, 0], 'options', 'percentiles'), 'options.percentiles[1]'),
+        ('retrans-bucket.json', handshakes(setter(1, 'syn_retrans', '4')),
+         'syn_retrans: "4" is no bucket (0, 1, 2, 3+)'),
+        ('neg-retrans.json', handshakes(setter(-1, 'syn_retrans', '1')),
+         'syn_retrans.1: -1 is negative'),
+        ('syn-data.json', handshakes(setter(0.5, 'syn_data')),
+         'syn_data: 0.5 is not a whole number'),
+        ('retrans-hist.json', handshakes(setter(1, 'histograms', 'connect_retrans', 'count')),
+         'histograms.connect_retrans: the buckets hold 0 values, "count" says 1'),
+        ('row-retrans.json', handshakes(setter(-2, 'intervals', 0, 'syn_retransmits')),
+         'intervals[0].syn_retransmits: -2 is negative'),
+        ('fastopen.json', handshakes(setter('yes', 'options', 'fastopen')),
+         'options.fastopen: expected true or false'),
     ]
     paths = []
     for name, fn, text in cases:

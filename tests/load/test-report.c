@@ -4,7 +4,8 @@
  *
  * A run is made up here, without a network: open loop, two loaders,
  * errors of several causes and one errno under "other", a warm-up that
- * ended, three seconds of time series (one without a reply, one partial).
+ * ended, three seconds of time series (one without a reply, one partial),
+ * handshakes with and without SYN retransmissions, --fastopen.
  * Its --json report (report_run) is written to a file, and the merge of
  * that one file (merge_write) too.  The two documents are compared key
  * by key, recursively: the same keys at every level, with values of the
@@ -64,6 +65,7 @@ add_interval(struct run *r, int k, double elapsed, int last, uint64_t n, uint64_
 	iv->bytes_received = n * 64;
 	iv->errors[LERR_RESET] = k == 2 ? 3 : 0;
 	iv->errors[LERR_OTHER] = k == 0 ? 1 : 0;
+	iv->syn_retransmits = k == 0 ? 4 : 0;
 	assert_int_equal(hist_pack(&iv->latency, &h), 0);
 }
 
@@ -71,6 +73,13 @@ static void
 make_run(struct run *r, struct stats *s)
 {
 	static const double percentiles[] = { 50, 99.9, 12.5 };
+	/* retransmissions, rtt (ns), syn_data, connect (ns) */
+	static const struct handshake hs[] = {
+		{ 0, 41000, 0, 45000 },
+		{ 0, 0, 1, 50000 },
+		{ 1, 52000, 1, 1003000000 },
+		{ 3, 47000, 0, 7010000000 },
+	};
 	struct options *o = &r->opt;
 
 	o->mode = &mode_rr;
@@ -84,6 +93,7 @@ make_run(struct run *r, struct stats *s)
 	o->connect_timeout_ms = 3000;
 	o->request_timeout_ms = 10000;
 	o->max_error_rate = 0.1;
+	o->fastopen = 1;
 	o->npercentiles = 3;
 	memcpy(o->percentiles, percentiles, sizeof percentiles);
 	r->nloaders = 2;
@@ -109,6 +119,8 @@ make_run(struct run *r, struct stats *s)
 	record(&s->latency, 35000, 997, 400);
 	record(&s->connect, 40000, 5000, 4);
 	record(&s->lag, 1000, 37, 1205);
+	for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
+		stats_record_handshake(s, &hs[i]);
 }
 
 static void
@@ -270,6 +282,10 @@ test_summary(void **state)
 	assert_non_null(strstr(run_human, "open loop at 1000 requests/s"));
 	assert_non_null(strstr(run_human, " after a 0.5 s warm-up"));
 	assert_non_null(strstr(run_human, stats_errno_name(EMFILE, name, sizeof name)));
+	assert_non_null(strstr(run_human, "SYN retrans  0: 2, 1: 1, 2: 0, 3+: 1"));
+	assert_non_null(strstr(run_human, "hint: 2 of 4 connections had their SYN retransmitted"));
+	assert_non_null(strstr(run_human, "fastopen     2 of 4 connections sent"));
+	assert_non_null(strstr(run_human, "no retrans"));
 	unlink(path);
 	free(merged);
 	free(run_human);

@@ -21,7 +21,7 @@ from synacktest import check, check_eq, hold_port, main, make_tempdir  # noqa: E
 
 HEADER = ('time,elapsed_s,open,attempted,established,failures,timeout,refused,unreachable,'
           'reset,addrnotavail,other,verify,closed,noreply,requests,bytes_sent,bytes_received,'
-          'p50_us,p99_us,max_us')
+          'p50_us,p99_us,max_us,syn_retrans')
 COUNTERS = ('attempted', 'established', 'requests', 'bytes_sent', 'bytes_received')
 PROGRESS_RE = re.compile(r'^\[\s*\d+\.0s\] \d+/3 open, \d+ req/s, [\d.]+ \w?B/s, '
                          r'p50 [\d.]+[mu]?s p99 [\d.]+[mu]?s, no errors$')
@@ -60,6 +60,7 @@ def check_rows(rows, rep):
             check_eq(int(row[key]), iv[key], 'row %d: %s' % (k, key))
         for e in ALL_ERRORS:
             check_eq(int(row[e]), iv['errors'][e], 'row %d: %s' % (k, e))
+        check_eq(int(row['syn_retrans']), iv['syn_retransmits'], 'row %d: syn_retrans' % k)
         for col, key in (('p50_us', 'p50'), ('p99_us', 'p99'), ('max_us', 'max')):
             want = iv['latency_us'][key]
             check_eq(None if row[col] == '' else float(row[col]), want,
