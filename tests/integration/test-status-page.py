@@ -399,6 +399,11 @@ def scenario(d, b, url, socks, conf):
           'accepts per second of echo after %d clients: %r' % (MAX_CLIENTS, rate))
     check(rate['points'] >= 1 and 'max ' in ch['legend']['rate'],
           'the accepts line of echo: %r, legend %r' % (rate, ch['legend']['rate']))
+    # the waits of those accepts: a p99 for the reads they came between
+    wait = ch['lines']['wait']
+    check(wait['points'] >= 1 and wait['max'] != '' and 'ms' in ch['legend']['wait'],
+          'the accept wait line of echo after %d accepts: %r, legend %r' %
+          (MAX_CLIENTS, wait, ch['legend']['wait']))
     check_eq(b.js('return window.synackTestMark + " " + '
                   'performance.getEntriesByType("navigation").length'),
              'still the same page 1', 'the page was not reloaded')
@@ -567,6 +572,6 @@ def scenario(d, b, url, socks, conf):
     check_eq(len(page['rows']), 4, 'rows kept (stale) once the daemon is gone')
 
 
-# chromium starts in seconds, the whole test takes about 15 s; the margin
+# chromium starts in seconds, the whole test takes about 20 s; the margin
 # is for a loaded machine
 main(run, timeout=90)
