@@ -32,6 +32,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -59,8 +61,8 @@ static void acceptor_retry_cb(evutil_socket_t, short, void *);
 static void acceptor_check(struct acceptor *);
 
 struct acceptor *
-acceptor_new(struct listener *l, struct worker *w, struct mailbox *reply, int fd,
-    const struct net_addr *addr, const struct listener_conf *lc)
+acceptor_new(struct listener *l, struct worker *w, struct mailbox *reply,
+    struct log_limit *wait_log, int fd, const struct net_addr *addr, const struct listener_conf *lc)
 {
 	struct acceptor *a;
 
@@ -73,6 +75,7 @@ acceptor_new(struct listener *l, struct worker *w, struct mailbox *reply, int fd
 	a->listener = l;
 	a->worker = w;
 	a->reply = reply;
+	a->wait_log = wait_log;
 	a->fd = fd;
 	a->addr = *addr;
 	net_addr_str(addr, a->addrstr, sizeof a->addrstr);
@@ -81,6 +84,44 @@ acceptor_new(struct listener *l, struct worker *w, struct mailbox *reply, int fd
 	TAILQ_INIT(&a->parked);
 	TAILQ_INIT(&a->closing);
 	return a;
+}
+
+/*
+ * How long a TCP connection waited in the accept queue: TCP_INFO's
+ * tcpi_last_ack_recv, the milliseconds since the last segment came in,
+ * which for a client that sent nothing since is the handshake's final
+ * ACK (a client that sent data while it waited shows less).  Asked for
+ * only up to that field: the kernel copies no more.  Counted in the
+ * histogram; over accept_wait_warn, logged at most once a second for the
+ * listener (all its acceptors together).
+ */
+static void
+acceptor_wait(struct acceptor *a, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct tcp_info ti;
+	socklen_t want =
+	    offsetof(struct tcp_info, tcpi_last_ack_recv) + sizeof ti.tcpi_last_ack_recv;
+	socklen_t tlen = want;
+	long warn = a->worker->settings.accept_wait_warn;
+	char peer[NET_ADDRSTRLEN];
+	unsigned long more;
+	uint32_t ms;
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == -1 || tlen < want)
+		return;
+	ms = ti.tcpi_last_ack_recv;
+	stat_add(&a->stats.accept_wait[accept_wait_bucket(ms)], 1);
+	stat_add(&a->stats.accept_wait_ms, ms);
+	if (warn == 0 || ms <= (uint32_t)warn || !log_limit_pass(a->wait_log, &more))
+		return;
+	net_addr_format(sa, len, peer, sizeof peer);
+	if (more > 0)
+		log_warnx("client %s connected to %s: waited %" PRIu32 " ms in the accept queue "
+			  "(and %lu more over accept_wait_warn since the last message)",
+		    peer, a->conf->name, ms, more);
+	else
+		log_warnx("client %s connected to %s: waited %" PRIu32 " ms in the accept queue",
+		    peer, a->conf->name, ms);
 }
 
 /*
@@ -93,6 +134,8 @@ acceptor_take(struct acceptor *a, int fd, struct sockaddr *sa, socklen_t len)
 {
 	struct parked *p;
 
+	if (a->addr.ss.ss_family != AF_UNIX)
+		acceptor_wait(a, fd, sa, len);
 	if (client_accept(a, fd, sa, (int)len) == 0)
 		return 0;
 	if ((p = calloc(1, sizeof *p)) == NULL) {

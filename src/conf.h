@@ -59,6 +59,7 @@ struct config {
 	long max_clients_per_source; /* 0 = no limit */
 	long idle_timeout;
 	long shutdown_timeout;
+	long accept_wait_warn;        /* ms in the accept queue worth a warning; 0 = off */
 	char *metrics;                /* as written; empty: off */
 	long metrics_max_connections; /* the endpoint's connections at once */
 	struct net_addr metrics_addr; /* parsed, when set */

@@ -61,6 +61,7 @@ static const struct key server_keys[] = {
 	{ "max_clients_per_source", K_LONG, S(max_clients_per_source), 0, 10000000 },
 	{ "idle_timeout", K_LONG, S(idle_timeout), 0, 31536000 },
 	{ "shutdown_timeout", K_LONG, S(shutdown_timeout), 0, 86400 },
+	{ "accept_wait_warn", K_LONG, S(accept_wait_warn), 0, 3600000 },
 	{ "metrics", K_STRING, S(metrics), 0, 0 },
 	{ "metrics_max_connections", K_LONG, S(metrics_max_connections), 1, 10000 },
 };
@@ -588,6 +589,7 @@ config_new(void)
 	c->max_clients = 10000;
 	c->idle_timeout = 300;
 	c->shutdown_timeout = 10;
+	c->accept_wait_warn = 100;
 	c->metrics_max_connections = 32;
 	c->log = strdup("stderr");
 	c->pidfile = strdup("");

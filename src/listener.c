@@ -198,8 +198,8 @@ listener_new(const struct listener_conf *lc, struct worker **workers, int nworke
 	for (int i = 0; i < n; i++) {
 		struct worker *w = workers[n == 1 ? next_one % (unsigned)nworkers : (unsigned)i];
 
-		if ((l->acceptors[i] = acceptor_new(l, w, w->reply, l->fds[i], &bound, lc)) ==
-		    NULL) {
+		if ((l->acceptors[i] = acceptor_new(
+			 l, w, w->reply, &l->wait_log, l->fds[i], &bound, lc)) == NULL) {
 			snprintf(err, errlen, "listener %s: out of memory", lc->name);
 			for (int j = i; j < n; j++) {
 				close(l->fds[j]);

@@ -328,6 +328,47 @@ static const struct prom_reasons {
 	    offsetof(struct listener_stats, accept_errors) },
 };
 
+/*
+ * The accept-queue wait of each TCP listener, as a Prometheus histogram
+ * in seconds: cumulative buckets, their sum and count.  A unix listener
+ * has no handshake and no line.
+ */
+static void
+prom_accept_wait(const struct metrics_snapshot *snap, struct evbuffer *b)
+{
+	static const char name[] = "synackd_listener_accept_wait_seconds";
+
+	prom_family(b, name, "histogram",
+	    "Time a connection waited in the accept queue, from its handshake's last ACK to "
+	    "accept() (TCP_INFO tcpi_last_ack_recv at accept; less for a client that sent data "
+	    "while it waited).");
+	for (size_t i = 0; i < snap->nlisteners; i++) {
+		const struct metrics_listener *ml = &snap->listeners[i];
+		const struct listener_stats *st = &ml->stats;
+		uint64_t n = 0;
+		char le[16];
+
+		if (ml->port < 0)
+			continue;
+		for (int k = 0; k < ACCEPT_WAIT_BUCKETS; k++) {
+			n += st->accept_wait[k];
+			if (k < ACCEPT_WAIT_BUCKETS - 1)
+				snprintf(le, sizeof le, "%g", accept_wait_bound_ms[k] / 1000.0);
+			else
+				snprintf(le, sizeof le, "+Inf");
+			prom_listener(
+			    b, "synackd_listener_accept_wait_seconds_bucket", ml, "le", le, n);
+		}
+		evbuffer_add_printf(b, "%s_sum{listener=\"", name);
+		prom_label(b, ml->name);
+		evbuffer_add_printf(b, "\",service=\"");
+		prom_label(b, ml->service);
+		evbuffer_add_printf(b, "\"} %" PRIu64 ".%03u\n", st->accept_wait_ms / 1000,
+		    (unsigned)(st->accept_wait_ms % 1000));
+		prom_listener(b, "synackd_listener_accept_wait_seconds_count", ml, NULL, NULL, n);
+	}
+}
+
 static void
 prom_listeners(const struct metrics_snapshot *snap, struct evbuffer *b)
 {
@@ -377,6 +418,7 @@ prom_listeners(const struct metrics_snapshot *snap, struct evbuffer *b)
 	    1, ml->stats.bytes_in);
 	PROM_EACH(b, "synackd_listener_sent_bytes_total", "counter",
 	    "Bytes written to clients (taken by the kernel).", 1, ml->stats.bytes_out);
+	prom_accept_wait(snap, b);
 }
 
 /* The host's TCP counters and settings: read from /proc, if they could be. */
@@ -468,6 +510,46 @@ json_counts(
 	evbuffer_add(b, "}", 1);
 }
 
+/* A percentile as the bound of its bucket, in ms; null: none counted, or over the last bound. */
+static void
+json_wait_percentile(struct evbuffer *b, const char *key, const uint64_t *buckets, unsigned pm)
+{
+	int k = accept_wait_percentile(buckets, pm);
+
+	if (k < 0 || k == ACCEPT_WAIT_BUCKETS - 1)
+		evbuffer_add_printf(b, ",\"%s\":null", key);
+	else
+		evbuffer_add_printf(b, ",\"%s\":%" PRIu32, key, accept_wait_bound_ms[k]);
+}
+
+/*
+ * "accept_wait": count, sum_ms, the percentiles, and each bucket's own
+ * count by its bound in ms ("+Inf": over the last); null for a unix listener.
+ */
+static void
+json_accept_wait(struct evbuffer *b, const struct metrics_listener *ml)
+{
+	const struct listener_stats *st = &ml->stats;
+	uint64_t n = 0;
+
+	if (ml->port < 0) {
+		evbuffer_add_printf(b, ",\"accept_wait\":null");
+		return;
+	}
+	for (int k = 0; k < ACCEPT_WAIT_BUCKETS; k++)
+		n += st->accept_wait[k];
+	evbuffer_add_printf(b, ",\"accept_wait\":{\"count\":%" PRIu64 ",\"sum_ms\":%" PRIu64, n,
+	    st->accept_wait_ms);
+	json_wait_percentile(b, "p50_ms", st->accept_wait, 500);
+	json_wait_percentile(b, "p90_ms", st->accept_wait, 900);
+	json_wait_percentile(b, "p99_ms", st->accept_wait, 990);
+	evbuffer_add_printf(b, ",\"buckets_ms\":{");
+	for (int k = 0; k < ACCEPT_WAIT_BUCKETS - 1; k++)
+		evbuffer_add_printf(b, "%s\"%" PRIu32 "\":%" PRIu64, k > 0 ? "," : "",
+		    accept_wait_bound_ms[k], st->accept_wait[k]);
+	evbuffer_add_printf(b, ",\"+Inf\":%" PRIu64 "}}", st->accept_wait[ACCEPT_WAIT_BUCKETS - 1]);
+}
+
 static void
 json_listener(struct evbuffer *b, const struct metrics_listener *ml)
 {
@@ -502,6 +584,7 @@ json_listener(struct evbuffer *b, const struct metrics_listener *ml)
 		evbuffer_add_printf(b, ",\"syn_recv\":%lu", ml->syn_recv);
 	else
 		evbuffer_add_printf(b, ",\"syn_recv\":null");
+	json_accept_wait(b, ml);
 	for (int r = 0; r < REJECT_REASONS; r++)
 		rejected += st->rejected[r];
 	evbuffer_add_printf(b,

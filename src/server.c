@@ -117,6 +117,7 @@ server_new(struct config *conf, struct activation *act, char *err, size_t errlen
 	struct worker_settings ws = {
 		.idle_timeout = conf->idle_timeout,
 		.max_clients_per_source = conf->max_clients_per_source,
+		.accept_wait_warn = conf->accept_wait_warn,
 	};
 	struct listener_conf *lc;
 	struct listener *l;
@@ -458,6 +459,7 @@ server_reload_settings(struct server *s, const struct config *old, struct config
 		cmd->fd = -1;
 		cmd->settings.idle_timeout = nc->idle_timeout;
 		cmd->settings.max_clients_per_source = nc->max_clients_per_source;
+		cmd->settings.accept_wait_warn = nc->accept_wait_warn;
 		worker_post(s->workers[i], cmd);
 	}
 	/* max_clients: pause or resume accepting under the new limit */

@@ -73,6 +73,60 @@ accept_error_index(int error)
 	}
 }
 
+const uint32_t accept_wait_bound_ms[ACCEPT_WAIT_BUCKETS - 1] = {
+	0,
+	1,
+	2,
+	5,
+	10,
+	20,
+	50,
+	100,
+	200,
+	500,
+	1000,
+	2000,
+	5000,
+};
+
+/* The bucket of a wait: the first whose bound it does not exceed. */
+int
+accept_wait_bucket(uint32_t ms)
+{
+	int i = 0;
+
+	while (i < ACCEPT_WAIT_BUCKETS - 1 && ms > accept_wait_bound_ms[i])
+		i++;
+	return i;
+}
+
+/*
+ * The bucket that holds the permille-th per-mille of the waits counted
+ * (the smallest bucket with at least that share of them at or below its
+ * bound): its bound is the percentile as far as the histogram tells it.
+ * -1 when nothing was counted.
+ */
+int
+accept_wait_percentile(const uint64_t buckets[ACCEPT_WAIT_BUCKETS], unsigned permille)
+{
+	uint64_t total = 0, rank, seen = 0;
+
+	for (int i = 0; i < ACCEPT_WAIT_BUCKETS; i++)
+		total += buckets[i];
+	if (total == 0)
+		return -1;
+	/* the rank of that wait among them, from 1: ceil(total * permille / 1000) */
+	rank = (total * permille + 999) / 1000;
+	if (rank == 0)
+		rank = 1;
+	for (int i = 0; i < ACCEPT_WAIT_BUCKETS - 1; i++) {
+		seen += buckets[i];
+		if (seen >= rank)
+			return i;
+	}
+	return ACCEPT_WAIT_BUCKETS - 1;
+}
+
 void
 listener_stats_add(struct listener_stats *sum, const struct listener_stats *st)
 {
@@ -85,4 +139,7 @@ listener_stats_add(struct listener_stats *sum, const struct listener_stats *st)
 		sum->accept_errors[i] += stat_get(&st->accept_errors[i]);
 	sum->bytes_in += stat_get(&st->bytes_in);
 	sum->bytes_out += stat_get(&st->bytes_out);
+	for (int i = 0; i < ACCEPT_WAIT_BUCKETS; i++)
+		sum->accept_wait[i] += stat_get(&st->accept_wait[i]);
+	sum->accept_wait_ms += stat_get(&st->accept_wait_ms);
 }

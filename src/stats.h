@@ -49,6 +49,16 @@ extern const char *const accept_error_label[ACCEPT_ERRORS];
 enum accept_error accept_error_index(int error);
 
 /*
+ * The time a connection waited in the accept queue, in milliseconds
+ * (TCP_INFO tcpi_last_ack_recv at accept): a histogram whose buckets hold
+ * waits up to each bound, the last one any longer wait (+Inf).
+ */
+#define ACCEPT_WAIT_BUCKETS 14
+extern const uint32_t accept_wait_bound_ms[ACCEPT_WAIT_BUCKETS - 1];
+int accept_wait_bucket(uint32_t ms);
+int accept_wait_percentile(const uint64_t buckets[ACCEPT_WAIT_BUCKETS], unsigned permille);
+
+/*
  * A listener's counters.  Each acceptor has its own, written by its
  * worker alone (stat_add); the main thread sums them when they are read,
  * with what its freed acceptors had counted.
@@ -60,6 +70,8 @@ struct listener_stats {
 	uint64_t accept_errors[ACCEPT_ERRORS];
 	uint64_t bytes_in;
 	uint64_t bytes_out;
+	uint64_t accept_wait[ACCEPT_WAIT_BUCKETS]; /* TCP listeners only */
+	uint64_t accept_wait_ms;                   /* the waits added up */
 };
 
 void listener_stats_add(struct listener_stats *sum, const struct listener_stats *);

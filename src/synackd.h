@@ -24,6 +24,7 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "log.h"
 #include "mailbox.h"
 #include "net.h"
 #include "sources.h"
@@ -57,6 +58,7 @@ struct listener {
 	int inherited_alone;        /* ... and has no SO_REUSEPORT: one socket, one worker */
 	int inherited_elsewhere;    /* ... and is bound elsewhere than the configured address */
 	struct listener_stats gone; /* what acceptors already freed counted */
+	struct log_limit wait_log;  /* accept_wait_warn: its acceptors' warnings together */
 };
 TAILQ_HEAD(listeners, listener);
 
@@ -109,6 +111,7 @@ struct acceptor {
 	struct worker *worker;
 	struct mailbox *reply;      /* the main thread's: told when the acceptor is done */
 	struct server_msg done_msg; /* that report */
+	struct log_limit *wait_log; /* the listener's, which outlives it (any thread) */
 	struct listener_conf *conf; /* the worker's own copy */
 	struct net_addr addr;
 	char addrstr[NET_ADDRSTRLEN];
@@ -129,8 +132,8 @@ struct acceptor {
 	struct listener_stats stats;
 };
 
-struct acceptor *acceptor_new(struct listener *, struct worker *, struct mailbox *reply, int fd,
-    const struct net_addr *, const struct listener_conf *);
+struct acceptor *acceptor_new(struct listener *, struct worker *, struct mailbox *reply,
+    struct log_limit *wait_log, int fd, const struct net_addr *, const struct listener_conf *);
 int acceptor_start(struct acceptor *);
 void acceptor_replace(struct acceptor *, int fd, const struct net_addr *, struct listener_conf *);
 void acceptor_reconfigure(struct acceptor *, struct listener_conf *);
@@ -160,6 +163,7 @@ idle_clock(void)
 struct worker_settings {
 	long idle_timeout;
 	long max_clients_per_source;
+	long accept_wait_warn; /* ms; 0 = off */
 };
 
 enum worker_cmd_type {

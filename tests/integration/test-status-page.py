@@ -18,8 +18,21 @@
 #    seen in that order; flooded, it stays "full", and the host's
 #    ListenOverflows stands out; when the clients go the queue drains and
 #    the highlight goes with it;
+#  - the accept wait p99 column shows what /stats has (a dash for the unix
+#    listener and for one nothing connected to yet);
+#  - each listener has a chart of the last minutes, drawn by the page from
+#    its reads (an SVG with a title, a legend, three lines that stay in their
+#    bands): it gains a sample at each read, its accepts line shows the echo
+#    clients (a rate above 0 and no more than they were), its queue line
+#    follows the accept queue of the table, and once "small" drains it shows
+#    the queue full before and empty now; the page's own functions give a
+#    rate of the counts since a restart or reload (never a negative one) and
+#    keep five minutes of samples at most;
+#  - a reload that starts the echo listener afresh (its service changed:
+#    accepted back to 0) draws no negative rate;
 #  - on a phone's screen the page does not scroll sideways (the table
-#    scrolls in its own box) and its text is at least 14px;
+#    scrolls in its own box, the charts fit) and its text is at least 14px;
+#  - no CSP violation, no console error;
 #  - once the daemon is gone the page says it cannot read /stats.
 #
 # What the page shows is compared with /stats read just before and just
@@ -32,8 +45,10 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import signal  # noqa: E402
 from synacktest import (Daemon, abort, check, check_eq, echo_check, fail, http_get,  # noqa: E402
-                        listener, main, make_tempdir, note, server_section, wait_for)
+                        listener, main, make_tempdir, note, render_config, server_section,
+                        wait_for, with_workers)
 from browser import Browser  # noqa: E402
 
 MAX_CLIENTS = 5
@@ -42,6 +57,7 @@ FLOOD = 30
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
        "connect-src 'self'")
 SERVICES = {'echo': 'echo', 'discard': 'discard', 'local': 'echo', 'small': 'echo'}
+LINES = ('rate', 'queue', 'wait')
 
 # Everything the test reads from the page, in one call.
 READ_PAGE = r'''
@@ -68,6 +84,23 @@ document.querySelectorAll('#host tbody tr').forEach(function (tr) {
 	out.host.push({key: tr.dataset.key || null, classes: Array.from(tr.classList),
 	    value: v ? v.textContent : null});
 });
+out.charts = {};
+document.querySelectorAll('#charts figure').forEach(function (f) {
+	var svg = f.querySelector('svg'), t = svg && svg.querySelector('title');
+	var c = {samples: Number(f.dataset.samples || 0), role: svg && svg.getAttribute('role'),
+	    title: t ? t.textContent : null, viewbox: svg && svg.getAttribute('viewBox'),
+	    right: svg ? svg.getBoundingClientRect().right : null, lines: {}, legend: {}};
+	if (svg) svg.querySelectorAll('g').forEach(function (g) {
+		var p = g.querySelector('path[data-line]'), r = g.querySelector('rect');
+		if (p && r) c.lines[p.dataset.line] = {points: Number(p.dataset.points),
+		    now: p.dataset.now, max: p.dataset.max, d: p.getAttribute('d'),
+		    top: Number(r.getAttribute('y')), height: Number(r.getAttribute('height'))};
+	});
+	f.querySelectorAll('li[data-line]').forEach(function (li) {
+		c.legend[li.dataset.line] = li.textContent;
+	});
+	out.charts[f.dataset.listener] = c;
+});
 return out;
 '''
 
@@ -88,6 +121,59 @@ def read_page(b):
     return b.js(READ_PAGE)
 
 
+def watch_csp(b):
+    """Collect the page's CSP violations from now on (it redraws every
+    second, so each of its ways of drawing comes by again)."""
+    b.js('window.synackCsp = []; document.addEventListener("securitypolicyviolation", '
+         'function (e) { window.synackCsp.push(e.violatedDirective + " " + e.blockedURI + '
+         '" " + e.sourceFile + ":" + e.lineNumber); });')
+
+
+def check_no_csp_violation(b, what):
+    check_eq(b.js('return window.synackCsp'), [], 'CSP violations on the status page (%s)' % what)
+
+
+def fmt_wait(w):
+    """The accept wait p99 cell for /stats' accept_wait: a dash for none,
+    the bucket's bound, or over the last bound when /stats says null."""
+    if w is None or w['count'] == 0:
+        return '-'
+    if w['p99_ms'] is None:
+        return '> %d ms' % max(int(k) for k in w['buckets_ms'] if k != '+Inf')
+    return '0 ms' if w['p99_ms'] == 0 else '\u2264 %d ms' % w['p99_ms']
+
+
+PATH_RE = re.compile(r'(?:[ML](-?[\d.]+) (-?[\d.]+)(?:h0\.01)?)*')
+
+
+def check_chart(page, name):
+    """The chart of listener name is there, named, with its three lines
+    and their legend, and each line is drawn within its own band (a negative
+    or missing value would leave it)."""
+    check(name in page['charts'], 'no chart for listener %s: charts %r' %
+          (name, sorted(page['charts'])))
+    c = page['charts'][name]
+    check_eq(c['role'], 'img', 'role of the chart of %s' % name)
+    check(c['title'] and c['title'].startswith(name + ','),
+          'the chart of %s has no title naming it: %r' % (name, c['title']))
+    check(c['samples'] >= 1, 'the chart of %s has no sample: %r' % (name, c))
+    width = float(c['viewbox'].split()[2])
+    for key in LINES:
+        check(key in c['lines'] and key in c['legend'],
+              'chart of %s: no line or legend %s: %r' % (name, key, c))
+        ln = c['lines'][key]
+        ln['d'] = ln['d'] or ''
+        check(PATH_RE.fullmatch(ln['d']),
+              'chart of %s: line %s is not a path of numbers: %r' % (name, key, ln['d']))
+        for x, y in re.findall(r'[ML](-?[\d.]+) (-?[\d.]+)', ln['d']):
+            check(0 <= float(x) <= width and
+                  ln['top'] - 0.05 <= float(y) <= ln['top'] + ln['height'] + 0.05,
+                  'chart of %s: line %s leaves its band (%.0f to %.0f, %.0f wide) at %s,%s: '
+                  'now %r, max %r' % (name, key, ln['top'], ln['top'] + ln['height'], width,
+                                      x, y, ln['now'], ln['max']))
+    return c
+
+
 def row_of(page, name):
     rows = [r for r in page['rows'] if r['listener'] == name]
     check(len(rows) == 1, 'expected one row for listener %r, the page has %d: %r' %
@@ -98,7 +184,8 @@ def row_of(page, name):
 def state(stats):
     """What the page's listener numbers are compared on."""
     return [(l['name'], l['active'], l['accepted'], l['accept_queue'],
-             tuple(l['accept_queue_per_socket'])) for l in stats['listeners']]
+             tuple(l['accept_queue_per_socket']), fmt_wait(l['accept_wait']))
+            for l in stats['listeners']]
 
 
 def accept_numbers(text):
@@ -114,7 +201,13 @@ def shows(page, stats):
         c = row_of(page, l['name'])['cells']
         want_q = None if l['accept_queue'] is None else (l['accept_queue'], l['accept_queue_limit'])
         if (c.get('active'), c.get('accepted')) != (str(l['active']), str(l['accepted'])) or \
-                accept_numbers(c.get('accept')) != want_q:
+                accept_numbers(c.get('accept')) != want_q or \
+                c.get('wait99') != fmt_wait(l['accept_wait']):
+            return False
+        # the chart is drawn from the same read as the table
+        ch = page['charts'].get(l['name'])
+        if ch is None or ch['lines'].get('queue', {}).get('now') != \
+                ('' if l['accept_queue'] is None else str(l['accept_queue'])):
             return False
     return True
 
@@ -136,9 +229,10 @@ def agreed(d, b, want=None, timeout=10.0, what='the page to show what /stats say
         return page, s2
     got = wait_for(attempt, timeout, interval=0.1)
     if not got:
-        fail('timed out after %.0f s waiting for %s\npage rows: %r\n/stats: %r' %
+        fail('timed out after %.0f s waiting for %s\npage rows: %r\ncharts: %r\n/stats: %r' %
              (timeout, what, [(r['listener'], r['cells']) for r in last['page']['rows']],
-              state(last['stats'])))
+              {n: (c['samples'], {k: (v['now'], v['max']) for k, v in c['lines'].items()})
+               for n, c in last['page']['charts'].items()}, state(last['stats'])))
     return got
 
 
@@ -198,14 +292,50 @@ def run():
             check(b'<table id="listeners">' in body, 'GET / is not the status page')
             check_eq(hdr.get('content-security-policy'), CSP, 'the CSP of the status page')
             with Browser(make_tempdir()) as b:
-                scenario(d, b, 'http://%s:%d/' % maddr, socks)
+                scenario(d, b, 'http://%s:%d/' % maddr, socks, conf)
     finally:
         for s in socks:
             abort(s)
 
 
-def scenario(d, b, url, socks):
+def check_functions(b):
+    """The page's own rate and history functions, on made-up reads."""
+    got = b.js(r'''
+        var r = function (p, c) { return between(p, c).rate; };
+        var bk = function (a) { return a.map(function (n, i) { return [[0, 1, 2][i], n]; })
+            .concat([[Infinity, 0]]); };
+        var s = [];
+        for (var i = 0; i < 2000; i++) addSample(s, {t: i * 100});
+        return {
+            steady: r({uptime: 10, accepted: 50, buckets: null},
+                      {uptime: 12, accepted: 60, buckets: null}),
+            first: r(null, {uptime: 1, accepted: 5, buckets: null}),
+            /* a reload that started the counter afresh: 3 since then */
+            reload: r({uptime: 10, accepted: 50, buckets: null},
+                      {uptime: 11, accepted: 3, buckets: null}),
+            /* a restart: 4 in the 2 s since */
+            restart: r({uptime: 100, accepted: 50, buckets: null},
+                       {uptime: 2, accepted: 4, buckets: null}),
+            /* 100 new waits, 99 of them in the first bucket */
+            wait: between({uptime: 1, accepted: 0, buckets: bk([5, 0, 0])},
+                          {uptime: 2, accepted: 100, buckets: bk([104, 0, 1])}).wait,
+            wait_fresh: between({uptime: 1, accepted: 9, buckets: bk([9, 0, 0])},
+                                {uptime: 2, accepted: 2, buckets: bk([0, 2, 0])}).wait,
+            kept: s.length, span: s[s.length - 1].t - s[0].t,
+            max: MAX_SAMPLES, window: WINDOW_MS};''')
+    check_eq((got['steady'], got['first'], got['reload'], got['restart']), (5, None, 3, 2),
+             'accepts per second: steady, first read, after a reload, after a restart')
+    check_eq((got['wait'], got['wait_fresh']), (0, 1),
+             'wait p99 between two reads, and after the counters started afresh')
+    check_eq(got['window'], 5 * 60 * 1000, 'the window of the charts, in ms')
+    check(got['kept'] <= got['max'] and got['span'] <= got['window'],
+          'the history keeps %d samples over %d ms (at most %d over %d)' %
+          (got['kept'], got['span'], got['max'], got['window']))
+
+
+def scenario(d, b, url, socks, conf):
     b.get(url)
+    watch_csp(b)
 
     # -- the table -------------------------------------------------------
     page, st = agreed(d, b, what='the first table')
@@ -225,6 +355,18 @@ def scenario(d, b, url, socks):
         check_eq(c.get('syn'), '-' if l['syn_recv'] is None else str(l['syn_recv']),
                  'SYN queue of %s' % name)
     check_eq(row_of(page, 'local')['cells'].get('syn'), '-', 'SYN queue of the unix listener')
+    check_eq(row_of(page, 'local')['cells'].get('wait99'), '-',
+             'accept wait of the unix listener')
+    discard = [l for l in st['listeners'] if l['name'] == 'discard'][0]
+    check_eq(discard['accept_wait']['count'], 0, '/stats accept waits of discard before use')
+    check_eq(row_of(page, 'discard')['cells'].get('wait99'), '-',
+             'accept wait of a listener nothing connected to yet')
+    for name in SERVICES:
+        check_chart(page, name)
+    check('no handshake' in page['charts']['local']['legend']['wait'],
+          'the unix listener\'s chart does not say why it has no wait: %r' %
+          page['charts']['local']['legend'])
+    check_functions(b)
     check_classes(page, st)
     check_eq(page['version'], st['version'], 'version')
     up = uptime_seconds(page['uptime'])
@@ -236,6 +378,7 @@ def scenario(d, b, url, socks):
 
     # -- it refreshes itself ----------------------------------------------
     b.js('window.synackTestMark = "still the same page"')
+    samples = read_page(b)['charts']['echo']['samples']
     before = d.listener_stats('echo')['accepted']
     for _ in range(MAX_CLIENTS):
         s = echo_check(d.addr('echo'))
@@ -247,6 +390,20 @@ def scenario(d, b, url, socks):
     c = row_of(page, 'echo')['cells']
     check_eq((c['active'], c['accepted']), (str(MAX_CLIENTS), str(before + MAX_CLIENTS)),
              'echo active and accepted on the page')
+    # the reads are at least a second apart: no more than the clients a second
+    ch = check_chart(page, 'echo')
+    rate = ch['lines']['rate']
+    check(ch['samples'] > samples, 'the chart of echo did not grow: %d samples, then %d' %
+          (samples, ch['samples']))
+    check(rate['max'] != '' and 0 < float(rate['max']) <= MAX_CLIENTS,
+          'accepts per second of echo after %d clients: %r' % (MAX_CLIENTS, rate))
+    check(rate['points'] >= 1 and 'max ' in ch['legend']['rate'],
+          'the accepts line of echo: %r, legend %r' % (rate, ch['legend']['rate']))
+    # the waits of those accepts: a p99 for the reads they came between
+    wait = ch['lines']['wait']
+    check(wait['points'] >= 1 and wait['max'] != '' and 'ms' in ch['legend']['wait'],
+          'the accept wait line of echo after %d accepts: %r, legend %r' %
+          (MAX_CLIENTS, wait, ch['legend']['wait']))
     check_eq(b.js('return window.synackTestMark + " " + '
                   'performance.getEntriesByType("navigation").length'),
              'still the same page 1', 'the page was not reloaded')
@@ -319,16 +476,26 @@ def scenario(d, b, url, socks):
               'ListenOverflows grew while the page was open, it does not say so: %r' %
               r['value'])
     check_own_origin(b, 'after refreshes')
+    check_no_csp_violation(b, 'after refreshes')
 
     # -- on a phone ----------------------------------------------------------
     b.cdp('Emulation.setDeviceMetricsOverride',
           {'width': 375, 'height': 667, 'deviceScaleFactor': 2, 'mobile': True})
     b.reload()
-    page, st = agreed(d, b, what='the table on a phone')
+    watch_csp(b)
+    page, st = agreed(d, b, lambda s: True, what='the table on a phone')
+    page = wait_for(lambda: (lambda p: all(c['samples'] >= 2 for c in p['charts'].values()) and
+                             p)(read_page(b)), 10, interval=0.1,
+                    what='the charts to have two samples on a phone')
     check_classes(page, st)
+    for name in SERVICES:
+        check(check_chart(page, name)['right'] <= 375,
+              'the chart of %s reaches beyond a phone\'s screen: %r' %
+              (name, page['charts'][name]))
     m = b.js(r'''
         var t = document.getElementById('listeners'), w = t.parentElement;
         return {inner: window.innerWidth, scroll: document.documentElement.scrollWidth,
+                client: document.documentElement.clientWidth,
                 font: parseFloat(getComputedStyle(document.body).fontSize),
                 table: t.getBoundingClientRect().width,
                 box: w.getBoundingClientRect().right, overflow: getComputedStyle(w).overflowX,
@@ -336,8 +503,9 @@ def scenario(d, b, url, socks):
     note('on a phone: %r' % m)
     check(m['inner'] == 375, 'the page is laid out %dpx wide on a 375px phone: no viewport '
           'meta tag, or something wider than the screen: %r' % (m['inner'], m))
-    check(m['scroll'] <= m['inner'], 'the page scrolls sideways on a phone: %dpx wide in '
-          'a %dpx window' % (m['scroll'], m['inner']))
+    check(m['scroll'] <= m['inner'] and m['scroll'] <= m['client'],
+          'the page scrolls sideways on a phone: %dpx wide in a %dpx window' %
+          (m['scroll'], m['client']))
     check(m['font'] >= 14, 'base font %.1fpx on a phone, expected at least 14px' % m['font'])
     if m['table'] > m['inner']:
         check(m['overflow'] in ('auto', 'scroll') and m['box'] <= m['inner'] and
@@ -357,8 +525,34 @@ def scenario(d, b, url, socks):
                             for l in s['listeners']),
         what='the queues to drain and the clients to go')
     check_eq(check_classes(page, st), {n: '' for n in SERVICES}, 'highlights once drained')
+    # the chart shows it filled and drained: full at some read, empty now
+    small = [l for l in st['listeners'] if l['name'] == 'small'][0]
+    q = check_chart(page, 'small')['lines']['queue']
+    check(q['now'] == '0' and q['max'] != '' and
+          int(q['max']) >= small['backlog_effective'] + 1,
+          'the queue line of small does not show it full, then empty: %r (a socket holds %d)' %
+          (q, small['backlog_effective'] + 1))
+
+    # -- a reload starts the echo listener afresh -----------------------------
+    # A changed service makes a new listener of the same name: its counters
+    # start again from 0, lower than the page's last read.
+    old = d.listener_stats('echo')['accepted']
+    check(old > 0, 'echo accepted nothing before the reload')
+    conf['listener echo'] = listener('discard')
+    with open(d.conf_path, 'w') as f:
+        f.write(with_workers(render_config(conf).replace('@TMPDIR@', d.tmpdir)))
+    mark = d.log_count()
+    d.send_signal(signal.SIGHUP)
+    d.wait_log(r'reload: done', 10, start=mark)
+    page, st = agreed(d, b, lambda s: [(l['service'], l['accepted']) for l in s['listeners']
+                                       if l['name'] == 'echo'] == [('discard', 0)],
+                      what='the page to show the new echo listener')
+    rate = check_chart(page, 'echo')['lines']['rate']
+    check_eq(rate['now'], '0', 'accepts per second of echo at the read after the reload '
+             '(accepted %d, then 0)' % old)
 
     # -- the console -------------------------------------------------------
+    check_no_csp_violation(b, 'at the end')
     logs = b.console()
     errors = [e for e in logs if e.get('level') == 'SEVERE']
     check(not errors, 'console errors on the status page: %r' % errors)
@@ -378,6 +572,6 @@ def scenario(d, b, url, socks):
     check_eq(len(page['rows']), 4, 'rows kept (stale) once the daemon is gone')
 
 
-# chromium starts in seconds, the whole test takes about 15 s; the margin
+# chromium starts in seconds, the whole test takes about 20 s; the margin
 # is for a loaded machine
 main(run, timeout=90)

@@ -4,12 +4,14 @@
  * SYN_RECV socket belongs to which listener (queue_syn_match), the
  * /proc parsers (procfs_netstat_value, procfs_stat_parse), the two
  * formats of a snapshot (metrics_format_prom, metrics_format_json), and
- * which requests say where they end in one way only (metrics_framing_error).
+ * which requests say where they end in one way only (metrics_framing_error),
+ * and the accept-wait histogram's buckets and percentiles (stats.c).
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -381,6 +383,11 @@ snapshot_new(int have_host, int have_proc)
 	l[0].stats.rejected[REJECT_PER_SOURCE] = 6;
 	l[0].stats.bytes_in = 100;
 	l[0].stats.bytes_out = 200;
+	/* 11 waits: 6 of 1 ms, 4 of 150 ms, 1 over 5 s */
+	l[0].stats.accept_wait[1] = 6;
+	l[0].stats.accept_wait[8] = 4;
+	l[0].stats.accept_wait[13] = 1;
+	l[0].stats.accept_wait_ms = 7606;
 
 	l[1].name = "sleepy";
 	l[1].service = "discard";
@@ -464,6 +471,17 @@ after(const char *s, const char *prefix)
 	return strncmp(s, prefix, n) == 0 ? s + n : NULL;
 }
 
+/* Whether name is family's _bucket, _sum or _count. */
+static int
+histogram_sample(const char *name, const char *family)
+{
+	size_t n = strlen(family);
+
+	return strncmp(name, family, n) == 0 &&
+	    (strcmp(name + n, "_bucket") == 0 || strcmp(name + n, "_sum") == 0 ||
+		strcmp(name + n, "_count") == 0);
+}
+
 /*
  * The text format 0.0.4, line by line: a family is announced by one HELP
  * and one TYPE line before its samples, and a sample is NAME, optional
@@ -474,7 +492,7 @@ static int
 prom_check(const char *text)
 {
 	char family[128] = "", names[64][128];
-	int nfamilies = 0, samples = 0, lineno = 0;
+	int nfamilies = 0, samples = 0, lineno = 0, histogram = 0;
 	const char *line = text, *end;
 
 	assert_true(text[0] != '\0' && text[strlen(text) - 1] == '\n');
@@ -508,8 +526,9 @@ prom_check(const char *text)
 				fail_msg("line %d: TYPE is not for %s, the family just announced",
 				    lineno, family);
 			p += n + 1;
+			histogram = end - p == 9 && strncmp(p, "histogram", 9) == 0;
 			if (!((end - p == 5 && strncmp(p, "gauge", 5) == 0) ||
-				(end - p == 7 && strncmp(p, "counter", 7) == 0)))
+				(end - p == 7 && strncmp(p, "counter", 7) == 0) || histogram))
 				fail_msg("line %d: type \"%.*s\"", lineno, (int)(end - p), p);
 			n = strlen(family);
 			if (n > 6 && strcmp(family + n - 6, "_total") == 0)
@@ -524,7 +543,8 @@ prom_check(const char *text)
 		name[n] = '\0';
 		for (size_t i = 0; i < n; i++)
 			assert_true(isalnum((unsigned char)name[i]) || name[i] == '_');
-		if (strcmp(name, family) != 0)
+		/* a histogram's samples are its _bucket, _sum and _count */
+		if (histogram ? !histogram_sample(name, family) : strcmp(name, family) != 0)
 			fail_msg("line %d: sample %s under family %s", lineno, name, family);
 		p += n;
 		if (*p == '{') {
@@ -737,6 +757,29 @@ test_prom(void **state)
 	unit_has(t, "synackd_listener_accept_queue_limit{listener=\"ux\",service=\"echo\"} 9\n");
 	unit_lacks(t, "synackd_listener_syn_recv{listener=\"ux\"");
 
+	/* the accept wait: cumulative buckets in seconds, the sum, the count; not for unix */
+	unit_has(t, "# TYPE synackd_listener_accept_wait_seconds histogram\n");
+	unit_has(t,
+	    "synackd_listener_accept_wait_seconds_bucket{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\",le=\"0.001\"} 6\n");
+	unit_has(t,
+	    "synackd_listener_accept_wait_seconds_bucket{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\",le=\"0.2\"} 10\n");
+	unit_has(t,
+	    "synackd_listener_accept_wait_seconds_bucket{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\",le=\"+Inf\"} 11\n");
+	unit_has(t,
+	    "synackd_listener_accept_wait_seconds_sum{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\"} 7.606\n");
+	unit_has(t,
+	    "synackd_listener_accept_wait_seconds_count{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\"} 11\n");
+	unit_has(t,
+	    "synackd_listener_accept_wait_seconds_count{listener=\"sleepy\","
+	    "service=\"discard\"} 0\n");
+	unit_lacks(t, "synackd_listener_accept_wait_seconds_bucket{listener=\"ux\"");
+	unit_lacks(t, "synackd_listener_accept_wait_seconds_count{listener=\"ux\"");
+
 	unit_has(t, "synackd_build_info{version=\"1.2.3\"} 1\n");
 	unit_has(t, "synackd_clients_active 3\n");
 	unit_has(t, "synackd_clients_max 10\n");
@@ -786,7 +829,10 @@ test_json(void **state)
 	    "{\"name\":\"" WEIRD_JSON "\",\"service\":\"echo\",\"address\":\"127.0.0.1:7007\","
 	    "\"port\":7007,\"backlog\":4,\"workers\":2,\"backlog_effective\":4,"
 	    "\"accept_queue\":8,\"accept_queue_limit\":10,\"accept_queue_per_socket\":[3,5],"
-	    "\"syn_recv\":7,\"accepted\":11,\"active\":2,\"rejected_total\":6,");
+	    "\"syn_recv\":7,\"accept_wait\":{\"count\":11,\"sum_ms\":7606,\"p50_ms\":1,"
+	    "\"p90_ms\":200,\"p99_ms\":null,\"buckets_ms\":{\"0\":0,\"1\":6,\"2\":0,\"5\":0,"
+	    "\"10\":0,\"20\":0,\"50\":0,\"100\":0,\"200\":4,\"500\":0,\"1000\":0,\"2000\":0,"
+	    "\"5000\":0,\"+Inf\":1}},\"accepted\":11,\"active\":2,\"rejected_total\":6,");
 	unit_has(t,
 	    "\"rejected\":{\"max_clients\":0,\"max_clients_per_source\":6,"
 	    "\"out_of_memory\":0,\"proxy_untrusted\":0}");
@@ -795,12 +841,14 @@ test_json(void **state)
 	unit_has(t,
 	    "{\"name\":\"sleepy\",\"service\":\"discard\",\"address\":\"[::1]:9\",\"port\":9,"
 	    "\"backlog\":511,\"workers\":2,\"backlog_effective\":null,\"accept_queue\":null,"
-	    "\"accept_queue_limit\":null,\"accept_queue_per_socket\":[],\"syn_recv\":0,");
+	    "\"accept_queue_limit\":null,\"accept_queue_per_socket\":[],\"syn_recv\":0,"
+	    "\"accept_wait\":{\"count\":0,\"sum_ms\":0,\"p50_ms\":null,\"p90_ms\":null,"
+	    "\"p99_ms\":null,");
 	/* unix: no SYN queue */
 	unit_has(t, "{\"name\":\"ux\",\"service\":\"echo\",\"address\":\"unix:/run/s\\\"ock\",");
 	unit_has(t,
 	    "\"backlog_effective\":8,\"accept_queue\":9,\"accept_queue_limit\":9,"
-	    "\"accept_queue_per_socket\":[9],\"syn_recv\":null,");
+	    "\"accept_queue_per_socket\":[9],\"syn_recv\":null,\"accept_wait\":null,");
 	unit_has(t,
 	    ",\"host\":{\"listen_overflows\":17,\"listen_drops\":18,\"syncookies_sent\":19,"
 	    "\"req_q_full_drop\":20,\"somaxconn\":4096,\"tcp_max_syn_backlog\":-1,"
@@ -1082,6 +1130,72 @@ static const char exact_prom[] =
     "} 200\n"
     "synackd_listener_sent_bytes_total{listener=\"sleepy\",service=\"discard\"} 0\n"
     "synackd_listener_sent_bytes_total{listener=\"ux\",service=\"echo\"} 0\n"
+    "# HELP synackd_listener_accept_wait_seconds Time a connection waited in the accept queue, "
+    "from its handshake's last ACK to accept() (TCP_INFO tcpi_last_ack_recv at accept; less for a "
+    "client that sent data while it waited).\n"
+    "# TYPE synackd_listener_accept_wait_seconds histogram\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
+    "\"echo\",le=\"0\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
+    "\"echo\",le=\"0.001\"} 6\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
+    "\"echo\",le=\"0.002\"} 6\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
+    "\"echo\",le=\"0.005\"} 6\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
+    "\"echo\",le=\"0.01\"} 6\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
+    "\"echo\",le=\"0.02\"} 6\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
+    "\"echo\",le=\"0.05\"} 6\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
+    "\"echo\",le=\"0.1\"} 6\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
+    "\"echo\",le=\"0.2\"} 10\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
+    "\"echo\",le=\"0.5\"} 10\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
+    "\"echo\",le=\"1\"} 10\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
+    "\"echo\",le=\"2\"} 10\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
+    "\"echo\",le=\"5\"} 10\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
+    "\"echo\",le=\"+Inf\"} 11\n"
+    "synackd_listener_accept_wait_seconds_sum{listener=\"we\\\"ird\\\\na\\nme\",service=\"echo\"} "
+    "7.606\n"
+    "synackd_listener_accept_wait_seconds_count{listener=\"we\\\"ird\\\\na\\nme\",service=\"echo\"}"
+    " 11\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0\"} "
+    "0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
+    "001\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
+    "002\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
+    "005\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
+    "01\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
+    "02\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
+    "05\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
+    "1\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
+    "2\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
+    "5\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"1\"} "
+    "0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"2\"} "
+    "0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"5\"} "
+    "0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"+"
+    "Inf\"} 0\n"
+    "synackd_listener_accept_wait_seconds_sum{listener=\"sleepy\",service=\"discard\"} 0.000\n"
+    "synackd_listener_accept_wait_seconds_count{listener=\"sleepy\",service=\"discard\"} 0\n"
     "# HELP synackd_host_tcp_listen_overflows_total TcpExt ListenOverflows of the host (i"
     "ts network namespace): a handshake completed while the listener's accept queue was f"
     "ull.\n"
@@ -1128,37 +1242,43 @@ static const char exact_json[] =
     "{\"version\":\"1.2.3\",\"uptime_s\":12.500,\"workers\":2,\"clients\":{\"active\":3,"
     "\"max\":10},\"max_clients_reached\":4,\"reloads\":{\"ok\":1,\"failed\":2},\"metrics"
     "\":{\"connections\":5,\"max_connections\":32,\"rejected\":21},\"listeners\":[{\"name"
-    "\":\"we\\\"ird\\\\na\\nme\",\"service\":\"echo\",\"address\":\"127.0.0.1:7007\","
-    "\"port\":7007,\"backlog\":4,\"workers\":2,\"backlog_effective\":4,\"accept_queue\":8"
-    ",\"accept_queue_limit\":10,\"accept_queue_per_socket\":[3,5],\"syn_recv\":7,\"accept"
-    "ed\":11,\"active\":2,\"rejected_total\":6,\"rejected\":{\"max_clients\":0,\"max_clie"
-    "nts_per_source\":6,\"out_of_memory\":0,\"proxy_untrusted\":0},\"closed\":{\"peer\":0"
-    ",\"idle_timeout\":0,\"slow_consumer\":0,\"line_too_long\":0,\"shutdown\":0,\"error\""
-    ":0,\"done\":0,\"out_of_memory\":0,\"proxy_invalid\":0,\"proxy_timeout\":0,\"max_clie"
-    "nts_per_source\":0},\"accept_errors\":{\"EMFILE\":0,\"ENFILE\":0,\"ENOBUFS\":0,\"ENO"
-    "MEM\":0,\"EPERM\":0,\"other\":0},\"bytes_in\":100,\"bytes_out\":200},{\"name\":\"sle"
-    "epy\",\"service\":\"discard\",\"address\":\"[::1]:9\",\"port\":9,\"backlog\":511,\"w"
-    "orkers\":2,\"backlog_effective\":null,\"accept_queue\":null,\"accept_queue_limit\":n"
-    "ull,\"accept_queue_per_socket\":[],\"syn_recv\":0,\"accepted\":0,\"active\":0,\"reje"
-    "cted_total\":0,\"rejected\":{\"max_clients\":0,\"max_clients_per_source\":0,\"out_of"
-    "_memory\":0,\"proxy_untrusted\":0},\"closed\":{\"peer\":0,\"idle_timeout\":0,\"slow_"
-    "consumer\":0,\"line_too_long\":0,\"shutdown\":0,\"error\":0,\"done\":0,\"out_of_memo"
-    "ry\":0,\"proxy_invalid\":0,\"proxy_timeout\":0,\"max_clients_per_source\":0},\"accep"
-    "t_errors\":{\"EMFILE\":0,\"ENFILE\":0,\"ENOBUFS\":0,\"ENOMEM\":0,\"EPERM\":0,\"other"
-    "\":0},\"bytes_in\":0,\"bytes_out\":0},{\"name\":\"ux\",\"service\":\"echo\",\"addres"
-    "s\":\"unix:/run/s\\\"ock\",\"port\":null,\"backlog\":8,\"workers\":1,\"backlog_effec"
-    "tive\":8,\"accept_queue\":9,\"accept_queue_limit\":9,\"accept_queue_per_socket\":[9]"
-    ",\"syn_recv\":null,\"accepted\":0,\"active\":0,\"rejected_total\":0,\"rejected\":{\""
-    "max_clients\":0,\"max_clients_per_source\":0,\"out_of_memory\":0,\"proxy_untrusted\""
-    ":0},\"closed\":{\"peer\":0,\"idle_timeout\":0,\"slow_consumer\":0,\"line_too_long\":"
-    "0,\"shutdown\":0,\"error\":0,\"done\":0,\"out_of_memory\":0,\"proxy_invalid\":0,\"pr"
-    "oxy_timeout\":0,\"max_clients_per_source\":0},\"accept_errors\":{\"EMFILE\":0,\"ENFI"
-    "LE\":0,\"ENOBUFS\":0,\"ENOMEM\":0,\"EPERM\":0,\"other\":0},\"bytes_in\":0,\"bytes_ou"
-    "t\":0}],\"host\":{\"listen_overflows\":17,\"listen_drops\":18,\"syncookies_sent\":19"
-    ",\"req_q_full_drop\":20,\"somaxconn\":4096,\"tcp_max_syn_backlog\":-1,\"tcp_syncooki"
-    "es\":1},\"process\":{\"start_time_seconds\":1700000000.50,\"cpu_seconds\":1.25,\"res"
-    "ident_memory_bytes\":8192,\"virtual_memory_bytes\":65536,\"open_fds\":12,\"max_fds\""
-    ":-1}}\n";
+    "\":\"we\\\"ird\\\\na\\nme\",\"service\":\"echo\",\"address\":\"127.0.0.1:7007\",\"po"
+    "rt\":7007,\"backlog\":4,\"workers\":2,\"backlog_effective\":4,\"accept_queue\":8,\"a"
+    "ccept_queue_limit\":10,\"accept_queue_per_socket\":[3,5],\"syn_recv\":7,\"accept_wai"
+    "t\":{\"count\":11,\"sum_ms\":7606,\"p50_ms\":1,\"p90_ms\":200,\"p99_ms\":null,\"buck"
+    "ets_ms\":{\"0\":0,\"1\":6,\"2\":0,\"5\":0,\"10\":0,\"20\":0,\"50\":0,\"100\":0,\"200"
+    "\":4,\"500\":0,\"1000\":0,\"2000\":0,\"5000\":0,\"+Inf\":1}},\"accepted\":11,\"activ"
+    "e\":2,\"rejected_total\":6,\"rejected\":{\"max_clients\":0,\"max_clients_per_source"
+    "\":6,\"out_of_memory\":0,\"proxy_untrusted\":0},\"closed\":{\"peer\":0,\"idle_timeou"
+    "t\":0,\"slow_consumer\":0,\"line_too_long\":0,\"shutdown\":0,\"error\":0,\"done\":0,"
+    "\"out_of_memory\":0,\"proxy_invalid\":0,\"proxy_timeout\":0,\"max_clients_per_source"
+    "\":0},\"accept_errors\":{\"EMFILE\":0,\"ENFILE\":0,\"ENOBUFS\":0,\"ENOMEM\":0,\"EPER"
+    "M\":0,\"other\":0},\"bytes_in\":100,\"bytes_out\":200},{\"name\":\"sleepy\",\"servic"
+    "e\":\"discard\",\"address\":\"[::1]:9\",\"port\":9,\"backlog\":511,\"workers\":2,\"b"
+    "acklog_effective\":null,\"accept_queue\":null,\"accept_queue_limit\":null,\"accept_q"
+    "ueue_per_socket\":[],\"syn_recv\":0,\"accept_wait\":{\"count\":0,\"sum_ms\":0,\"p50_"
+    "ms\":null,\"p90_ms\":null,\"p99_ms\":null,\"buckets_ms\":{\"0\":0,\"1\":0,\"2\":0,\""
+    "5\":0,\"10\":0,\"20\":0,\"50\":0,\"100\":0,\"200\":0,\"500\":0,\"1000\":0,\"2000\":0"
+    ",\"5000\":0,\"+Inf\":0}},\"accepted\":0,\"active\":0,\"rejected_total\":0,\"rejected"
+    "\":{\"max_clients\":0,\"max_clients_per_source\":0,\"out_of_memory\":0,\"proxy_untru"
+    "sted\":0},\"closed\":{\"peer\":0,\"idle_timeout\":0,\"slow_consumer\":0,\"line_too_l"
+    "ong\":0,\"shutdown\":0,\"error\":0,\"done\":0,\"out_of_memory\":0,\"proxy_invalid\":"
+    "0,\"proxy_timeout\":0,\"max_clients_per_source\":0},\"accept_errors\":{\"EMFILE\":0,"
+    "\"ENFILE\":0,\"ENOBUFS\":0,\"ENOMEM\":0,\"EPERM\":0,\"other\":0},\"bytes_in\":0,\"by"
+    "tes_out\":0},{\"name\":\"ux\",\"service\":\"echo\",\"address\":\"unix:/run/s\\\"ock"
+    "\",\"port\":null,\"backlog\":8,\"workers\":1,\"backlog_effective\":8,\"accept_queue"
+    "\":9,\"accept_queue_limit\":9,\"accept_queue_per_socket\":[9],\"syn_recv\":null,\"ac"
+    "cept_wait\":null,\"accepted\":0,\"active\":0,\"rejected_total\":0,\"rejected\":{\"ma"
+    "x_clients\":0,\"max_clients_per_source\":0,\"out_of_memory\":0,\"proxy_untrusted\":0"
+    "},\"closed\":{\"peer\":0,\"idle_timeout\":0,\"slow_consumer\":0,\"line_too_long\":0,"
+    "\"shutdown\":0,\"error\":0,\"done\":0,\"out_of_memory\":0,\"proxy_invalid\":0,\"prox"
+    "y_timeout\":0,\"max_clients_per_source\":0},\"accept_errors\":{\"EMFILE\":0,\"ENFILE"
+    "\":0,\"ENOBUFS\":0,\"ENOMEM\":0,\"EPERM\":0,\"other\":0},\"bytes_in\":0,\"bytes_out"
+    "\":0}],\"host\":{\"listen_overflows\":17,\"listen_drops\":18,\"syncookies_sent\":19,"
+    "\"req_q_full_drop\":20,\"somaxconn\":4096,\"tcp_max_syn_backlog\":-1,\"tcp_syncookie"
+    "s\":1},\"process\":{\"start_time_seconds\":1700000000.50,\"cpu_seconds\":1.25,\"resi"
+    "dent_memory_bytes\":8192,\"virtual_memory_bytes\":65536,\"open_fds\":12,\"max_fds\":"
+    "-1}}\n";
 
 /* Equal, or the first line that differs. */
 static void
@@ -1190,6 +1310,88 @@ test_exact(void **state)
 	same_text(t, exact_json);
 	free(t);
 	snapshot_free(snap);
+}
+
+/* ---- accept_wait_bucket, accept_wait_percentile ---- */
+
+static void
+test_accept_wait_bucket(void **state)
+{
+	static const struct {
+		uint32_t ms;
+		int bucket;
+	} cases[] = {
+		{ 0, 0 },
+		{ 1, 1 },
+		{ 2, 2 },
+		{ 3, 3 },
+		{ 5, 3 },
+		{ 6, 4 },
+		{ 10, 4 },
+		{ 11, 5 },
+		{ 20, 5 },
+		{ 21, 6 },
+		{ 50, 6 },
+		{ 99, 7 },
+		{ 100, 7 },
+		{ 101, 8 },
+		{ 200, 8 },
+		{ 201, 9 },
+		{ 312, 9 },
+		{ 500, 9 },
+		{ 501, 10 },
+		{ 1000, 10 },
+		{ 2000, 11 },
+		{ 5000, 12 },
+		{ 5001, 13 },
+		{ UINT32_MAX, 13 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (accept_wait_bucket(cases[i].ms) != cases[i].bucket)
+			fail_msg("%" PRIu32 " ms: bucket %d, expected %d", cases[i].ms,
+			    accept_wait_bucket(cases[i].ms), cases[i].bucket);
+	/* every bound is in its own bucket, one more is in the next */
+	for (int k = 0; k < ACCEPT_WAIT_BUCKETS - 1; k++) {
+		assert_int_equal(accept_wait_bucket(accept_wait_bound_ms[k]), k);
+		assert_int_equal(accept_wait_bucket(accept_wait_bound_ms[k] + 1), k + 1);
+	}
+}
+
+static void
+test_accept_wait_percentile(void **state)
+{
+	static const struct {
+		const char *what;
+		uint64_t buckets[ACCEPT_WAIT_BUCKETS];
+		unsigned permille;
+		int bucket; /* -1: nothing counted */
+	} cases[] = {
+		{ "empty", { 0 }, 500, -1 },
+		{ "empty p99", { 0 }, 990, -1 },
+		{ "one in the first", { 1 }, 990, 0 },
+		{ "one, p0 still finds it", { [9] = 1 }, 0, 9 },
+		{ "all in one bucket", { [9] = 5 }, 500, 9 },
+		{ "all in one bucket p99", { [9] = 5 }, 990, 9 },
+		/* 100 waits: 90 of 1 ms, 9 of 200, 1 of 500 */
+		{ "p50", { [1] = 90, [8] = 9, [9] = 1 }, 500, 1 },
+		{ "p90: the 90th is the last of 1 ms", { [1] = 90, [8] = 9, [9] = 1 }, 900, 1 },
+		{ "p91", { [1] = 90, [8] = 9, [9] = 1 }, 910, 8 },
+		{ "p99: the 99th", { [1] = 90, [8] = 9, [9] = 1 }, 990, 8 },
+		{ "p100", { [1] = 90, [8] = 9, [9] = 1 }, 1000, 9 },
+		/* 11 waits: the rank rounds up (5.5 -> 6, 9.9 -> 10, 10.89 -> 11) */
+		{ "p50 of 11", { [1] = 6, [8] = 4, [13] = 1 }, 500, 1 },
+		{ "p90 of 11", { [1] = 6, [8] = 4, [13] = 1 }, 900, 8 },
+		{ "p99 of 11: over the last bound", { [1] = 6, [8] = 4, [13] = 1 }, 990, 13 },
+		{ "only over the last bound", { [13] = 3 }, 500, 13 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int got = accept_wait_percentile(cases[i].buckets, cases[i].permille);
+
+		if (got != cases[i].bucket)
+			fail_msg("%s: bucket %d, expected %d", cases[i].what, got, cases[i].bucket);
+	}
 }
 
 /* ---- metrics_framing_error ---- */
@@ -1268,6 +1470,8 @@ main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_exact),
 		cmocka_unit_test(test_framing),
+		cmocka_unit_test(test_accept_wait_bucket),
+		cmocka_unit_test(test_accept_wait_percentile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
