@@ -58,6 +58,7 @@ listener_open(const struct listener_conf *lc, int n, int *fds, struct net_addr *
 		.keepalive = lc->keepalive,
 		.nodelay = 1,
 		.defer_accept = lc->defer_accept,
+		.fastopen = lc->fastopen,
 	};
 	struct net_listen_opts probe = o;
 	struct net_addr addr;
@@ -102,6 +103,7 @@ listener_adopt(struct listener *l, const struct listener_conf *lc, struct activa
 		.keepalive = lc->keepalive,
 		.nodelay = 1,
 		.defer_accept = lc->defer_accept,
+		.fastopen = lc->fastopen,
 	};
 	struct net_addr a;
 	int v6only = 1, i = 1;
@@ -118,7 +120,11 @@ listener_adopt(struct listener *l, const struct listener_conf *lc, struct activa
 		net_setopt(f->fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", bound, err, errlen) ==
 		    -1 ||
 		net_setopt(f->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, lc->defer_accept,
-		    "TCP_DEFER_ACCEPT", bound, err, errlen) == -1))
+		    "TCP_DEFER_ACCEPT", bound, err, errlen) == -1 ||
+		/* 0 leaves whatever the manager set (systemd's FastOpen=) */
+		(lc->fastopen > 0 &&
+		    net_setopt(f->fd, IPPROTO_TCP, TCP_FASTOPEN, lc->fastopen, "TCP_FASTOPEN",
+			bound, err, errlen) == -1)))
 		goto fail;
 	l->inherited_fd = f->fd;
 	l->inherited_elsewhere = !activation_addr_match(&lc->addr, &f->addr);
