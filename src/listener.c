@@ -184,6 +184,7 @@ listener_new(const struct listener_conf *lc, struct worker **workers, int nworke
 	struct activation_fd *inherited = activation_take(act, lc);
 	struct net_addr bound;
 	struct listener *l;
+	char why[ERRLEN];
 
 	if ((l = calloc(1, sizeof *l)) == NULL || (l->conf = listener_conf_dup(lc)) == NULL ||
 	    (l->acceptors = calloc((size_t)n, sizeof *l->acceptors)) == NULL ||
@@ -193,11 +194,13 @@ listener_new(const struct listener_conf *lc, struct worker **workers, int nworke
 	}
 	l->nworkers = nworkers;
 	l->inherited_fd = -1;
-	if (inherited != NULL) {
-		if (listener_adopt(l, lc, inherited, &n, l->fds, &bound, err, errlen) == -1)
-			goto fail;
-	} else if (listener_open(lc, n, l->fds, &bound, err, errlen) == -1)
+	/* the call and the address say what failed; the name says whose it was */
+	if ((inherited != NULL &&
+		listener_adopt(l, lc, inherited, &n, l->fds, &bound, why, sizeof why) == -1) ||
+	    (inherited == NULL && listener_open(lc, n, l->fds, &bound, why, sizeof why) == -1)) {
+		snprintf(err, errlen, "listener %s: %s", lc->name, why);
 		goto fail;
+	}
 	l->addr = bound;
 	net_addr_str(&l->addr, l->addrstr, sizeof l->addrstr);
 	l->nacceptors = n;

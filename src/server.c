@@ -400,7 +400,7 @@ server_add_listener(struct server *s, const struct listener_conf *lc)
 
 	if ((l = listener_new(lc, s->workers, s->nworkers, s->activation, err, sizeof err)) ==
 	    NULL) {
-		log_error("listener %s: reload: %s; not added", lc->name, err);
+		log_error("reload: %s; not added", err); /* err names the listener */
 		return;
 	}
 	TAILQ_INSERT_TAIL(&s->listeners, l, entry);
