@@ -94,10 +94,10 @@ acceptor_new(struct listener *l, struct worker *w, struct mailbox *reply,
  * more, not one per feature.
  *
  * How long it waited in the accept queue: tcpi_last_ack_recv, the
- * milliseconds since data last came in, or since the handshake completed
- * for a client that sent none (a client that sent data while it waited
- * shows less).  Counted in the histogram; over accept_wait_warn, logged
- * at most once a second for the listener (all its acceptors together).
+ * milliseconds since the last ACK from the client: the handshake's final
+ * one for a client that sent nothing since, else its last segment (a
+ * client that sent data while it waited shows less).  Counted in the histogram; over
+ * accept_wait_warn, logged at most once a second for the listener (all its acceptors together).
  *
  * Whether its SYN carried data the kernel took (TCP Fast Open):
  * tcpi_options has TCPI_OPT_SYN_DATA.

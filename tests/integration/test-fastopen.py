@@ -16,7 +16,7 @@
 #     connections the first gets the cookie and the others carry their
 #     request in the SYN: syn_data counts exactly those, as the clients'
 #     own TCP_INFO and TcpExt TCPFastOpenPassive do; each echo is byte for
-#     byte; no warning.
+#     byte; no warning; their accept waits are counted like any other.
 #  2. a reload to fastopen = 0 sets 0 on the running sockets: the clients
 #     (with a cookie) fall back to a plain handshake, syn_data stays; a
 #     reload back to 16 serves Fast Open again.
@@ -169,6 +169,11 @@ def run():
         check_eq(m.value('synackd_host_tcp_fastopen_passive_total'), CLIENTS - 1,
                  'synackd_host_tcp_fastopen_passive_total')
         check_eq(fastopen_warnings(d), [], 'a Fast Open warning with the server bit on')
+        # a Fast Open client is accepted before its handshake ends: its wait
+        # counts from its SYN, and is as short as any other's
+        aw = echo['accept_wait']
+        check(aw['count'] == CLIENTS and aw['buckets_ms']['+Inf'] == 0,
+              'the Fast Open clients\' accept waits: %r' % aw)
 
         # 2. reloaded off, then on again: applied to the running sockets
         reload(d, 0)
