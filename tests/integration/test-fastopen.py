@@ -36,7 +36,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 import promtext  # noqa: E402
 from netns import enter_netns, sysctl_set  # noqa: E402
 from synacktest import (Daemon, check, check_eq, http_get, listener, main,  # noqa: E402
-                        recv_exact, render_config, server_section, skip, wait_for)
+                        recv_exact, render_config, server_section, skip, wait_for,
+                        with_workers)
 
 TCP_FASTOPEN = 23
 TCP_FASTOPEN_CONNECT = 30
@@ -60,7 +61,7 @@ def reload(d, fastopen):
     """Rewrite the daemon's configuration and reload it (SIGHUP)."""
     start = d.log_count()
     with open(d.conf_path, 'w') as f:
-        f.write(render_config(conf(fastopen)))
+        f.write(with_workers(render_config(conf(fastopen))))
     d.send_signal(signal.SIGHUP)
     d.wait_log(r'reload: done', WAIT, start=start)
 
