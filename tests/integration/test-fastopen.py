@@ -58,7 +58,9 @@ def conf(fastopen):
 
 
 def reload(d, fastopen):
-    """Rewrite the daemon's configuration and reload it (SIGHUP)."""
+    """Rewrite the daemon's configuration and reload it (SIGHUP).  Each
+    worker applies it to its own socket after "reload: done": wait for the
+    sockets, not the line, before relying on it."""
     start = d.log_count()
     with open(d.conf_path, 'w') as f:
         f.write(with_workers(render_config(conf(fastopen))))
@@ -178,15 +180,15 @@ def run():
 
         # 2. reloaded off, then on again: applied to the running sockets
         reload(d, 0)
-        check(all(v == 0 for v in listening_fastopen(d)),
-              'TCP_FASTOPEN after a reload to 0: %r' % listening_fastopen(d))
+        wait_for(lambda: all(v == 0 for v in listening_fastopen(d)), WAIT,
+                 what='TCP_FASTOPEN 0 on every listening socket after the reload')
         carried = run_clients(d, 2)
         check_eq(carried, [False, False], 'SYN data with fastopen reloaded to 0')
         check_eq(d.listener_stats('echo')['syn_data'], CLIENTS - 1,
                  'syn_data with fastopen reloaded to 0')
         reload(d, 16)
-        check(all(v == 16 for v in listening_fastopen(d)),
-              'TCP_FASTOPEN after a reload to 16: %r' % listening_fastopen(d))
+        wait_for(lambda: all(v == 16 for v in listening_fastopen(d)), WAIT,
+                 what='TCP_FASTOPEN 16 on every listening socket after the reload')
         check_eq(run_clients(d, 1), [True], 'SYN data with fastopen reloaded to 16')
         check_eq(d.listener_stats('echo')['syn_data'], CLIENTS, 'syn_data reloaded to 16')
 
