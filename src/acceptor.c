@@ -87,13 +87,20 @@ acceptor_new(struct listener *l, struct worker *w, struct mailbox *reply,
 }
 
 /*
- * How long a TCP connection waited in the accept queue: TCP_INFO's
- * tcpi_last_ack_recv, the milliseconds since the last segment came in,
- * which for a client that sent nothing since is the handshake's final
- * ACK (a client that sent data while it waited shows less).  Asked for
- * only up to that field: the kernel copies no more.  Counted in the
- * histogram; over accept_wait_warn, logged at most once a second for the
- * listener (all its acceptors together).
+ * What the kernel knows of a TCP connection's handshake, read at accept
+ * with one TCP_INFO (asked for only up to tcpi_last_ack_recv: the kernel
+ * copies no more).  Whatever else is to be learnt of each accepted
+ * connection belongs here too, so that an accept costs one system call
+ * more, not one per feature.
+ *
+ * How long it waited in the accept queue: tcpi_last_ack_recv, the
+ * milliseconds since the last ACK from the client: the handshake's final
+ * one for a client that sent nothing since, else its last segment (a
+ * client that sent data while it waited shows less).  Counted in the histogram; over
+ * accept_wait_warn, logged at most once a second for the listener (all its acceptors together).
+ *
+ * Whether its SYN carried data the kernel took (TCP Fast Open):
+ * tcpi_options has TCPI_OPT_SYN_DATA.
  */
 static void
 acceptor_wait(struct acceptor *a, int fd, const struct sockaddr *sa, socklen_t len)
@@ -109,6 +116,8 @@ acceptor_wait(struct acceptor *a, int fd, const struct sockaddr *sa, socklen_t l
 
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == -1 || tlen < want)
 		return;
+	if (ti.tcpi_options & TCPI_OPT_SYN_DATA)
+		stat_add(&a->stats.syn_data, 1);
 	ms = ti.tcpi_last_ack_recv;
 	stat_add(&a->stats.accept_wait[accept_wait_bucket(ms)], 1);
 	stat_add(&a->stats.accept_wait_ms, ms);
@@ -440,6 +449,9 @@ acceptor_reconfigure(struct acceptor *a, struct listener_conf *lc)
 			if (lc->defer_accept != old->defer_accept)
 				acceptor_setopt(a, IPPROTO_TCP, TCP_DEFER_ACCEPT, lc->defer_accept,
 				    "TCP_DEFER_ACCEPT");
+			if (lc->fastopen != old->fastopen)
+				acceptor_setopt(
+				    a, IPPROTO_TCP, TCP_FASTOPEN, lc->fastopen, "TCP_FASTOPEN");
 		}
 	}
 	a->conf = lc;

@@ -34,6 +34,7 @@ struct listener_conf {
 	int reuseport;
 	int keepalive;
 	int defer_accept;
+	int fastopen; /* TCP_FASTOPEN: the queue of SYNs with data not yet accepted; 0 = off */
 	int proxy_protocol;
 	long proxy_timeout;          /* seconds for the PROXY header to arrive */
 	struct cidr_list proxy_from; /* who may send it; empty: anyone */
@@ -70,6 +71,7 @@ struct config {
 
 #define CONFIG_MAX_SIZE (1024 * 1024) /* bytes: more is not a configuration */
 #define CONFIG_OWN_DESCRIPTORS 32     /* beyond clients and listeners */
+#define CONFIG_TFO_SERVER 0x2         /* net.ipv4.tcp_fastopen's bit that serves Fast Open */
 
 struct config *config_load(const char *path, char *err, size_t errlen);
 struct config *config_parse(
@@ -77,6 +79,7 @@ struct config *config_parse(
 void config_free(struct config *);
 long config_descriptors(const struct config *, char *why, size_t whylen);
 struct listener_conf *config_find_listener(struct config *, const char *name);
+const struct listener_conf *config_fastopen_unserved(const struct config *, long tcp_fastopen);
 struct listener_conf *listener_conf_dup(const struct listener_conf *);
 void listener_conf_free(struct listener_conf *);
 

@@ -74,6 +74,7 @@ static const struct key listener_keys[] = {
 	{ "reuseport", K_BOOL, L(reuseport), 0, 1 },
 	{ "keepalive", K_BOOL, L(keepalive), 0, 1 },
 	{ "defer_accept", K_INT, L(defer_accept), 0, 3600 },
+	{ "fastopen", K_INT, L(fastopen), 0, 65535 },
 	{ "proxy_protocol", K_BOOL, L(proxy_protocol), 0, 1 },
 	{ "proxy_timeout", K_LONG, L(proxy_timeout), 1, 3600 },
 	{ "proxy_from", K_CIDRS, L(proxy_from), 0, 0 },
@@ -550,6 +551,11 @@ config_check(struct parse *p)
 			    "peer may send the header: the socket file's permissions say who may "
 			    "connect)",
 			    lc->name);
+		if (strncmp(lc->address, "unix:", 5) == 0 && key_set(lc, "fastopen"))
+			return parse_error(p, key_line(lc, "fastopen"),
+			    "listener %s: fastopen does not apply to a unix socket (it has no "
+			    "handshake)",
+			    lc->name);
 		if (!check_service(p, lc))
 			return 0;
 		if (strncmp(lc->address, "unix:", 5) == 0) {
@@ -659,6 +665,27 @@ config_descriptors(const struct config *c, char *why, size_t whylen)
 	snprintf(why, whylen, "max_clients %ld, %ld listener%s%s and %d of the daemon's own",
 	    c->max_clients, listeners, listeners == 1 ? "" : "s", m, CONFIG_OWN_DESCRIPTORS);
 	return c->max_clients + listeners + metrics + CONFIG_OWN_DESCRIPTORS;
+}
+
+/*
+ * The first listener that asks for TCP Fast Open (fastopen > 0) while the
+ * host's net.ipv4.tcp_fastopen (tcp_fastopen: its value, -1 unknown) lacks
+ * the server bit, 0x2: without it the kernel ignores the listener's
+ * TCP_FASTOPEN and every client falls back to a plain handshake, silently.
+ * NULL when there is nothing to say (none asks, the bit is set, or the
+ * value could not be read: no claim is made on a guess).
+ */
+const struct listener_conf *
+config_fastopen_unserved(const struct config *c, long tcp_fastopen)
+{
+	const struct listener_conf *lc;
+
+	if (tcp_fastopen < 0 || (tcp_fastopen & CONFIG_TFO_SERVER) != 0)
+		return NULL;
+	TAILQ_FOREACH(lc, &c->listeners, entry)
+		if (lc->fastopen > 0)
+			return lc;
+	return NULL;
 }
 
 /* Parse a whole file's bytes; name is what error messages call it. */

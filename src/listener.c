@@ -58,6 +58,7 @@ listener_open(const struct listener_conf *lc, int n, int *fds, struct net_addr *
 		.keepalive = lc->keepalive,
 		.nodelay = 1,
 		.defer_accept = lc->defer_accept,
+		.fastopen = lc->fastopen,
 	};
 	struct net_listen_opts probe = o;
 	struct net_addr addr;
@@ -102,6 +103,7 @@ listener_adopt(struct listener *l, const struct listener_conf *lc, struct activa
 		.keepalive = lc->keepalive,
 		.nodelay = 1,
 		.defer_accept = lc->defer_accept,
+		.fastopen = lc->fastopen,
 	};
 	struct net_addr a;
 	int v6only = 1, i = 1;
@@ -118,7 +120,11 @@ listener_adopt(struct listener *l, const struct listener_conf *lc, struct activa
 		net_setopt(f->fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", bound, err, errlen) ==
 		    -1 ||
 		net_setopt(f->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, lc->defer_accept,
-		    "TCP_DEFER_ACCEPT", bound, err, errlen) == -1))
+		    "TCP_DEFER_ACCEPT", bound, err, errlen) == -1 ||
+		/* 0 leaves whatever the manager set (systemd's FastOpen=) */
+		(lc->fastopen > 0 &&
+		    net_setopt(f->fd, IPPROTO_TCP, TCP_FASTOPEN, lc->fastopen, "TCP_FASTOPEN",
+			bound, err, errlen) == -1)))
 		goto fail;
 	l->inherited_fd = f->fd;
 	l->inherited_elsewhere = !activation_addr_match(&lc->addr, &f->addr);
@@ -178,6 +184,7 @@ listener_new(const struct listener_conf *lc, struct worker **workers, int nworke
 	struct activation_fd *inherited = activation_take(act, lc);
 	struct net_addr bound;
 	struct listener *l;
+	char why[ERRLEN];
 
 	if ((l = calloc(1, sizeof *l)) == NULL || (l->conf = listener_conf_dup(lc)) == NULL ||
 	    (l->acceptors = calloc((size_t)n, sizeof *l->acceptors)) == NULL ||
@@ -187,11 +194,13 @@ listener_new(const struct listener_conf *lc, struct worker **workers, int nworke
 	}
 	l->nworkers = nworkers;
 	l->inherited_fd = -1;
-	if (inherited != NULL) {
-		if (listener_adopt(l, lc, inherited, &n, l->fds, &bound, err, errlen) == -1)
-			goto fail;
-	} else if (listener_open(lc, n, l->fds, &bound, err, errlen) == -1)
+	/* the call and the address say what failed; the name says whose it was */
+	if ((inherited != NULL &&
+		listener_adopt(l, lc, inherited, &n, l->fds, &bound, why, sizeof why) == -1) ||
+	    (inherited == NULL && listener_open(lc, n, l->fds, &bound, why, sizeof why) == -1)) {
+		snprintf(err, errlen, "listener %s: %s", lc->name, why);
 		goto fail;
+	}
 	l->addr = bound;
 	net_addr_str(&l->addr, l->addrstr, sizeof l->addrstr);
 	l->nacceptors = n;

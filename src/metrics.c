@@ -419,6 +419,10 @@ prom_listeners(const struct metrics_snapshot *snap, struct evbuffer *b)
 	PROM_EACH(b, "synackd_listener_sent_bytes_total", "counter",
 	    "Bytes written to clients (taken by the kernel).", 1, ml->stats.bytes_out);
 	prom_accept_wait(snap, b);
+	PROM_EACH(b, "synackd_listener_syn_data_total", "counter",
+	    "Clients whose SYN carried data the kernel took (TCP Fast Open: TCP_INFO "
+	    "tcpi_options has TCPI_OPT_SYN_DATA at accept).",
+	    ml->port >= 0, ml->stats.syn_data);
 }
 
 /* The host's TCP counters and settings: read from /proc, if they could be. */
@@ -438,6 +442,19 @@ prom_host(const struct host_tcp *h, struct evbuffer *b)
 	prom_value(b, "synackd_host_tcp_req_q_full_drop_total", "counter",
 	    "TcpExt TCPReqQFullDrop: SYN queue full and no cookies, a SYN dropped.", "%" PRIu64,
 	    h->req_q_full_drop);
+	prom_value(b, "synackd_host_tcp_fastopen_passive_total", "counter",
+	    "TcpExt TCPFastOpenPassive: a TCP Fast Open SYN accepted with its data.", "%" PRIu64,
+	    h->fastopen_passive);
+	prom_value(b, "synackd_host_tcp_fastopen_passive_fail_total", "counter",
+	    "TcpExt TCPFastOpenPassiveFail: a Fast Open connection the server could not make.",
+	    "%" PRIu64, h->fastopen_passive_fail);
+	prom_value(b, "synackd_host_tcp_fastopen_listen_overflow_total", "counter",
+	    "TcpExt TCPFastOpenListenOverflow: a listener's Fast Open queue was full: the SYN "
+	    "got a plain handshake, its data was sent again after it.",
+	    "%" PRIu64, h->fastopen_listen_overflow);
+	prom_value(b, "synackd_host_tcp_fastopen_cookie_reqd_total", "counter",
+	    "TcpExt TCPFastOpenCookieReqd: a SYN asked for a Fast Open cookie.", "%" PRIu64,
+	    h->fastopen_cookie_reqd);
 	if (h->somaxconn >= 0)
 		prom_value(b, "synackd_host_somaxconn", "gauge",
 		    "net.core.somaxconn: the cap on every listen() backlog.", "%ld", h->somaxconn);
@@ -450,6 +467,12 @@ prom_host(const struct host_tcp *h, struct evbuffer *b)
 		    "net.ipv4.tcp_syncookies: 0 off, 1 when the SYN queue overflows, 2 "
 		    "always.",
 		    "%ld", h->syncookies);
+	if (h->tcp_fastopen >= 0)
+		prom_value(b, "synackd_host_tcp_fastopen", "gauge",
+		    "net.ipv4.tcp_fastopen, a bit mask: 1 lets this host's clients use Fast Open, "
+		    "2 "
+		    "serves it.",
+		    "%ld", h->tcp_fastopen);
 }
 
 static void
@@ -585,6 +608,10 @@ json_listener(struct evbuffer *b, const struct metrics_listener *ml)
 	else
 		evbuffer_add_printf(b, ",\"syn_recv\":null");
 	json_accept_wait(b, ml);
+	if (ml->port >= 0)
+		evbuffer_add_printf(b, ",\"syn_data\":%" PRIu64, st->syn_data);
+	else
+		evbuffer_add_printf(b, ",\"syn_data\":null");
 	for (int r = 0; r < REJECT_REASONS; r++)
 		rejected += st->rejected[r];
 	evbuffer_add_printf(b,
@@ -623,9 +650,14 @@ metrics_format_json(const struct metrics_snapshot *snap, struct evbuffer *b)
 		evbuffer_add_printf(b,
 		    ",\"host\":{\"listen_overflows\":%" PRIu64 ",\"listen_drops\":%" PRIu64
 		    ",\"syncookies_sent\":%" PRIu64 ",\"req_q_full_drop\":%" PRIu64
-		    ",\"somaxconn\":%ld,\"tcp_max_syn_backlog\":%ld,\"tcp_syncookies\":%ld}",
+		    ",\"fastopen_passive\":%" PRIu64 ",\"fastopen_passive_fail\":%" PRIu64
+		    ",\"fastopen_listen_overflow\":%" PRIu64 ",\"fastopen_cookie_reqd\":%" PRIu64
+		    ",\"somaxconn\":%ld,\"tcp_max_syn_backlog\":%ld,\"tcp_syncookies\":%ld"
+		    ",\"tcp_fastopen\":%ld}",
 		    h->listen_overflows, h->listen_drops, h->syncookies_sent, h->req_q_full_drop,
-		    h->somaxconn, h->max_syn_backlog, h->syncookies);
+		    h->fastopen_passive, h->fastopen_passive_fail, h->fastopen_listen_overflow,
+		    h->fastopen_cookie_reqd, h->somaxconn, h->max_syn_backlog, h->syncookies,
+		    h->tcp_fastopen);
 	else
 		evbuffer_add_printf(b, ",\"host\":null");
 	if (snap->have_proc)

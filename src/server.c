@@ -25,6 +25,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "metrics.h"
+#include "procfs.h"
 #include "queues.h"
 #include "synackd.h"
 
@@ -179,6 +180,25 @@ server_warn_untrusted(const struct config *conf)
 			    lc->name);
 }
 
+/*
+ * A listener with fastopen > 0 on a host whose net.ipv4.tcp_fastopen lacks
+ * the server bit gets no Fast Open at all (its clients fall back to a
+ * plain handshake, unseen): said once, at start and at each reload, with
+ * the sysctl that would serve it.
+ */
+static void
+server_warn_fastopen(const struct config *conf)
+{
+	long v = procfs_tcp_fastopen();
+	const struct listener_conf *lc = config_fastopen_unserved(conf, v);
+
+	if (lc != NULL)
+		log_warnx("listener %s: fastopen = %d, but net.ipv4.tcp_fastopen = %ld does not "
+			  "serve TCP Fast Open (no server bit, 2): clients fall back to a plain "
+			  "handshake; to serve it: sysctl -w net.ipv4.tcp_fastopen=%ld",
+		    lc->name, lc->fastopen, v, v | CONFIG_TFO_SERVER);
+}
+
 /* Create the event loops and start accepting; call after detaching. */
 int
 server_start(struct server *s, char *err, size_t errlen)
@@ -207,6 +227,7 @@ server_start(struct server *s, char *err, size_t errlen)
 	TAILQ_FOREACH(l, &s->listeners, entry)
 		listener_start(l);
 	server_warn_untrusted(s->conf);
+	server_warn_fastopen(s->conf);
 	activation_finish(s->activation);
 	s->activation = NULL;
 	if (s->metrics != NULL && metrics_start(s->metrics, s->base, err, errlen) == -1)
@@ -379,7 +400,7 @@ server_add_listener(struct server *s, const struct listener_conf *lc)
 
 	if ((l = listener_new(lc, s->workers, s->nworkers, s->activation, err, sizeof err)) ==
 	    NULL) {
-		log_error("listener %s: reload: %s; not added", lc->name, err);
+		log_error("reload: %s; not added", err); /* err names the listener */
 		return;
 	}
 	TAILQ_INSERT_TAIL(&s->listeners, l, entry);
@@ -500,6 +521,7 @@ server_reload(struct server *s)
 		if (server_find_listener(s, lc->name) == NULL)
 			server_add_listener(s, lc);
 	server_warn_untrusted(nc);
+	server_warn_fastopen(nc);
 	s->conf = nc;
 	server_reload_settings(s, old, nc);
 	config_free(old);

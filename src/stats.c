@@ -142,4 +142,5 @@ listener_stats_add(struct listener_stats *sum, const struct listener_stats *st)
 	for (int i = 0; i < ACCEPT_WAIT_BUCKETS; i++)
 		sum->accept_wait[i] += stat_get(&st->accept_wait[i]);
 	sum->accept_wait_ms += stat_get(&st->accept_wait_ms);
+	sum->syn_data += stat_get(&st->syn_data);
 }

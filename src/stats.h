@@ -72,6 +72,7 @@ struct listener_stats {
 	uint64_t bytes_out;
 	uint64_t accept_wait[ACCEPT_WAIT_BUCKETS]; /* TCP listeners only */
 	uint64_t accept_wait_ms;                   /* the waits added up */
+	uint64_t syn_data; /* TCP Fast Open: clients whose SYN carried data (TCPI_OPT_SYN_DATA) */
 };
 
 void listener_stats_add(struct listener_stats *sum, const struct listener_stats *);

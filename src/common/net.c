@@ -298,6 +298,11 @@ net_listen_setopts(int fd, int family, const struct net_addr *a, const struct ne
 		net_setopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, o->defer_accept, "TCP_DEFER_ACCEPT",
 		    a, err, errlen) == -1))
 		return -1;
+	/* the listening socket's own: the queue of Fast Open SYNs not yet accepted */
+	if (o->fastopen > 0 &&
+	    net_setopt(
+		fd, IPPROTO_TCP, TCP_FASTOPEN, o->fastopen, "TCP_FASTOPEN", a, err, errlen) == -1)
+		return -1;
 	return 0;
 }
 

@@ -96,6 +96,13 @@ procfs_netstat_value(const char *text, const char *group, const char *name, uint
 	return -1;
 }
 
+/* net.ipv4.tcp_fastopen of this network namespace (bit 0x2 serves it); -1 if unknown */
+long
+procfs_tcp_fastopen(void)
+{
+	return procfs_sysctl("/proc/sys/net/ipv4/tcp_fastopen");
+}
+
 int
 procfs_host_tcp(struct host_tcp *h, char *err, size_t errlen)
 {
@@ -108,12 +115,17 @@ procfs_host_tcp(struct host_tcp *h, char *err, size_t errlen)
 		{ "ListenDrops", &h->listen_drops },
 		{ "SyncookiesSent", &h->syncookies_sent },
 		{ "TCPReqQFullDrop", &h->req_q_full_drop },
+		{ "TCPFastOpenPassive", &h->fastopen_passive },
+		{ "TCPFastOpenPassiveFail", &h->fastopen_passive_fail },
+		{ "TCPFastOpenListenOverflow", &h->fastopen_listen_overflow },
+		{ "TCPFastOpenCookieReqd", &h->fastopen_cookie_reqd },
 	};
 
 	memset(h, 0, sizeof *h);
 	h->somaxconn = procfs_sysctl("/proc/sys/net/core/somaxconn");
 	h->max_syn_backlog = procfs_sysctl("/proc/sys/net/ipv4/tcp_max_syn_backlog");
 	h->syncookies = procfs_sysctl("/proc/sys/net/ipv4/tcp_syncookies");
+	h->tcp_fastopen = procfs_tcp_fastopen();
 	if (procfs_read("/proc/net/netstat", buf, sizeof buf, err, errlen) == -1)
 		return -1;
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)

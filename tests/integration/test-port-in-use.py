@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: ISC
 # port in use: when the configured port is taken, synackd exits 71 with
-# "bind 127.0.0.1:PORT: Address already in use" and leaves no listening
-# socket behind; the listener that held the port keeps working.
+# "listener NAME: bind 127.0.0.1:PORT: Address already in use" and leaves
+# no listening socket behind; the listener that held the port keeps
+# working.
 import os
 import socket
 import sys
@@ -24,7 +25,7 @@ def run():
             'listener busy': listener('echo', port=port)}
     r = run_daemon_expect_fail(conf)
     check_eq(r.rc, 71, 'exit status when the port is in use (stderr: %r)' % r.err)
-    want = 'bind 127.0.0.1:%d: Address already in use' % port
+    want = 'listener busy: bind 127.0.0.1:%d: Address already in use' % port
     check(want in r.err, 'stderr must contain %r, got %r' % (want, r.err))
 
     rows = ss_listen_queues(port, '127.0.0.1')

@@ -201,6 +201,7 @@ test_listener_defaults(void **state)
 	assert_int_equal(lc->reuseport, 0);
 	assert_int_equal(lc->keepalive, 0);
 	assert_int_equal(lc->defer_accept, 0);
+	assert_int_equal(lc->fastopen, 0);
 	assert_int_equal(lc->proxy_protocol, 0);
 	assert_int_equal(lc->max_line, 4096);
 	assert_int_equal(lc->output_limit, 1048576);
@@ -241,6 +242,7 @@ test_every_key(void **state)
 	    "reuseport = yes\n"
 	    "keepalive = yes\n"
 	    "defer_accept = 5\n"
+	    "fastopen = 256\n"
 	    "proxy_protocol = no\n"
 	    "max_line = 100\n"
 	    "output_limit = 2048\n"
@@ -275,6 +277,7 @@ test_every_key(void **state)
 	assert_int_equal(lc->reuseport, 1);
 	assert_int_equal(lc->keepalive, 1);
 	assert_int_equal(lc->defer_accept, 5);
+	assert_int_equal(lc->fastopen, 256);
 	assert_int_equal(lc->proxy_protocol, 0);
 	assert_int_equal(lc->max_line, 100);
 	assert_int_equal(lc->output_limit, 2048);
@@ -896,6 +899,59 @@ test_defer_accept(void **state)
 	}
 }
 
+/*
+ * fastopen: a TFO queue length from 0 to 65535, for TCP listeners only;
+ * the warning's decision: a listener with fastopen > 0 and a
+ * net.ipv4.tcp_fastopen without the server bit (2).
+ */
+static void
+test_fastopen(void **state)
+{
+	static const struct bad cases[] = {
+		{ "over the bound", "[listener echo]\nport = 0\nfastopen = 65536\n", 3,
+		    "fastopen: \"65536\" is not a number from 0 to 65535" },
+		{ "negative", "[listener echo]\nport = 0\nfastopen = -1\n", 3,
+		    "fastopen: \"-1\" is not a number from 0 to 65535" },
+		{ "unix", "[listener echo]\naddress = unix:/run/e.sock\n\nfastopen = 16\n", 4,
+		    "listener echo: fastopen does not apply to a unix socket" },
+		{ "unix, even 0", "[listener echo]\nfastopen = 0\naddress = unix:/run/e.sock\n", 2,
+		    "listener echo: fastopen does not apply to a unix socket" },
+	};
+	static const struct {
+		const char *text;
+		long sysctl;
+		const char *unserved; /* the listener named, or NULL: no warning */
+	} warn[] = {
+		{ "[listener echo]\nport = 0\nfastopen = 16\n", 1, "echo" },
+		{ "[listener echo]\nport = 0\nfastopen = 16\n", 0, "echo" },
+		{ "[listener echo]\nport = 0\nfastopen = 16\n", 0x401, "echo" },
+		{ "[listener echo]\nport = 0\nfastopen = 16\n", 2, NULL },
+		{ "[listener echo]\nport = 0\nfastopen = 16\n", 3, NULL },
+		{ "[listener echo]\nport = 0\nfastopen = 16\n", 0x403, NULL },
+		{ "[listener echo]\nport = 0\nfastopen = 16\n", -1, NULL }, /* unknown */
+		{ "[listener echo]\nport = 0\n", 1, NULL },
+		{ "[listener echo]\nport = 0\nfastopen = 0\n", 0, NULL },
+		{ "[listener a]\nservice = echo\nport = 0\n"
+		  "[listener b]\nservice = echo\nport = 0\nfastopen = 1\n"
+		  "[listener c]\nservice = echo\nport = 0\nfastopen = 65535\n",
+		    1, "b" },
+	};
+
+	RUN_BAD(cases);
+	for (size_t i = 0; i < sizeof warn / sizeof warn[0]; i++) {
+		struct config *c = parse_ok(warn[i].text);
+		const struct listener_conf *lc = config_fastopen_unserved(c, warn[i].sysctl);
+
+		if (warn[i].unserved == NULL)
+			assert_null(lc);
+		else {
+			assert_non_null(lc);
+			assert_string_equal(lc->name, warn[i].unserved);
+		}
+		config_free(c);
+	}
+}
+
 /* proxy_from: parsed where it is set, only with proxy_protocol, never for unix. */
 static void
 test_proxy_from(void **state)
@@ -1367,6 +1423,7 @@ main(void)
 		cmocka_unit_test(test_unix_path_length),
 		cmocka_unit_test(test_overlaps),
 		cmocka_unit_test(test_defer_accept),
+		cmocka_unit_test(test_fastopen),
 		cmocka_unit_test(test_proxy_from),
 		cmocka_unit_test(test_chat_rate),
 		cmocka_unit_test(test_daemon_keys),

@@ -388,6 +388,7 @@ snapshot_new(int have_host, int have_proc)
 	l[0].stats.accept_wait[8] = 4;
 	l[0].stats.accept_wait[13] = 1;
 	l[0].stats.accept_wait_ms = 7606;
+	l[0].stats.syn_data = 5;
 
 	l[1].name = "sleepy";
 	l[1].service = "discard";
@@ -418,6 +419,11 @@ snapshot_new(int have_host, int have_proc)
 	snap->host.somaxconn = 4096;
 	snap->host.max_syn_backlog = -1; /* unknown */
 	snap->host.syncookies = 1;
+	snap->host.fastopen_passive = 21;
+	snap->host.fastopen_passive_fail = 22;
+	snap->host.fastopen_listen_overflow = 23;
+	snap->host.fastopen_cookie_reqd = 24;
+	snap->host.tcp_fastopen = 1;
 	snap->have_proc = have_proc;
 	snap->proc.start_time = 1700000000.5;
 	snap->proc.cpu_seconds = 1.25;
@@ -795,7 +801,14 @@ test_prom(void **state)
 	unit_has(t, "synackd_host_tcp_req_q_full_drop_total 20\n");
 	unit_has(t, "synackd_host_somaxconn 4096\n");
 	unit_has(t, "synackd_host_tcp_syncookies 1\n");
-	unit_lacks(t, "synackd_host_tcp_max_syn_backlog"); /* unknown: left out */
+	unit_has(t, "synackd_host_tcp_fastopen_passive_total 21\n");
+	unit_has(t, "synackd_host_tcp_fastopen_passive_fail_total 22\n");
+	unit_has(t, "synackd_host_tcp_fastopen_listen_overflow_total 23\n");
+	unit_has(t, "synackd_host_tcp_fastopen_cookie_reqd_total 24\n");
+	unit_has(t, "synackd_host_tcp_fastopen 1\n");
+	unit_has(t, "synackd_listener_syn_data_total{listener=\"sleepy\",service=\"discard\"} 0\n");
+	unit_lacks(t, "synackd_listener_syn_data_total{listener=\"ux\""); /* unix: no SYN */
+	unit_lacks(t, "synackd_host_tcp_max_syn_backlog");                /* unknown: left out */
 	unit_has(t, "process_open_fds 12\n");
 	unit_lacks(t, "process_max_fds");
 	free(t);
@@ -832,7 +845,8 @@ test_json(void **state)
 	    "\"syn_recv\":7,\"accept_wait\":{\"count\":11,\"sum_ms\":7606,\"p50_ms\":1,"
 	    "\"p90_ms\":200,\"p99_ms\":null,\"buckets_ms\":{\"0\":0,\"1\":6,\"2\":0,\"5\":0,"
 	    "\"10\":0,\"20\":0,\"50\":0,\"100\":0,\"200\":4,\"500\":0,\"1000\":0,\"2000\":0,"
-	    "\"5000\":0,\"+Inf\":1}},\"accepted\":11,\"active\":2,\"rejected_total\":6,");
+	    "\"5000\":0,\"+Inf\":1}},\"syn_data\":5,\"accepted\":11,\"active\":2,"
+	    "\"rejected_total\":6,");
 	unit_has(t,
 	    "\"rejected\":{\"max_clients\":0,\"max_clients_per_source\":6,"
 	    "\"out_of_memory\":0,\"proxy_untrusted\":0}");
@@ -848,11 +862,13 @@ test_json(void **state)
 	unit_has(t, "{\"name\":\"ux\",\"service\":\"echo\",\"address\":\"unix:/run/s\\\"ock\",");
 	unit_has(t,
 	    "\"backlog_effective\":8,\"accept_queue\":9,\"accept_queue_limit\":9,"
-	    "\"accept_queue_per_socket\":[9],\"syn_recv\":null,\"accept_wait\":null,");
+	    "\"accept_queue_per_socket\":[9],\"syn_recv\":null,\"accept_wait\":null,"
+	    "\"syn_data\":null,");
 	unit_has(t,
 	    ",\"host\":{\"listen_overflows\":17,\"listen_drops\":18,\"syncookies_sent\":19,"
-	    "\"req_q_full_drop\":20,\"somaxconn\":4096,\"tcp_max_syn_backlog\":-1,"
-	    "\"tcp_syncookies\":1}");
+	    "\"req_q_full_drop\":20,\"fastopen_passive\":21,\"fastopen_passive_fail\":22,"
+	    "\"fastopen_listen_overflow\":23,\"fastopen_cookie_reqd\":24,\"somaxconn\":4096,"
+	    "\"tcp_max_syn_backlog\":-1,\"tcp_syncookies\":1,\"tcp_fastopen\":1}");
 	unit_has(t,
 	    ",\"process\":{\"start_time_seconds\":1700000000.50,\"cpu_seconds\":1.25,"
 	    "\"resident_memory_bytes\":8192,\"virtual_memory_bytes\":65536,\"open_fds\":12,"
@@ -1196,6 +1212,12 @@ static const char exact_prom[] =
     "Inf\"} 0\n"
     "synackd_listener_accept_wait_seconds_sum{listener=\"sleepy\",service=\"discard\"} 0.000\n"
     "synackd_listener_accept_wait_seconds_count{listener=\"sleepy\",service=\"discard\"} 0\n"
+    "# HELP synackd_listener_syn_data_total Clients whose SYN carried data the kernel too"
+    "k (TCP Fast Open: TCP_INFO tcpi_options has TCPI_OPT_SYN_DATA at accept).\n"
+    "# TYPE synackd_listener_syn_data_total counter\n"
+    "synackd_listener_syn_data_total{listener=\"we\\\"ird\\\\na\\nme\",service=\"echo\"} "
+    "5\n"
+    "synackd_listener_syn_data_total{listener=\"sleepy\",service=\"discard\"} 0\n"
     "# HELP synackd_host_tcp_listen_overflows_total TcpExt ListenOverflows of the host (i"
     "ts network namespace): a handshake completed while the listener's accept queue was f"
     "ull.\n"
@@ -1213,6 +1235,23 @@ static const char exact_prom[] =
     " and no cookies, a SYN dropped.\n"
     "# TYPE synackd_host_tcp_req_q_full_drop_total counter\n"
     "synackd_host_tcp_req_q_full_drop_total 20\n"
+    "# HELP synackd_host_tcp_fastopen_passive_total TcpExt TCPFastOpenPassive: a TCP Fast"
+    " Open SYN accepted with its data.\n"
+    "# TYPE synackd_host_tcp_fastopen_passive_total counter\n"
+    "synackd_host_tcp_fastopen_passive_total 21\n"
+    "# HELP synackd_host_tcp_fastopen_passive_fail_total TcpExt TCPFastOpenPassiveFail: a"
+    " Fast Open connection the server could not make.\n"
+    "# TYPE synackd_host_tcp_fastopen_passive_fail_total counter\n"
+    "synackd_host_tcp_fastopen_passive_fail_total 22\n"
+    "# HELP synackd_host_tcp_fastopen_listen_overflow_total TcpExt TCPFastOpenListenOverf"
+    "low: a listener's Fast Open queue was full: the SYN got a plain handshake, its data "
+    "was sent again after it.\n"
+    "# TYPE synackd_host_tcp_fastopen_listen_overflow_total counter\n"
+    "synackd_host_tcp_fastopen_listen_overflow_total 23\n"
+    "# HELP synackd_host_tcp_fastopen_cookie_reqd_total TcpExt TCPFastOpenCookieReqd: a S"
+    "YN asked for a Fast Open cookie.\n"
+    "# TYPE synackd_host_tcp_fastopen_cookie_reqd_total counter\n"
+    "synackd_host_tcp_fastopen_cookie_reqd_total 24\n"
     "# HELP synackd_host_somaxconn net.core.somaxconn: the cap on every listen() backlog."
     "\n"
     "# TYPE synackd_host_somaxconn gauge\n"
@@ -1221,6 +1260,10 @@ static const char exact_prom[] =
     "eue overflows, 2 always.\n"
     "# TYPE synackd_host_tcp_syncookies gauge\n"
     "synackd_host_tcp_syncookies 1\n"
+    "# HELP synackd_host_tcp_fastopen net.ipv4.tcp_fastopen, a bit mask: 1 lets this host"
+    "'s clients use Fast Open, 2 serves it.\n"
+    "# TYPE synackd_host_tcp_fastopen gauge\n"
+    "synackd_host_tcp_fastopen 1\n"
     "# HELP process_start_time_seconds Start time of the process since the epoch, in seco"
     "nds.\n"
     "# TYPE process_start_time_seconds gauge\n"
@@ -1247,38 +1290,40 @@ static const char exact_json[] =
     "ccept_queue_limit\":10,\"accept_queue_per_socket\":[3,5],\"syn_recv\":7,\"accept_wai"
     "t\":{\"count\":11,\"sum_ms\":7606,\"p50_ms\":1,\"p90_ms\":200,\"p99_ms\":null,\"buck"
     "ets_ms\":{\"0\":0,\"1\":6,\"2\":0,\"5\":0,\"10\":0,\"20\":0,\"50\":0,\"100\":0,\"200"
-    "\":4,\"500\":0,\"1000\":0,\"2000\":0,\"5000\":0,\"+Inf\":1}},\"accepted\":11,\"activ"
-    "e\":2,\"rejected_total\":6,\"rejected\":{\"max_clients\":0,\"max_clients_per_source"
-    "\":6,\"out_of_memory\":0,\"proxy_untrusted\":0},\"closed\":{\"peer\":0,\"idle_timeou"
-    "t\":0,\"slow_consumer\":0,\"line_too_long\":0,\"shutdown\":0,\"error\":0,\"done\":0,"
-    "\"out_of_memory\":0,\"proxy_invalid\":0,\"proxy_timeout\":0,\"max_clients_per_source"
-    "\":0},\"accept_errors\":{\"EMFILE\":0,\"ENFILE\":0,\"ENOBUFS\":0,\"ENOMEM\":0,\"EPER"
-    "M\":0,\"other\":0},\"bytes_in\":100,\"bytes_out\":200},{\"name\":\"sleepy\",\"servic"
-    "e\":\"discard\",\"address\":\"[::1]:9\",\"port\":9,\"backlog\":511,\"workers\":2,\"b"
-    "acklog_effective\":null,\"accept_queue\":null,\"accept_queue_limit\":null,\"accept_q"
-    "ueue_per_socket\":[],\"syn_recv\":0,\"accept_wait\":{\"count\":0,\"sum_ms\":0,\"p50_"
-    "ms\":null,\"p90_ms\":null,\"p99_ms\":null,\"buckets_ms\":{\"0\":0,\"1\":0,\"2\":0,\""
-    "5\":0,\"10\":0,\"20\":0,\"50\":0,\"100\":0,\"200\":0,\"500\":0,\"1000\":0,\"2000\":0"
-    ",\"5000\":0,\"+Inf\":0}},\"accepted\":0,\"active\":0,\"rejected_total\":0,\"rejected"
-    "\":{\"max_clients\":0,\"max_clients_per_source\":0,\"out_of_memory\":0,\"proxy_untru"
-    "sted\":0},\"closed\":{\"peer\":0,\"idle_timeout\":0,\"slow_consumer\":0,\"line_too_l"
-    "ong\":0,\"shutdown\":0,\"error\":0,\"done\":0,\"out_of_memory\":0,\"proxy_invalid\":"
-    "0,\"proxy_timeout\":0,\"max_clients_per_source\":0},\"accept_errors\":{\"EMFILE\":0,"
-    "\"ENFILE\":0,\"ENOBUFS\":0,\"ENOMEM\":0,\"EPERM\":0,\"other\":0},\"bytes_in\":0,\"by"
-    "tes_out\":0},{\"name\":\"ux\",\"service\":\"echo\",\"address\":\"unix:/run/s\\\"ock"
-    "\",\"port\":null,\"backlog\":8,\"workers\":1,\"backlog_effective\":8,\"accept_queue"
-    "\":9,\"accept_queue_limit\":9,\"accept_queue_per_socket\":[9],\"syn_recv\":null,\"ac"
-    "cept_wait\":null,\"accepted\":0,\"active\":0,\"rejected_total\":0,\"rejected\":{\"ma"
-    "x_clients\":0,\"max_clients_per_source\":0,\"out_of_memory\":0,\"proxy_untrusted\":0"
-    "},\"closed\":{\"peer\":0,\"idle_timeout\":0,\"slow_consumer\":0,\"line_too_long\":0,"
-    "\"shutdown\":0,\"error\":0,\"done\":0,\"out_of_memory\":0,\"proxy_invalid\":0,\"prox"
-    "y_timeout\":0,\"max_clients_per_source\":0},\"accept_errors\":{\"EMFILE\":0,\"ENFILE"
-    "\":0,\"ENOBUFS\":0,\"ENOMEM\":0,\"EPERM\":0,\"other\":0},\"bytes_in\":0,\"bytes_out"
-    "\":0}],\"host\":{\"listen_overflows\":17,\"listen_drops\":18,\"syncookies_sent\":19,"
-    "\"req_q_full_drop\":20,\"somaxconn\":4096,\"tcp_max_syn_backlog\":-1,\"tcp_syncookie"
-    "s\":1},\"process\":{\"start_time_seconds\":1700000000.50,\"cpu_seconds\":1.25,\"resi"
-    "dent_memory_bytes\":8192,\"virtual_memory_bytes\":65536,\"open_fds\":12,\"max_fds\":"
-    "-1}}\n";
+    "\":4,\"500\":0,\"1000\":0,\"2000\":0,\"5000\":0,\"+Inf\":1}},\"syn_data\":5,\"accept"
+    "ed\":11,\"active\":2,\"rejected_total\":6,\"rejected\":{\"max_clients\":0,\"max_clie"
+    "nts_per_source\":6,\"out_of_memory\":0,\"proxy_untrusted\":0},\"closed\":{\"peer\":0"
+    ",\"idle_timeout\":0,\"slow_consumer\":0,\"line_too_long\":0,\"shutdown\":0,\"error\""
+    ":0,\"done\":0,\"out_of_memory\":0,\"proxy_invalid\":0,\"proxy_timeout\":0,\"max_clie"
+    "nts_per_source\":0},\"accept_errors\":{\"EMFILE\":0,\"ENFILE\":0,\"ENOBUFS\":0,\"ENO"
+    "MEM\":0,\"EPERM\":0,\"other\":0},\"bytes_in\":100,\"bytes_out\":200},{\"name\":\"sle"
+    "epy\",\"service\":\"discard\",\"address\":\"[::1]:9\",\"port\":9,\"backlog\":511,\"w"
+    "orkers\":2,\"backlog_effective\":null,\"accept_queue\":null,\"accept_queue_limit\":n"
+    "ull,\"accept_queue_per_socket\":[],\"syn_recv\":0,\"accept_wait\":{\"count\":0,\"sum"
+    "_ms\":0,\"p50_ms\":null,\"p90_ms\":null,\"p99_ms\":null,\"buckets_ms\":{\"0\":0,\"1"
+    "\":0,\"2\":0,\"5\":0,\"10\":0,\"20\":0,\"50\":0,\"100\":0,\"200\":0,\"500\":0,\"1000"
+    "\":0,\"2000\":0,\"5000\":0,\"+Inf\":0}},\"syn_data\":0,\"accepted\":0,\"active\":0,"
+    "\"rejected_total\":0,\"rejected\":{\"max_clients\":0,\"max_clients_per_source\":0,\""
+    "out_of_memory\":0,\"proxy_untrusted\":0},\"closed\":{\"peer\":0,\"idle_timeout\":0,"
+    "\"slow_consumer\":0,\"line_too_long\":0,\"shutdown\":0,\"error\":0,\"done\":0,\"out_"
+    "of_memory\":0,\"proxy_invalid\":0,\"proxy_timeout\":0,\"max_clients_per_source\":0},"
+    "\"accept_errors\":{\"EMFILE\":0,\"ENFILE\":0,\"ENOBUFS\":0,\"ENOMEM\":0,\"EPERM\":0,"
+    "\"other\":0},\"bytes_in\":0,\"bytes_out\":0},{\"name\":\"ux\",\"service\":\"echo\","
+    "\"address\":\"unix:/run/s\\\"ock\",\"port\":null,\"backlog\":8,\"workers\":1,\"backl"
+    "og_effective\":8,\"accept_queue\":9,\"accept_queue_limit\":9,\"accept_queue_per_sock"
+    "et\":[9],\"syn_recv\":null,\"accept_wait\":null,\"syn_data\":null,\"accepted\":0,\"a"
+    "ctive\":0,\"rejected_total\":0,\"rejected\":{\"max_clients\":0,\"max_clients_per_sou"
+    "rce\":0,\"out_of_memory\":0,\"proxy_untrusted\":0},\"closed\":{\"peer\":0,\"idle_tim"
+    "eout\":0,\"slow_consumer\":0,\"line_too_long\":0,\"shutdown\":0,\"error\":0,\"done\""
+    ":0,\"out_of_memory\":0,\"proxy_invalid\":0,\"proxy_timeout\":0,\"max_clients_per_sou"
+    "rce\":0},\"accept_errors\":{\"EMFILE\":0,\"ENFILE\":0,\"ENOBUFS\":0,\"ENOMEM\":0,\"E"
+    "PERM\":0,\"other\":0},\"bytes_in\":0,\"bytes_out\":0}],\"host\":{\"listen_overflows"
+    "\":17,\"listen_drops\":18,\"syncookies_sent\":19,\"req_q_full_drop\":20,\"fastopen_p"
+    "assive\":21,\"fastopen_passive_fail\":22,\"fastopen_listen_overflow\":23,\"fastopen_"
+    "cookie_reqd\":24,\"somaxconn\":4096,\"tcp_max_syn_backlog\":-1,\"tcp_syncookies\":1,"
+    "\"tcp_fastopen\":1},\"process\":{\"start_time_seconds\":1700000000.50,\"cpu_seconds"
+    "\":1.25,\"resident_memory_bytes\":8192,\"virtual_memory_bytes\":65536,\"open_fds\":1"
+    "2,\"max_fds\":-1}}\n";
 
 /* Equal, or the first line that differs. */
 static void
