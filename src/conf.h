@@ -34,6 +34,7 @@ struct listener_conf {
 	int reuseport;
 	int keepalive;
 	int defer_accept;
+	int save_syn; /* TCP_SAVE_SYN: each client's SYN read at accept */
 	int proxy_protocol;
 	long proxy_timeout;          /* seconds for the PROXY header to arrive */
 	struct cidr_list proxy_from; /* who may send it; empty: anyone */

@@ -74,6 +74,7 @@ static const struct key listener_keys[] = {
 	{ "reuseport", K_BOOL, L(reuseport), 0, 1 },
 	{ "keepalive", K_BOOL, L(keepalive), 0, 1 },
 	{ "defer_accept", K_INT, L(defer_accept), 0, 3600 },
+	{ "save_syn", K_BOOL, L(save_syn), 0, 1 },
 	{ "proxy_protocol", K_BOOL, L(proxy_protocol), 0, 1 },
 	{ "proxy_timeout", K_LONG, L(proxy_timeout), 1, 3600 },
 	{ "proxy_from", K_CIDRS, L(proxy_from), 0, 0 },
@@ -549,6 +550,12 @@ config_check(struct parse *p)
 			    "listener %s: proxy_from does not apply to a unix socket (any local "
 			    "peer may send the header: the socket file's permissions say who may "
 			    "connect)",
+			    lc->name);
+		/* a unix connection has no handshake: there is no SYN to save */
+		if (strncmp(lc->address, "unix:", 5) == 0 && lc->save_syn)
+			return parse_error(p, key_line(lc, "save_syn"),
+			    "listener %s: save_syn does not apply to a unix socket (no TCP "
+			    "handshake)",
 			    lc->name);
 		if (!check_service(p, lc))
 			return 0;
