@@ -142,7 +142,7 @@ acceptor_take(struct acceptor *a, int fd, struct sockaddr *sa, socklen_t len)
 			syn_stats_take(a->syn, fd, sa, len, a->syn_field, sizeof a->syn_field);
 	}
 	rc = client_accept(a, fd, sa, (int)len);
-	/* the connect line is logged within, or (behind a proxy, parked) without the field */
+	/* client_open's connect line took it; one opened later (PROXY header, parked) has none */
 	a->syn_field[0] = '\0';
 	if (rc == 0)
 		return 0;
