@@ -5,9 +5,9 @@
 #
 #   synackd.c -> server -> listener, metrics -> worker -> acceptor ->
 #   services (through struct service only) -> client -> limits -> leaves
-#   (config, service registry, sources, stats, activation, daemon, cidr)
-#   -> common (src/common/: log, net, proxy, procfs, queues, clock, mailbox,
-#   nofile, jsonesc)
+#   (config, service registry, sources, stats, syn-stats, activation,
+#   daemon, cidr) -> common (src/common/: log, net, proxy, syn, procfs,
+#   queues, clock, mailbox, nofile, jsonesc)
 #
 #   load.c -> options, run, merge -> report, report-write, report-read ->
 #   loader -> modes -> conn -> leaves (srcaddr, payload, chargen,
@@ -41,7 +41,8 @@ PROGRAMS = {
             ['service-*.c'],
             ['client.c'],
             ['limits.c'],
-            ['config.c', 'service.c', 'sources.c', 'stats.c', 'activation.c', 'daemon.c',
+            ['config.c', 'service.c', 'sources.c', 'stats.c', 'syn-stats.c', 'activation.c',
+             'daemon.c',
              'cidr.c'],
             ['common/*.c'],
         ],

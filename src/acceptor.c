@@ -68,7 +68,8 @@ acceptor_new(struct listener *l, struct worker *w, struct mailbox *reply,
 
 	if ((a = calloc(1, sizeof *a)) == NULL)
 		return NULL;
-	if ((a->conf = listener_conf_dup(lc)) == NULL) {
+	if ((a->conf = listener_conf_dup(lc)) == NULL || (a->syn = syn_stats_new()) == NULL) {
+		listener_conf_free(a->conf);
 		free(a);
 		return NULL;
 	}
@@ -142,10 +143,17 @@ static int
 acceptor_take(struct acceptor *a, int fd, struct sockaddr *sa, socklen_t len)
 {
 	struct parked *p;
+	int rc;
 
-	if (a->addr.ss.ss_family != AF_UNIX)
+	if (a->addr.ss.ss_family != AF_UNIX) {
 		acceptor_wait(a, fd, sa, len);
-	if (client_accept(a, fd, sa, (int)len) == 0)
+		if (a->conf->save_syn)
+			syn_stats_take(a->syn, fd, sa, len, a->syn_field, sizeof a->syn_field);
+	}
+	rc = client_accept(a, fd, sa, (int)len);
+	/* client_open's connect line took it; one opened later (PROXY header, parked) has none */
+	a->syn_field[0] = '\0';
+	if (rc == 0)
 		return 0;
 	if ((p = calloc(1, sizeof *p)) == NULL) {
 		log_warnx("listener %s: no memory to park a connection", a->conf->name);
@@ -452,6 +460,9 @@ acceptor_reconfigure(struct acceptor *a, struct listener_conf *lc)
 			if (lc->fastopen != old->fastopen)
 				acceptor_setopt(
 				    a, IPPROTO_TCP, TCP_FASTOPEN, lc->fastopen, "TCP_FASTOPEN");
+			if (lc->save_syn != old->save_syn)
+				acceptor_setopt(
+				    a, IPPROTO_TCP, TCP_SAVE_SYN, lc->save_syn, "TCP_SAVE_SYN");
 		}
 	}
 	a->conf = lc;
@@ -557,5 +568,6 @@ acceptor_free(struct acceptor *a)
 	if (a->service_state != NULL && a->conf->service->acceptor_free != NULL)
 		a->conf->service->acceptor_free(a);
 	listener_conf_free(a->conf);
+	syn_stats_free(a->syn);
 	free(a);
 }

@@ -297,9 +297,11 @@ client_open(struct client *c)
 	struct worker *w = c->acceptor->worker;
 	char peer[CLIENT_PEERSTRLEN];
 
+	/* save_syn: the SYN's fields, when it opens as it is accepted (acceptor_take) */
 	if (log_enabled(LOG_LEVEL_DEBUG))
-		log_debug(
-		    "client %s connected to %s", client_peer_str(c, peer, sizeof peer), lc->name);
+		log_debug("client %s connected to %s%s%s", client_peer_str(c, peer, sizeof peer),
+		    lc->name, c->acceptor->syn_field[0] != '\0' ? " syn=" : "",
+		    c->acceptor->syn_field);
 	c->idle_mark = 0;
 	client_idle_touch(c);
 	if (w->stopping)

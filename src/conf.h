@@ -16,7 +16,7 @@
 
 #define ERRLEN 512 /* an error text: "FILE:LINE: ...", "bind ADDR: ..." */
 
-#define LISTENER_KEYS 16 /* room in listener_conf.key_line */
+#define LISTENER_KEYS 24 /* room in listener_conf.key_line */
 
 #define CHAT_RATE_DEFAULT 1048576 /* chat_rate: bytes per second per member */
 
@@ -35,6 +35,7 @@ struct listener_conf {
 	int keepalive;
 	int defer_accept;
 	int fastopen; /* TCP_FASTOPEN: the queue of SYNs with data not yet accepted; 0 = off */
+	int save_syn; /* TCP_SAVE_SYN: each client's SYN read at accept */
 	int proxy_protocol;
 	long proxy_timeout;          /* seconds for the PROXY header to arrive */
 	struct cidr_list proxy_from; /* who may send it; empty: anyone */

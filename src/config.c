@@ -75,6 +75,7 @@ static const struct key listener_keys[] = {
 	{ "keepalive", K_BOOL, L(keepalive), 0, 1 },
 	{ "defer_accept", K_INT, L(defer_accept), 0, 3600 },
 	{ "fastopen", K_INT, L(fastopen), 0, 65535 },
+	{ "save_syn", K_BOOL, L(save_syn), 0, 1 },
 	{ "proxy_protocol", K_BOOL, L(proxy_protocol), 0, 1 },
 	{ "proxy_timeout", K_LONG, L(proxy_timeout), 1, 3600 },
 	{ "proxy_from", K_CIDRS, L(proxy_from), 0, 0 },
@@ -554,6 +555,12 @@ config_check(struct parse *p)
 		if (strncmp(lc->address, "unix:", 5) == 0 && key_set(lc, "fastopen"))
 			return parse_error(p, key_line(lc, "fastopen"),
 			    "listener %s: fastopen does not apply to a unix socket (it has no "
+			    "handshake)",
+			    lc->name);
+		/* a unix connection has no handshake: there is no SYN to save */
+		if (strncmp(lc->address, "unix:", 5) == 0 && lc->save_syn)
+			return parse_error(p, key_line(lc, "save_syn"),
+			    "listener %s: save_syn does not apply to a unix socket (no TCP "
 			    "handshake)",
 			    lc->name);
 		if (!check_service(p, lc))

@@ -59,6 +59,7 @@ listener_open(const struct listener_conf *lc, int n, int *fds, struct net_addr *
 		.nodelay = 1,
 		.defer_accept = lc->defer_accept,
 		.fastopen = lc->fastopen,
+		.save_syn = lc->save_syn,
 	};
 	struct net_listen_opts probe = o;
 	struct net_addr addr;
@@ -104,6 +105,7 @@ listener_adopt(struct listener *l, const struct listener_conf *lc, struct activa
 		.nodelay = 1,
 		.defer_accept = lc->defer_accept,
 		.fastopen = lc->fastopen,
+		.save_syn = lc->save_syn,
 	};
 	struct net_addr a;
 	int v6only = 1, i = 1;
@@ -121,6 +123,8 @@ listener_adopt(struct listener *l, const struct listener_conf *lc, struct activa
 		    -1 ||
 		net_setopt(f->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, lc->defer_accept,
 		    "TCP_DEFER_ACCEPT", bound, err, errlen) == -1 ||
+		net_setopt(f->fd, IPPROTO_TCP, TCP_SAVE_SYN, lc->save_syn, "TCP_SAVE_SYN", bound,
+		    err, errlen) == -1 ||
 		/* 0 leaves whatever the manager set (systemd's FastOpen=) */
 		(lc->fastopen > 0 &&
 		    net_setopt(f->fd, IPPROTO_TCP, TCP_FASTOPEN, lc->fastopen, "TCP_FASTOPEN",
@@ -411,9 +415,14 @@ listener_snapshot(const struct listener *l, struct metrics_listener *ml)
 	ml->backlog = l->conf->backlog;
 	ml->workers = l->nacceptors;
 	ml->stats = l->gone;
+	ml->save_syn = l->conf->save_syn;
+	ml->syn = l->syn_gone;
 	for (int i = 0; i < l->nacceptors; i++)
-		if (l->acceptors[i] != NULL)
+		if (l->acceptors[i] != NULL) {
 			listener_stats_add(&ml->stats, &l->acceptors[i]->stats);
+			syn_stats_add(&ml->syn, l->acceptors[i]->syn);
+		}
+	syn_counts_top(&ml->syn);
 	ml->active = listener_active(l);
 	ml->queues = 0;
 	for (int i = 0; i < l->nacceptors && i < METRICS_SOCKETS_MAX; i++) {
@@ -456,6 +465,7 @@ int
 listener_acceptor_done(struct listener *l, struct acceptor *a)
 {
 	listener_stats_add(&l->gone, &a->stats);
+	syn_stats_add(&l->syn_gone, a->syn);
 	for (int i = 0; i < l->nacceptors; i++)
 		if (l->acceptors[i] == a) {
 			l->acceptors[i] = NULL;

@@ -369,6 +369,67 @@ prom_accept_wait(const struct metrics_snapshot *snap, struct evbuffer *b)
 	}
 }
 
+/* save_syn: shown while it is on, and after a reload turned it off, what was counted. */
+static int
+show_syn(const struct metrics_listener *ml)
+{
+	return ml->save_syn || syn_counts_any(&ml->syn);
+}
+
+/*
+ * What the clients' SYNs carried (save_syn): bounded label sets, the top
+ * SYN_MSS_SHOWN MSS values and "other", the option sets by canonical
+ * name (at most SYN_OPT_SETS), the reasons a SYN did not parse.
+ */
+static void
+prom_syn(const struct metrics_snapshot *snap, struct evbuffer *b)
+{
+	char v[SYN_OPTIONS_NAMELEN];
+
+	PROM_EACH(b, "synackd_listener_syn_saved_total", "counter",
+	    "Clients whose SYN was read (save_syn: TCP_SAVED_SYN at accept) and parsed.",
+	    show_syn(ml), ml->syn.saved);
+	PROM_EACH(b, "synackd_listener_syn_unread_total", "counter",
+	    "Clients of a save_syn listener whose SYN the kernel had not saved (it arrived "
+	    "before a reload set save_syn).",
+	    show_syn(ml), ml->syn.unread);
+	prom_family(b, "synackd_listener_syn_invalid_total", "counter",
+	    "Clients whose saved SYN did not parse, by reason (never fatal: the client is "
+	    "served).");
+	for (size_t i = 0; i < snap->nlisteners; i++)
+		for (int r = 0; r < SYN_ERRORS && show_syn(&snap->listeners[i]); r++)
+			prom_listener(b, "synackd_listener_syn_invalid_total", &snap->listeners[i],
+			    "reason", syn_error_label[r], snap->listeners[i].syn.invalid[r]);
+	prom_family(b, "synackd_listener_syn_mss_total", "counter",
+	    "Clients' SYNs by the MSS option they carried as they arrived: the most frequent "
+	    "values, \"other\" for the rest, \"none\" without the option.");
+	for (size_t i = 0; i < snap->nlisteners; i++) {
+		const struct metrics_listener *ml = &snap->listeners[i];
+
+		if (!show_syn(ml))
+			continue;
+		for (int k = 0; k < ml->syn.nmss; k++) {
+			snprintf(v, sizeof v, "%" PRIu32, ml->syn.mss[k].mss);
+			prom_listener(
+			    b, "synackd_listener_syn_mss_total", ml, "mss", v, ml->syn.mss[k].n);
+		}
+		prom_listener(
+		    b, "synackd_listener_syn_mss_total", ml, "mss", "other", ml->syn.mss_other);
+		prom_listener(
+		    b, "synackd_listener_syn_mss_total", ml, "mss", "none", ml->syn.mss_none);
+	}
+	prom_family(b, "synackd_listener_syn_options_total", "counter",
+	    "Clients' SYNs by the set of TCP options they carried (fastopen, mss, sackok, ts, "
+	    "ws, unknown; \"none\"), as they arrived.");
+	for (size_t i = 0; i < snap->nlisteners; i++)
+		for (unsigned o = 0; o < SYN_OPT_SETS && show_syn(&snap->listeners[i]); o++)
+			if (snap->listeners[i].syn.options[o] > 0)
+				prom_listener(b, "synackd_listener_syn_options_total",
+				    &snap->listeners[i], "options",
+				    syn_options_name(o, v, sizeof v),
+				    snap->listeners[i].syn.options[o]);
+}
+
 static void
 prom_listeners(const struct metrics_snapshot *snap, struct evbuffer *b)
 {
@@ -423,6 +484,7 @@ prom_listeners(const struct metrics_snapshot *snap, struct evbuffer *b)
 	    "Clients whose SYN carried data the kernel took (TCP Fast Open: TCP_INFO "
 	    "tcpi_options has TCPI_OPT_SYN_DATA at accept).",
 	    ml->port >= 0, ml->stats.syn_data);
+	prom_syn(snap, b);
 }
 
 /* The host's TCP counters and settings: read from /proc, if they could be. */
@@ -573,6 +635,75 @@ json_accept_wait(struct evbuffer *b, const struct metrics_listener *ml)
 	evbuffer_add_printf(b, ",\"+Inf\":%" PRIu64 "}}", st->accept_wait[ACCEPT_WAIT_BUCKETS - 1]);
 }
 
+/* One kept SYN: its peer, when, and its fields; null for what it did not carry. */
+static void
+json_syn_seen(struct evbuffer *b, const struct syn_seen *s)
+{
+	const struct syn_info *i = &s->info;
+	char peer[NET_ADDRSTRLEN], set[SYN_OPTIONS_NAMELEN];
+
+	evbuffer_add_printf(b, "{\"peer\":");
+	json_string(b, net_addr_format(&s->peer.sa, s->peerlen, peer, sizeof peer));
+	evbuffer_add_printf(b,
+	    ",\"time\":%" PRId64 ".%03d,\"ip\":%u,\"ttl\":%u,\"window\":%u,\"options\":\"%s\"",
+	    s->time_ms / 1000, (int)(s->time_ms % 1000), i->version, i->ttl, i->window,
+	    syn_options_name(i->options, set, sizeof set));
+	if (i->options & SYN_OPT_MSS)
+		evbuffer_add_printf(b, ",\"mss\":%u", i->mss);
+	else
+		evbuffer_add_printf(b, ",\"mss\":null");
+	if (i->options & SYN_OPT_WS)
+		evbuffer_add_printf(b, ",\"wscale\":%u", i->wscale);
+	else
+		evbuffer_add_printf(b, ",\"wscale\":null");
+	evbuffer_add_printf(b, ",\"sackok\":%s,\"ts\":%s,\"ecn\":%s",
+	    i->options & SYN_OPT_SACKOK ? "true" : "false",
+	    i->options & SYN_OPT_TS ? "true" : "false", i->ecn ? "true" : "false");
+	if (i->options & SYN_OPT_FASTOPEN)
+		evbuffer_add_printf(b, ",\"fastopen_cookie\":%u", i->fastopen_cookie);
+	else
+		evbuffer_add_printf(b, ",\"fastopen_cookie\":null");
+	evbuffer_add_printf(b, ",\"unknown\":%u,\"unknown_kinds\":[", i->unknown);
+	for (unsigned k = 0; k < i->unknown && k < SYN_UNKNOWN_KEPT; k++)
+		evbuffer_add_printf(b, "%s%u", k > 0 ? "," : "", i->unknown_kind[k]);
+	evbuffer_add(b, "]}", 2);
+}
+
+/* save_syn: "syn", the counts and the last SYNs (oldest first); null when off. */
+static void
+json_syn(struct evbuffer *b, const struct metrics_listener *ml)
+{
+	const struct syn_counts *c = &ml->syn;
+	char set[SYN_OPTIONS_NAMELEN];
+	int first = 1;
+
+	if (!show_syn(ml)) {
+		evbuffer_add_printf(b, ",\"syn\":null");
+		return;
+	}
+	evbuffer_add_printf(b, ",\"syn\":{\"enabled\":%s,\"saved\":%" PRIu64 ",\"unread\":%" PRIu64,
+	    ml->save_syn ? "true" : "false", c->saved, c->unread);
+	json_counts(b, "invalid", syn_error_label, c->invalid, SYN_ERRORS);
+	evbuffer_add_printf(b, ",\"mss\":{");
+	for (int k = 0; k < c->nmss; k++)
+		evbuffer_add_printf(b, "\"%" PRIu32 "\":%" PRIu64 ",", c->mss[k].mss, c->mss[k].n);
+	evbuffer_add_printf(b, "\"other\":%" PRIu64 ",\"none\":%" PRIu64 "},\"options\":{",
+	    c->mss_other, c->mss_none);
+	for (unsigned o = 0; o < SYN_OPT_SETS; o++)
+		if (c->options[o] > 0) {
+			evbuffer_add_printf(b, "%s\"%s\":%" PRIu64, first ? "" : ",",
+			    syn_options_name(o, set, sizeof set), c->options[o]);
+			first = 0;
+		}
+	evbuffer_add_printf(b, "},\"last\":[");
+	for (unsigned k = 0; k < c->nlast; k++) {
+		if (k > 0)
+			evbuffer_add(b, ",", 1);
+		json_syn_seen(b, &c->last[k]);
+	}
+	evbuffer_add(b, "]}", 2);
+}
+
 static void
 json_listener(struct evbuffer *b, const struct metrics_listener *ml)
 {
@@ -612,6 +743,7 @@ json_listener(struct evbuffer *b, const struct metrics_listener *ml)
 		evbuffer_add_printf(b, ",\"syn_data\":%" PRIu64, st->syn_data);
 	else
 		evbuffer_add_printf(b, ",\"syn_data\":null");
+	json_syn(b, ml);
 	for (int r = 0; r < REJECT_REASONS; r++)
 		rejected += st->rejected[r];
 	evbuffer_add_printf(b,

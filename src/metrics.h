@@ -14,6 +14,7 @@
 #include "net.h"
 #include "procfs.h"
 #include "stats.h"
+#include "syn-stats.h"
 
 struct evbuffer;
 struct event_base;
@@ -33,6 +34,8 @@ struct metrics_listener {
 	} queue[METRICS_SOCKETS_MAX];
 	int have_syn_recv;
 	unsigned long syn_recv;
+	int save_syn;          /* configured now */
+	struct syn_counts syn; /* syn_counts_top()ed */
 };
 
 struct metrics_snapshot {

@@ -30,6 +30,7 @@
 #include "sources.h"
 #include "stat.h"
 #include "stats.h"
+#include "syn-stats.h"
 
 struct acceptor;
 struct activation;
@@ -59,6 +60,7 @@ struct listener {
 	int inherited_elsewhere;    /* ... and is bound elsewhere than the configured address */
 	struct listener_stats gone; /* what acceptors already freed counted */
 	struct log_limit wait_log;  /* accept_wait_warn: its acceptors' warnings together */
+	struct syn_counts syn_gone; /* save_syn: what acceptors already freed counted */
 };
 TAILQ_HEAD(listeners, listener);
 
@@ -130,6 +132,9 @@ struct acceptor {
 	uint64_t active;
 	void *service_state;
 	struct listener_stats stats;
+	struct syn_stats *syn; /* save_syn: its clients' SYNs (locked: the main thread reads) */
+	/* save_syn: the SYN of the client being accepted, for its connect line (client_open) */
+	char syn_field[SYN_FIELDSLEN];
 };
 
 struct acceptor *acceptor_new(struct listener *, struct worker *, struct mailbox *reply,

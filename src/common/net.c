@@ -303,6 +303,10 @@ net_listen_setopts(int fd, int family, const struct net_addr *a, const struct ne
 	    net_setopt(
 		fd, IPPROTO_TCP, TCP_FASTOPEN, o->fastopen, "TCP_FASTOPEN", a, err, errlen) == -1)
 		return -1;
+	/* before listen(): no SYN arrives unsaved */
+	if (o->save_syn &&
+	    net_setopt(fd, IPPROTO_TCP, TCP_SAVE_SYN, 1, "TCP_SAVE_SYN", a, err, errlen) == -1)
+		return -1;
 	return 0;
 }
 

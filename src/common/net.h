@@ -27,6 +27,7 @@ struct net_listen_opts {
 	int nodelay;
 	int defer_accept; /* seconds; 0 = off */
 	int fastopen;     /* TCP_FASTOPEN's queue length; 0 = not set */
+	int save_syn;     /* TCP_SAVE_SYN */
 };
 
 int net_addr_parse(struct net_addr *, const char *host, int port, char *err, size_t errlen);

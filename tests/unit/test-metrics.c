@@ -845,7 +845,7 @@ test_json(void **state)
 	    "\"syn_recv\":7,\"accept_wait\":{\"count\":11,\"sum_ms\":7606,\"p50_ms\":1,"
 	    "\"p90_ms\":200,\"p99_ms\":null,\"buckets_ms\":{\"0\":0,\"1\":6,\"2\":0,\"5\":0,"
 	    "\"10\":0,\"20\":0,\"50\":0,\"100\":0,\"200\":4,\"500\":0,\"1000\":0,\"2000\":0,"
-	    "\"5000\":0,\"+Inf\":1}},\"syn_data\":5,\"accepted\":11,\"active\":2,"
+	    "\"5000\":0,\"+Inf\":1}},\"syn_data\":5,\"syn\":null,\"accepted\":11,\"active\":2,"
 	    "\"rejected_total\":6,");
 	unit_has(t,
 	    "\"rejected\":{\"max_clients\":0,\"max_clients_per_source\":6,"
@@ -863,7 +863,7 @@ test_json(void **state)
 	unit_has(t,
 	    "\"backlog_effective\":8,\"accept_queue\":9,\"accept_queue_limit\":9,"
 	    "\"accept_queue_per_socket\":[9],\"syn_recv\":null,\"accept_wait\":null,"
-	    "\"syn_data\":null,");
+	    "\"syn_data\":null,\"syn\":null,");
 	unit_has(t,
 	    ",\"host\":{\"listen_overflows\":17,\"listen_drops\":18,\"syncookies_sent\":19,"
 	    "\"req_q_full_drop\":20,\"fastopen_passive\":21,\"fastopen_passive_fail\":22,"
@@ -893,6 +893,101 @@ test_json(void **state)
 	t = format(snap, 0);
 	prom_check(t);
 	unit_lacks(t, "{listener=");
+	free(t);
+	snapshot_free(snap);
+}
+
+/*
+ * save_syn: the SYN counts of a listener in both formats, the MSS values
+ * as counted (already cut to the top ones), the option sets seen only,
+ * every reason; a kept SYN with its peer and fields; the unix listener
+ * (no save_syn, nothing counted) shows none of it.
+ */
+static void
+test_syn(void **state)
+{
+	struct metrics_snapshot *snap = snapshot_new(0, 0);
+	struct metrics_listener *l = &snap->listeners[0];
+	struct syn_seen *s = &l->syn.last[0];
+	char *t;
+
+	l->save_syn = 1;
+	l->syn.saved = 5;
+	l->syn.unread = 1;
+	l->syn.invalid[SYN_ERR_OPT_LENGTH] = 2;
+	l->syn.nmss = 2;
+	l->syn.mss[0].mss = 1200;
+	l->syn.mss[0].n = 3;
+	l->syn.mss[1].mss = 65495;
+	l->syn.mss[1].n = 1;
+	l->syn.mss_other = 0;
+	l->syn.mss_none = 1;
+	l->syn.options[SYN_OPT_MSS | SYN_OPT_SACKOK | SYN_OPT_TS | SYN_OPT_WS] = 4;
+	l->syn.options[0] = 1;
+	l->syn.nlast = 1;
+	s->peer.sin.sin_family = AF_INET;
+	s->peer.sin.sin_port = htons(40212);
+	s->peer.sin.sin_addr.s_addr = htonl(0x7f000001);
+	s->peerlen = sizeof s->peer.sin;
+	s->time_ms = 1700000000123;
+	s->info = (struct syn_info){ .version = 4,
+		.ttl = 64,
+		.options = SYN_OPT_MSS | SYN_OPT_WS,
+		.window = 65495,
+		.mss = 1200,
+		.wscale = 7,
+		.unknown = 0 };
+
+	t = format(snap, 0);
+	prom_check(t);
+	unit_has(t,
+	    "synackd_listener_syn_saved_total{listener=\"" WEIRD_PROM "\",service=\"echo\"} 5\n");
+	unit_has(t,
+	    "synackd_listener_syn_unread_total{listener=\"" WEIRD_PROM "\",service=\"echo\"} 1\n");
+	unit_has(t,
+	    "synackd_listener_syn_invalid_total{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\",reason=\"option_length\"} 2\n");
+	unit_has(t,
+	    "synackd_listener_syn_invalid_total{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\",reason=\"not_syn\"} 0\n");
+	unit_has(t,
+	    "synackd_listener_syn_mss_total{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\",mss=\"1200\"} 3\n"
+	    "synackd_listener_syn_mss_total{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\",mss=\"65495\"} 1\n"
+	    "synackd_listener_syn_mss_total{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\",mss=\"other\"} 0\n"
+	    "synackd_listener_syn_mss_total{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\",mss=\"none\"} 1\n");
+	unit_has(t,
+	    "synackd_listener_syn_options_total{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\",options=\"none\"} 1\n"
+	    "synackd_listener_syn_options_total{listener=\"" WEIRD_PROM
+	    "\",service=\"echo\",options=\"mss,sackok,ts,ws\"} 4\n");
+	unit_lacks(t, "options=\"mss\"");
+	unit_lacks(t, "synackd_listener_syn_saved_total{listener=\"ux\"");
+	unit_lacks(t, "synackd_listener_syn_mss_total{listener=\"sleepy\"");
+	free(t);
+
+	t = format(snap, 1);
+	json_check(t);
+	unit_has(t,
+	    ",\"syn\":{\"enabled\":true,\"saved\":5,\"unread\":1,\"invalid\":{"
+	    "\"ip_truncated\":0,");
+	unit_has(t,
+	    "\"option_length\":2,\"option_size\":0},\"mss\":{\"1200\":3,\"65495\":1,"
+	    "\"other\":0,\"none\":1},\"options\":{\"none\":1,\"mss,sackok,ts,ws\":4},"
+	    "\"last\":[{\"peer\":\"127.0.0.1:40212\",\"time\":1700000000.123,\"ip\":4,"
+	    "\"ttl\":64,\"window\":65495,\"options\":\"mss,ws\",\"mss\":1200,"
+	    "\"wscale\":7,\"sackok\":false,\"ts\":false,\"ecn\":false,"
+	    "\"fastopen_cookie\":null,\"unknown\":0,\"unknown_kinds\":[]}]},");
+	unit_has(t, "\"accept_wait\":null,\"syn_data\":null,\"syn\":null,");
+	free(t);
+
+	/* a reload turned it off: what was counted stays */
+	l->save_syn = 0;
+	t = format(snap, 1);
+	unit_has(t, ",\"syn\":{\"enabled\":false,\"saved\":5,");
 	free(t);
 	snapshot_free(snap);
 }
@@ -1218,6 +1313,22 @@ static const char exact_prom[] =
     "synackd_listener_syn_data_total{listener=\"we\\\"ird\\\\na\\nme\",service=\"echo\"} "
     "5\n"
     "synackd_listener_syn_data_total{listener=\"sleepy\",service=\"discard\"} 0\n"
+    "# HELP synackd_listener_syn_saved_total Clients whose SYN was read (save_syn: TCP_SAV"
+    "ED_SYN at accept) and parsed.\n"
+    "# TYPE synackd_listener_syn_saved_total counter\n"
+    "# HELP synackd_listener_syn_unread_total Clients of a save_syn listener whose SYN the"
+    " kernel had not saved (it arrived before a reload set save_syn).\n"
+    "# TYPE synackd_listener_syn_unread_total counter\n"
+    "# HELP synackd_listener_syn_invalid_total Clients whose saved SYN did not parse, by r"
+    "eason (never fatal: the client is served).\n"
+    "# TYPE synackd_listener_syn_invalid_total counter\n"
+    "# HELP synackd_listener_syn_mss_total Clients' SYNs by the MSS option they carried as"
+    " they arrived: the most frequent values, \"other\" for the rest, \"none\" without the opt"
+    "ion.\n"
+    "# TYPE synackd_listener_syn_mss_total counter\n"
+    "# HELP synackd_listener_syn_options_total Clients' SYNs by the set of TCP options the"
+    "y carried (fastopen, mss, sackok, ts, ws, unknown; \"none\"), as they arrived.\n"
+    "# TYPE synackd_listener_syn_options_total counter\n"
     "# HELP synackd_host_tcp_listen_overflows_total TcpExt ListenOverflows of the host (i"
     "ts network namespace): a handshake completed while the listener's accept queue was f"
     "ull.\n"
@@ -1290,7 +1401,8 @@ static const char exact_json[] =
     "ccept_queue_limit\":10,\"accept_queue_per_socket\":[3,5],\"syn_recv\":7,\"accept_wai"
     "t\":{\"count\":11,\"sum_ms\":7606,\"p50_ms\":1,\"p90_ms\":200,\"p99_ms\":null,\"buck"
     "ets_ms\":{\"0\":0,\"1\":6,\"2\":0,\"5\":0,\"10\":0,\"20\":0,\"50\":0,\"100\":0,\"200"
-    "\":4,\"500\":0,\"1000\":0,\"2000\":0,\"5000\":0,\"+Inf\":1}},\"syn_data\":5,\"accept"
+    "\":4,\"500\":0,\"1000\":0,\"2000\":0,\"5000\":0,\"+Inf\":1}},\"syn_data\":5,\"syn\":null,"
+    "\"accept"
     "ed\":11,\"active\":2,\"rejected_total\":6,\"rejected\":{\"max_clients\":0,\"max_clie"
     "nts_per_source\":6,\"out_of_memory\":0,\"proxy_untrusted\":0},\"closed\":{\"peer\":0"
     ",\"idle_timeout\":0,\"slow_consumer\":0,\"line_too_long\":0,\"shutdown\":0,\"error\""
@@ -1302,7 +1414,8 @@ static const char exact_json[] =
     "ull,\"accept_queue_per_socket\":[],\"syn_recv\":0,\"accept_wait\":{\"count\":0,\"sum"
     "_ms\":0,\"p50_ms\":null,\"p90_ms\":null,\"p99_ms\":null,\"buckets_ms\":{\"0\":0,\"1"
     "\":0,\"2\":0,\"5\":0,\"10\":0,\"20\":0,\"50\":0,\"100\":0,\"200\":0,\"500\":0,\"1000"
-    "\":0,\"2000\":0,\"5000\":0,\"+Inf\":0}},\"syn_data\":0,\"accepted\":0,\"active\":0,"
+    "\":0,\"2000\":0,\"5000\":0,\"+Inf\":0}},\"syn_data\":0,\"syn\":null,\"accepted\":0,\"active\":"
+    "0,"
     "\"rejected_total\":0,\"rejected\":{\"max_clients\":0,\"max_clients_per_source\":0,\""
     "out_of_memory\":0,\"proxy_untrusted\":0},\"closed\":{\"peer\":0,\"idle_timeout\":0,"
     "\"slow_consumer\":0,\"line_too_long\":0,\"shutdown\":0,\"error\":0,\"done\":0,\"out_"
@@ -1311,7 +1424,8 @@ static const char exact_json[] =
     "\"other\":0},\"bytes_in\":0,\"bytes_out\":0},{\"name\":\"ux\",\"service\":\"echo\","
     "\"address\":\"unix:/run/s\\\"ock\",\"port\":null,\"backlog\":8,\"workers\":1,\"backl"
     "og_effective\":8,\"accept_queue\":9,\"accept_queue_limit\":9,\"accept_queue_per_sock"
-    "et\":[9],\"syn_recv\":null,\"accept_wait\":null,\"syn_data\":null,\"accepted\":0,\"a"
+    "et\":[9],\"syn_recv\":null,\"accept_wait\":null,\"syn_data\":null,\"syn\":null,\"accepted\":0,"
+    "\"a"
     "ctive\":0,\"rejected_total\":0,\"rejected\":{\"max_clients\":0,\"max_clients_per_sou"
     "rce\":0,\"out_of_memory\":0,\"proxy_untrusted\":0},\"closed\":{\"peer\":0,\"idle_tim"
     "eout\":0,\"slow_consumer\":0,\"line_too_long\":0,\"shutdown\":0,\"error\":0,\"done\""
@@ -1513,6 +1627,7 @@ main(void)
 		cmocka_unit_test(test_validators),
 		cmocka_unit_test(test_prom),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_syn),
 		cmocka_unit_test(test_exact),
 		cmocka_unit_test(test_framing),
 		cmocka_unit_test(test_accept_wait_bucket),
