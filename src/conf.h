@@ -19,6 +19,11 @@
 #define LISTENER_KEYS 24 /* room in listener_conf.key_line */
 
 #define CHAT_RATE_DEFAULT 1048576 /* chat_rate: bytes per second per member */
+#define MAX_DATAGRAM_DEFAULT 2048 /* max_datagram: bytes of a datagram read */
+#define MAX_DATAGRAM_LIMIT 65535  /* the largest a UDP datagram's length field says */
+#define UDP_RATE_DEFAULT 5        /* udp_rate: chargen and daytime answers a second a source */
+
+enum transport { TRANSPORT_TCP, TRANSPORT_UDP };
 
 struct service;
 
@@ -30,6 +35,7 @@ struct listener_conf {
 	char *address;        /* as written */
 	struct net_addr addr; /* parsed, with the port */
 	int port;             /* -1 until set */
+	enum transport transport;
 	int backlog;
 	int reuseport;
 	int keepalive;
@@ -43,6 +49,8 @@ struct listener_conf {
 	long output_limit;
 	long chat_rate;              /* bytes per second a chat member may send; 0 = any */
 	long chat_burst;             /* bytes it may send at once */
+	long max_datagram;           /* udp: bytes read of a datagram; longer ones are dropped */
+	long udp_rate;               /* udp: chargen/daytime answers a second a source; 0 = any */
 	uint64_t seen;               /* keys set, to refuse duplicates */
 	int key_line[LISTENER_KEYS]; /* where each key was set, for later checks */
 };

@@ -37,7 +37,18 @@
 #include "net.h"
 #include "service.h"
 
-enum key_type { K_BOOL, K_INT, K_LONG, K_STRING, K_LOGLEVEL, K_LOG, K_SERVICE, K_ADDRESS, K_CIDRS };
+enum key_type {
+	K_BOOL,
+	K_INT,
+	K_LONG,
+	K_STRING,
+	K_LOGLEVEL,
+	K_LOG,
+	K_SERVICE,
+	K_ADDRESS,
+	K_CIDRS,
+	K_TRANSPORT
+};
 
 struct key {
 	const char *name;
@@ -83,6 +94,9 @@ static const struct key listener_keys[] = {
 	{ "output_limit", K_LONG, L(output_limit), 1024, 1073741824 },
 	{ "chat_rate", K_LONG, L(chat_rate), 0, 1073741824 },
 	{ "chat_burst", K_LONG, L(chat_burst), 1, 1073741824 },
+	{ "transport", K_TRANSPORT, L(transport), 0, 0 },
+	{ "max_datagram", K_LONG, L(max_datagram), 1, MAX_DATAGRAM_LIMIT },
+	{ "udp_rate", K_LONG, L(udp_rate), 0, 1000000 },
 };
 
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
@@ -165,6 +179,9 @@ listener_conf_new(const char *name, int line)
 	lc->chat_rate = CHAT_RATE_DEFAULT;
 	lc->chat_burst = -1; /* one second's worth of chat_rate */
 	lc->proxy_timeout = 3;
+	lc->transport = TRANSPORT_TCP;
+	lc->max_datagram = MAX_DATAGRAM_DEFAULT;
+	lc->udp_rate = UDP_RATE_DEFAULT;
 	return lc;
 }
 
@@ -409,6 +426,15 @@ parse_value(struct parse *p, const struct key *k, void *base, const char *value)
 			return parse_error(p, p->line, "%s: %s", k->name, msg);
 		return 1;
 	}
+	case K_TRANSPORT:
+		if (strcmp(value, "tcp") == 0)
+			*(enum transport *)field = TRANSPORT_TCP;
+		else if (strcmp(value, "udp") == 0)
+			*(enum transport *)field = TRANSPORT_UDP;
+		else
+			return parse_error(
+			    p, p->line, "%s: \"%s\" is not tcp or udp", k->name, value);
+		return 1;
 	case K_STRING:
 		break;
 	}
@@ -516,6 +542,49 @@ check_service(struct parse *p, struct listener_conf *lc)
 	return 1;
 }
 
+/*
+ * The keys that make sense for one transport only.  A UDP listener has no
+ * connection: no backlog, no handshake (defer_accept, fastopen, save_syn),
+ * no PROXY header, no stream to keep alive or to bound by lines; chat needs
+ * a connection per member.  A unix datagram socket would be a transport of
+ * its own (no source port to check, a path to answer to): not served.
+ */
+static const char *const tcp_only_keys[] = { "backlog", "reuseport", "keepalive", "defer_accept",
+	"fastopen", "save_syn", "proxy_protocol", "proxy_timeout", "proxy_from", "max_line",
+	"output_limit" };
+static const char *const udp_only_keys[] = { "max_datagram", "udp_rate" };
+
+static int
+check_transport(struct parse *p, const struct listener_conf *lc)
+{
+	size_t i;
+
+	if (lc->transport == TRANSPORT_TCP) {
+		for (i = 0; i < NKEYS(udp_only_keys); i++)
+			if (key_set(lc, udp_only_keys[i]))
+				return parse_error(p, key_line(lc, udp_only_keys[i]),
+				    "listener %s: %s is for listeners with transport = udp",
+				    lc->name, udp_only_keys[i]);
+		return 1;
+	}
+	for (i = 0; i < NKEYS(tcp_only_keys); i++)
+		if (key_set(lc, tcp_only_keys[i]))
+			return parse_error(p, key_line(lc, tcp_only_keys[i]),
+			    "listener %s: %s does not apply to transport = udp (no connection)",
+			    lc->name, tcp_only_keys[i]);
+	if (lc->service->datagram == NULL)
+		return parse_error(p, key_line(lc, "transport"),
+		    "listener %s: %s is TCP only (transport = udp serves echo, discard, daytime "
+		    "and chargen)",
+		    lc->name, lc->service->name);
+	if (strncmp(lc->address, "unix:", 5) == 0)
+		return parse_error(p, key_line(lc, "transport"),
+		    "listener %s: transport = udp on a unix socket is not supported (use an IPv4 "
+		    "or IPv6 address)",
+		    lc->name);
+	return 1;
+}
+
 /* What can only be checked once the whole file is read. */
 static int
 config_check(struct parse *p)
@@ -563,7 +632,7 @@ config_check(struct parse *p)
 			    "listener %s: save_syn does not apply to a unix socket (no TCP "
 			    "handshake)",
 			    lc->name);
-		if (!check_service(p, lc))
+		if (!check_service(p, lc) || !check_transport(p, lc))
 			return 0;
 		if (strncmp(lc->address, "unix:", 5) == 0) {
 			if (lc->port != -1)
@@ -576,12 +645,15 @@ config_check(struct parse *p)
 			return parse_error(p, lc->line, "listener %s: address: %s", lc->name, msg);
 		for (other = TAILQ_FIRST(&c->listeners); other != lc;
 		     other = TAILQ_NEXT(other, entry)) {
-			if (net_addr_overlap(&lc->addr, &other->addr))
+			/* a TCP and a UDP port of the same number are two ports */
+			if (lc->transport == other->transport &&
+			    net_addr_overlap(&lc->addr, &other->addr))
 				return parse_error(p, lc->line,
 				    "listener %s: %s overlaps listener %s (line %d)", lc->name,
 				    net_addr_str(&lc->addr, a, sizeof a), other->name, other->line);
 		}
-		if (c->metrics[0] != '\0' && net_addr_overlap(&lc->addr, &c->metrics_addr))
+		if (c->metrics[0] != '\0' && lc->transport == TRANSPORT_TCP &&
+		    net_addr_overlap(&lc->addr, &c->metrics_addr))
 			return parse_error(p, lc->line,
 			    "listener %s: %s overlaps metrics (line %d)", lc->name,
 			    net_addr_str(&lc->addr, a, sizeof a), c->metrics_line);

@@ -190,6 +190,11 @@ listener_new(const struct listener_conf *lc, struct worker **workers, int nworke
 	struct listener *l;
 	char why[ERRLEN];
 
+	/* the datagram loop is not written yet: refuse rather than open a TCP port */
+	if (lc->transport == TRANSPORT_UDP) {
+		snprintf(err, errlen, "listener %s: transport = udp is not served yet", lc->name);
+		return NULL;
+	}
 	if ((l = calloc(1, sizeof *l)) == NULL || (l->conf = listener_conf_dup(lc)) == NULL ||
 	    (l->acceptors = calloc((size_t)n, sizeof *l->acceptors)) == NULL ||
 	    (l->fds = calloc((size_t)n, sizeof *l->fds)) == NULL) {

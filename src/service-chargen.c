@@ -101,9 +101,36 @@ chargen_close(struct client *c)
 	c->state_data = NULL;
 }
 
+/*
+ * RFC 864 over UDP: "a random number (between 0 and 512) of characters".
+ * Spread over 0..512 by a multiplicative hash of the socket's count, so
+ * that the function stays pure (and testable) and no random source is
+ * read per datagram.
+ */
+size_t
+chargen_datagram_len(uint32_t seq)
+{
+	return (size_t)((seq * 2654435761u) >> 16) % (CHARGEN_DATAGRAM_MAX + 1);
+}
+
+/* Each answer starts on the next line of the pattern, as the stream's lines rotate. */
+static ssize_t
+chargen_datagram(
+    const char *in, size_t inlen, char *out, size_t outmax, const struct datagram_ctx *ctx)
+{
+	size_t n = chargen_datagram_len(ctx->seq);
+
+	(void)in;
+	(void)inlen;
+	if (n > outmax)
+		n = outmax;
+	return (ssize_t)chargen_pattern((size_t)(ctx->seq % CHARGEN_RING) * CHARGEN_LINE, out, n);
+}
+
 const struct service service_chargen = {
 	.name = "chargen",
 	.speaks_first = 1,
+	.datagram = chargen_datagram,
 	.acceptor_init = chargen_acceptor_init,
 	.open = chargen_open,
 	.drained = chargen_fill,

@@ -39,8 +39,24 @@ daytime_open(struct client *c)
 	client_close(c, CLOSE_DONE);
 }
 
+/* RFC 867 over UDP: whatever the datagram holds, one line back. */
+static ssize_t
+daytime_datagram(
+    const char *in, size_t inlen, char *out, size_t outmax, const struct datagram_ctx *ctx)
+{
+	size_t n;
+
+	(void)in;
+	(void)inlen;
+	/* daytime_format() ends the line with a NUL it does not count */
+	if ((n = daytime_format(ctx->now, out, outmax)) == 0)
+		return -1;
+	return (ssize_t)n;
+}
+
 const struct service service_daytime = {
 	.name = "daytime",
 	.speaks_first = 1,
 	.open = daytime_open,
+	.datagram = daytime_datagram,
 };

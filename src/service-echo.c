@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "service.h"
 #include "synackd.h"
 
@@ -16,7 +18,20 @@ echo_read(struct client *c, const char *data, size_t len)
 	client_send(c, data, len);
 }
 
+/* A datagram back as it came; never larger than the request. */
+static ssize_t
+echo_datagram(
+    const char *in, size_t inlen, char *out, size_t outmax, const struct datagram_ctx *ctx)
+{
+	(void)ctx;
+	if (inlen > outmax)
+		inlen = outmax;
+	memcpy(out, in, inlen);
+	return (ssize_t)inlen;
+}
+
 const struct service service_echo = {
 	.name = "echo",
 	.read = echo_read,
+	.datagram = echo_datagram,
 };

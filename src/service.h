@@ -8,11 +8,21 @@
 #define SYNACK_SERVICE_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 struct acceptor;
 struct client;
 struct listener_conf;
+
+/* What a service's datagram callback may use besides the datagram. */
+struct datagram_ctx {
+	time_t now;   /* daytime's clock */
+	uint32_t seq; /* datagrams this socket answered before: chargen's line and length */
+};
+
+#define CHARGEN_DATAGRAM_MAX 512 /* RFC 864: 0 to 512 characters a datagram */
 
 struct service {
 	const char *name;
@@ -40,6 +50,13 @@ struct service {
 	void (*read)(struct client *, const char *data, size_t len);
 	void (*drained)(struct client *);
 	void (*close)(struct client *);
+	/*
+	 * transport = udp: the answer to one datagram, a pure function of its
+	 * arguments: its length (at most outmax) in out, or -1 for no answer.
+	 * NULL: the service is TCP only.
+	 */
+	ssize_t (*datagram)(
+	    const char *in, size_t inlen, char *out, size_t outmax, const struct datagram_ctx *);
 };
 
 /* service.c */
@@ -56,6 +73,7 @@ extern const struct service service_chat;
 
 /* service-chargen.c */
 size_t chargen_pattern(size_t offset, char *buf, size_t len);
+size_t chargen_datagram_len(uint32_t seq);
 /* service-chat.c */
 #define CHAT_TICK_MS 100 /* the rate limit's refill interval */
 static inline long

@@ -952,6 +952,81 @@ test_fastopen(void **state)
 	}
 }
 
+/*
+ * transport: tcp (the default) or udp; udp takes max_datagram and udp_rate
+ * and refuses what only a connection has, chat and unix sockets; a TCP
+ * and a UDP listener may share an address and port, two UDP ones not.
+ */
+static void
+test_transport(void **state)
+{
+	static const struct bad cases[] = {
+		{ "not a transport", "[listener echo]\nport = 0\ntransport = sctp\n", 3,
+		    "transport: \"sctp\" is not tcp or udp" },
+		{ "chat", "[listener room]\nservice = chat\nport = 0\ntransport = udp\n", 4,
+		    "listener room: chat is TCP only" },
+		{ "unix", "[listener echo]\naddress = unix:/run/e.sock\ntransport = udp\n", 3,
+		    "listener echo: transport = udp on a unix socket is not supported" },
+		{ "backlog", "[listener echo]\nport = 0\ntransport = udp\nbacklog = 5\n", 4,
+		    "listener echo: backlog does not apply to transport = udp" },
+		{ "save_syn", "[listener echo]\nport = 0\nsave_syn = no\ntransport = udp\n", 3,
+		    "listener echo: save_syn does not apply to transport = udp" },
+		{ "fastopen", "[listener echo]\nport = 0\ntransport = udp\nfastopen = 1\n", 4,
+		    "fastopen does not apply to transport = udp" },
+		{ "defer_accept", "[listener echo]\nport = 0\ntransport = udp\ndefer_accept = 1\n",
+		    4, "defer_accept does not apply to transport = udp" },
+		{ "proxy_protocol",
+		    "[listener echo]\nport = 0\ntransport = udp\nproxy_protocol = yes\n", 4,
+		    "proxy_protocol does not apply to transport = udp" },
+		{ "max_datagram on tcp", "[listener echo]\nport = 0\nmax_datagram = 512\n", 3,
+		    "listener echo: max_datagram is for listeners with transport = udp" },
+		{ "udp_rate on tcp", "[listener echo]\nport = 0\ntransport = tcp\nudp_rate = 1\n",
+		    4, "listener echo: udp_rate is for listeners with transport = udp" },
+		{ "max_datagram 0",
+		    "[listener echo]\nport = 0\ntransport = udp\nmax_datagram = 0\n", 4,
+		    "max_datagram: \"0\" is not a number from 1 to 65535" },
+		{ "max_datagram too big",
+		    "[listener echo]\nport = 0\ntransport = udp\nmax_datagram = 65536\n", 4,
+		    "max_datagram: \"65536\" is not a number from 1 to 65535" },
+		{ "udp_rate negative",
+		    "[listener echo]\nport = 0\ntransport = udp\nudp_rate = -1\n", 4,
+		    "udp_rate: \"-1\" is not a number from 0 to 1000000" },
+		{ "two udp on one port",
+		    "[listener a]\nservice = echo\naddress = 127.0.0.1\nport = 7\ntransport = udp\n"
+		    "[listener b]\nservice = discard\naddress = *\nport = 7\ntransport = udp\n",
+		    6, "listener b: [::]:7 overlaps listener a (line 1)" },
+	};
+	struct listener_conf *lc;
+	struct config *c;
+
+	RUN_BAD(cases);
+	c = parse_ok("[listener echo]\nport = 0\n");
+	lc = nth_listener(c, 0);
+	assert_int_equal(lc->transport, TRANSPORT_TCP);
+	config_free(c);
+	c = parse_ok("[listener echo]\nport = 0\ntransport = udp\n"
+		     "[listener daytime]\nport = 0\ntransport = udp\nmax_datagram = 65535\n"
+		     "udp_rate = 0\n");
+	lc = nth_listener(c, 0);
+	assert_int_equal(lc->transport, TRANSPORT_UDP);
+	assert_int_equal(lc->max_datagram, MAX_DATAGRAM_DEFAULT);
+	assert_int_equal(lc->udp_rate, UDP_RATE_DEFAULT);
+	lc = nth_listener(c, 1);
+	assert_int_equal(lc->max_datagram, 65535);
+	assert_int_equal(lc->udp_rate, 0);
+	config_free(c);
+	/* one port number, two transports: two ports; and beside metrics */
+	c = parse_ok("[server]\nmetrics = 127.0.0.1:9100\n"
+		     "[listener tcp]\nservice = echo\naddress = 127.0.0.1\nport = 7007\n"
+		     "[listener udp]\nservice = echo\naddress = *\nport = 7007\ntransport = udp\n"
+		     "[listener m]\nservice = discard\naddress = 127.0.0.1\nport = 9100\n"
+		     "transport = udp\n");
+	config_free(c);
+	c = parse_ok("[listener c]\nservice = chargen\nport = 0\ntransport = udp\n"
+		     "[listener d]\nservice = discard\nport = 0\ntransport = udp\n");
+	config_free(c);
+}
+
 /* proxy_from: parsed where it is set, only with proxy_protocol, never for unix. */
 static void
 test_proxy_from(void **state)
@@ -1425,6 +1500,7 @@ main(void)
 		cmocka_unit_test(test_defer_accept),
 		cmocka_unit_test(test_fastopen),
 		cmocka_unit_test(test_proxy_from),
+		cmocka_unit_test(test_transport),
 		cmocka_unit_test(test_chat_rate),
 		cmocka_unit_test(test_daemon_keys),
 		cmocka_unit_test(test_workers),

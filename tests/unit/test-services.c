@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -510,6 +511,89 @@ test_chat_escape_all_short(void **state)
 	}
 }
 
+/* The datagram callbacks, as transport = udp calls them. */
+static ssize_t
+answer(const char *service, const char *in, size_t inlen, char *out, size_t outmax, uint32_t seq,
+    time_t now)
+{
+	const struct service *svc = service_find(service);
+	struct datagram_ctx ctx = { .now = now, .seq = seq };
+
+	assert_non_null(svc);
+	assert_non_null(svc->datagram);
+	return svc->datagram(in, inlen, out, outmax, &ctx);
+}
+
+/* RFC 862: the datagram back, byte for byte, whatever it holds. */
+static void
+test_echo_datagram(void **state)
+{
+	char in[1024], out[1024];
+
+	for (size_t i = 0; i < sizeof in; i++)
+		in[i] = (char)(i * 7);
+	for (size_t len = 0; len <= sizeof in; len += 257) {
+		assert_int_equal(answer("echo", in, len, out, sizeof out, 0, 0), (ssize_t)len);
+		assert_memory_equal(in, out, len);
+	}
+	assert_int_equal(answer("echo", in, 1, out, sizeof out, 0, 0), 1);
+	/* never more than the room given */
+	assert_int_equal(answer("echo", in, sizeof in, out, 10, 0, 0), 10);
+}
+
+/* RFC 863: nothing back. */
+static void
+test_discard_datagram(void **state)
+{
+	char out[64];
+
+	assert_int_equal(answer("discard", "x", 1, out, sizeof out, 0, 0), -1);
+	assert_int_equal(answer("discard", "", 0, out, sizeof out, 0, 0), -1);
+}
+
+/* RFC 867: one line, whatever the datagram held. */
+static void
+test_daytime_datagram(void **state)
+{
+	char out[128], line[128];
+	size_t n = daytime_format(86400, line, sizeof line);
+
+	assert_true(n > 0);
+	assert_int_equal(answer("daytime", "hello", 5, out, sizeof out, 0, 86400), (ssize_t)n);
+	assert_memory_equal(out, line, n);
+	assert_int_equal(answer("daytime", NULL, 0, out, sizeof out, 3, 86400), (ssize_t)n);
+	assert_int_equal(answer("daytime", NULL, 0, out, 2, 3, 86400), -1);
+}
+
+/* RFC 864: 0 to 512 characters of the pattern, each answer on the next line. */
+static void
+test_chargen_datagram(void **state)
+{
+	char out[1024], want[1024];
+	size_t seen_short = 0, seen_long = 0;
+
+	for (uint32_t seq = 0; seq < 2000; seq++) {
+		ssize_t n = answer("chargen", "in", 2, out, sizeof out, seq, 0);
+		size_t line = seq % RING, done = 0;
+
+		assert_true(n >= 0 && n <= 512);
+		assert_int_equal((size_t)n, chargen_datagram_len(seq));
+		while (done < (size_t)n) {
+			expected_line(line++, want + done);
+			done += LINE;
+		}
+		assert_memory_equal(out, want, (size_t)n);
+		seen_short += n < 64;
+		seen_long += n > 448;
+	}
+	/* spread over the range, not stuck at one length */
+	assert_true(seen_short > 100);
+	assert_true(seen_long > 100);
+	assert_int_equal(answer("chargen", NULL, 0, out, 5, 1, 0) <= 5, 1);
+	/* TCP only */
+	assert_null(service_find("chat")->datagram);
+}
+
 int
 main(void)
 {
@@ -527,6 +611,10 @@ main(void)
 		cmocka_unit_test(test_daytime_local),
 		cmocka_unit_test(test_daytime_now),
 		cmocka_unit_test(test_daytime_buffer),
+		cmocka_unit_test(test_echo_datagram),
+		cmocka_unit_test(test_discard_datagram),
+		cmocka_unit_test(test_daytime_datagram),
+		cmocka_unit_test(test_chargen_datagram),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
