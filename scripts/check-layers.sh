@@ -39,7 +39,7 @@ PROGRAMS = {
             ['worker.c'],
             ['acceptor.c'],
             ['service-*.c'],
-            ['client.c'],
+            ['client.c', 'datagram.c'],
             ['limits.c'],
             ['config.c', 'service.c', 'sources.c', 'stats.c', 'syn-stats.c', 'activation.c',
              'daemon.c',

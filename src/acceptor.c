@@ -44,6 +44,7 @@
 
 #include "client-limits.h"
 #include "conf.h"
+#include "datagram.h"
 #include "log.h"
 #include "net.h"
 #include "service.h"
@@ -260,6 +261,16 @@ acceptor_start(struct acceptor *a)
 		log_error("listener %s: cannot start service %s", lc->name, lc->service->name);
 		return -1;
 	}
+	if (lc->transport == TRANSPORT_UDP) {
+		if ((a->dgram = datagram_new(base, a->fd, lc, a->addrstr)) == NULL) {
+			log_error(
+			    "listener %s: cannot start the datagram loop on %s: out of memory",
+			    lc->name, a->addrstr);
+			return -1;
+		}
+		a->fd = -1; /* the datagram loop owns it now */
+		return 0;
+	}
 	if ((a->retry = evtimer_new(base, acceptor_retry_cb, a)) == NULL) {
 		log_error("listener %s: evtimer_new failed", lc->name);
 		return -1;
@@ -376,6 +387,11 @@ acceptor_close_now(struct acceptor *a)
 void
 acceptor_close(struct acceptor *a)
 {
+	if (a->dgram != NULL) {
+		datagram_drain(a->dgram);
+		datagram_free(a->dgram);
+		a->dgram = NULL;
+	}
 	if (a->evl != NULL) {
 		acceptor_close_evl(a, a->evl);
 		a->evl = NULL;
@@ -466,6 +482,8 @@ acceptor_reconfigure(struct acceptor *a, struct listener_conf *lc)
 		}
 	}
 	a->conf = lc;
+	if (a->dgram != NULL)
+		datagram_set_conf(a->dgram, lc, a->addrstr);
 	if (lc->service->acceptor_reconfigure != NULL)
 		lc->service->acceptor_reconfigure(a, old);
 	listener_conf_free(old);
@@ -557,6 +575,7 @@ acceptor_free(struct acceptor *a)
 	while ((c = TAILQ_FIRST(&a->clients)) != NULL)
 		client_free(c);
 	acceptor_drop_parked(a);
+	datagram_free(a->dgram);
 	if (a->inherited && (a->evl != NULL || a->fd != -1))
 		net_allow_syns(a->evl != NULL ? evconnlistener_get_fd(a->evl) : a->fd);
 	if (a->evl != NULL)

@@ -40,6 +40,16 @@ listener_count(int nworkers, const struct listener_conf *lc)
 	return nworkers;
 }
 
+/* One socket of lc's transport on *addr (which gets the real port). */
+static int
+listener_socket(const struct listener_conf *lc, struct net_addr *addr,
+    const struct net_listen_opts *o, char *err, size_t errlen)
+{
+	if (lc->transport == TRANSPORT_UDP)
+		return net_bind_datagram(addr, o->reuseport, err, errlen);
+	return net_listen(addr, o, err, errlen);
+}
+
 /*
  * Open n listening sockets on lc's address, all on one port: the first
  * bind may pick it (port 0), the others take the same.  More than one
@@ -69,13 +79,13 @@ listener_open(const struct listener_conf *lc, int n, int *fds, struct net_addr *
 	if (n > 1 && !lc->reuseport && net_addr_port(&lc->addr) != 0) {
 		probe.reuseport = 0;
 		addr = *bound;
-		if ((fd = net_listen(&addr, &probe, err, errlen)) == -1)
+		if ((fd = listener_socket(lc, &addr, &probe, err, errlen)) == -1)
 			return -1;
 		close(fd);
 	}
 	for (int i = 0; i < n; i++) {
 		addr = *bound;
-		if ((fds[i] = net_listen(&addr, &o, err, errlen)) == -1) {
+		if ((fds[i] = listener_socket(lc, &addr, &o, err, errlen)) == -1) {
 			while (i-- > 0)
 				close(fds[i]);
 			return -1;
@@ -167,7 +177,9 @@ listener_stop_accepting(struct listener *l)
 		unlink(((struct sockaddr_un *)&l->addr.ss)->sun_path);
 	l->unlinked = 1;
 	for (int i = 0; i < l->nacceptors; i++) {
+		/* the filter reads TCP flags: a UDP socket drains its queue as it closes */
 		if (l->fds[i] != -1 && l->addr.ss.ss_family != AF_UNIX &&
+		    l->conf->transport == TRANSPORT_TCP &&
 		    net_drop_syns(l->fds[i], err, sizeof err) == -1)
 			log_warnx("listener %s: %s", l->conf->name, err);
 		l->fds[i] = -1;
@@ -185,14 +197,18 @@ listener_new(const struct listener_conf *lc, struct worker **workers, int nworke
 {
 	static unsigned next_one; /* spreads one-loop listeners over the workers */
 	int n = listener_count(nworkers, lc);
-	struct activation_fd *inherited = activation_take(act, lc);
+	/* socket activation hands over stream sockets only, for now */
+	struct activation_fd *inherited =
+	    lc->transport == TRANSPORT_TCP ? activation_take(act, lc) : NULL;
 	struct net_addr bound;
 	struct listener *l;
 	char why[ERRLEN];
 
-	/* the datagram loop is not written yet: refuse rather than open a TCP port */
-	if (lc->transport == TRANSPORT_UDP) {
-		snprintf(err, errlen, "listener %s: transport = udp is not served yet", lc->name);
+	/* they may answer more than they read: not without udp_rate's limit, not written yet */
+	if (lc->transport == TRANSPORT_UDP && lc->service->speaks_first) {
+		snprintf(err, errlen,
+		    "listener %s: transport = udp serves echo and discard only for now, not %s",
+		    lc->name, lc->service->name);
 		return NULL;
 	}
 	if ((l = calloc(1, sizeof *l)) == NULL || (l->conf = listener_conf_dup(lc)) == NULL ||
@@ -284,9 +300,14 @@ listener_start(struct listener *l)
 
 	if (l->inherited_fd != -1)
 		listener_log_inherited(l);
-	log_info("listener %s: listening on %s service=%s backlog=%d", lc->name, l->addrstr,
-	    lc->service->name, lc->backlog);
-	if (l->inherited_fd == -1 && somaxconn >= 0 && somaxconn < lc->backlog)
+	if (lc->transport == TRANSPORT_UDP)
+		log_info("listener %s: listening on %s service=%s transport=udp", lc->name,
+		    l->addrstr, lc->service->name);
+	else
+		log_info("listener %s: listening on %s service=%s backlog=%d", lc->name, l->addrstr,
+		    lc->service->name, lc->backlog);
+	if (lc->transport == TRANSPORT_TCP && l->inherited_fd == -1 && somaxconn >= 0 &&
+	    somaxconn < lc->backlog)
 		log_warnx("listener %s: backlog %d is capped to %d by net.core.somaxconn", lc->name,
 		    lc->backlog, somaxconn);
 	for (int i = 0; i < l->nacceptors; i++) {
@@ -343,7 +364,14 @@ listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 	int *fds;
 
 	/* an inherited socket alone (no SO_REUSEPORT) stays alone at its address */
-	if (lc->service != old->service ||
+	/*
+	 * A UDP socket's new address or max_datagram (its buffers' size) takes
+	 * a new listener: the acceptor's replace path is the stream one.
+	 */
+	if (lc->service != old->service || lc->transport != old->transport ||
+	    (lc->transport == TRANSPORT_UDP &&
+		(!net_addr_equal(&lc->addr, &old->addr) ||
+		    lc->max_datagram != old->max_datagram)) ||
 	    (listener_count(l->nworkers, lc) != l->nacceptors &&
 		!(l->inherited_alone && net_addr_equal(&lc->addr, &old->addr))))
 		return 1;
@@ -431,7 +459,8 @@ listener_snapshot(const struct listener *l, struct metrics_listener *ml)
 	ml->active = listener_active(l);
 	ml->queues = 0;
 	for (int i = 0; i < l->nacceptors && i < METRICS_SOCKETS_MAX; i++) {
-		if (l->fds[i] == -1)
+		/* a datagram socket has no accept queue */
+		if (l->fds[i] == -1 || l->conf->transport == TRANSPORT_UDP)
 			continue;
 		if (queue_accept(l->fds[i], l->addr.ss.ss_family, &q, err, sizeof err) == -1) {
 			log_debug("metrics: listener %s: %s", l->conf->name, err);

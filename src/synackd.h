@@ -117,12 +117,13 @@ struct acceptor {
 	struct listener_conf *conf; /* the worker's own copy */
 	struct net_addr addr;
 	char addrstr[NET_ADDRSTRLEN];
-	int fd; /* until attached to evl */
+	int fd; /* until attached to evl, or to dgram */
 	struct evconnlistener *evl;
-	struct event *retry; /* re-enable accepting after EMFILE and friends */
-	int enabled;         /* accepting now */
-	int backoff;         /* accept failed for lack of resources */
-	int retired;         /* closed; freed when its clients are gone */
+	struct datagram *dgram; /* transport = udp: the socket's loop, instead of evl */
+	struct event *retry;    /* re-enable accepting after EMFILE and friends */
+	int enabled;            /* accepting now */
+	int backoff;            /* accept failed for lack of resources */
+	int retired;            /* closed; freed when its clients are gone */
 	int freeing;
 	int inherited; /* its socket came from the service manager, which may keep a copy */
 	TAILQ_HEAD(, client) clients;

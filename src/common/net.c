@@ -332,18 +332,15 @@ net_unlink_stale(const struct net_addr *a)
 }
 
 /*
- * Make a listening socket by hand and return it, non-blocking and
- * close-on-exec.  The address is updated with what was bound, so a port 0
- * comes back as the port the kernel chose.
+ * A non-blocking, close-on-exec socket of type for a's family: "*" on a
+ * host without IPv6 falls back to IPv4's any address (a is changed).
  */
-int
-net_listen(struct net_addr *a, const struct net_listen_opts *o, char *err, size_t errlen)
+static int
+net_socket(struct net_addr *a, int type)
 {
-	int fd, family = a->ss.ss_family;
+	int fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1 && a->dual && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT)) {
-		/* "*" on a host without IPv6: IPv4 only */
 		int port = net_addr_port(a);
 		struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
 
@@ -352,11 +349,38 @@ net_listen(struct net_addr *a, const struct net_listen_opts *o, char *err, size_
 		sin->sin_addr.s_addr = htonl(INADDR_ANY);
 		sin->sin_port = htons((uint16_t)port);
 		a->len = sizeof *sin;
-		family = AF_INET;
-		fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	}
-	if (fd == -1)
+	return fd;
+}
+
+/* The address a socket is bound to, into a: the port the kernel chose for port 0. */
+static int
+net_bound(int fd, struct net_addr *a, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return net_fail(fd, err, errlen, "getsockname", a);
+	memcpy(&a->ss, &ss, len);
+	a->len = len;
+	return fd;
+}
+
+/*
+ * Make a listening socket by hand and return it, non-blocking and
+ * close-on-exec.  The address is updated with what was bound, so a port 0
+ * comes back as the port the kernel chose.
+ */
+int
+net_listen(struct net_addr *a, const struct net_listen_opts *o, char *err, size_t errlen)
+{
+	int fd, family;
+
+	if ((fd = net_socket(a, SOCK_STREAM)) == -1)
 		return net_fail(fd, err, errlen, "socket", a);
+	family = a->ss.ss_family;
 
 	if (family != AF_UNIX) {
 		if (net_listen_setopts(fd, family, a, o, err, errlen) == -1)
@@ -366,15 +390,8 @@ net_listen(struct net_addr *a, const struct net_listen_opts *o, char *err, size_
 
 	if (bind(fd, (struct sockaddr *)&a->ss, a->len) == -1)
 		return net_fail(fd, err, errlen, "bind", a);
-	if (family != AF_UNIX) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof ss;
-
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
-			return net_fail(fd, err, errlen, "getsockname", a);
-		memcpy(&a->ss, &ss, len);
-		a->len = len;
-	}
+	if (family != AF_UNIX && net_bound(fd, a, err, errlen) == -1)
+		return -1;
 	if (listen(fd, o->backlog) == -1) {
 		int saved = errno;
 
@@ -384,6 +401,43 @@ net_listen(struct net_addr *a, const struct net_listen_opts *o, char *err, size_
 		return net_fail(fd, err, errlen, "listen", a);
 	}
 	return fd;
+}
+
+/*
+ * A UDP socket by hand, bound like net_listen's (no listen(): a datagram
+ * socket has no queue of connections), with what the datagram loop reads
+ * beside each datagram: its destination address (IP_PKTINFO, and
+ * IPV6_RECVPKTINFO on IPv6, which a dual-stack socket needs for IPv4
+ * peers too), so that a wildcard socket answers from the address the
+ * client wrote to; and the kernel's count of datagrams dropped for a full
+ * receive buffer (SO_RXQ_OVFL).  a gets the real port, as net_listen's.
+ */
+int
+net_bind_datagram(struct net_addr *a, int reuseport, char *err, size_t errlen)
+{
+	int fd, family;
+
+	if ((fd = net_socket(a, SOCK_DGRAM)) == -1)
+		return net_fail(fd, err, errlen, "socket", a);
+	family = a->ss.ss_family;
+	if ((reuseport &&
+		net_setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT", a, err, errlen) ==
+		    -1) ||
+	    net_setopt(fd, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL", a, err, errlen) == -1)
+		return net_drop(fd);
+	if (family == AF_INET6 &&
+	    (net_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, a->dual ? 0 : 1, "IPV6_V6ONLY", a, err,
+		 errlen) == -1 ||
+		net_setopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO", a, err,
+		    errlen) == -1))
+		return net_drop(fd);
+	/* on a dual-stack socket IPv4 peers come with IP_PKTINFO too */
+	if ((family == AF_INET || a->dual) &&
+	    net_setopt(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO", a, err, errlen) == -1)
+		return net_drop(fd);
+	if (bind(fd, (struct sockaddr *)&a->ss, a->len) == -1)
+		return net_fail(fd, err, errlen, "bind", a);
+	return net_bound(fd, a, err, errlen);
 }
 
 /* The kernel's cap on every listen() backlog, or -1 if it cannot be read. */

@@ -48,8 +48,10 @@ SKIP = 77
 
 LOG_RE = re.compile(
     r'^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}) (error|warn|info|debug): (.*)$')
+# TCP: "... service=echo backlog=511"; UDP: "... service=echo transport=udp"
 LISTEN_RE = re.compile(
-    r'listener (\S+?):? listening on (\S+) service=(\S+) backlog=(\d+)')
+    r'listener (\S+?):? listening on (\S+) service=(\S+)'
+    r'(?: backlog=(\d+)| transport=(udp))')
 METRICS_RE = re.compile(r'metrics: listening on (\S+) service=metrics')
 
 
@@ -738,7 +740,9 @@ class Daemon:
             fail('cannot parse listening line %r' % line)
         self.listeners[m.group(1)] = {
             'addr': parse_addr(m.group(2)), 'text': m.group(2),
-            'service': m.group(3), 'backlog': int(m.group(4)), 'line': line}
+            'service': m.group(3),
+            'backlog': int(m.group(4)) if m.group(4) is not None else None,
+            'transport': m.group(5) or 'tcp', 'line': line}
 
     # -- log ---------------------------------------------------------------
 
