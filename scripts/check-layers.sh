@@ -41,7 +41,7 @@ PROGRAMS = {
             ['service-*.c'],
             ['client.c', 'datagram.c'],
             ['limits.c'],
-            ['config.c', 'service.c', 'sources.c', 'stats.c', 'syn-stats.c', 'activation.c',
+            ['config.c', 'service.c', 'sources.c', 'stats.c', 'syn-stats.c', 'activation.c', 'ratelimit.c',
              'daemon.c',
              'cidr.c'],
             ['common/*.c'],

@@ -16,7 +16,10 @@
  *
  * Never answered (the classic reflection loops between two UDP services):
  * a datagram from source port 0 or from the ports of echo, discard,
- * daytime, chargen and time.  A datagram longer than max_datagram is read
+ * daytime, chargen and time.  chargen and daytime, whose answer may be
+ * larger than the datagram, answer each source (an IPv4 address, an IPv6
+ * /64) at most udp_rate times a second (ratelimit.c: a bounded table per
+ * socket).  A datagram longer than max_datagram is read
  * as max_datagram + 1 bytes (MSG_TRUNC tells the rest) and dropped.
  */
 #include "config.h"
@@ -31,9 +34,11 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "datagram.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "service.h"
 
 #define DATAGRAM_ROUNDS 8 /* batches a wakeup reads at most: the loop's other events get a turn */
@@ -64,8 +69,9 @@ struct datagram {
 	char *out;     /* DATAGRAM_BATCH * outmax */
 	struct datagram_slot rx[DATAGRAM_BATCH], tx[DATAGRAM_BATCH];
 	struct mmsghdr rmsg[DATAGRAM_BATCH], smsg[DATAGRAM_BATCH];
-	uint32_t seq;  /* datagrams answered: chargen's line and length */
-	uint32_t ovfl; /* SO_RXQ_OVFL's last value: the kernel's drops so far */
+	struct rate_table *rate; /* udp_rate: for the services that answer more than they read */
+	uint32_t seq;            /* datagrams answered: chargen's line and length */
+	uint32_t ovfl;           /* SO_RXQ_OVFL's last value: the kernel's drops so far */
 	struct datagram_stats stats;
 	struct log_limit drop_log;
 };
@@ -189,6 +195,8 @@ static int
 datagram_batch(struct datagram *d)
 {
 	struct datagram_ctx ctx = { .now = time(NULL) };
+	uint64_t now_ms = clock_ns() / 1000000;
+	struct source_key key;
 	unsigned nout = 0;
 	int n;
 
@@ -228,6 +236,11 @@ datagram_batch(struct datagram *d)
 			datagram_drop(d, &d->stats.drop_source,
 			    "from port 0 or a port of echo, discard, daytime, chargen or time",
 			    len);
+			continue;
+		}
+		if (d->rate != NULL && source_key((struct sockaddr *)&d->rx[i].peer, &key) == 0 &&
+		    !rate_allow(d->rate, &key, now_ms, d->conf->udp_rate)) {
+			datagram_drop(d, &d->stats.drop_rate, "over udp_rate for its source", len);
 			continue;
 		}
 		ctx.seq = d->seq;
@@ -276,7 +289,9 @@ datagram_new(struct event_base *base, int fd, const struct listener_conf *lc, co
 	d->inmax = (size_t)lc->max_datagram + 1;
 	d->outmax = (size_t)lc->max_datagram > DATAGRAM_OUT_MIN ? (size_t)lc->max_datagram
 								: DATAGRAM_OUT_MIN;
-	if ((d->in = malloc(DATAGRAM_BATCH * d->inmax)) == NULL ||
+	/* those that speak first answer whatever came: an answer larger than the datagram */
+	if ((lc->service->speaks_first && (d->rate = calloc(1, sizeof *d->rate)) == NULL) ||
+	    (d->in = malloc(DATAGRAM_BATCH * d->inmax)) == NULL ||
 	    (d->out = malloc(DATAGRAM_BATCH * d->outmax)) == NULL ||
 	    (d->ev = event_new(base, fd, EV_READ | EV_PERSIST, datagram_read_cb, d)) == NULL ||
 	    event_add(d->ev, NULL) == -1) {
@@ -314,6 +329,7 @@ datagram_free(struct datagram *d)
 		event_free(d->ev);
 	if (d->fd != -1)
 		close(d->fd);
+	free(d->rate);
 	free(d->in);
 	free(d->out);
 	free(d);

@@ -19,6 +19,7 @@ struct datagram_stats {
 	uint64_t in, bytes_in;   /* datagrams read, bytes of them */
 	uint64_t out, bytes_out; /* answers sent */
 	uint64_t drop_source;    /* from a port never answered */
+	uint64_t drop_rate;      /* over udp_rate for its source */
 	uint64_t drop_truncated; /* longer than max_datagram */
 	uint64_t drop_send;      /* sendmmsg refused them */
 	uint64_t rxq_overflow;   /* the kernel dropped them: receive buffer full (SO_RXQ_OVFL) */

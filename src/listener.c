@@ -204,13 +204,6 @@ listener_new(const struct listener_conf *lc, struct worker **workers, int nworke
 	struct listener *l;
 	char why[ERRLEN];
 
-	/* they may answer more than they read: not without udp_rate's limit, not written yet */
-	if (lc->transport == TRANSPORT_UDP && lc->service->speaks_first) {
-		snprintf(err, errlen,
-		    "listener %s: transport = udp serves echo and discard only for now, not %s",
-		    lc->name, lc->service->name);
-		return NULL;
-	}
 	if ((l = calloc(1, sizeof *l)) == NULL || (l->conf = listener_conf_dup(lc)) == NULL ||
 	    (l->acceptors = calloc((size_t)n, sizeof *l->acceptors)) == NULL ||
 	    (l->fds = calloc((size_t)n, sizeof *l->fds)) == NULL) {
