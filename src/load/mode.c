@@ -14,6 +14,7 @@ static const struct mode *const modes[] = {
 	&mode_hold,
 	&mode_stream,
 	&mode_chat,
+	&mode_udp_rr,
 };
 
 const struct mode *
@@ -28,5 +29,5 @@ mode_find(const char *name)
 const char *
 mode_names(void)
 {
-	return "rr, crr, hold, stream, chat";
+	return "rr, crr, hold, stream, chat, udp-rr";
 }

@@ -33,6 +33,7 @@ usage(FILE *f)
 	    "usage: synack-load [options] HOST:PORT | unix:PATH\n"
 	    "       synack-load merge REPORT.json... (reports of --json runs, combined)\n"
 	    "  -m, --mode MODE          rr (default) | crr | hold | stream | chat\n"
+	    "                           | udp-rr (UDP, closed loop)\n"
 	    "  -c, --connections N      concurrent connections (default 100)\n"
 	    "  -d, --duration TIME      how long to measure: 10 (seconds), 10s, 500ms, 2m, 1h\n"
 	    "                           (default 10s)\n"
@@ -514,6 +515,12 @@ options_check_mode(const struct options *o, const struct pending *p, char *err, 
 		/* every member buffers a line each way */
 		snprintf(err, errlen, "--size %zu: chat lines are at most %u bytes", o->size,
 		    CHAT_SIZE_MAX);
+		return -1;
+	}
+	if (o->mode->dgram && (o->size < UDP_HEADER || o->size > UDP_PAYLOAD_MAX)) {
+		snprintf(err, errlen,
+		    "--size %zu: %s sends datagrams of %d to %d bytes (the first %d number them)",
+		    o->size, o->mode->name, UDP_HEADER, UDP_PAYLOAD_MAX, UDP_HEADER);
 		return -1;
 	}
 	if (p->direction_given && o->mode != &mode_stream) {

@@ -443,6 +443,51 @@ sources_human(FILE *f, const struct report_data *d)
 		    d->nintervals);
 }
 
+/*
+ * The share of datagrams lost, in percent: of those whose fate is known,
+ * answered in time or declared lost; those still in flight at the end are
+ * neither.
+ */
+double
+report_loss_pct(const struct dgram_counts *g, uint64_t answered)
+{
+	uint64_t known = answered + g->lost;
+
+	return known > 0 ? 100.0 * (double)g->lost / (double)known : 0.0;
+}
+
+static void
+json_dgram(FILE *f, const struct report_data *d)
+{
+	const struct dgram_counts *g = d->dgram;
+
+	if (g == NULL)
+		return;
+	fprintf(f,
+	    ",\"datagrams\":{\"sent\":%llu,\"answered\":%llu,\"lost\":%llu,\"loss_pct\":%.4f,"
+	    "\"late\":%llu,\"duplicate\":%llu,\"reordered\":%llu}",
+	    (unsigned long long)g->sent, (unsigned long long)d->requests,
+	    (unsigned long long)g->lost, report_loss_pct(g, d->requests),
+	    (unsigned long long)g->late, (unsigned long long)g->duplicate,
+	    (unsigned long long)g->reordered);
+}
+
+static void
+dgram_human(FILE *f, const struct report_data *d)
+{
+	const struct dgram_counts *g = d->dgram;
+
+	if (g == NULL)
+		return;
+	fprintf(f,
+	    "datagrams    %llu sent, %llu answered, %llu lost (loss %.2f%%), %llu late, "
+	    "%llu duplicate, %llu reordered\n",
+	    (unsigned long long)g->sent, (unsigned long long)d->requests,
+	    (unsigned long long)g->lost, report_loss_pct(g, d->requests),
+	    (unsigned long long)g->late, (unsigned long long)g->duplicate,
+	    (unsigned long long)g->reordered);
+}
+
 /* The head line, and the counts of connections and requests. */
 static void
 counts_human(FILE *f, const struct report_data *d)
@@ -541,6 +586,7 @@ static void
 write_human(FILE *f, const struct report_data *d)
 {
 	counts_human(f, d);
+	dgram_human(f, d);
 	throughput(f, d);
 	errors_human(f, d);
 	handshake_human(f, d);
@@ -730,6 +776,7 @@ write_json(FILE *f, const struct report_data *d)
 	    (unsigned long long)d->threads, (unsigned long long)d->size, d->duration_s,
 	    d->interrupted ? "true" : "false");
 	json_counts_top(f, d);
+	json_dgram(f, d);
 	fprintf(f, ",\"version\":\"%s\",\"start_time\":", PACKAGE_VERSION);
 	json_string(f, d->start_time);
 	fprintf(f, ",\"start_unix\":%.3f,\"model\":\"%s\",\"ended_in_warmup\":%s,\"options\":%s",
