@@ -78,6 +78,12 @@ struct handshake {
  */
 struct dgram_counts {
 	uint64_t sent, lost, late, duplicate, reordered;
+	/*
+	 * udp-stream: the sum of the sockets' RFC 3550 jitter (times 16, ns)
+	 * and how many sockets have one; a state, not a count: --warmup's
+	 * end leaves it
+	 */
+	uint64_t jitter16_sum, jitter_conns;
 };
 
 struct stats {
@@ -181,9 +187,11 @@ extern const struct mode mode_hold;
 extern const struct mode mode_stream;
 extern const struct mode mode_chat;
 extern const struct mode mode_udp_rr;
+extern const struct mode mode_udp_stream;
 
 /* mode-udp-rr.c: a datagram starts with its number, and fits in one UDP payload */
 #define UDP_HEADER 8
+#define UDP_STREAM_HEADER 16            /* udp-stream: and when it was sent */
 #define UDP_PAYLOAD_MAX 65507           /* IPv4: 65,535 less the IP and UDP headers */
 extern const struct mode mode_rr_paced; /* rr with --rate: a loader's mode, not a name */
 
@@ -269,6 +277,8 @@ struct conn {
 	 */
 	uint64_t dg_answered;
 	uint64_t dg_high;
+	uint64_t dg_transit;  /* udp-stream: the last datagram's transit, ns; 0: none yet */
+	uint64_t dg_jitter16; /* udp-stream: RFC 3550's J, times 16, ns */
 
 	void *mode_data; /* chat: the member */
 };

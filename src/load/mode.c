@@ -15,6 +15,7 @@ static const struct mode *const modes[] = {
 	&mode_stream,
 	&mode_chat,
 	&mode_udp_rr,
+	&mode_udp_stream,
 };
 
 const struct mode *
@@ -29,5 +30,5 @@ mode_find(const char *name)
 const char *
 mode_names(void)
 {
-	return "rr, crr, hold, stream, chat, udp-rr";
+	return "rr, crr, hold, stream, chat, udp-rr, udp-stream";
 }

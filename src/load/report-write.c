@@ -456,6 +456,14 @@ report_loss_pct(const struct dgram_counts *g, uint64_t answered)
 	return known > 0 ? 100.0 * (double)g->lost / (double)known : 0.0;
 }
 
+/* udp-stream: the mean of the sockets' RFC 3550 jitter, in microseconds */
+static double
+report_jitter_us(const struct dgram_counts *g)
+{
+	return g->jitter_conns > 0 ? (double)g->jitter16_sum / 16.0 / (double)g->jitter_conns / 1e3
+				   : 0.0;
+}
+
 static void
 json_dgram(FILE *f, const struct report_data *d)
 {
@@ -465,11 +473,14 @@ json_dgram(FILE *f, const struct report_data *d)
 		return;
 	fprintf(f,
 	    ",\"datagrams\":{\"sent\":%llu,\"answered\":%llu,\"lost\":%llu,\"loss_pct\":%.4f,"
-	    "\"late\":%llu,\"duplicate\":%llu,\"reordered\":%llu}",
+	    "\"late\":%llu,\"duplicate\":%llu,\"reordered\":%llu",
 	    (unsigned long long)g->sent, (unsigned long long)d->requests,
 	    (unsigned long long)g->lost, report_loss_pct(g, d->requests),
 	    (unsigned long long)g->late, (unsigned long long)g->duplicate,
 	    (unsigned long long)g->reordered);
+	if (d->mode == &mode_udp_stream)
+		fprintf(f, ",\"jitter_us\":%.3f", report_jitter_us(g));
+	fputc('}', f);
 }
 
 static void
@@ -486,6 +497,9 @@ dgram_human(FILE *f, const struct report_data *d)
 	    (unsigned long long)g->lost, report_loss_pct(g, d->requests),
 	    (unsigned long long)g->late, (unsigned long long)g->duplicate,
 	    (unsigned long long)g->reordered);
+	if (d->mode == &mode_udp_stream)
+		fprintf(f, "jitter       %.3f us (RFC 3550, the mean of the sockets')\n",
+		    report_jitter_us(g));
 }
 
 /* The head line, and the counts of connections and requests. */

@@ -245,6 +245,8 @@ stats_merge(struct stats *dst, const struct stats *src)
 	dst->dgram.late += src->dgram.late;
 	dst->dgram.duplicate += src->dgram.duplicate;
 	dst->dgram.reordered += src->dgram.reordered;
+	dst->dgram.jitter16_sum += src->dgram.jitter16_sum;
+	dst->dgram.jitter_conns += src->dgram.jitter_conns;
 	dst->due += src->due;
 	dst->sent += src->sent;
 	hist_merge(&dst->latency, &src->latency);

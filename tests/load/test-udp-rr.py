@@ -11,56 +11,13 @@
 # nothing completes, exit 3.  A --size that a datagram cannot carry is a
 # usage error.
 import os
-import re
 import socket
 import sys
-import threading
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from loadtest import check_report, run_load  # noqa: E402
-from synacktest import Command, check, check_eq, fail, main  # noqa: E402
-
-
-class UdpServer:
-    """A UDP server on 127.0.0.1, port 0: answer(data, n) gives the list of
-    datagrams that go back for the n-th one received (from 1)."""
-
-    def __init__(self, answer):
-        self.answer, self.n = answer, 0
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        self.sock.bind(('127.0.0.1', 0))
-        self.target = '127.0.0.1:%d' % self.sock.getsockname()[1]
-        threading.Thread(target=self.run, daemon=True).start()
-
-    def run(self):
-        while True:
-            try:
-                data, peer = self.sock.recvfrom(65536)
-            except OSError:
-                return
-            self.n += 1
-            for out in self.answer(data, self.n):
-                try:
-                    self.sock.sendto(out, peer)
-                except OSError:
-                    pass
-
-    def close(self):
-        self.sock.close()
-
-
-def echo_udp():
-    path = os.environ.get('ECHO_UDP') or os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), '..', '..', 'bench', 'echo-udp')
-    if not os.access(path, os.X_OK):
-        fail('%s is not built (set ECHO_UDP)' % path)
-    p = Command([path])
-    line = p.proc.stdout.readline().decode()
-    m = re.match(r'listening on (127\.0\.0\.1:\d+)$', line.strip())
-    check(m is not None, 'echo-udp: %r' % line)
-    return p, m.group(1)
+from loadtest import UdpServer, check_report, echo_udp, run_load  # noqa: E402
+from synacktest import check, check_eq, main  # noqa: E402
 
 
 def udp_run(target, args, rc=0, what='udp-rr'):
