@@ -514,7 +514,7 @@ struct report_data {
 	uint64_t syn_data;
 	int fastopen; /* the run asked for it (a merge: one of them did) */
 	const struct histogram *connect_clean, *connect_retrans, *rtt;
-	const struct dgram_counts *dgram; /* UDP modes; NULL: none (a merge, for now) */
+	const struct dgram_counts *dgram; /* UDP modes; NULL: not a UDP run */
 	int scheduled;                    /* open loop: what follows is set */
 	double rate;                      /* requests per second, all the schedules together */
 	uint64_t due, sent;

@@ -479,7 +479,8 @@ json_dgram(FILE *f, const struct report_data *d)
 	    (unsigned long long)g->late, (unsigned long long)g->duplicate,
 	    (unsigned long long)g->reordered);
 	if (d->mode == &mode_udp_stream)
-		fprintf(f, ",\"jitter_us\":%.3f", report_jitter_us(g));
+		fprintf(f, ",\"jitter_us\":%.3f,\"jitter_sockets\":%llu", report_jitter_us(g),
+		    (unsigned long long)g->jitter_conns);
 	fputc('}', f);
 }
 

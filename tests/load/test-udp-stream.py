@@ -8,13 +8,18 @@
 # within a point.  Every one answered twice: a duplicate per answer, no
 # loss.  Flat out: it sends more than a paced run would and still exits
 # 0.  A --size that cannot carry the number and the time is a usage error.
+# merge of two udp-stream reports sums the datagrams, computes the loss
+# again and gives the jitter of all the sockets (the mean weighted by
+# each report's sockets); its summary has the datagrams and jitter lines.
+import json
 import os
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from loadtest import UdpServer, check_report, echo_udp, run_load  # noqa: E402
-from synacktest import check, check_eq, main  # noqa: E402
+from loadtest import (UdpServer, check_report, echo_udp, run_load,  # noqa: E402
+                      synack_load_path)
+from synacktest import Command, check, check_eq, main, make_tempdir  # noqa: E402
 
 
 def stream_run(target, args, what):
@@ -27,6 +32,30 @@ def stream_run(target, args, what):
     check_eq(g['answered'], rep['requests'], '%s: answered datagrams are the requests' % what)
     check_eq(rep['errors']['verify'], 0, '%s: verify errors' % what)
     return rep, g
+
+
+def check_merge(a, b):
+    tmp = make_tempdir()
+    names = []
+    for i, rep in enumerate((a, b)):
+        names.append(os.path.join(tmp, 'r%d.json' % i))
+        with open(names[-1], 'w') as f:
+            json.dump(rep, f)
+    m = Command([synack_load_path(), 'merge', '--json'] + names).finish(30)
+    check_eq(m.rc, 0, 'merge: exit code\n' + m.describe())
+    got = json.loads(m.out)['datagrams']
+    ga, gb = a['datagrams'], b['datagrams']
+    for k in ('sent', 'answered', 'lost', 'late', 'duplicate', 'reordered', 'jitter_sockets'):
+        check_eq(got[k], ga[k] + gb[k], 'merge: datagrams.%s' % k)
+    known = got['answered'] + got['lost']
+    check(abs(got['loss_pct'] - 100.0 * got['lost'] / known) < 1e-3, 'merge: loss %r' % got)
+    want = ((ga['jitter_us'] * ga['jitter_sockets'] + gb['jitter_us'] * gb['jitter_sockets'])
+            / got['jitter_sockets'])
+    check(abs(got['jitter_us'] - want) < 0.01, 'merge: jitter %r, expected %.3f' % (got, want))
+    m = Command([synack_load_path(), 'merge'] + names).finish(30)
+    check_eq(m.rc, 0, 'merge summary: exit code\n' + m.describe())
+    check('datagrams    %d sent' % got['sent'] in m.out and 'jitter ' in m.out,
+          'merge summary: the datagrams and the jitter\n' + m.describe())
 
 
 def run():
@@ -50,7 +79,9 @@ def run():
     check(g['answered'] > 500, 'loss: %r' % g)
     check(abs(g['loss_pct'] - 10.0) <= 1.0, 'loss: %.2f%%, expected 10%% within a point: %r'
           % (g['loss_pct'], g))
+    rep2, _ = stream_run(s.target, ['-c', '3', '-R', '600', '-d', '0.5'], 'loss, again')
     s.close()
+    check_merge(rep, rep2)
 
     s = UdpServer(lambda d, n: [d, d])
     rep, g = stream_run(s.target, ['-c', '2', '-R', '1000', '-d', '0.5'], 'duplicates')
