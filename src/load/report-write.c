@@ -44,6 +44,15 @@ static const char *const error_hints[LERR_MAX] = {
 	[LERR_NOREPLY] = "no answer by the deadline",
 };
 
+/* A UDP socket has no SYN: ICMP says what a reset says for TCP. */
+static const char *
+error_hint(const struct report_data *d, enum load_error e)
+{
+	if (d->mode->dgram && e == LERR_REFUSED)
+		return "ICMP port unreachable answered a datagram: nothing listens there";
+	return error_hints[e];
+}
+
 /* The cause stats_error_name() names so, or LERR_MAX: one this synack-load does not know. */
 static enum load_error
 cause_of(const char *name)
@@ -367,9 +376,9 @@ errors_human(FILE *f, const struct report_data *d)
 
 		if (c->n == 0)
 			continue;
-		if (e < LERR_MAX && error_hints[e] != NULL) {
+		if (e < LERR_MAX && error_hint(d, e) != NULL) {
 			fprintf(f, "  %-13s%10llu  %s\n", c->name, (unsigned long long)c->n,
-			    error_hints[e]);
+			    error_hint(d, e));
 			continue;
 		}
 		fprintf(f, "  %-13s%10llu\n", c->name, (unsigned long long)c->n);

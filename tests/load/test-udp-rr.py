@@ -8,8 +8,8 @@
 # one that changes a byte of one datagram gives one verify error, exit 1;
 # where nothing listens (a port held by a socket connected elsewhere, so
 # the kernel answers with ICMP port unreachable) every socket is refused,
-# nothing completes, exit 3.  A --size that a datagram cannot carry is a
-# usage error.
+# nothing completes, exit 3, and the summary names ICMP, not a SYN.  A
+# --size that a datagram cannot carry is a usage error.
 import os
 import socket
 import sys
@@ -93,6 +93,10 @@ def run():
     check_eq(rep['errors']['refused'], rep['connections']['attempted'], 'refused: every socket')
     check_eq(rep['requests'], 0, 'refused: requests')
     check(r.elapsed < 3, 'refused: ends early, took %.1f s' % r.elapsed)
+    r = run_load(['-m', 'udp-rr', '-c', '1', '-d', '5', target], want_json=False)
+    check_eq(r.rc, 3, 'refused, summary: exit code\n' + r.describe())
+    check('ICMP port unreachable' in r.out and 'SYN' not in r.out,
+          'refused, summary: the cause named for UDP\n' + r.describe())
     hold.close()
 
     for size in ('7', '65508'):
