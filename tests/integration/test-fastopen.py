@@ -24,7 +24,6 @@
 #  4. tcp_fastopen = 1 (clients only): synackd warns at start and at each
 #     reload, naming the sysctl to set; the clients fall back without an
 #     error, syn_data 0, echoes right.
-import ctypes
 import os
 import re
 import signal
@@ -35,22 +34,18 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import promtext  # noqa: E402
 from netns import enter_netns, sysctl_set  # noqa: E402
-from synacktest import (Daemon, check, check_eq, http_get, listener, main,  # noqa: E402
-                        recv_exact, render_config, server_section, skip, wait_for,
-                        with_workers)
+from synacktest import (Daemon, check, check_eq, http_get, listener,  # noqa: E402
+                        listening_sockopt, main, recv_exact, render_config,
+                        server_section, wait_for, with_workers)
 
 TCP_FASTOPEN = 23
 TCP_FASTOPEN_CONNECT = 30
 TCP_INFO = 11
 TCPI_OPT_SYN_DATA = 32
-SYS_pidfd_getfd = 438  # the same number on every architecture
 CLIENTS = 5
 WAIT = 10.0
 WARN_RE = (r'warn: listener echo: fastopen = 16, but net\.ipv4\.tcp_fastopen = 1 does '
            r'not serve TCP Fast Open .*sysctl -w net\.ipv4\.tcp_fastopen=3$')
-
-libc = ctypes.CDLL(None, use_errno=True)
-
 
 def conf(fastopen):
     return {'server': server_section(log_level='debug', metrics='127.0.0.1:0'),
@@ -69,34 +64,8 @@ def reload(d, fastopen):
 
 
 def listening_fastopen(d):
-    """TCP_FASTOPEN of each of the daemon's listening sockets on the echo
-    port, read on a duplicate of it (pidfd_getfd): the socket's own value."""
-    port = d.port('echo')
-    pidfd = os.pidfd_open(d.pid)
-    values = []
-    try:
-        for name in os.listdir('/proc/%d/fd' % d.pid):
-            try:
-                if not os.readlink('/proc/%d/fd/%s' % (d.pid, name)).startswith('socket:'):
-                    continue
-            except FileNotFoundError:
-                continue
-            fd = libc.syscall(SYS_pidfd_getfd, pidfd, int(name), 0)
-            if fd < 0:
-                e = ctypes.get_errno()
-                skip('pidfd_getfd: %s' % os.strerror(e))
-            s = socket.socket(fileno=fd)
-            try:
-                if (s.family == socket.AF_INET and s.type == socket.SOCK_STREAM and
-                        s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) and
-                        s.getsockname()[1] == port):
-                    values.append(s.getsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN))
-            finally:
-                s.close()  # the duplicate only
-    finally:
-        os.close(pidfd)
-    check(values, 'no listening socket of synackd on port %d' % port)
-    return values
+    """TCP_FASTOPEN of each of the daemon's listening sockets on the echo port."""
+    return listening_sockopt(d, d.port('echo'), socket.IPPROTO_TCP, TCP_FASTOPEN)
 
 
 def tfo_echo(addr, i):

@@ -33,9 +33,11 @@ import promtext  # noqa: E402
 from netns import enter_netns, find_nft, nft, sysctl_set  # noqa: E402
 from synacktest import (Daemon, check, check_eq, connect, echo_check,  # noqa: E402
                         echo_roundtrip, fmt_addr, have_ipv6_loopback, http_get,
-                        listener, main, note, render_config, server_section, wait_for)
+                        listener, listening_sockopt, main, note, render_config,
+                        server_section, wait_for)
 
 NFT_TABLE = 'synack_syn'
+TCP_SAVE_SYN = 27
 WAIT = 10.0
 CLIENTS = 3   # per listener and step
 
@@ -192,6 +194,11 @@ def run():
         mark = d.log_count()
         d.send_signal(signal.SIGHUP)
         d.wait_log(r'reload: done', WAIT, start=mark)
+        # each worker sets it on its own socket after "reload: done": wait
+        # for the sockets, not the line
+        wait_for(lambda: all(v == 1 for v in listening_sockopt(
+            d, d.port('plain'), socket.IPPROTO_TCP, TCP_SAVE_SYN)), WAIT,
+            what='TCP_SAVE_SYN set on the plain listener\'s sockets')
         cl = clients(d, 'plain', 1)
         syn = syn_of(d, 'plain', 1)
         check_eq([x['peer'] for x in syn['last']], [cl[0][0]], 'plain: the SYN after the reload')

@@ -273,6 +273,17 @@ def arrivals(d, start):
     return out
 
 
+def echo_serve(c, n):
+    """A Server's serve function: echo until the peer closes (10 s at most
+    between reads)."""
+    c.settimeout(10)
+    while True:
+        data = c.recv(65536)
+        if not data:
+            return
+        c.sendall(data)
+
+
 class Server:
     """A server of the test's own: serve(conn, n) for the n-th connection."""
 

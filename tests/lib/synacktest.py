@@ -30,6 +30,7 @@
 # Environment: SYNACKD (the daemon binary), SYNACK_SRCDIR (read-only source
 # tree). Temporary files go under tempfile.mkdtemp() and are removed.
 
+import ctypes
 import errno
 import os
 import re
@@ -1044,3 +1045,40 @@ def main(fn, timeout=60):
         _cleanup()
     sys.stdout.flush()
     os._exit(rc)
+
+
+SYS_pidfd_getfd = 438  # the same number on every architecture
+
+
+def listening_sockopt(d, port, level, opt, family=socket.AF_INET):
+    """An integer option of each of the daemon's listening TCP sockets on
+    `port`, read on a duplicate of it (pidfd_getfd): the socket's own value,
+    as a reload left it.  Skips the test where pidfd_getfd is refused."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(d.pid)
+    values = []
+    try:
+        for name in os.listdir('/proc/%d/fd' % d.pid):
+            try:
+                if not os.readlink('/proc/%d/fd/%s' % (d.pid, name)).startswith('socket:'):
+                    continue
+            except FileNotFoundError:
+                continue
+            fd = libc.syscall(SYS_pidfd_getfd, pidfd, int(name), 0)
+            if fd < 0:
+                e = ctypes.get_errno()
+                if e == errno.EBADF:
+                    continue  # closed since it was listed
+                skip('pidfd_getfd: %s' % os.strerror(e))
+            s = socket.socket(fileno=fd)
+            try:
+                if (s.family == family and s.type == socket.SOCK_STREAM and
+                        s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) and
+                        s.getsockname()[1] == port):
+                    values.append(s.getsockopt(level, opt))
+            finally:
+                s.close()  # the duplicate only
+    finally:
+        os.close(pidfd)
+    check(values, 'no listening socket of synackd on port %d' % port)
+    return values

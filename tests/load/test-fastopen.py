@@ -23,20 +23,11 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from loadtest import Server, check_clean, run_load  # noqa: E402
+from loadtest import Server, check_clean, echo_serve, run_load  # noqa: E402
 from netns import enter_netns, sysctl_set  # noqa: E402
 from synacktest import check, check_eq, main, make_tempdir  # noqa: E402
 
 TFO_QUEUE = 16
-
-
-def echo(c, n):
-    c.settimeout(10)
-    while True:
-        data = c.recv(65536)
-        if not data:
-            return
-        c.sendall(data)
 
 
 def handshakes(rep):
@@ -56,7 +47,7 @@ def run():
     enter_netns()
     sysctl_set('net.ipv4.tcp_fastopen', 3)
 
-    plain = Server(echo)
+    plain = Server(echo_serve)
     try:
         r, rep = fastopen_run('crr', plain.target, '0.5')
         check(rep['requests'] >= 10, 'crr ran: %d requests' % rep['requests'])
@@ -65,7 +56,7 @@ def run():
     finally:
         plain.close()
 
-    tfo = Server(echo)
+    tfo = Server(echo_serve)
     try:
         tfo.lst.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, TFO_QUEUE)
         r, rep = fastopen_run('crr', tfo.target, '1')
@@ -96,7 +87,7 @@ def run():
     # the cookie is cached for the address: the SYNs to a server without
     # Fast Open there carry data it does not take, and the kernel sends it
     # again after the handshake; that is no SYN retransmission
-    plain = Server(echo)
+    plain = Server(echo_serve)
     try:
         r, rep = fastopen_run('crr', plain.target, '0.5')
         n = handshakes(rep)

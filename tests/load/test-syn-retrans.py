@@ -29,7 +29,7 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from loadtest import Server, check_clean, echo_daemon, run_load, target_of  # noqa: E402
+from loadtest import Server, check_clean, echo_daemon, echo_serve, run_load, target_of  # noqa: E402
 from netns import enter_netns, find_nft, nft, sysctl_set  # noqa: E402
 from synacktest import check, check_eq, main, make_tempdir  # noqa: E402
 
@@ -113,18 +113,9 @@ def without_rule(target, tmp):
           + text)
 
 
-def echo(c, n):
-    c.settimeout(10)
-    while True:
-        data = c.recv(65536)
-        if not data:
-            return
-        c.sendall(data)
-
-
 def fastopen_with_rule():
     sysctl_set('net.ipv4.tcp_fastopen', 3)
-    srv = Server(echo)
+    srv = Server(echo_serve)
     try:
         srv.lst.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 16)
         args = ['-m', 'crr', '-c', '2', '-q', '--fastopen', srv.target]
