@@ -40,6 +40,12 @@
  * Once connected, the connect timer is the mode's: rr --rate arms it with
  * conn_timer_at() for the conn's next request.
  *
+ * A datagram mode (mode->dgram: udp-rr) gets a UDP socket instead,
+ * connect()ed to the target so that only its datagrams are received and an
+ * ICMP error comes back as an errno (ECONNREFUSED: refused); connect()
+ * completes at once and the first writable edge makes it open, as for a
+ * unix socket.  No TCP option, no handshake to read.
+ *
  * Each TCP handshake is read once, from TCP_INFO, as soon as it is
  * complete: tcpi_total_retrans then counts only SYN retransmissions (no
  * data has been sent), tcpi_rtt holds the SYN-ACK's round trip, and
@@ -153,7 +159,7 @@ conn_established(struct conn *c)
 	stat_add(&w->stats.active, 1);
 	c->state = CONN_OPEN;
 	evtimer_del(c->timer);
-	if (w->run->opt.target.ss.ss_family != AF_UNIX) {
+	if (w->run->opt.target.ss.ss_family != AF_UNIX && !w->mode->dgram) {
 		if (c->tfo_deferred)
 			c->hs_pending = 1;
 		else
@@ -184,7 +190,8 @@ conn_start(struct conn *c)
 	c->t_send = 0;
 	c->hs_pending = 0;
 	c->tfo_deferred = 0;
-	fd = socket(t->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(t->ss.ss_family,
+	    (w->mode->dgram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		conn_fail_errno(c, errno);
 		return;
@@ -192,7 +199,8 @@ conn_start(struct conn *c)
 	c->fd = fd;
 	if (t->ss.ss_family != AF_UNIX) {
 		/* requests are small and latency is what is measured */
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		if (!w->mode->dgram)
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		/* a kernel without it fails every connection: "other", by errno */
 		if (r->opt.fastopen &&
 		    setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof one) == -1) {
@@ -259,19 +267,26 @@ conn_flush(struct conn *c)
 		c->w->mode->drained(c);
 }
 
-/* Read until the queue is empty: with edge triggering nothing says later. */
+/*
+ * Read until the queue is empty: with edge triggering nothing says later.
+ * A UDP socket reads one datagram per recv(), of any length, 0 too, and
+ * ECONNREFUSED is an ICMP port unreachable that answered one of them.
+ */
 static void
 conn_input(struct conn *c, evutil_socket_t fd)
 {
 	struct loader *w = c->w;
+	int dgram = w->mode->dgram;
 	ssize_t n;
 
 	for (int i = 0; i < CONN_READS_PER_EVENT; i++) {
 		n = recv(fd, w->rbuf, sizeof w->rbuf, 0);
-		if (n > 0) {
+		if (n > 0 || (n == 0 && dgram)) {
 			w->mode->read(c, w->rbuf, (size_t)n);
-			if (c->state != CONN_OPEN || c->fd != fd || (size_t)n < sizeof w->rbuf)
-				return; /* closed by the mode, or a short read: all read */
+			if (c->state != CONN_OPEN || c->fd != fd)
+				return; /* closed by the mode */
+			if (!dgram && (size_t)n < sizeof w->rbuf)
+				return; /* a short read: all read */
 			continue;
 		}
 		if (n == 0) {

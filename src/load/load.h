@@ -71,6 +71,21 @@ struct handshake {
 	uint64_t connect_ns;
 };
 
+/*
+ * UDP modes: datagrams sent, and the answers that did not complete one in
+ * time: none within --request-timeout (lost), one after that (late), a
+ * second one (duplicate), one below the highest answered (reordered).
+ */
+struct dgram_counts {
+	uint64_t sent, lost, late, duplicate, reordered;
+	/*
+	 * udp-stream: the sum of the sockets' RFC 3550 jitter (times 16, ns)
+	 * and how many sockets have one; a state, not a count: --warmup's
+	 * end leaves it
+	 */
+	uint64_t jitter16_sum, jitter_conns;
+};
+
 struct stats {
 	uint64_t attempted; /* connect() calls, also those that failed before */
 	uint64_t established;
@@ -81,6 +96,7 @@ struct stats {
 	uint64_t errors[LERR_MAX];
 	uint64_t other_errno[LOAD_ERRNO_MAX + 1]; /* last: out of range */
 	struct histogram latency;                 /* request latency, ns */
+	struct dgram_counts dgram;                /* UDP modes */
 	struct histogram connect;                 /* connect() to established, ns */
 
 	/*
@@ -161,6 +177,7 @@ struct mode {
 	void (*kick)(struct loader *); /* loader_kick() from any thread */
 	void (*timer)(struct conn *);  /* the conn's timer, set by conn_timer_at(), is due */
 	int timed; /* requests are in flight during the run: --request-timeout's sweep */
+	int dgram; /* UDP: each conn is a connected SOCK_DGRAM socket */
 };
 const struct mode *mode_find(const char *name);
 const char *mode_names(void);
@@ -169,6 +186,13 @@ extern const struct mode mode_crr;
 extern const struct mode mode_hold;
 extern const struct mode mode_stream;
 extern const struct mode mode_chat;
+extern const struct mode mode_udp_rr;
+extern const struct mode mode_udp_stream;
+
+/* mode-udp-rr.c: a datagram starts with its number, and fits in one UDP payload */
+#define UDP_HEADER 8
+#define UDP_STREAM_HEADER 16            /* udp-stream: and when it was sent */
+#define UDP_PAYLOAD_MAX 65507           /* IPv4: 65,535 less the IP and UDP headers */
 extern const struct mode mode_rr_paced; /* rr with --rate: a loader's mode, not a name */
 
 /* mode-stream.c: --direction, what flows, and so what is measured and checked */
@@ -246,6 +270,15 @@ struct conn {
 		uint64_t pos, t;
 	} marks[16];
 	unsigned mark_head, mark_tail;
+
+	/*
+	 * udp-rr: bit i set if datagram k_sent-1-i was answered; the highest
+	 * number answered, plus one
+	 */
+	uint64_t dg_answered;
+	uint64_t dg_high;
+	uint64_t dg_transit;  /* udp-stream: the last datagram's transit, ns; 0: none yet */
+	uint64_t dg_jitter16; /* udp-stream: RFC 3550's J, times 16, ns */
 
 	void *mode_data; /* chat: the member */
 };
@@ -481,8 +514,9 @@ struct report_data {
 	uint64_t syn_data;
 	int fastopen; /* the run asked for it (a merge: one of them did) */
 	const struct histogram *connect_clean, *connect_retrans, *rtt;
-	int scheduled; /* open loop: what follows is set */
-	double rate;   /* requests per second, all the schedules together */
+	const struct dgram_counts *dgram; /* UDP modes; NULL: not a UDP run */
+	int scheduled;                    /* open loop: what follows is set */
+	double rate;                      /* requests per second, all the schedules together */
 	uint64_t due, sent;
 	int kept;
 	const double *percentiles;
@@ -497,6 +531,7 @@ struct report_data {
 };
 
 void report_write(FILE *, const struct report_data *, int json);
+double report_loss_pct(const struct dgram_counts *, uint64_t answered);
 const char *report_time(uint64_t ns, char *buf, size_t size);
 const char *report_rate(double bytes, double secs, char *buf, size_t size);
 

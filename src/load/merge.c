@@ -51,6 +51,7 @@ struct merge {
 	struct counts syn_retrans;
 	uint64_t syn_data;
 	int fastopen;
+	struct dgram_counts dgram;
 	struct histogram *connect_clean, *connect_retrans, *rtt;
 	int scheduled, kept;
 	double rate;
@@ -204,6 +205,13 @@ merge_report(struct reader *rd, struct merge *m, struct report *r)
 			&m->overflow) == -1)
 			return BAD(rd, "out of memory");
 	count_add(&m->syn_data, r->syn_data, &m->overflow);
+	count_add(&m->dgram.sent, r->dgram.sent, &m->overflow);
+	count_add(&m->dgram.lost, r->dgram.lost, &m->overflow);
+	count_add(&m->dgram.late, r->dgram.late, &m->overflow);
+	count_add(&m->dgram.duplicate, r->dgram.duplicate, &m->overflow);
+	count_add(&m->dgram.reordered, r->dgram.reordered, &m->overflow);
+	count_add(&m->dgram.jitter16_sum, r->dgram.jitter16_sum, &m->overflow);
+	count_add(&m->dgram.jitter_conns, r->dgram.jitter_conns, &m->overflow);
 	m->fastopen |= r->fastopen;
 	m->overflow |= hist_merge_packed(m->connect_clean, &r->connect_clean);
 	m->overflow |= hist_merge_packed(m->connect_retrans, &r->connect_retrans);
@@ -392,6 +400,7 @@ merge_data(const struct merge *m, const char *target, struct report_data *d)
 	d->lag = m->lag;
 	d->syn_retrans = m->syn_retrans.v;
 	d->syn_data = m->syn_data;
+	d->dgram = m->mode->dgram ? &m->dgram : NULL;
 	d->fastopen = m->fastopen;
 	d->connect_clean = m->connect_clean;
 	d->connect_retrans = m->connect_retrans;

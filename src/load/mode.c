@@ -14,6 +14,8 @@ static const struct mode *const modes[] = {
 	&mode_hold,
 	&mode_stream,
 	&mode_chat,
+	&mode_udp_rr,
+	&mode_udp_stream,
 };
 
 const struct mode *
@@ -28,5 +30,5 @@ mode_find(const char *name)
 const char *
 mode_names(void)
 {
-	return "rr, crr, hold, stream, chat";
+	return "rr, crr, hold, stream, chat, udp-rr, udp-stream";
 }

@@ -33,6 +33,7 @@ usage(FILE *f)
 	    "usage: synack-load [options] HOST:PORT | unix:PATH\n"
 	    "       synack-load merge REPORT.json... (reports of --json runs, combined)\n"
 	    "  -m, --mode MODE          rr (default) | crr | hold | stream | chat\n"
+	    "                           | udp-rr (UDP, closed loop) | udp-stream\n"
 	    "  -c, --connections N      concurrent connections (default 100)\n"
 	    "  -d, --duration TIME      how long to measure: 10 (seconds), 10s, 500ms, 2m, 1h\n"
 	    "                           (default 10s)\n"
@@ -516,15 +517,26 @@ options_check_mode(const struct options *o, const struct pending *p, char *err, 
 		    CHAT_SIZE_MAX);
 		return -1;
 	}
+	if (o->mode->dgram) {
+		int head = o->mode == &mode_udp_stream ? UDP_STREAM_HEADER : UDP_HEADER;
+
+		if (o->size < (size_t)head || o->size > UDP_PAYLOAD_MAX) {
+			snprintf(err, errlen,
+			    "--size %zu: %s sends datagrams of %d to %d bytes (the first %d "
+			    "number them)",
+			    o->size, o->mode->name, head, UDP_PAYLOAD_MAX, head);
+			return -1;
+		}
+	}
 	if (p->direction_given && o->mode != &mode_stream) {
 		snprintf(err, errlen,
 		    "--direction is for stream (the other modes send and "
 		    "read back)");
 		return -1;
 	}
-	if (o->rate > 0 && o->mode != &mode_rr) {
+	if (o->rate > 0 && o->mode != &mode_rr && o->mode != &mode_udp_stream) {
 		snprintf(err, errlen,
-		    "--rate paces requests: it is for rr (crr and hold have "
+		    "--rate paces requests: it is for rr and udp-stream (crr and hold have "
 		    "--connect-rate)");
 		return -1;
 	}

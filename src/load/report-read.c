@@ -391,6 +391,34 @@ read_optional_hist(struct reader *rd, const struct json_value *obj, const char *
  * The connections by SYN retransmissions: every bucket this synack-load
  * knows, in order (none counted in an older report), and no other.
  */
+/*
+ * A UDP run's "datagrams": the counts, and the jitter as the sockets' sum
+ * (the mean times the sockets, back in the units stats keeps it in), so
+ * that a merge gives the mean over all the sockets.
+ */
+static int
+read_dgram(struct reader *rd, const struct json_value *root, struct report *r)
+{
+	const struct json_value *g;
+	struct dgram_counts *d = &r->dgram;
+	double jitter_us = 0;
+
+	if (!r->mode->dgram)
+		return 0;
+	if ((g = member(rd, root, "", "datagrams", JSON_OBJECT)) == NULL ||
+	    get_count(rd, g, "datagrams", "sent", &d->sent) == -1 ||
+	    get_count(rd, g, "datagrams", "lost", &d->lost) == -1 ||
+	    get_count(rd, g, "datagrams", "late", &d->late) == -1 ||
+	    get_count(rd, g, "datagrams", "duplicate", &d->duplicate) == -1 ||
+	    get_count(rd, g, "datagrams", "reordered", &d->reordered) == -1 ||
+	    get_optional_count(rd, g, "datagrams", "jitter_sockets", &d->jitter_conns) == -1)
+		return -1;
+	if (d->jitter_conns > 0 && get_real(rd, g, "datagrams", "jitter_us", &jitter_us) == -1)
+		return -1;
+	d->jitter16_sum = (uint64_t)(jitter_us * 1e3 * 16.0 * (double)d->jitter_conns + 0.5);
+	return 0;
+}
+
 static int
 read_syn_retrans(struct reader *rd, const struct json_value *root, struct report *r)
 {
@@ -587,7 +615,8 @@ read_report(struct reader *rd, const struct json_value *root, struct report *r)
 	    read_optional_hist(rd, hists, "histograms", "handshake_rtt", &r->rtt) == -1)
 		return -1;
 	if (read_syn_retrans(rd, root, r) == -1 ||
-	    get_optional_count(rd, root, "", "syn_data", &r->syn_data) == -1)
+	    get_optional_count(rd, root, "", "syn_data", &r->syn_data) == -1 ||
+	    read_dgram(rd, root, r) == -1)
 		return -1;
 	if ((rows = member(rd, root, "", "intervals", JSON_ARRAY)) == NULL)
 		return -1;

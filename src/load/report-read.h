@@ -38,6 +38,7 @@ struct report {
 	/* the handshakes: absent from older reports, which then add nothing */
 	struct counts syn_retrans;
 	uint64_t syn_data;
+	struct dgram_counts dgram; /* UDP modes' "datagrams" */
 	int fastopen;
 	struct hist_packed connect_clean, connect_retrans, rtt;
 	int scheduled, kept;

@@ -44,6 +44,15 @@ static const char *const error_hints[LERR_MAX] = {
 	[LERR_NOREPLY] = "no answer by the deadline",
 };
 
+/* A UDP socket has no SYN: ICMP says what a reset says for TCP. */
+static const char *
+error_hint(const struct report_data *d, enum load_error e)
+{
+	if (d->mode->dgram && e == LERR_REFUSED)
+		return "ICMP port unreachable answered a datagram: nothing listens there";
+	return error_hints[e];
+}
+
 /* The cause stats_error_name() names so, or LERR_MAX: one this synack-load does not know. */
 static enum load_error
 cause_of(const char *name)
@@ -367,9 +376,9 @@ errors_human(FILE *f, const struct report_data *d)
 
 		if (c->n == 0)
 			continue;
-		if (e < LERR_MAX && error_hints[e] != NULL) {
+		if (e < LERR_MAX && error_hint(d, e) != NULL) {
 			fprintf(f, "  %-13s%10llu  %s\n", c->name, (unsigned long long)c->n,
-			    error_hints[e]);
+			    error_hint(d, e));
 			continue;
 		}
 		fprintf(f, "  %-13s%10llu\n", c->name, (unsigned long long)c->n);
@@ -441,6 +450,66 @@ sources_human(FILE *f, const struct report_data *d)
 	if (d->nintervals > 0)
 		fprintf(f, "per second   %zu seconds aligned on the wall clock (in --json)\n",
 		    d->nintervals);
+}
+
+/*
+ * The share of datagrams lost, in percent: of those whose fate is known,
+ * answered in time or declared lost; those still in flight at the end are
+ * neither.
+ */
+double
+report_loss_pct(const struct dgram_counts *g, uint64_t answered)
+{
+	uint64_t known = answered + g->lost;
+
+	return known > 0 ? 100.0 * (double)g->lost / (double)known : 0.0;
+}
+
+/* udp-stream: the mean of the sockets' RFC 3550 jitter, in microseconds */
+static double
+report_jitter_us(const struct dgram_counts *g)
+{
+	return g->jitter_conns > 0 ? (double)g->jitter16_sum / 16.0 / (double)g->jitter_conns / 1e3
+				   : 0.0;
+}
+
+static void
+json_dgram(FILE *f, const struct report_data *d)
+{
+	const struct dgram_counts *g = d->dgram;
+
+	if (g == NULL)
+		return;
+	fprintf(f,
+	    ",\"datagrams\":{\"sent\":%llu,\"answered\":%llu,\"lost\":%llu,\"loss_pct\":%.4f,"
+	    "\"late\":%llu,\"duplicate\":%llu,\"reordered\":%llu",
+	    (unsigned long long)g->sent, (unsigned long long)d->requests,
+	    (unsigned long long)g->lost, report_loss_pct(g, d->requests),
+	    (unsigned long long)g->late, (unsigned long long)g->duplicate,
+	    (unsigned long long)g->reordered);
+	if (d->mode == &mode_udp_stream)
+		fprintf(f, ",\"jitter_us\":%.3f,\"jitter_sockets\":%llu", report_jitter_us(g),
+		    (unsigned long long)g->jitter_conns);
+	fputc('}', f);
+}
+
+static void
+dgram_human(FILE *f, const struct report_data *d)
+{
+	const struct dgram_counts *g = d->dgram;
+
+	if (g == NULL)
+		return;
+	fprintf(f,
+	    "datagrams    %llu sent, %llu answered, %llu lost (loss %.2f%%), %llu late, "
+	    "%llu duplicate, %llu reordered\n",
+	    (unsigned long long)g->sent, (unsigned long long)d->requests,
+	    (unsigned long long)g->lost, report_loss_pct(g, d->requests),
+	    (unsigned long long)g->late, (unsigned long long)g->duplicate,
+	    (unsigned long long)g->reordered);
+	if (d->mode == &mode_udp_stream)
+		fprintf(f, "jitter       %.3f us (RFC 3550, the mean of the sockets')\n",
+		    report_jitter_us(g));
 }
 
 /* The head line, and the counts of connections and requests. */
@@ -541,6 +610,7 @@ static void
 write_human(FILE *f, const struct report_data *d)
 {
 	counts_human(f, d);
+	dgram_human(f, d);
 	throughput(f, d);
 	errors_human(f, d);
 	handshake_human(f, d);
@@ -730,6 +800,7 @@ write_json(FILE *f, const struct report_data *d)
 	    (unsigned long long)d->threads, (unsigned long long)d->size, d->duration_s,
 	    d->interrupted ? "true" : "false");
 	json_counts_top(f, d);
+	json_dgram(f, d);
 	fprintf(f, ",\"version\":\"%s\",\"start_time\":", PACKAGE_VERSION);
 	json_string(f, d->start_time);
 	fprintf(f, ",\"start_unix\":%.3f,\"model\":\"%s\",\"ended_in_warmup\":%s,\"options\":%s",

@@ -340,6 +340,7 @@ run_report_fill(struct run_report *rr, const struct run *r, const struct stats *
 	d->connect_clean = &s->connect_clean;
 	d->connect_retrans = &s->connect_retrans;
 	d->rtt = &s->rtt;
+	d->dgram = r->opt.mode->dgram ? &s->dgram : NULL;
 	d->model = r->opt.rate > 0 ? "open" : "closed";
 	d->scheduled = r->opt.rate > 0;
 	d->rate = r->opt.rate;

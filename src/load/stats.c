@@ -117,6 +117,11 @@ stats_reset_measures(struct stats *s)
 		__atomic_store_n(&s->syn_retrans[i], 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->syn_retransmits, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->syn_data, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->dgram.sent, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->dgram.lost, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->dgram.late, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->dgram.duplicate, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->dgram.reordered, 0, __ATOMIC_RELAXED);
 	hist_init(&s->latency);
 	hist_init(&s->connect);
 	hist_init(&s->lag);
@@ -235,6 +240,13 @@ stats_merge(struct stats *dst, const struct stats *src)
 		dst->syn_retrans[i] += src->syn_retrans[i];
 	dst->syn_retransmits += src->syn_retransmits;
 	dst->syn_data += src->syn_data;
+	dst->dgram.sent += src->dgram.sent;
+	dst->dgram.lost += src->dgram.lost;
+	dst->dgram.late += src->dgram.late;
+	dst->dgram.duplicate += src->dgram.duplicate;
+	dst->dgram.reordered += src->dgram.reordered;
+	dst->dgram.jitter16_sum += src->dgram.jitter16_sum;
+	dst->dgram.jitter_conns += src->dgram.jitter_conns;
 	dst->due += src->due;
 	dst->sent += src->sent;
 	hist_merge(&dst->latency, &src->latency);

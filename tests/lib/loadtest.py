@@ -8,11 +8,14 @@
 # totals, exit_code with the exit status); echo_daemon() starts synackd
 # with an echo listener on port 0; hist_percentile() recomputes a
 # percentile from a report's histogram as synack-load does; Server is a
-# server of the test's own on a port the kernel chose.
+# server of the test's own on a port the kernel chose; UdpServer one over
+# UDP, and echo_udp() starts bench/echo-udp, the UDP reference.
 
 import datetime
 import json
+import os
 import re
+import socket
 import threading
 
 import synacktest as st
@@ -308,3 +311,45 @@ class Server:
 
     def close(self):
         self.lst.close()
+
+
+class UdpServer:
+    """A UDP server on 127.0.0.1, port 0: answer(data, n) gives the list of
+    datagrams that go back for the n-th one received (from 1)."""
+
+    def __init__(self, answer):
+        self.answer, self.n = answer, 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        self.sock.bind(('127.0.0.1', 0))
+        self.target = '127.0.0.1:%d' % self.sock.getsockname()[1]
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        while True:
+            try:
+                data, peer = self.sock.recvfrom(65536)
+            except OSError:
+                return
+            self.n += 1
+            for out in self.answer(data, self.n):
+                try:
+                    self.sock.sendto(out, peer)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.sock.close()
+
+
+def echo_udp():
+    """bench/echo-udp started on port 0: the Command and its target."""
+    path = os.environ.get('ECHO_UDP') or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), '..', '..', 'bench', 'echo-udp')
+    if not os.access(path, os.X_OK):
+        fail('%s is not built (set ECHO_UDP)' % path)
+    p = st.Command([path])
+    line = p.proc.stdout.readline().decode()
+    m = re.match(r'listening on (127\.0\.0\.1:\d+)$', line.strip())
+    check(m is not None, 'echo-udp: %r' % line)
+    return p, m.group(1)

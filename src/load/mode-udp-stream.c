@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * mode-udp-stream.c: a stream of datagrams (iperf3 -u).  Each connection
+ * is a connected UDP socket (conn.c) that sends at its share of --rate
+ * datagrams per second, or as fast as it can without it, whatever comes
+ * back.  A datagram is --size bytes: its number on the socket and the
+ * time it was sent (8 bytes each, big-endian), then the run's payload, so
+ * that an echo is checked byte for byte and says when it left.
+ *
+ * With an echo server, what comes back is measured as RFC 3550 does for
+ * RTP: loss within what was received (a number skipped is lost until it
+ * arrives; the tail still in flight at the end is not), duplicates and
+ * reordering with a window of 64 numbers below the highest received, the
+ * round trip of each datagram as its latency, and the interarrival
+ * jitter, J += (|D| - J) / 16, D the difference of two successive
+ * datagrams' transit times, kept per socket in units of 1/16 ns as the
+ * RFC's code does.  The report's jitter is the mean of the sockets' J.
+ *
+ * Pacing follows the clock, not a schedule per datagram: each wakeup sends
+ * what fell due since the socket opened (at most a batch, so that reads
+ * get their turn) and sets the timer for the next one.  A datagram the
+ * socket does not take (its queue is full) is not sent again: it was due,
+ * and counts as sent and so as lost, as a datagram dropped on the path.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "load.h"
+
+#define UDP_STREAM_WINDOW 64
+#define UDP_STREAM_BATCH 32          /* datagrams per wakeup at most */
+#define UDP_STREAM_BACKOFF_NS 100000 /* flat out, the socket's queue full: try again */
+
+static inline uint64_t
+stream_offset(unsigned id, uint64_t k)
+{
+	return ((uint64_t)id * 7919u + k * 104729u) % PAYLOAD_PERIOD;
+}
+
+static void
+put64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * (7 - i)));
+}
+
+static uint64_t
+get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* This socket's share of --rate, per ns; 0: as fast as it can. */
+static double
+stream_rate_ns(const struct conn *c)
+{
+	const struct options *o = &c->w->run->opt;
+
+	return o->rate > 0 ? o->rate / (double)o->connections / 1e9 : 0;
+}
+
+/*
+ * 0: sent; 1: the socket's queue is full; -1: the conn failed and is
+ * closed.  Paced, a datagram the socket refused was due and counts as sent
+ * (and so lost); flat out, it is not sent and keeps its number.
+ */
+static int
+stream_send_one(struct conn *c, uint64_t now, int paced)
+{
+	struct loader *w = c->w;
+	struct run *r = w->run;
+	uint64_t k = c->k_sent++;
+	unsigned char head[UDP_STREAM_HEADER];
+	struct iovec iov[2];
+	struct msghdr m;
+
+	put64(head, k);
+	put64(head + 8, now);
+	iov[0].iov_base = head;
+	iov[0].iov_len = sizeof head;
+	/* the payload is read only: sendmsg does not write through iov_base */
+	iov[1].iov_base =
+	    (void *)(uintptr_t)payload_at(r, stream_offset(c->id, k) + UDP_STREAM_HEADER);
+	iov[1].iov_len = r->opt.size - UDP_STREAM_HEADER;
+	memset(&m, 0, sizeof m);
+	m.msg_iov = iov;
+	m.msg_iovlen = 2;
+	if (sendmsg(c->fd, &m, MSG_NOSIGNAL) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR) {
+			conn_fail(c, stats_classify(errno), errno);
+			return -1;
+		}
+		if (paced)
+			stat_add(&w->stats.dgram.sent, 1);
+		else
+			c->k_sent--;
+		return 1;
+	}
+	stat_add(&w->stats.dgram.sent, 1);
+	stat_add(&w->stats.bytes_sent, r->opt.size);
+	return 0;
+}
+
+static void
+stream_send(struct conn *c)
+{
+	struct loader *w = c->w;
+	double rate = stream_rate_ns(c);
+	uint64_t now = clock_ns(), due;
+
+	if (rate == 0) {
+		for (int i = 0; i < UDP_STREAM_BATCH; i++) {
+			int rc = stream_send_one(c, clock_ns(), 0);
+
+			if (rc == -1)
+				return;
+			if (rc == 1) {
+				conn_timer_at(c, now + UDP_STREAM_BACKOFF_NS);
+				return;
+			}
+		}
+		conn_timer_at(c, now); /* again at once, after the other events */
+		return;
+	}
+	due = (uint64_t)((double)(now - c->t_connect) * rate) + 1;
+	if (due > c->k_due) {
+		stat_add(&w->stats.due, due - c->k_due);
+		c->k_due = due;
+	}
+	for (int i = 0; i < UDP_STREAM_BATCH && c->k_sent < due; i++) {
+		uint64_t at = c->t_connect + (uint64_t)((double)c->k_sent / rate);
+
+		hist_record(&w->stats.lag, now > at ? now - at : 0);
+		stat_add(&w->stats.sent, 1);
+		if (stream_send_one(c, clock_ns(), 1) == -1)
+			return;
+	}
+	conn_timer_at(c, c->t_connect + (uint64_t)((double)c->k_sent / rate));
+}
+
+static void
+stream_open(struct conn *c)
+{
+	c->k_sent = 0;
+	c->k_due = 0;
+	c->dg_answered = 0;
+	c->dg_high = 0;
+	c->dg_transit = 0;
+	c->dg_jitter16 = 0;
+	stream_send(c);
+}
+
+/* RFC 3550, 6.4.1 and A.8: J += (|D| - J) / 16, J kept times 16. */
+static void
+stream_jitter(struct conn *c, uint64_t transit)
+{
+	struct stats *s = &c->w->stats;
+	uint64_t d, old = c->dg_jitter16;
+
+	if (c->dg_transit == 0) {
+		c->dg_transit = transit;
+		stat_add(&s->dgram.jitter_conns, 1);
+		return;
+	}
+	d = transit > c->dg_transit ? transit - c->dg_transit : c->dg_transit - transit;
+	c->dg_transit = transit;
+	c->dg_jitter16 = c->dg_jitter16 + d - ((c->dg_jitter16 + 8) >> 4);
+	if (c->dg_jitter16 >= old)
+		stat_add(&s->dgram.jitter16_sum, c->dg_jitter16 - old);
+	else
+		stat_sub(&s->dgram.jitter16_sum, old - c->dg_jitter16);
+}
+
+static void
+stream_read(struct conn *c, const unsigned char *p, size_t n)
+{
+	struct loader *w = c->w;
+	struct run *r = w->run;
+	uint64_t now = clock_ns(), k, t, behind, shift;
+	const unsigned char *want;
+	size_t i;
+
+	if (n != r->opt.size) {
+		conn_verify_failed(
+		    c, "a datagram of %zu bytes came back for %zu sent", n, r->opt.size);
+		return;
+	}
+	k = get64(p);
+	t = get64(p + 8);
+	if (k >= c->k_sent || t > now || t < c->t_connect) {
+		conn_verify_failed(c, "an answer to datagram %llu sent at %llu, of %llu sent",
+		    (unsigned long long)k + 1, (unsigned long long)t,
+		    (unsigned long long)c->k_sent);
+		return;
+	}
+	want = payload_at(r, stream_offset(c->id, k) + UDP_STREAM_HEADER);
+	if ((i = payload_mismatch(p + UDP_STREAM_HEADER, want, n - UDP_STREAM_HEADER)) <
+	    n - UDP_STREAM_HEADER) {
+		conn_verify_failed(c, "datagram %llu: byte %zu of %zu is 0x%02x, expected 0x%02x",
+		    (unsigned long long)k + 1, UDP_STREAM_HEADER + i, n, p[UDP_STREAM_HEADER + i],
+		    want[i]);
+		return;
+	}
+	if (k >= c->dg_high) {
+		/* the numbers skipped are lost until they arrive */
+		stat_add(&w->stats.dgram.lost, k - c->dg_high);
+		shift = k - c->dg_high + 1;
+		c->dg_answered = (shift >= UDP_STREAM_WINDOW ? 0 : c->dg_answered << shift) | 1;
+		c->dg_high = k + 1;
+	} else {
+		behind = c->dg_high - 1 - k;
+		if (behind < UDP_STREAM_WINDOW && (c->dg_answered >> behind & 1)) {
+			stat_add(&w->stats.dgram.duplicate, 1);
+			return;
+		}
+		if (behind < UDP_STREAM_WINDOW)
+			c->dg_answered |= (uint64_t)1 << behind;
+		stat_sub(&w->stats.dgram.lost, 1);
+		stat_add(&w->stats.dgram.reordered, 1);
+	}
+	conn_reply(c, now - t, n);
+	stream_jitter(c, now - t);
+}
+
+static void
+stream_timer(struct conn *c)
+{
+	stream_send(c);
+}
+
+const struct mode mode_udp_stream = {
+	.name = "udp-stream",
+	.dgram = 1,
+	.open = stream_open,
+	.read = stream_read,
+	.timer = stream_timer,
+};
