@@ -194,6 +194,9 @@ extern const struct mode mode_udp_stream;
 #define UDP_STREAM_HEADER 16            /* udp-stream: and when it was sent */
 #define UDP_PAYLOAD_MAX 65507           /* IPv4: 65,535 less the IP and UDP headers */
 extern const struct mode mode_rr_paced; /* rr with --rate: a loader's mode, not a name */
+extern const struct mode mode_udp_rr_paced; /* udp-rr with --rate: the same */
+#define UDP_RR_WINDOW 64 /* numbers below the highest sent whose answers are told apart */
+#define UDP_RR_DEFAULT_TIMEOUT_MS 10000u /* --request-timeout 0: a loss is still a loss */
 
 /* mode-stream.c: --direction, what flows, and so what is measured and checked */
 enum stream_direction {
@@ -273,7 +276,9 @@ struct conn {
 
 	/*
 	 * udp-rr: bit i set if datagram k_sent-1-i was answered; the highest
-	 * number answered, plus one
+	 * number answered, plus one (udp-stream: received, and bit i is
+	 * dg_high-1-i); udp-rr --rate: seq is the oldest datagram neither
+	 * answered nor lost yet
 	 */
 	uint64_t dg_answered;
 	uint64_t dg_high;

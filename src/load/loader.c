@@ -302,6 +302,8 @@ loader_init(struct loader *w, struct run *r, int index, unsigned nconns, char *e
 	w->mode = r->opt.mode;
 	if (r->opt.mode == &mode_rr && r->opt.rate > 0)
 		w->mode = &mode_rr_paced;
+	if (r->opt.mode == &mode_udp_rr && r->opt.rate > 0)
+		w->mode = &mode_udp_rr_paced;
 	stats_init(&w->stats);
 	if ((r->opt.rate > 0 && sched_init(&w->requests, r->opt.rate, r->opt.connections) == -1) ||
 	    (r->opt.connect_rate > 0 &&

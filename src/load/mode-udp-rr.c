@@ -21,18 +21,30 @@
  * A datagram the socket does not take (EAGAIN, ENOBUFS: the client's own
  * queue is full) is never answered, and so is counted lost: the loss is
  * on this host's side of the path, but it is loss all the same.
+ *
+ * Open loop (--rate, the loader's mode_udp_rr_paced): the socket's
+ * datagrams go at the times of its slot in the run's schedule, as rr
+ * --rate's requests do, whether or not the earlier ones were answered.
+ * Several are in flight; the window tells their answers apart.  The
+ * schedule gives each one's latency (from its scheduled time, not from
+ * when it could leave: a stalled server makes all those due meanwhile
+ * late), and its deadline is --request-timeout after it actually left (a
+ * ring of the window's send times per socket): a client late to send
+ * says so in its lag, and does not make the path look lossy.  `seq` is the oldest
+ * datagram neither answered nor lost yet: it becomes lost when its
+ * deadline passes, or when it would leave the window (options.c keeps the
+ * rate and the timeout such that the deadline comes first).  An answer to
+ * a datagram already lost is late.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "load.h"
-
-#define UDP_RR_WINDOW 64
-#define UDP_RR_DEFAULT_TIMEOUT_NS 10000000000u /* --request-timeout 0: a loss is still a loss */
 
 static inline uint64_t
 udp_offset(unsigned id, uint64_t k)
@@ -44,11 +56,15 @@ static uint64_t
 udp_timeout_ns(const struct run *r)
 {
 	return r->opt.request_timeout_ms > 0 ? (uint64_t)r->opt.request_timeout_ms * 1000000u
-					     : UDP_RR_DEFAULT_TIMEOUT_NS;
+					     : UDP_RR_DEFAULT_TIMEOUT_MS * 1000000u;
 }
 
-static void
-udp_rr_send(struct conn *c)
+/*
+ * Send datagram k_sent (and count it): 0, or -1 if the conn failed and is
+ * closed.  A datagram the socket refused counts as sent: it will be lost.
+ */
+static int
+udp_rr_send_next(struct conn *c)
 {
 	struct loader *w = c->w;
 	struct run *r = w->run;
@@ -68,17 +84,25 @@ udp_rr_send(struct conn *c)
 	m.msg_iov = iov;
 	m.msg_iovlen = 2;
 	c->dg_answered <<= 1; /* bit 0 is k now, not answered */
-	c->t_send = clock_ns();
 	stat_add(&w->stats.dgram.sent, 1);
 	if (sendmsg(c->fd, &m, MSG_NOSIGNAL) == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR) {
 			conn_fail(c, stats_classify(errno), errno);
-			return;
+			return -1;
 		}
 	} else {
 		stat_add(&w->stats.bytes_sent, r->opt.size);
 	}
-	conn_timer_at(c, c->t_send + udp_timeout_ns(r));
+	return 0;
+}
+
+/* Closed loop: the next datagram, timed from now. */
+static void
+udp_rr_send(struct conn *c)
+{
+	c->t_send = clock_ns();
+	if (udp_rr_send_next(c) == 0)
+		conn_timer_at(c, c->t_send + udp_timeout_ns(c->w->run));
 }
 
 static void
@@ -90,37 +114,42 @@ udp_rr_open(struct conn *c)
 	udp_rr_send(c);
 }
 
-static void
-udp_rr_read(struct conn *c, const unsigned char *p, size_t n)
+/*
+ * An answer came: check it and mark its number k answered.  1: the first
+ * answer to k, in order or not (reordered counted); 0: a duplicate
+ * (counted); -1: a verify error, the conn is closed.
+ */
+static int
+udp_rr_take(struct conn *c, const unsigned char *p, size_t n, uint64_t *kp)
 {
 	struct loader *w = c->w;
 	struct run *r = w->run;
-	uint64_t k = 0, age, now = clock_ns();
+	uint64_t k = 0, age;
 	const unsigned char *want;
 	size_t i;
 
 	if (n != r->opt.size) {
 		conn_verify_failed(
 		    c, "a datagram of %zu bytes came back for %zu sent", n, r->opt.size);
-		return;
+		return -1;
 	}
 	for (i = 0; i < UDP_HEADER; i++)
 		k = k << 8 | p[i];
 	if (k >= c->k_sent) {
 		conn_verify_failed(c, "an answer to datagram %llu, of %llu sent",
 		    (unsigned long long)k + 1, (unsigned long long)c->k_sent);
-		return;
+		return -1;
 	}
 	age = c->k_sent - 1 - k;
 	if (age < UDP_RR_WINDOW && (c->dg_answered >> age & 1)) {
 		stat_add(&w->stats.dgram.duplicate, 1);
-		return;
+		return 0;
 	}
 	want = payload_at(r, udp_offset(c->id, k) + UDP_HEADER);
 	if ((i = payload_mismatch(p + UDP_HEADER, want, n - UDP_HEADER)) < n - UDP_HEADER) {
 		conn_verify_failed(c, "datagram %llu: byte %zu of %zu is 0x%02x, expected 0x%02x",
 		    (unsigned long long)k + 1, UDP_HEADER + i, n, p[UDP_HEADER + i], want[i]);
-		return;
+		return -1;
 	}
 	if (age < UDP_RR_WINDOW)
 		c->dg_answered |= (uint64_t)1 << age;
@@ -128,7 +157,19 @@ udp_rr_read(struct conn *c, const unsigned char *p, size_t n)
 		stat_add(&w->stats.dgram.reordered, 1);
 	else
 		c->dg_high = k + 1;
-	if (age != 0 || c->t_send == 0) {
+	*kp = k;
+	return 1;
+}
+
+static void
+udp_rr_read(struct conn *c, const unsigned char *p, size_t n)
+{
+	struct loader *w = c->w;
+	uint64_t k = 0, now = clock_ns();
+
+	if (udp_rr_take(c, p, n, &k) != 1)
+		return;
+	if (c->k_sent - 1 - k != 0 || c->t_send == 0) {
 		/* declared lost already (or older than the window can tell) */
 		stat_add(&w->stats.dgram.late, 1);
 		return;
@@ -155,9 +196,171 @@ udp_rr_timer(struct conn *c)
 	udp_rr_send(c);
 }
 
+/* --rate: when each socket's last UDP_RR_WINDOW datagrams left, a ring per socket. */
+static int
+udp_rr_init(struct run *r, char *err, size_t errlen)
+{
+	if (r->opt.rate == 0)
+		return 0;
+	if ((r->mode_state = calloc((size_t)r->opt.connections * UDP_RR_WINDOW, sizeof(uint64_t))) ==
+	    NULL) {
+		snprintf(err, errlen, "no memory for the send times of %u sockets",
+		    r->opt.connections);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+udp_rr_free(struct run *r)
+{
+	free(r->mode_state);
+	r->mode_state = NULL;
+}
+
+static uint64_t *
+paced_sent_at(const struct conn *c, uint64_t k)
+{
+	uint64_t *t = c->w->run->mode_state;
+
+	return &t[(size_t)c->id * UDP_RR_WINDOW + k % UDP_RR_WINDOW];
+}
+
+/* When datagram k of c is due, on clock_ns()'s clock. */
+static uint64_t
+paced_due_at(const struct conn *c, uint64_t k)
+{
+	const struct loader *w = c->w;
+
+	return w->run->t_load + sched_time(&w->requests, c->id, k);
+}
+
+/* Count the datagrams of c that came due by now (once each). */
+static uint64_t
+paced_count_due(struct conn *c, uint64_t now)
+{
+	struct loader *w = c->w;
+	uint64_t due = sched_due(&w->requests, c->id, now - w->run->t_load);
+
+	if (due > c->k_due) {
+		stat_add(&w->stats.due, due - c->k_due);
+		c->k_due = due;
+	}
+	return due;
+}
+
+/*
+ * Move seq past the datagrams answered, and past those lost: unanswered at
+ * their deadline, or numbered below `below` (about to leave the window).
+ */
+static void
+paced_resolve(struct conn *c, uint64_t now, uint64_t below)
+{
+	uint64_t timeout = udp_timeout_ns(c->w->run);
+
+	while (c->seq < c->k_sent) {
+		if (!(c->dg_answered >> (c->k_sent - 1 - c->seq) & 1)) {
+			if (c->seq >= below && now < *paced_sent_at(c, c->seq) + timeout)
+				break;
+			stat_add(&c->w->stats.dgram.lost, 1);
+		}
+		c->seq++;
+	}
+}
+
+/*
+ * Send every datagram that is due, declare lost those past their deadline,
+ * and set the timer for whichever comes first: the next one due or the
+ * oldest one's deadline.
+ */
+static void
+paced_send(struct conn *c)
+{
+	struct loader *w = c->w;
+	uint64_t now = clock_ns(), due = paced_count_due(c, now), next;
+
+	while (c->k_sent < due) {
+		uint64_t k = c->k_sent;
+
+		if (k + 1 > UDP_RR_WINDOW)
+			paced_resolve(c, now, k + 1 - UDP_RR_WINDOW);
+		hist_record(&w->stats.lag, now - paced_due_at(c, k));
+		stat_add(&w->stats.sent, 1);
+		*paced_sent_at(c, k) = now;
+		if (udp_rr_send_next(c) == -1)
+			return;
+		now = clock_ns();
+	}
+	paced_resolve(c, now, 0);
+	next = paced_due_at(c, c->k_sent);
+	if (c->seq < c->k_sent) {
+		uint64_t deadline = *paced_sent_at(c, c->seq) + udp_timeout_ns(w->run);
+
+		if (deadline < next)
+			next = deadline;
+	}
+	conn_timer_at(c, next);
+}
+
+/*
+ * Open: the socket's schedule starts now; times that passed before -r
+ * opened it are not owed.
+ */
+static void
+paced_open(struct conn *c)
+{
+	uint64_t k = sched_due(&c->w->requests, c->id, clock_ns() - c->w->run->t_load);
+
+	c->seq = c->k_sent = c->k_due = k;
+	c->dg_answered = 0;
+	c->dg_high = k;
+	paced_send(c);
+}
+
+static void
+paced_read(struct conn *c, const unsigned char *p, size_t n)
+{
+	uint64_t k = 0, now = clock_ns();
+
+	if (udp_rr_take(c, p, n, &k) != 1)
+		return;
+	if (k < c->seq) {
+		stat_add(&c->w->stats.dgram.late, 1); /* lost already */
+		return;
+	}
+	conn_reply(c, now - paced_due_at(c, k), n);
+	paced_resolve(c, now, 0);
+}
+
+/* The timer may fire a little early: then nothing is due yet, and it is set again. */
+static void
+paced_timer(struct conn *c)
+{
+	paced_send(c);
+}
+
+/* The datagrams due until the socket closed were due, sent or not. */
+static void
+paced_closed(struct conn *c, int was_open)
+{
+	if (was_open)
+		paced_count_due(c, clock_ns());
+}
+
+const struct mode mode_udp_rr_paced = {
+	.name = "udp-rr",
+	.dgram = 1,
+	.open = paced_open,
+	.read = paced_read,
+	.timer = paced_timer,
+	.closed = paced_closed,
+};
+
 const struct mode mode_udp_rr = {
 	.name = "udp-rr",
 	.dgram = 1,
+	.init = udp_rr_init,
+	.free = udp_rr_free,
 	.open = udp_rr_open,
 	.read = udp_rr_read,
 	.timer = udp_rr_timer,

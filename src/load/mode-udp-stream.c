@@ -8,13 +8,21 @@
  * that an echo is checked byte for byte and says when it left.
  *
  * With an echo server, what comes back is measured as RFC 3550 does for
- * RTP: loss within what was received (a number skipped is lost until it
- * arrives; the tail still in flight at the end is not), duplicates and
- * reordering with a window of 64 numbers below the highest received, the
- * round trip of each datagram as its latency, and the interarrival
+ * RTP: loss within what was received (numbers skipped; the tail still in
+ * flight at the end is not), duplicates and reordering with a window of 64
+ * numbers below the highest received, the round trip of each datagram
+ * (from its actual send, which it carries) as its latency, and the
+ * interarrival
  * jitter, J += (|D| - J) / 16, D the difference of two successive
  * datagrams' transit times, kept per socket in units of 1/16 ns as the
  * RFC's code does.  The report's jitter is the mean of the sockets' J.
+ *
+ * A number skipped is lost once it leaves the window unanswered (or when
+ * the socket closes with it still missing); one that arrives after that is
+ * late, like udp-rr's.  So the count of lost datagrams only grows: a
+ * second of the time series never has a negative loss, and --warmup's
+ * reset cannot be undone by a datagram skipped before it and arriving
+ * after it.
  *
  * Pacing follows the clock, not a schedule per datagram: each wakeup sends
  * what fell due since the socket opened (at most a batch, so that reads
@@ -158,6 +166,38 @@ stream_open(struct conn *c)
 	stream_send(c);
 }
 
+/*
+ * The window's numbers not answered: bit i of dg_answered is number
+ * dg_high-1-i, and only the bits of numbers sent (below dg_high) count.
+ */
+static uint64_t
+stream_holes(const struct conn *c, uint64_t bits)
+{
+	uint64_t valid = c->dg_high < UDP_STREAM_WINDOW ? ((uint64_t)1 << c->dg_high) - 1 : ~(uint64_t)0;
+
+	return (uint64_t)__builtin_popcountll(~c->dg_answered & valid & bits);
+}
+
+/*
+ * Number k, above all received so far, arrived: the window moves up to it,
+ * and the numbers that leave it unanswered, or that it skips over entirely,
+ * are lost.
+ */
+static void
+stream_advance(struct conn *c, uint64_t k)
+{
+	uint64_t old = c->dg_high, shift = k - old + 1, lost;
+
+	lost = stream_holes(c,
+	    shift >= UDP_STREAM_WINDOW ? ~(uint64_t)0 : ~(uint64_t)0 << (UDP_STREAM_WINDOW - shift));
+	if (k + 1 > old + UDP_STREAM_WINDOW)
+		lost += k + 1 - UDP_STREAM_WINDOW - old;
+	if (lost > 0)
+		stat_add(&c->w->stats.dgram.lost, lost);
+	c->dg_answered = (shift >= UDP_STREAM_WINDOW ? 0 : c->dg_answered << shift) | 1;
+	c->dg_high = k + 1;
+}
+
 /* RFC 3550, 6.4.1 and A.8: J += (|D| - J) / 16, J kept times 16. */
 static void
 stream_jitter(struct conn *c, uint64_t transit)
@@ -184,7 +224,7 @@ stream_read(struct conn *c, const unsigned char *p, size_t n)
 {
 	struct loader *w = c->w;
 	struct run *r = w->run;
-	uint64_t now = clock_ns(), k, t, behind, shift;
+	uint64_t now = clock_ns(), k, t, behind;
 	const unsigned char *want;
 	size_t i;
 
@@ -210,21 +250,20 @@ stream_read(struct conn *c, const unsigned char *p, size_t n)
 		return;
 	}
 	if (k >= c->dg_high) {
-		/* the numbers skipped are lost until they arrive */
-		stat_add(&w->stats.dgram.lost, k - c->dg_high);
-		shift = k - c->dg_high + 1;
-		c->dg_answered = (shift >= UDP_STREAM_WINDOW ? 0 : c->dg_answered << shift) | 1;
-		c->dg_high = k + 1;
+		stream_advance(c, k);
 	} else {
 		behind = c->dg_high - 1 - k;
 		if (behind < UDP_STREAM_WINDOW && (c->dg_answered >> behind & 1)) {
 			stat_add(&w->stats.dgram.duplicate, 1);
 			return;
 		}
-		if (behind < UDP_STREAM_WINDOW)
-			c->dg_answered |= (uint64_t)1 << behind;
-		stat_sub(&w->stats.dgram.lost, 1);
 		stat_add(&w->stats.dgram.reordered, 1);
+		if (behind >= UDP_STREAM_WINDOW) {
+			/* counted lost when it left the window */
+			stat_add(&w->stats.dgram.late, 1);
+			return;
+		}
+		c->dg_answered |= (uint64_t)1 << behind;
 	}
 	conn_reply(c, now - t, n);
 	stream_jitter(c, now - t);
@@ -236,10 +275,21 @@ stream_timer(struct conn *c)
 	stream_send(c);
 }
 
+/* The numbers still missing below the highest received are lost. */
+static void
+stream_closed(struct conn *c, int was_open)
+{
+	uint64_t lost = stream_holes(c, ~(uint64_t)0);
+
+	if (was_open && lost > 0)
+		stat_add(&c->w->stats.dgram.lost, lost);
+}
+
 const struct mode mode_udp_stream = {
 	.name = "udp-stream",
 	.dgram = 1,
 	.open = stream_open,
 	.read = stream_read,
 	.timer = stream_timer,
+	.closed = stream_closed,
 };

@@ -33,13 +33,14 @@ usage(FILE *f)
 	    "usage: synack-load [options] HOST:PORT | unix:PATH\n"
 	    "       synack-load merge REPORT.json... (reports of --json runs, combined)\n"
 	    "  -m, --mode MODE          rr (default) | crr | hold | stream | chat\n"
-	    "                           | udp-rr (UDP, closed loop) | udp-stream\n"
+	    "                           | udp-rr (UDP) | udp-stream\n"
 	    "  -c, --connections N      concurrent connections (default 100)\n"
 	    "  -d, --duration TIME      how long to measure: 10 (seconds), 10s, 500ms, 2m, 1h\n"
 	    "                           (default 10s)\n"
 	    "  -R, --rate N             open loop: N requests per second in all (k, M: 10k),\n"
 	    "                           sent on schedule, latency counted from the schedule\n"
 	    "                           (wrk2 -R); without it rr is closed loop (netperf TCP_RR)\n"
+	    "                           udp-rr: datagrams likewise; udp-stream: datagrams/s\n"
 	    "      --connect-rate N     new connections per second, all along (crr, hold;\n"
 	    "                           tcpkali --connect-rate)\n"
 	    "  -r, --ramp-rate N        new connections per second while opening the first\n"
@@ -534,11 +535,32 @@ options_check_mode(const struct options *o, const struct pending *p, char *err, 
 		    "read back)");
 		return -1;
 	}
-	if (o->rate > 0 && o->mode != &mode_rr && o->mode != &mode_udp_stream) {
+	if (o->rate > 0 && o->mode != &mode_rr && o->mode != &mode_udp_rr &&
+	    o->mode != &mode_udp_stream) {
 		snprintf(err, errlen,
-		    "--rate paces requests: it is for rr and udp-stream (crr and hold have "
-		    "--connect-rate)");
+		    "--rate paces requests: it is for rr, udp-rr and udp-stream (crr and hold "
+		    "have --connect-rate)");
 		return -1;
+	}
+	if (o->rate > 0 && o->mode == &mode_udp_rr) {
+		/*
+		 * A socket tells apart the answers to its last UDP_RR_WINDOW
+		 * datagrams: those in flight until their deadline must fit, with
+		 * half the window to spare for a late timer.
+		 */
+		double ms = o->request_timeout_ms > 0 ? (double)o->request_timeout_ms
+						      : (double)UDP_RR_DEFAULT_TIMEOUT_MS;
+		double in_flight = o->rate / (double)o->connections * ms / 1000.0;
+
+		if (in_flight > UDP_RR_WINDOW / 2) {
+			snprintf(err, errlen,
+			    "--rate %.10g: udp-rr keeps at most %d datagrams in flight per "
+			    "socket, and %.10g a second for %.10g s (--request-timeout) is %.0f: "
+			    "use more connections or a shorter --request-timeout",
+			    o->rate, UDP_RR_WINDOW / 2, o->rate / (double)o->connections,
+			    ms / 1000.0, in_flight);
+			return -1;
+		}
 	}
 	if (o->connect_rate > 0 && o->mode != &mode_crr && o->mode != &mode_hold) {
 		snprintf(err, errlen,

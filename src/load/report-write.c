@@ -291,10 +291,17 @@ model(FILE *f, const struct report_data *d)
 		fprintf(f, "load model   closed loop: each connection waits for its answer\n");
 		return;
 	}
-	fprintf(f,
-	    "load model   open loop at %.10g requests/s, latency from each request's "
-	    "scheduled time\n",
-	    d->rate);
+	if (d->mode == &mode_udp_stream)
+		/* the datagram carries when it left, not when it was due: the lag says that */
+		fprintf(f,
+		    "load model   open loop at %.10g datagrams/s, latency from each datagram's "
+		    "actual send\n",
+		    d->rate);
+	else
+		fprintf(f,
+		    "load model   open loop at %.10g requests/s, latency from each request's "
+		    "scheduled time\n",
+		    d->rate);
 	fprintf(f, "schedule     %llu due, %llu sent, lag p99 %s, max %s\n",
 	    (unsigned long long)d->due, (unsigned long long)d->sent,
 	    report_time(hist_percentile(d->lag, 99), p99, sizeof p99),
