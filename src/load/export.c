@@ -140,7 +140,8 @@ export_csv_header(FILE *f)
 	fprintf(f, "time,elapsed_s,open,attempted,established,failures");
 	for (int e = 0; e < LERR_MAX; e++)
 		fprintf(f, ",%s", stats_error_name((enum load_error)e));
-	fprintf(f, ",requests,bytes_sent,bytes_received,p50_us,p99_us,max_us,syn_retrans\n");
+	fprintf(f, ",requests,bytes_sent,bytes_received,p50_us,p99_us,max_us,syn_retrans,"
+		   "datagrams_lost\n");
 }
 
 /* One interval; the latency columns are empty for a second without any. */
@@ -160,5 +161,5 @@ export_csv_row(FILE *f, const struct interval *iv)
 	else
 		fprintf(f, ",%.3f,%.3f,%.3f", (double)iv->p50 / 1e3, (double)iv->p99 / 1e3,
 		    (double)iv->latency.max / 1e3);
-	fprintf(f, ",%" PRIu64 "\n", iv->syn_retransmits);
+	fprintf(f, ",%" PRIu64 ",%" PRIu64 "\n", iv->syn_retransmits, iv->dgram_lost);
 }

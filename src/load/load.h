@@ -403,6 +403,7 @@ struct interval {
 	uint64_t attempted, established, requests, bytes_sent, bytes_received;
 	uint64_t errors[LERR_MAX];
 	uint64_t syn_retransmits;
+	uint64_t dgram_lost; /* UDP modes: datagrams found lost in it */
 	struct hist_packed latency;
 	uint64_t p50, p99; /* ns; 0 without latencies */
 };
@@ -481,6 +482,7 @@ struct report_interval {
 	int last;         /* ends with the run: may be partial */
 	uint64_t open, attempted, established, requests, bytes_sent, bytes_received;
 	uint64_t syn_retransmits;
+	uint64_t dgram_lost; /* UDP modes: datagrams found lost in it */
 	struct report_count *errors;
 	size_t nerrors;
 	struct hist_packed latency; /* its non-zero buckets, in index order */

@@ -309,6 +309,7 @@ align_rows(struct merge *m)
 			count_add(&out->bytes_sent, r->bytes_sent, &m->overflow);
 			count_add(&out->bytes_received, r->bytes_received, &m->overflow);
 			count_add(&out->syn_retransmits, r->syn_retransmits, &m->overflow);
+			count_add(&out->dgram_lost, r->dgram_lost, &m->overflow);
 			for (size_t k = 0; k < r->nerrors; k++)
 				if (counts_add(&errors, r->errors[k].name, r->errors[k].n,
 					&m->overflow) == -1) {

@@ -464,7 +464,8 @@ read_row(
 	    get_count(rd, v, where, "requests", &r->requests) == -1 ||
 	    get_count(rd, v, where, "bytes_sent", &r->bytes_sent) == -1 ||
 	    get_count(rd, v, where, "bytes_received", &r->bytes_received) == -1 ||
-	    get_optional_count(rd, v, where, "syn_retransmits", &r->syn_retransmits) == -1)
+	    get_optional_count(rd, v, where, "syn_retransmits", &r->syn_retransmits) == -1 ||
+	    get_optional_count(rd, v, where, "datagrams_lost", &r->dgram_lost) == -1)
 		return -1;
 	if (t > INT64_MAX / 2)
 		return BAD(rd, "%s.t: %llu is no unix time", where, (unsigned long long)t);

@@ -736,9 +736,9 @@ json_interval(FILE *f, const struct report_interval *iv, struct histogram *h)
 	fprintf(f,
 	    ",\"open\":%" PRIu64 ",\"attempted\":%" PRIu64 ",\"established\":%" PRIu64
 	    ",\"requests\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64
-	    ",\"syn_retransmits\":%" PRIu64,
+	    ",\"syn_retransmits\":%" PRIu64 ",\"datagrams_lost\":%" PRIu64,
 	    iv->open, iv->attempted, iv->established, iv->requests, iv->bytes_sent,
-	    iv->bytes_received, iv->syn_retransmits);
+	    iv->bytes_received, iv->syn_retransmits, iv->dgram_lost);
 	json_counts(f, "errors", iv->errors, iv->nerrors);
 	fprintf(f, ",\"latency_us\":{\"p50\":");
 	json_interval_latency(f, h, hist_percentile(h, 50));

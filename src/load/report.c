@@ -290,6 +290,7 @@ run_report_intervals(struct run_report *rr, const struct run *r)
 		out->bytes_sent = iv->bytes_sent;
 		out->bytes_received = iv->bytes_received;
 		out->syn_retransmits = iv->syn_retransmits;
+		out->dgram_lost = iv->dgram_lost;
 		out->errors = rr->interval_errors + i * LERR_MAX;
 		out->nerrors = LERR_MAX;
 		for (int e = 0; e < LERR_MAX; e++) {

@@ -159,6 +159,7 @@ interval_add(struct run *r, const struct stats *now, const struct stats *last,
 	for (int e = 0; e < LERR_MAX; e++)
 		iv->errors[e] = delta(now->errors[e], last->errors[e]);
 	iv->syn_retransmits = delta(now->syn_retransmits, last->syn_retransmits);
+	iv->dgram_lost = delta(now->dgram.lost, last->dgram.lost);
 	iv->p50 = hist_percentile(second, 50);
 	iv->p99 = hist_percentile(second, 99);
 	if (tick.csv != NULL) {

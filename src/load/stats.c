@@ -274,6 +274,7 @@ stats_snapshot(struct stats *dst, const struct run *r)
 		dst->due += stat_get(&s->due);
 		dst->sent += stat_get(&s->sent);
 		dst->syn_retransmits += stat_get(&s->syn_retransmits);
+		dst->dgram.lost += stat_get(&s->dgram.lost);
 		for (int e = 0; e < LERR_MAX; e++)
 			dst->errors[e] += stat_get(&s->errors[e]);
 	}

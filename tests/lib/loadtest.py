@@ -140,6 +140,8 @@ def check_intervals(rep):
                  'intervals add up: errors.%s' % e)
     check_eq(sum(iv['histogram']['count'] for iv in ivs), rep['latency_us']['count'],
              'intervals add up: latency samples')
+    lost = rep['datagrams']['lost'] if rep.get('datagrams') else 0
+    check_eq(sum(iv['datagrams_lost'] for iv in ivs), lost, 'intervals add up: datagrams lost')
 
 
 def check_report(r, mode=None, target=None):

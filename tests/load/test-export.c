@@ -202,7 +202,7 @@ test_csv(void **state)
 	assert_string_equal(text,
 	    "time,elapsed_s,open,attempted,established,failures,timeout,refused,unreachable,"
 	    "reset,addrnotavail,other,verify,closed,noreply,requests,bytes_sent,bytes_received,"
-	    "p50_us,p99_us,max_us,syn_retrans\n");
+	    "p50_us,p99_us,max_us,syn_retrans,datagrams_lost\n");
 	free(text);
 
 	memset(&iv, 0, sizeof iv);
@@ -217,10 +217,11 @@ test_csv(void **state)
 	iv.bytes_sent = 320;
 	iv.bytes_received = 256;
 	iv.syn_retransmits = 7;
+	iv.dgram_lost = 9;
 	capture_open(&c);
 	export_csv_row(c.f, &iv); /* no latencies this second: empty fields */
 	text = capture_close(&c);
-	assert_string_equal(text, "1700000000,2,10,3,2,3,0,1,0,0,0,0,0,0,2,5,320,256,,,,7\n");
+	assert_string_equal(text, "1700000000,2,10,3,2,3,0,1,0,0,0,0,0,0,2,5,320,256,,,,7,9\n");
 	free(text);
 
 	hist_init(h);
@@ -236,7 +237,7 @@ test_csv(void **state)
 	text = capture_close(&c);
 	assert_string_equal(text,
 	    "1700000000,2.500,10,3,2,3,0,1,0,0,0,0,0,0,2,5,320,256,12.345,"
-	    "100.000,100.000,7\n");
+	    "100.000,100.000,7,9\n");
 	free(text);
 	hist_packed_free(&iv.latency);
 	free(h);

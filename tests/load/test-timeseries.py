@@ -7,7 +7,9 @@
 # the JSON report's "intervals" are the same rows. Each second has its own
 # latencies (p50 <= p99 <= max). A run of refused connections has its
 # errors in the rows, and empty latency columns. The live progress line
-# shows the last second's p50 and p99 and its errors per second.
+# shows the last second's p50 and p99 and its errors per second. UDP runs
+# (udp-stream and udp-rr at 400 datagrams a second, every 10th dropped)
+# have the datagrams lost in each second, about 40, adding up to the run's.
 import csv
 import os
 import re
@@ -15,13 +17,13 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from loadtest import (ALL_ERRORS, check_clean, check_report, echo_daemon, run_load,  # noqa: E402
-                      target_of)
+from loadtest import (ALL_ERRORS, UdpServer, check_clean, check_report,  # noqa: E402
+                      echo_daemon, run_load, target_of)
 from synacktest import check, check_eq, hold_port, main, make_tempdir  # noqa: E402
 
 HEADER = ('time,elapsed_s,open,attempted,established,failures,timeout,refused,unreachable,'
           'reset,addrnotavail,other,verify,closed,noreply,requests,bytes_sent,bytes_received,'
-          'p50_us,p99_us,max_us,syn_retrans')
+          'p50_us,p99_us,max_us,syn_retrans,datagrams_lost')
 COUNTERS = ('attempted', 'established', 'requests', 'bytes_sent', 'bytes_received')
 PROGRESS_RE = re.compile(r'^\[\s*\d+\.0s\] \d+/3 open, \d+ req/s, [\d.]+ \w?B/s, '
                          r'p50 [\d.]+[mu]?s p99 [\d.]+[mu]?s, no errors$')
@@ -61,6 +63,7 @@ def check_rows(rows, rep):
         for e in ALL_ERRORS:
             check_eq(int(row[e]), iv['errors'][e], 'row %d: %s' % (k, e))
         check_eq(int(row['syn_retrans']), iv['syn_retransmits'], 'row %d: syn_retrans' % k)
+        check_eq(int(row['datagrams_lost']), iv['datagrams_lost'], 'row %d: datagrams_lost' % k)
         for col, key in (('p50_us', 'p50'), ('p99_us', 'p99'), ('max_us', 'max')):
             want = iv['latency_us'][key]
             check_eq(None if row[col] == '' else float(row[col]), want,
@@ -112,6 +115,23 @@ def run():
     line = r.err.splitlines()[0]
     check(re.search(r', errors \d+/s \(refused \d+\), \d+ in all$', line),
           'the live line counts the errors of the second: %r' % line)
+
+    # UDP: the datagrams lost in each second, which add up to the run's
+    s = UdpServer(lambda d, n: [] if n % 10 == 0 else [d])
+    for mode in ('udp-stream', 'udp-rr'):
+        path = os.path.join(tmp, mode + '.csv')
+        r = run_load(['-m', mode, '-c', '2', '-R', '400', '-d', '2.5', '--request-timeout',
+                      '100ms', '--timeseries', path, s.target])
+        check_eq(r.rc, 0, '%s: exit code\n%s' % (mode, r.describe()))
+        rep = check_report(r, mode, s.target)
+        rows = read_csv(path)
+        check_rows(rows, rep)
+        for k, row in enumerate(rows[:2]):
+            check(20 <= int(row['datagrams_lost']) <= 60,
+                  '%s: row %d: about 40 of 400 datagrams lost: %r' % (mode, k, row))
+        check_eq(sum(int(row['datagrams_lost']) for row in rows), rep['datagrams']['lost'],
+                 '%s: the rows add up: datagrams_lost' % mode)
+    s.close()
 
     r = run_load(['--timeseries', os.path.join(tmp, 'no', 'such.csv'), '127.0.0.1:7'],
                  want_json=False)
