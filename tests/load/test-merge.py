@@ -9,6 +9,9 @@
 # are the totals over the longest run; the start is the earliest; the time
 # series rows of one wall-clock second add up and their percentiles are
 # recomputed; a merge of merges is the merge of all; standard input works.
+# Two udp-stream reports (udp-a, udp-b): the datagrams add up, their loss
+# is computed again, the jitter is the sockets' mean, and each second's
+# datagrams_lost is the sum of the reports' rows of that second.
 # Refused with exit 2, naming the file and the problem: bad JSON, a
 # missing key, a bucket index out of range, negative counts, another mode,
 # size, loop model or histogram layout. Exit 1 with verify errors, 3
@@ -20,6 +23,7 @@
 # report adds up to their reports, and synackd's /stats agrees: accepted is
 # the merged connections.established, bytes_in the merged bytes_sent.
 # Skipped without root or network namespaces.
+import collections
 import copy
 import json
 import os
@@ -246,6 +250,29 @@ def fixtures(tmp):
     lag = sum_hists([r['histograms']['lag'] for r in oreps])
     check_eq(m.report['histograms']['lag']['buckets'], lag['buckets'], 'lag buckets')
     check_eq(sched['lag_us']['p99'], us(hist_percentile(lag, 99)), 'schedule.lag_us.p99')
+
+    # UDP: the datagrams add up, second by second too; the loss is computed
+    # again, the jitter is the mean over all the sockets
+    udps = ['udp-a.json', 'udp-b.json']
+    m = merge(udps, cwd=src)
+    check_eq(m.rc, 0, 'UDP merge\n' + m.describe())
+    ureps = [load(os.path.join(src, n)) for n in udps]
+    check_merged(m, ureps, udps)
+    g = m.report['datagrams']
+    for key in ('sent', 'answered', 'lost', 'late', 'duplicate', 'reordered', 'jitter_sockets'):
+        check_eq(g[key], sum(r['datagrams'][key] for r in ureps), 'datagrams.' + key)
+    check_eq(g['loss_pct'], round(100.0 * g['lost'] / (g['answered'] + g['lost']), 4),
+             'datagrams.loss_pct')
+    jitter = (sum(r['datagrams']['jitter_us'] * r['datagrams']['jitter_sockets'] for r in ureps)
+              / g['jitter_sockets'])
+    check(abs(g['jitter_us'] - jitter) < 0.002, 'datagrams.jitter_us %r, %r' % (g, jitter))
+    lost = collections.Counter()
+    for r in ureps:
+        for iv in r['intervals']:
+            lost[iv['t']] += iv['datagrams_lost']
+    check_eq({iv['t']: iv['datagrams_lost'] for iv in m.report['intervals']}, dict(lost),
+             'intervals: datagrams_lost second by second')
+    check_eq(sum(lost.values()), g['lost'], 'intervals: datagrams_lost add up')
 
     # the summary
     m = merge(names, want_json=False, cwd=src)

@@ -13,7 +13,8 @@
  * byte (so every number has the same format and the same value) but for
  * "merged_from" and "sources", which name the reports merged.  The
  * summaries agree the same way: the merge's is the run's, followed by the
- * reports merged.
+ * reports merged.  The same for a UDP run (udp-stream, open loop): its
+ * datagrams, their jitter and each second's datagrams lost.
  */
 #include "config.h"
 
@@ -82,6 +83,7 @@ make_run(struct run *r, struct stats *s)
 	};
 	struct options *o = &r->opt;
 
+	memset(r, 0, sizeof *r); /* each test's run is made anew */
 	o->mode = &mode_rr;
 	snprintf(o->target_str, sizeof o->target_str, "127.0.0.1:7");
 	o->connections = 5;
@@ -121,6 +123,24 @@ make_run(struct run *r, struct stats *s)
 	record(&s->lag, 1000, 37, 1205);
 	for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
 		stats_record_handshake(s, &hs[i]);
+}
+
+/* The same run as udp-stream: datagrams, some lost each second, jitter. */
+static void
+make_udp_run(struct run *r, struct stats *s)
+{
+	make_run(r, s);
+	r->opt.mode = &mode_udp_stream;
+	r->opt.fastopen = 0;
+	for (size_t i = 0; i < r->nintervals; i++)
+		r->intervals[i].dgram_lost = 7 * i + 3;
+	s->dgram.sent = 1300;
+	s->dgram.lost = 3 + 10 + 17;
+	s->dgram.late = 2;
+	s->dgram.duplicate = 5;
+	s->dgram.reordered = 4;
+	s->dgram.jitter16_sum = 16 * 3 * 41500;
+	s->dgram.jitter_conns = 3;
 }
 
 static void
@@ -293,11 +313,56 @@ test_summary(void **state)
 	free(run_json);
 }
 
+static void
+test_udp(void **state)
+{
+	char *run_json = run_text(1), *path = report_file(run_json), *run_human = run_text(0);
+	char *merged, *merged_human, *sources, *want;
+	int rc;
+
+	(void)state;
+	merged = merge_text(path, 1, &rc);
+	assert_true(asprintf(&sources, "\"merged_from\":1,\"sources\":[\"%s\"]", path) > 0);
+	want = replaced(run_json, "\"merged_from\":0,\"sources\":[]", sources);
+	assert_string_equal(merged, want);
+	assert_non_null(strstr(run_json,
+	    "\"datagrams\":{\"sent\":1300,\"answered\":1200,\"lost\":30,\"loss_pct\":2.4390,"
+	    "\"late\":2,\"duplicate\":5,\"reordered\":4,\"jitter_us\":41.500,"
+	    "\"jitter_sockets\":3}"));
+	assert_non_null(strstr(run_json, "\"datagrams_lost\":17,"));
+
+	merged_human = merge_text(path, 0, &rc);
+	if (strncmp(merged_human, run_human, strlen(run_human)) != 0)
+		fail_msg("the merge's summary is not the run's:\n%s\n---\n%s", run_human,
+		    merged_human);
+	assert_non_null(strstr(run_human,
+	    "datagrams    1300 sent, 1200 answered, 30 lost (loss 2.44%), 2 late, 5 duplicate, "
+	    "4 reordered\n"));
+	assert_non_null(strstr(run_human, "open loop at 1000 datagrams/s, latency from each "
+					  "datagram's actual send\n"));
+	unlink(path);
+	free(merged_human);
+	free(want);
+	free(sources);
+	free(merged);
+	free(run_human);
+	free(path);
+	free(run_json);
+}
+
 static int
 setup(void **state)
 {
 	(void)state;
 	make_run(&run, &total);
+	return 0;
+}
+
+static int
+setup_udp(void **state)
+{
+	(void)state;
+	make_udp_run(&run, &total);
 	return 0;
 }
 
@@ -313,9 +378,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json),
-		cmocka_unit_test(test_summary),
+		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp, setup_udp, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
