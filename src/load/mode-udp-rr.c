@@ -25,16 +25,18 @@
  * Open loop (--rate, the loader's mode_udp_rr_paced): the socket's
  * datagrams go at the times of its slot in the run's schedule, as rr
  * --rate's requests do, whether or not the earlier ones were answered.
- * Several are in flight; the window tells their answers apart.  The
+ * Several are in flight; a ring per socket, as long as the datagrams in
+ * flight until their deadline need and more (udp_rr_window), keeps when
+ * each left and whether it was answered, and tells answers apart.  The
  * schedule gives each one's latency (from its scheduled time, not from
  * when it could leave: a stalled server makes all those due meanwhile
- * late), and its deadline is --request-timeout after it actually left (a
- * ring of the window's send times per socket): a client late to send
+ * late), and its deadline is --request-timeout after it actually left: a
+ * client late to send
  * says so in its lag, and does not make the path look lossy.  `seq` is the oldest
  * datagram neither answered nor lost yet: it becomes lost when its
- * deadline passes, or when it would leave the window (options.c keeps the
- * rate and the timeout such that the deadline comes first).  An answer to
- * a datagram already lost is late.
+ * deadline passes, or when its slot is needed again (half the ring later:
+ * only if the timer is very late).  An answer to a datagram already lost
+ * is late.
  */
 #include "config.h"
 
@@ -115,16 +117,14 @@ udp_rr_open(struct conn *c)
 }
 
 /*
- * An answer came: check it and mark its number k answered.  1: the first
- * answer to k, in order or not (reordered counted); 0: a duplicate
- * (counted); -1: a verify error, the conn is closed.
+ * The number k of an answer of n bytes, and its bytes checked: 0, or -1
+ * after a verify error (the conn is closed).
  */
 static int
-udp_rr_take(struct conn *c, const unsigned char *p, size_t n, uint64_t *kp)
+udp_rr_check(struct conn *c, const unsigned char *p, size_t n, uint64_t *kp)
 {
-	struct loader *w = c->w;
-	struct run *r = w->run;
-	uint64_t k = 0, age;
+	struct run *r = c->w->run;
+	uint64_t k = 0;
 	const unsigned char *want;
 	size_t i;
 
@@ -140,24 +140,46 @@ udp_rr_take(struct conn *c, const unsigned char *p, size_t n, uint64_t *kp)
 		    (unsigned long long)k + 1, (unsigned long long)c->k_sent);
 		return -1;
 	}
-	age = c->k_sent - 1 - k;
-	if (age < UDP_RR_WINDOW && (c->dg_answered >> age & 1)) {
-		stat_add(&w->stats.dgram.duplicate, 1);
-		return 0;
-	}
 	want = payload_at(r, udp_offset(c->id, k) + UDP_HEADER);
 	if ((i = payload_mismatch(p + UDP_HEADER, want, n - UDP_HEADER)) < n - UDP_HEADER) {
 		conn_verify_failed(c, "datagram %llu: byte %zu of %zu is 0x%02x, expected 0x%02x",
 		    (unsigned long long)k + 1, UDP_HEADER + i, n, p[UDP_HEADER + i], want[i]);
 		return -1;
 	}
-	if (age < UDP_RR_WINDOW)
-		c->dg_answered |= (uint64_t)1 << age;
+	*kp = k;
+	return 0;
+}
+
+/* The first answer to k: below the highest answered so far, it is reordered. */
+static void
+udp_rr_order(struct conn *c, uint64_t k)
+{
 	if (k + 1 < c->dg_high)
-		stat_add(&w->stats.dgram.reordered, 1);
+		stat_add(&c->w->stats.dgram.reordered, 1);
 	else
 		c->dg_high = k + 1;
-	*kp = k;
+}
+
+/*
+ * Closed loop: an answer came; check it and mark its number k answered.
+ * 1: the first answer to k; 0: a duplicate (counted); -1: a verify error,
+ * the conn is closed.
+ */
+static int
+udp_rr_take(struct conn *c, const unsigned char *p, size_t n, uint64_t *kp)
+{
+	uint64_t age;
+
+	if (udp_rr_check(c, p, n, kp) == -1)
+		return -1;
+	age = c->k_sent - 1 - *kp;
+	if (age < UDP_RR_WINDOW && (c->dg_answered >> age & 1)) {
+		stat_add(&c->w->stats.dgram.duplicate, 1);
+		return 0;
+	}
+	if (age < UDP_RR_WINDOW)
+		c->dg_answered |= (uint64_t)1 << age;
+	udp_rr_order(c, *kp);
 	return 1;
 }
 
@@ -196,34 +218,84 @@ udp_rr_timer(struct conn *c)
 	udp_rr_send(c);
 }
 
-/* --rate: when each socket's last UDP_RR_WINDOW datagrams left, a ring per socket. */
+/*
+ * --rate: each socket's ring of its last `window` datagrams: when each
+ * left, with PACED_ANSWERED set once it is answered.  The window is
+ * udp_rr_window()'s, sized for the datagrams in flight until their
+ * deadline.
+ */
+#define PACED_ANSWERED ((uint64_t)1 << 63)
+
+struct paced_rings {
+	uint64_t window;
+	uint64_t *t; /* window per socket, by conn id */
+};
+
+/*
+ * The window for --rate: a power of two, at least UDP_RR_WINDOW and twice
+ * the datagrams a socket has in flight until their deadline (the other
+ * half for a late timer); 0 if that is more than UDP_RR_PACED_WINDOW_MAX
+ * or all the rings would take more than UDP_RR_PACED_BYTES_MAX.
+ */
+uint64_t
+udp_rr_window(const struct options *o)
+{
+	double ms = o->request_timeout_ms > 0 ? (double)o->request_timeout_ms
+					      : (double)UDP_RR_DEFAULT_TIMEOUT_MS;
+	double in_flight = o->rate / (double)o->connections * ms / 1000.0;
+	uint64_t w = UDP_RR_WINDOW;
+
+	while ((double)w < 2 * in_flight && w <= UDP_RR_PACED_WINDOW_MAX)
+		w *= 2;
+	if (w > UDP_RR_PACED_WINDOW_MAX ||
+	    (double)w * sizeof(uint64_t) * o->connections > UDP_RR_PACED_BYTES_MAX)
+		return 0;
+	return w;
+}
+
 static int
 udp_rr_init(struct run *r, char *err, size_t errlen)
 {
+	struct paced_rings *pr;
+
 	if (r->opt.rate == 0)
 		return 0;
-	if ((r->mode_state = calloc((size_t)r->opt.connections * UDP_RR_WINDOW, sizeof(uint64_t))) ==
-	    NULL) {
+	if ((pr = calloc(1, sizeof *pr)) == NULL ||
+	    (pr->window = udp_rr_window(&r->opt)) == 0 ||
+	    (pr->t = calloc((size_t)r->opt.connections * pr->window, sizeof(uint64_t))) == NULL) {
 		snprintf(err, errlen, "no memory for the send times of %u sockets",
 		    r->opt.connections);
+		free(pr);
 		return -1;
 	}
+	r->mode_state = pr;
 	return 0;
 }
 
 static void
 udp_rr_free(struct run *r)
 {
-	free(r->mode_state);
+	struct paced_rings *pr = r->mode_state;
+
+	if (pr != NULL)
+		free(pr->t);
+	free(pr);
 	r->mode_state = NULL;
 }
 
-static uint64_t *
-paced_sent_at(const struct conn *c, uint64_t k)
+static uint64_t
+paced_window(const struct conn *c)
 {
-	uint64_t *t = c->w->run->mode_state;
+	return ((const struct paced_rings *)c->w->run->mode_state)->window;
+}
 
-	return &t[(size_t)c->id * UDP_RR_WINDOW + k % UDP_RR_WINDOW];
+/* Datagram k's entry in the ring: its send time, and PACED_ANSWERED. */
+static uint64_t *
+paced_slot(const struct conn *c, uint64_t k)
+{
+	const struct paced_rings *pr = c->w->run->mode_state;
+
+	return &pr->t[(size_t)c->id * pr->window + k % pr->window];
 }
 
 /* When datagram k of c is due, on clock_ns()'s clock. */
@@ -251,7 +323,7 @@ paced_count_due(struct conn *c, uint64_t now)
 
 /*
  * Move seq past the datagrams answered, and past those lost: unanswered at
- * their deadline, or numbered below `below` (about to leave the window).
+ * their deadline, or numbered below `below` (about to leave the ring).
  */
 static void
 paced_resolve(struct conn *c, uint64_t now, uint64_t below)
@@ -259,8 +331,10 @@ paced_resolve(struct conn *c, uint64_t now, uint64_t below)
 	uint64_t timeout = udp_timeout_ns(c->w->run);
 
 	while (c->seq < c->k_sent) {
-		if (!(c->dg_answered >> (c->k_sent - 1 - c->seq) & 1)) {
-			if (c->seq >= below && now < *paced_sent_at(c, c->seq) + timeout)
+		uint64_t t = *paced_slot(c, c->seq);
+
+		if (!(t & PACED_ANSWERED)) {
+			if (c->seq >= below && now < t + timeout)
 				break;
 			stat_add(&c->w->stats.dgram.lost, 1);
 		}
@@ -277,16 +351,16 @@ static void
 paced_send(struct conn *c)
 {
 	struct loader *w = c->w;
-	uint64_t now = clock_ns(), due = paced_count_due(c, now), next;
+	uint64_t now = clock_ns(), due = paced_count_due(c, now), window = paced_window(c), next;
 
 	while (c->k_sent < due) {
 		uint64_t k = c->k_sent;
 
-		if (k + 1 > UDP_RR_WINDOW)
-			paced_resolve(c, now, k + 1 - UDP_RR_WINDOW);
+		if (k + 1 > window)
+			paced_resolve(c, now, k + 1 - window);
 		hist_record(&w->stats.lag, now - paced_due_at(c, k));
 		stat_add(&w->stats.sent, 1);
-		*paced_sent_at(c, k) = now;
+		*paced_slot(c, k) = now;
 		if (udp_rr_send_next(c) == -1)
 			return;
 		now = clock_ns();
@@ -294,7 +368,7 @@ paced_send(struct conn *c)
 	paced_resolve(c, now, 0);
 	next = paced_due_at(c, c->k_sent);
 	if (c->seq < c->k_sent) {
-		uint64_t deadline = *paced_sent_at(c, c->seq) + udp_timeout_ns(w->run);
+		uint64_t deadline = *paced_slot(c, c->seq) + udp_timeout_ns(w->run);
 
 		if (deadline < next)
 			next = deadline;
@@ -312,20 +386,37 @@ paced_open(struct conn *c)
 	uint64_t k = sched_due(&c->w->requests, c->id, clock_ns() - c->w->run->t_load);
 
 	c->seq = c->k_sent = c->k_due = k;
-	c->dg_answered = 0;
 	c->dg_high = k;
 	paced_send(c);
 }
 
+/*
+ * An answer: a second one to k is a duplicate (while k is in the ring; an
+ * answer older than that is late, whatever it is), one to a datagram lost
+ * already is late; else it completes k, latency from k's scheduled time.
+ */
 static void
 paced_read(struct conn *c, const unsigned char *p, size_t n)
 {
-	uint64_t k = 0, now = clock_ns();
+	struct stats *s = &c->w->stats;
+	uint64_t k = 0, now = clock_ns(), *slot;
 
-	if (udp_rr_take(c, p, n, &k) != 1)
+	if (udp_rr_check(c, p, n, &k) == -1)
 		return;
+	if (c->k_sent - k > paced_window(c)) {
+		udp_rr_order(c, k);
+		stat_add(&s->dgram.late, 1);
+		return;
+	}
+	slot = paced_slot(c, k);
+	if (*slot & PACED_ANSWERED) {
+		stat_add(&s->dgram.duplicate, 1);
+		return;
+	}
+	*slot |= PACED_ANSWERED;
+	udp_rr_order(c, k);
 	if (k < c->seq) {
-		stat_add(&c->w->stats.dgram.late, 1); /* lost already */
+		stat_add(&s->dgram.late, 1);
 		return;
 	}
 	conn_reply(c, now - paced_due_at(c, k), n);

@@ -542,25 +542,17 @@ options_check_mode(const struct options *o, const struct pending *p, char *err, 
 		    "have --connect-rate)");
 		return -1;
 	}
-	if (o->rate > 0 && o->mode == &mode_udp_rr) {
-		/*
-		 * A socket tells apart the answers to its last UDP_RR_WINDOW
-		 * datagrams: those in flight until their deadline must fit, with
-		 * half the window to spare for a late timer.
-		 */
-		double ms = o->request_timeout_ms > 0 ? (double)o->request_timeout_ms
-						      : (double)UDP_RR_DEFAULT_TIMEOUT_MS;
-		double in_flight = o->rate / (double)o->connections * ms / 1000.0;
-
-		if (in_flight > UDP_RR_WINDOW / 2) {
-			snprintf(err, errlen,
-			    "--rate %.10g: udp-rr keeps at most %d datagrams in flight per "
-			    "socket, and %.10g a second for %.10g s (--request-timeout) is %.0f: "
-			    "use more connections or a shorter --request-timeout",
-			    o->rate, UDP_RR_WINDOW / 2, o->rate / (double)o->connections,
-			    ms / 1000.0, in_flight);
-			return -1;
-		}
+	if (o->rate > 0 && o->mode == &mode_udp_rr && udp_rr_window(o) == 0) {
+		/* each socket keeps the send times of those in flight until their deadline */
+		snprintf(err, errlen,
+		    "--rate %.10g: %.10g datagrams a second per socket for %.10g s "
+		    "(--request-timeout) are too many in flight: use more connections or a "
+		    "shorter --request-timeout",
+		    o->rate, o->rate / (double)o->connections,
+		    (o->request_timeout_ms > 0 ? (double)o->request_timeout_ms
+					       : (double)UDP_RR_DEFAULT_TIMEOUT_MS) /
+			1000.0);
+		return -1;
 	}
 	if (o->connect_rate > 0 && o->mode != &mode_crr && o->mode != &mode_hold) {
 		snprintf(err, errlen,

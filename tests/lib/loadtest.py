@@ -11,6 +11,7 @@
 # server of the test's own on a port the kernel chose; UdpServer one over
 # UDP, and echo_udp() starts bench/echo-udp, the UDP reference.
 
+import collections
 import datetime
 import json
 import os
@@ -317,10 +318,13 @@ class Server:
 
 class UdpServer:
     """A UDP server on 127.0.0.1, port 0: answer(data, n) gives the list of
-    datagrams that go back for the n-th one received (from 1)."""
+    datagrams that go back for the n-th one received (from 1).  peer is the
+    source of the datagram being answered; peers counts the datagrams of
+    each source address."""
 
     def __init__(self, answer):
         self.answer, self.n = answer, 0
+        self.peer, self.peers = None, collections.Counter()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self.sock.bind(('127.0.0.1', 0))
@@ -334,6 +338,8 @@ class UdpServer:
             except OSError:
                 return
             self.n += 1
+            self.peer = peer
+            self.peers[peer[0]] += 1
             for out in self.answer(data, self.n):
                 try:
                     self.sock.sendto(out, peer)
