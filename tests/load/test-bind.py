@@ -4,14 +4,16 @@
 # sees (synackd's debug log names each client's address); the port is
 # still the kernel's choice. A source address that is not local fails
 # every connection with addrnotavail; --bind with a unix target, or with
-# the wrong address family, is a usage error.
+# the wrong address family, is a usage error. udp-rr and udp-stream over
+# two sources: a UDP server of the test's own sees datagrams from both.
 import collections
 import os
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from loadtest import check_clean, check_report, echo_daemon, run_load, target_of  # noqa: E402
+from loadtest import (UdpServer, check_clean, check_report, echo_daemon, run_load,  # noqa: E402
+                      target_of)
 from synacktest import check, check_eq, main  # noqa: E402
 
 
@@ -42,6 +44,21 @@ def run():
         rep = check_report(r, 'rr', target)
         check_eq(rep['errors']['addrnotavail'], 3, 'addrnotavail')
         check_eq(rep['connections']['established'], 0, 'established')
+
+        # UDP: each socket is bound to its source before connect()
+        s = UdpServer(lambda d, n: [d])
+        for mode in ('udp-rr', 'udp-stream'):
+            s.peers.clear()
+            r = run_load(['-m', mode, '-b', '127.0.0.1,127.0.0.2', '-c', '4', '-R', '400',
+                          '-d', '0.5', s.target])
+            check_eq(r.rc, 0, '%s --bind: exit code\n%s' % (mode, r.describe()))
+            rep = check_report(r, mode, s.target)
+            check_eq(rep['datagrams']['lost'], 0, '%s --bind: lost' % mode)
+            peers = dict(s.peers)
+            check(set(peers) == {'127.0.0.1', '127.0.0.2'} and
+                  min(peers.values()) >= 0.4 * sum(peers.values()),
+                  '%s --bind: the server saw both sources, about as often: %r' % (mode, peers))
+        s.close()
 
         for bad in (['-b', '127.0.0.1', 'unix:/tmp/x'], ['-b', '::1', target],
                     ['-b', '127.0.0.9-127.0.0.1', target], ['-b', 'nonsense', target]):

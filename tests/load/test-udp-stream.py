@@ -11,9 +11,13 @@
 # merge of two udp-stream reports sums the datagrams, computes the loss
 # again and gives the jitter of all the sockets (the mean weighted by
 # each report's sockets); its summary has the datagrams and jitter lines.
+# A datagram held back 1 s by the server, from before the end of --warmup
+# to after it, is late and leaves the count of lost datagrams at 0 or 1
+# (it wrapped around below 0 when a late arrival took a loss back).
 import json
 import os
 import sys
+import threading
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
@@ -90,6 +94,34 @@ def run():
           'duplicates: one per answer: %r' % g)
     check_eq(g['lost'], 0, 'duplicates: lost')
     s.close()
+
+    # one datagram held back a second, across the end of the warm-up: it was
+    # skipped (and found lost) during the warm-up, it arrives after it: late,
+    # and the count of lost datagrams does not go below 0
+    box = []
+
+    def hold(d, n):
+        if n != 20:
+            return [d]
+        s, peer = box[0], box[0].peer
+
+        def send():
+            try:
+                s.sock.sendto(d, peer)
+            except OSError:
+                pass
+        t = threading.Timer(1.0, send)
+        t.daemon = True
+        t.start()
+        return []
+    s = UdpServer(hold)
+    box.append(s)
+    rep, g = stream_run(s.target, ['-c', '1', '-R', '200', '--warmup', '0.5', '-d', '1.5'],
+                        'warm-up')
+    s.close()
+    check(g['lost'] <= 1 and g['late'] == 1 and g['reordered'] == 1,
+          'warm-up: the datagram held back is late, nothing lost: %r' % g)
+    check(g['loss_pct'] <= 1.0, 'warm-up: loss %r' % g)
 
     r = run_load(['-m', 'udp-stream', '-s', '15', '-d', '1', target], want_json=False)
     check_eq(r.rc, 2, '--size 15: exit code\n' + r.describe())
