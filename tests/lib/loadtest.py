@@ -350,13 +350,14 @@ class UdpServer:
         self.sock.close()
 
 
-def echo_udp():
-    """bench/echo-udp started on port 0: the Command and its target."""
+def echo_udp(prefix=()):
+    """bench/echo-udp started on port 0 (under prefix: ip netns exec NS):
+    the Command and its target on 127.0.0.1."""
     path = os.environ.get('ECHO_UDP') or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), '..', '..', 'bench', 'echo-udp')
     if not os.access(path, os.X_OK):
         fail('%s is not built (set ECHO_UDP)' % path)
-    p = st.Command([path])
+    p = st.Command(list(prefix) + [path])
     line = p.proc.stdout.readline().decode()
     m = re.match(r'listening on (127\.0\.0\.1:\d+)$', line.strip())
     check(m is not None, 'echo-udp: %r' % line)

@@ -7,8 +7,9 @@
 # are left alone, so 5% of the round trips fail).  udp-stream paced at 2000
 # a second for 3 s and udp-rr with 300 ms to answer each report a loss
 # within a point of 5%, no verify error, no duplicate; with the rule gone,
-# no loss.  (The netem form, delay and jitter on the path as well, needs
-# sch_netem, which not every kernel has: see NOTES-udp.md.)
+# no loss.  (The netem form, delay and jitter on the path as well, is
+# tests/load/test-udp-netem.py: it needs sch_netem, which not every kernel
+# has.)
 import os
 import sys
 
