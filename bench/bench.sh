@@ -38,11 +38,29 @@
 #     system calls per MiB, less a short one likewise; the same for a
 #     stream of 1 connection read from chargen
 #   the client: synack-load against bench/ref-load (plain epoll) on synackd
+#   UDP, synackd's echo on a `transport = udp` listener against bench/echo-udp
+#     (recvmmsg/sendmmsg, the least a UDP echo can cost), 64-byte datagrams:
+#     udp-rr with 100 sockets, round trips/s (target: synackd >= 0.90 of
+#     echo-udp); udp-stream with 4 sockets flat out, echoes delivered back
+#     per second (answered datagrams/s; target >= 0.90); and the load
+#     generator against iperf3 -u: synack-load's udp-stream with one socket
+#     flat out into bench/echo-udp -D, iperf3 -c -u -b 0 -l 64 (one stream,
+#     unlimited) into iperf3 -s, both 64-byte UDP payloads, each on the
+#     same CPUs.  Compared: datagrams sent per second, each as the sender
+#     counts them (synack-load's datagrams.sent over its duration_s;
+#     iperf3's sum_sent.packets over its seconds); target: synack-load >=
+#     iperf3 -u.  iperf3 -c needs iperf3 -s (its control connection), so
+#     the receivers differ: what each delivered, as the receiving side
+#     counts it (echo-udp -D's count, read with SIGUSR1 before and after,
+#     over synack-load's duration_s; iperf3's sum_received bytes / 64 over
+#     its seconds), is the row below, a measure of the receivers as much.
 #
 # Output: the table (markdown) on stdout and in RESULTS/table.md, CSV files
 # and the gnuplot charts in RESULTS (default: bench/results in the build
-# tree).  Settings from the environment: RUNS, DURATION (seconds per run),
-# RESULTS, BUILDDIR, PIN (where the processes run, see below), and for the
+# tree; udp.csv for the UDP rows).  Settings from the environment: RUNS,
+# DURATION (seconds per run), RESULTS, BUILDDIR, PIN (where the processes
+# run, see below), SCENARIOS (all, the default, or udp: only the UDP rows,
+# a couple of minutes with the default RUNS and DURATION), and for the
 # check MAX_SYSCALLS, MAX_INSTR (per round trip, synackd with
 # idle_timeout = 0), MAX_SYSCALLS_MIB (per MiB streamed into discard) and
 # MAX_SYSCALLS_MIB_CHARGEN (per MiB read from chargen);
@@ -74,6 +92,11 @@ fi
 STREAM_LEVELS="1 8"
 STREAM_KINDS="echo discard chargen"
 IPERF_T=${IPERF_T:-$(awk -v d="$DURATION" 'BEGIN { t = int(d + 0.5); print t < 1 ? 1 : t }')}
+SCENARIOS=${SCENARIOS:-all}
+case $SCENARIOS in
+all | udp) ;;
+*) die "SCENARIOS=$SCENARIOS: all or udp" ;;
+esac
 RR_LEVELS="1 10 100 1000"
 COUNT_SHORT=0.3 # connect, a few round trips, close: the fixed part of a count
 HOLD_RATE=20000 # connections per second: quick, and no SYN is dropped here
@@ -88,10 +111,12 @@ TARGET_SYSCALLS_MIB=40
 EPOLL=$BUILDDIR/bench/echo-epoll
 BUFFEREVENT=$BUILDDIR/bench/echo-bufferevent
 REF_LOAD=$BUILDDIR/bench/ref-load
+ECHO_UDP=$BUILDDIR/bench/echo-udp
+UDP_SIZE=64
 
 need jq strace valgrind gnuplot curl iperf3
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing: run scripts/deps.sh"
-for bin in "$SYNACKD" "$LOAD" "$EPOLL" "$BUFFEREVENT" "$REF_LOAD"; do
+for bin in "$SYNACKD" "$LOAD" "$EPOLL" "$BUFFEREVENT" "$REF_LOAD" "$ECHO_UDP"; do
 	[ -x "$bin" ] || die "$bin is not built (run make)"
 done
 
@@ -159,7 +184,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$RESULTS"
-(cd "$RESULTS" && rm -f table.md raw.csv summary.csv rr.csv hold.csv stream.csv syscalls.csv \
+(cd "$RESULTS" && rm -f table.md raw.csv summary.csv rr.csv hold.csv stream.csv udp.csv syscalls.csv \
     syscalls-stream.csv syscalls-crr.csv \
     strace-*.txt callgrind-*.txt rr-throughput.png hold-rss.png stream-throughput.png)
 echo "scenario,connections,server,run,metric,value" >"$RESULTS/raw.csv"
@@ -187,6 +212,15 @@ conf synackd-w2 echo 0 2
 conf synackd-discard discard 0
 conf synackd-chargen chargen 0
 conf synackd-metrics echo 0 "" yes
+{
+	echo "[server]"
+	echo "shutdown_timeout = 1"
+	echo "[listener bench]"
+	echo "service = echo"
+	echo "transport = udp"
+	echo "address = 127.0.0.1"
+	echo "port = 0"
+} >"$TMP/synackd-udp.conf"
 
 server_argv() {
 	case $1 in
@@ -196,6 +230,8 @@ server_argv() {
 	epoll-discard) ARGV=("$EPOLL" -D) ;;
 	epoll-chargen) ARGV=("$EPOLL" -C) ;;
 	bufferevent) ARGV=("$BUFFEREVENT") ;;
+	echo-udp) ARGV=("$ECHO_UDP") ;;
+	echo-udp-discard) ARGV=("$ECHO_UDP" -D) ;;
 	*) die "no server $1" ;;
 	esac
 }
@@ -298,6 +334,14 @@ med() {
 	    '$1 == s && $2 == c && $3 == v && $5 == m { print $6 }' "$RESULTS/raw.csv" |
 	    sort -g | awk '{ x[NR] = $1 } END {
 		if (NR % 2) print x[(NR + 1) / 2]; else if (NR) print (x[NR / 2] + x[NR / 2 + 1]) / 2 }'
+}
+
+fmt() { # printf-format value: the value, or what it says when not a number
+	awk -v f="$1" -v x="$2" 'BEGIN { if (x ~ /^[0-9.e+-]+$/) printf f, x; else printf "%s", (x == "" ? "-" : x) }'
+}
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a ~ /^[0-9.e+-]+$/ && b ~ /^[0-9.e+-]+$/ && b > 0) printf "%.2f", a / b; else printf "-" }'
 }
 
 # rotate N WORD...: the words, starting with the Nth (mod their number)
@@ -464,10 +508,144 @@ scrape() {
 	done
 }
 
+# UDP.  udp_run WHAT SERVER RUN: rr (udp-rr, 100 sockets), echo (udp-stream,
+# 4 sockets flat out, the echoes back), send (udp-stream, 1 socket flat out
+# into echo-udp -D, delivered as it counts them) or iperf3 (iperf3 -u, one
+# stream flat out).  Rates per second: rate (round trips, echoes delivered
+# back, or datagrams delivered to the discard) and sent.
+udp_received() { # SERVER: the datagrams echo-udp has received so far (SIGUSR1)
+	local s=$1 log=$TMP/$1.log n i
+	n=$(grep -c '^received ' "$log" || true)
+	kill -USR1 "${SPID[$s]}"
+	for i in $(seq 200); do
+		[ "$(grep -c '^received ' "$log" || true)" -le "$n" ] || break
+		sleep 0.01
+	done
+	sed -n 's/^received \([0-9]*\) datagrams.*/\1/p' "$log" | tail -1
+}
+
+udp_run() {
+	local what=$1 s=$2 run=$3 j=$TMP/udp.json before after m
+	udp_run_once "$what" "$s" "$run"
+	# every rate a number above 0: a scenario that measured nothing fails the bench
+	for m in rate sent; do
+		awk -F, -v r="$run" -v m="$m" '$4 == r && $5 == m && $1 ~ /^udp-/ && !($6 > 0) { exit 1 }' \
+		    "$RESULTS/raw.csv" || die "UDP $what against $s: $m is not a rate: $(tail -2 "$RESULTS/raw.csv")"
+	done
+}
+
+udp_run_once() {
+	local what=$1 s=$2 run=$3 j=$TMP/udp.json before after rc
+	case $what in
+	rr)
+		sload "$j" -m udp-rr -c 100 -s "$UDP_SIZE" -d "$DURATION" --request-timeout 1s \
+		    "$(target "$s")"
+		rec udp-rr 100 "$s" "$run" rate "$(jq .requests_per_s "$j")"
+		rec udp-rr 100 "$s" "$run" sent "$(jq '.datagrams.sent / .duration_s' "$j")"
+		;;
+	echo)
+		sload "$j" -m udp-stream -c 4 -s "$UDP_SIZE" -d "$DURATION" "$(target "$s")"
+		rec udp-echo 4 "$s" "$run" rate "$(jq .requests_per_s "$j")"
+		rec udp-echo 4 "$s" "$run" sent "$(jq '.datagrams.sent / .duration_s' "$j")"
+		;;
+	send)
+		# nothing comes back from a discard: exit 3 (nothing completed) says so
+		before=$(udp_received "$s")
+		rc=0
+		"${CLIENT_CPU[@]}" "$LOAD" -q --json -m udp-stream -c 1 -s "$UDP_SIZE" -d "$DURATION" \
+		    "$(target "$s")" >"$j" 2>"$j.err" || rc=$?
+		after=$(udp_received "$s")
+		{ [ $rc -eq 0 ] || [ $rc -eq 3 ]; } &&
+		    jq -e '.datagrams.sent > 0 and ([.errors[]] | add) == 0' "$j" >/dev/null ||
+		    { cat "$j.err" "$j" >&2; die "synack-load udp-stream into echo-udp -D: exit $rc"; }
+		rec udp-send 1 synack-load "$run" rate \
+		    "$(jq -n "($after - $before) / $(jq .duration_s "$j")")"
+		rec udp-send 1 synack-load "$run" sent "$(jq '.datagrams.sent / .duration_s' "$j")"
+		;;
+	iperf3)
+		"${CLIENT_CPU[@]}" iperf3 -c 127.0.0.1 -p "${PORT[iperf3]}" -u -b 0 -l "$UDP_SIZE" \
+		    -t "$IPERF_T" -J >"$j" 2>&1 || { cat "$j" >&2; die "iperf3 -c -u failed"; }
+		rec udp-send 1 iperf3 "$run" rate \
+		    "$(jq ".end.sum_received.bytes / $UDP_SIZE / .end.sum_received.seconds" "$j")"
+		rec udp-send 1 iperf3 "$run" sent "$(jq '.end.sum_sent.packets / .end.sum_sent.seconds' "$j")"
+		;;
+	esac
+}
+
+# The servers wait side by side; each run visits them all in a rotating order.
+udp_bench() {
+	local run item a b s
+	step "UDP: udp-rr 100 sockets, 64-byte echoes, udp-stream against iperf3 -u"
+	for s in synackd-udp echo-udp echo-udp-discard; do
+		start "$s"
+	done
+	iperf_start
+	for run in $(seq "$RUNS"); do
+		for item in $(rotate "$run" rr:synackd-udp rr:echo-udp echo:synackd-udp \
+		    echo:echo-udp send:echo-udp-discard iperf3:iperf3); do
+			IFS=: read -r a b <<<"$item"
+			udp_run "$a" "$b" "$run"
+		done
+	done
+	for s in synackd-udp echo-udp echo-udp-discard iperf3; do
+		stop "$s"
+	done
+}
+
+udp_table() {
+	local a b
+	echo "| UDP, 64-byte datagrams | synackd (transport = udp) | echo-udp | synackd / echo-udp |"
+	echo "|---|---|---|---|"
+	a=$(med udp-rr 100 synackd-udp rate)
+	b=$(med udp-rr 100 echo-udp rate)
+	printf '| udp-rr, 100 sockets: round trips/s (target >= 0.90) | %s | %s | %s |\n' \
+	    "$(fmt %.0f "$a")" "$(fmt %.0f "$b")" "$(ratio "$a" "$b")"
+	a=$(med udp-echo 4 synackd-udp rate)
+	b=$(med udp-echo 4 echo-udp rate)
+	printf '| udp-stream, 4 sockets flat out: echoes back/s (target >= 0.90) | %s | %s | %s |\n' \
+	    "$(fmt %.0f "$a")" "$(fmt %.0f "$b")" "$(ratio "$a" "$b")"
+	printf '| the same: datagrams sent/s | %s | %s | %s |\n' \
+	    "$(fmt %.0f "$(med udp-echo 4 synackd-udp sent)")" "$(fmt %.0f "$(med udp-echo 4 echo-udp sent)")" \
+	    "-"
+	echo
+	echo "| UDP load generators, 1 socket flat out, 64-byte datagrams into a discard | synack-load udp-stream (into echo-udp -D) | iperf3 -u -b 0 (into iperf3 -s) | synack-load / iperf3 (target, sent: >= 1) |"
+	echo "|---|---|---|---|"
+	for m in sent rate; do
+		a=$(med udp-send 1 synack-load "$m")
+		b=$(med udp-send 1 iperf3 "$m")
+		printf '| %s | %s | %s | %s |\n' \
+		    "$([ $m = sent ] && echo "datagrams sent/s" ||
+			echo "delivered/s, as each receiver counts them (different receivers)")" \
+		    "$(fmt %.0f "$a")" "$(fmt %.0f "$b")" "$(ratio "$a" "$b")"
+	done
+}
+
+udp_csv() {
+	{
+		echo "scenario,metric,synackd,echo_udp,synack_load,iperf3"
+		for m in rate sent; do
+			echo "udp-rr-100,$m,$(med udp-rr 100 synackd-udp "$m"),$(med udp-rr 100 echo-udp "$m"),,"
+			echo "udp-echo-4,$m,$(med udp-echo 4 synackd-udp "$m"),$(med udp-echo 4 echo-udp "$m"),,"
+			echo "udp-send-1,$m,,,$(med udp-send 1 synack-load "$m"),$(med udp-send 1 iperf3 "$m")"
+		done
+	} >"$RESULTS/udp.csv"
+}
+
 t0=$(date +%s)
 echo "synackd against the references, $RUNS run(s) of $DURATION s per case ($STEADY_RUNS for" \
     "memory and counts), medians;" \
     "servers: ${SERVER_CPU[*]:-not pinned}, load generators: ${CLIENT_CPU[*]:-not pinned}" >&2
+
+if [ "$SCENARIOS" = udp ]; then
+	udp_bench
+	step "done"
+	udp_table | tee "$RESULTS/table.md"
+	udp_csv
+	echo
+	echo "results: $RESULTS (table.md, raw.csv, udp.csv)"
+	echo "elapsed: $(($(date +%s) - t0)) s"
+	exit 0
+fi
 
 # rr and crr: the servers wait side by side (an idle one costs nothing) and
 # each run visits them all, in an order that rotates.
@@ -632,6 +810,7 @@ step "instructions per round trip (callgrind on the server)"
 for s in synackd synackd-idle epoll bufferevent; do
 	counts "$s" callgrind instructions
 done
+udp_bench
 step "done"
 
 # The table: medians and the ratios synackd / reference.
@@ -644,13 +823,6 @@ stream_label() {
 }
 gbit() { # MB/s as Gbit/s
 	awk -v x="$1" 'BEGIN { if (x ~ /^[0-9.e+-]+$/) printf "%.2f", x * 8 / 1000; else printf "-" }'
-}
-fmt() { # printf-format value: the value, or what it says when not a number
-	awk -v f="$1" -v x="$2" 'BEGIN { if (x ~ /^[0-9.e+-]+$/) printf f, x; else printf "%s", (x == "" ? "-" : x) }'
-}
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a ~ /^[0-9.e+-]+$/ && b ~ /^[0-9.e+-]+$/ && b > 0) printf "%.2f", a / b; else printf "-" }'
 }
 row() { # label format synackd epoll bufferevent
 	local a=$3 b=$4 c=${5:-}
@@ -760,6 +932,8 @@ w2_synackd=$(med rr 100 synackd-w2 rate)
 	printf '| medians of %s runs | %s | %s | %s |\n' "$RUNS" "$(fmt %.0f "$a")" "$(fmt %.0f "$b")" \
 	    "$(ratio "$b" "$a")"
 	echo
+	udp_table
+	echo
 	echo "System calls per round trip, by call (rr, 100 connections):"
 	for s in synackd epoll bufferevent; do
 		awk -F, -v s="$s" '$1 == s { l = l sprintf(" %s %s", $2, $3) } END { print "  " s ":" l }' \
@@ -813,10 +987,11 @@ w2_synackd=$(med rr 100 synackd-w2 rate)
 		echo
 	done
 } >"$RESULTS/stream.csv"
+udp_csv
 gnuplot -e "dir='$RESULTS'; pins='$STREAM_PINS'" "$here/plot.gp"
 
 echo
-echo "results: $RESULTS (table.md, raw.csv, summary.csv, rr.csv, hold.csv, stream.csv, syscalls.csv, syscalls-stream.csv, syscalls-crr.csv,"
+echo "results: $RESULTS (table.md, raw.csv, summary.csv, rr.csv, hold.csv, stream.csv, udp.csv, syscalls.csv, syscalls-stream.csv, syscalls-crr.csv,"
 echo "  rr-throughput.png, hold-rss.png, stream-throughput.png)"
 echo "elapsed: $(($(date +%s) - t0)) s"
 

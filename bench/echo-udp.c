@@ -9,7 +9,9 @@
  * back to sendmmsg as it came), so that a client that wrote to 127.0.0.2
  * gets its answer from 127.0.0.2 and not from the address the routing
  * table would pick.  With -D it reads and drops everything: the discard
- * reference.
+ * reference.  SIGUSR1 makes it print the datagrams and bytes it has
+ * received so far ("received N datagrams, B bytes"): what the bench counts
+ * as delivered to a discard.
  *
  * usage: echo-udp [-D] [PORT]
  * PORT 0 or none: the kernel chooses.  Prints "listening on 127.0.0.1:PORT"
@@ -44,6 +46,8 @@ struct slot {
 
 static struct slot slots[BATCH];
 static struct mmsghdr in[BATCH], out[BATCH];
+static volatile sig_atomic_t report_due; /* SIGUSR1 came */
+static unsigned long long received, received_bytes;
 
 /* Exit at once: the tools that wrap the server (strace, valgrind) report at exit. */
 static void
@@ -51,6 +55,14 @@ on_signal(int sig)
 {
 	(void)sig;
 	_exit(0);
+}
+
+/* The count is printed by the loop: recvmmsg returns EINTR for it (no SA_RESTART). */
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	report_due = 1;
 }
 
 /*
@@ -128,13 +140,20 @@ serve(int fd, int discard)
 		}
 		/* MSG_WAITFORONE: block for the first, then take what is queued */
 		n = recvmmsg(fd, in, BATCH, MSG_WAITFORONE, NULL);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
+		if (n == -1 && errno != EINTR) {
 			perror("echo-udp: recvmmsg");
 			exit(1);
 		}
-		if (discard)
+		for (int i = 0; i < n; i++)
+			received_bytes += in[i].msg_len;
+		if (n > 0)
+			received += (unsigned)n;
+		if (report_due) {
+			report_due = 0;
+			printf("received %llu datagrams, %llu bytes\n", received, received_bytes);
+			fflush(stdout);
+		}
+		if (n == -1 || discard)
 			continue;
 		for (int i = 0; i < n; i++) {
 			struct msghdr *h = &in[i].msg_hdr;
@@ -177,6 +196,7 @@ main(int argc, char **argv)
 {
 	uint16_t port = 0;
 	int discard = 0, opt, fd;
+	struct sigaction sa;
 
 	while ((opt = getopt(argc, argv, "D")) != -1) {
 		switch (opt) {
@@ -194,6 +214,10 @@ main(int argc, char **argv)
 
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr1;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
 	if ((fd = udp_open(&port)) == -1) {
 		perror("echo-udp: bind");
 		return 1;

@@ -5,9 +5,12 @@
 # burst of more than one batch (32) in full, and answers from the address
 # each datagram was sent to although it is bound to the wildcard: a client
 # that wrote to 127.0.0.2 hears from 127.0.0.2, one that wrote to 127.0.0.1
-# from 127.0.0.1.  With -D it answers nothing.
+# from 127.0.0.1.  With -D it answers nothing.  SIGUSR1 makes it print
+# what it has received so far (the bench's count of what a discard got):
+# 0 at first, then the 5 datagrams of 64 bytes sent to it.
 import os
 import re
+import signal
 import socket
 import sys
 
@@ -46,6 +49,15 @@ def roundtrip(s, dst, payload, what):
     return frm
 
 
+def received(p):
+    """SIGUSR1: the count echo-udp prints."""
+    p.proc.send_signal(signal.SIGUSR1)
+    line = p.proc.stdout.readline().decode()
+    m = re.match(r'received (\d+ datagrams, \d+ bytes)$', line.strip())
+    check(m is not None, 'SIGUSR1: %r' % line)
+    return m.group(1)
+
+
 def run():
     p, port = start()
     s = udp_socket()
@@ -78,12 +90,15 @@ def run():
     p, port = start(['-D'])
     s = udp_socket()
     s.settimeout(0.3)
-    s.sendto(b'dropped', ('127.0.0.1', port))
+    check_eq(received(p), '0 datagrams, 0 bytes', '-D: the count at first')
+    for _ in range(5):
+        s.sendto(bytes(64), ('127.0.0.1', port))
     try:
         data = s.recv(65536)
         fail('-D answered %r' % data)
     except socket.timeout:
         pass
+    check_eq(received(p), '5 datagrams, 320 bytes', '-D: the count after 5 of 64 bytes')
     s.close()
     p.proc.kill()
     p.proc.wait()
