@@ -140,8 +140,9 @@ export_csv_header(FILE *f)
 	fprintf(f, "time,elapsed_s,open,attempted,established,failures");
 	for (int e = 0; e < LERR_MAX; e++)
 		fprintf(f, ",%s", stats_error_name((enum load_error)e));
-	fprintf(f, ",requests,bytes_sent,bytes_received,p50_us,p99_us,max_us,syn_retrans,"
-		   "datagrams_lost\n");
+	fprintf(f,
+	    ",requests,bytes_sent,bytes_received,p50_us,p99_us,max_us,syn_retrans,"
+	    "datagrams_lost\n");
 }
 
 /* One interval; the latency columns are empty for a second without any. */

@@ -191,13 +191,13 @@ extern const struct mode mode_udp_stream;
 
 /* mode-udp-rr.c: a datagram starts with its number, and fits in one UDP payload */
 #define UDP_HEADER 8
-#define UDP_STREAM_HEADER 16            /* udp-stream: and when it was sent */
-#define UDP_PAYLOAD_MAX 65507           /* IPv4: 65,535 less the IP and UDP headers */
-extern const struct mode mode_rr_paced; /* rr with --rate: a loader's mode, not a name */
+#define UDP_STREAM_HEADER 16                /* udp-stream: and when it was sent */
+#define UDP_PAYLOAD_MAX 65507               /* IPv4: 65,535 less the IP and UDP headers */
+extern const struct mode mode_rr_paced;     /* rr with --rate: a loader's mode, not a name */
 extern const struct mode mode_udp_rr_paced; /* udp-rr with --rate: the same */
 #define UDP_RR_WINDOW 64 /* numbers below the highest sent whose answers are told apart */
 #define UDP_RR_DEFAULT_TIMEOUT_MS 10000u /* --request-timeout 0: a loss is still a loss */
-#define UDP_RR_PACED_WINDOW_MAX 65536u  /* --rate: datagrams a socket's ring holds */
+#define UDP_RR_PACED_WINDOW_MAX 65536u   /* --rate: datagrams a socket's ring holds */
 #define UDP_RR_PACED_BYTES_MAX (256.0 * 1024 * 1024) /* --rate: all the rings together */
 struct options;
 uint64_t udp_rr_window(const struct options *); /* --rate's ring size; 0: too large */

@@ -260,11 +260,10 @@ udp_rr_init(struct run *r, char *err, size_t errlen)
 
 	if (r->opt.rate == 0)
 		return 0;
-	if ((pr = calloc(1, sizeof *pr)) == NULL ||
-	    (pr->window = udp_rr_window(&r->opt)) == 0 ||
+	if ((pr = calloc(1, sizeof *pr)) == NULL || (pr->window = udp_rr_window(&r->opt)) == 0 ||
 	    (pr->t = calloc((size_t)r->opt.connections * pr->window, sizeof(uint64_t))) == NULL) {
-		snprintf(err, errlen, "no memory for the send times of %u sockets",
-		    r->opt.connections);
+		snprintf(
+		    err, errlen, "no memory for the send times of %u sockets", r->opt.connections);
 		free(pr);
 		return -1;
 	}

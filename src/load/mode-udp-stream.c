@@ -173,7 +173,8 @@ stream_open(struct conn *c)
 static uint64_t
 stream_holes(const struct conn *c, uint64_t bits)
 {
-	uint64_t valid = c->dg_high < UDP_STREAM_WINDOW ? ((uint64_t)1 << c->dg_high) - 1 : ~(uint64_t)0;
+	uint64_t valid =
+	    c->dg_high < UDP_STREAM_WINDOW ? ((uint64_t)1 << c->dg_high) - 1 : ~(uint64_t)0;
 
 	return (uint64_t)__builtin_popcountll(~c->dg_answered & valid & bits);
 }
@@ -189,7 +190,8 @@ stream_advance(struct conn *c, uint64_t k)
 	uint64_t old = c->dg_high, shift = k - old + 1, lost;
 
 	lost = stream_holes(c,
-	    shift >= UDP_STREAM_WINDOW ? ~(uint64_t)0 : ~(uint64_t)0 << (UDP_STREAM_WINDOW - shift));
+	    shift >= UDP_STREAM_WINDOW ? ~(uint64_t)0
+				       : ~(uint64_t)0 << (UDP_STREAM_WINDOW - shift));
 	if (k + 1 > old + UDP_STREAM_WINDOW)
 		lost += k + 1 - UDP_STREAM_WINDOW - old;
 	if (lost > 0)

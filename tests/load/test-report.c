@@ -333,13 +333,14 @@ test_udp(void **state)
 
 	merged_human = merge_text(path, 0, &rc);
 	if (strncmp(merged_human, run_human, strlen(run_human)) != 0)
-		fail_msg("the merge's summary is not the run's:\n%s\n---\n%s", run_human,
-		    merged_human);
+		fail_msg(
+		    "the merge's summary is not the run's:\n%s\n---\n%s", run_human, merged_human);
 	assert_non_null(strstr(run_human,
 	    "datagrams    1300 sent, 1200 answered, 30 lost (loss 2.44%), 2 late, 5 duplicate, "
 	    "4 reordered\n"));
-	assert_non_null(strstr(run_human, "open loop at 1000 datagrams/s, latency from each "
-					  "datagram's actual send\n"));
+	assert_non_null(strstr(run_human,
+	    "open loop at 1000 datagrams/s, latency from each "
+	    "datagram's actual send\n"));
 	unlink(path);
 	free(merged_human);
 	free(want);
