@@ -67,7 +67,8 @@ def run():
     rep, g = stream_run(target, ['-c', '2', '-R', '2000', '-d', '1'], 'paced')
     check_eq(rep['model'], 'open', 'paced: the load model')
     check(1800 <= g['sent'] <= 2200, 'paced: %d sent at 2000/s for 1 s' % g['sent'])
-    check(g['answered'] >= g['sent'] - 20, 'paced: answered %r' % g)
+    # all but the tail in flight at the end (tens of ms on a busy machine)
+    check(g['answered'] >= g['sent'] - 100, 'paced: answered %r' % g)
     check(g['loss_pct'] < 1.0, 'paced: loss on loopback %r' % g)
     check(0 < g['jitter_us'] < 10000, 'paced: jitter %r' % g)
     paced = g['sent']
