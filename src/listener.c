@@ -99,10 +99,12 @@ listener_open(const struct listener_conf *lc, int n, int *fds, struct net_addr *
 /*
  * Take over a socket the service manager passed (activation.c) as the
  * first of *n: it keeps its bind and its backlog (the manager's
- * Backlog=), and gets the listener's socket options.  The others are
- * opened on its address with SO_REUSEPORT, which only works when the
- * inherited socket has it too: without, the listener runs on it alone
- * (*n = 1).  All or none: on failure the ones opened here are closed.
+ * Backlog=), and gets the listener's socket options (a UDP one: what the
+ * datagram loop reads with each datagram).  The others are opened on its
+ * address with SO_REUSEPORT, which only works when the inherited socket
+ * has it too (ReusePort=): without, the listener runs on it alone, on one
+ * worker (*n = 1).  All or none: on failure the ones opened here are
+ * closed.
  */
 static int
 listener_adopt(struct listener *l, const struct listener_conf *lc, struct activation_fd *f, int *n,
@@ -126,7 +128,10 @@ listener_adopt(struct listener *l, const struct listener_conf *lc, struct activa
 	if (bound->ss.ss_family == AF_INET6 &&
 	    getsockopt(f->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) == 0)
 		bound->dual = !v6only;
-	if (bound->ss.ss_family != AF_UNIX &&
+	if (lc->transport == TRANSPORT_UDP) {
+		if (net_datagram_opts(f->fd, bound, err, errlen) == -1)
+			goto fail;
+	} else if (bound->ss.ss_family != AF_UNIX &&
 	    (net_setopt(f->fd, SOL_SOCKET, SO_KEEPALIVE, lc->keepalive, "SO_KEEPALIVE", bound, err,
 		 errlen) == -1 ||
 		net_setopt(f->fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", bound, err, errlen) ==
@@ -148,7 +153,7 @@ listener_adopt(struct listener *l, const struct listener_conf *lc, struct activa
 	}
 	for (; i < *n; i++) {
 		a = *bound;
-		if ((fds[i] = net_listen(&a, &o, err, errlen)) == -1)
+		if ((fds[i] = listener_socket(lc, &a, &o, err, errlen)) == -1)
 			goto fail;
 	}
 	return 0;
@@ -197,9 +202,7 @@ listener_new(const struct listener_conf *lc, struct worker **workers, int nworke
 {
 	static unsigned next_one; /* spreads one-loop listeners over the workers */
 	int n = listener_count(nworkers, lc);
-	/* socket activation hands over stream sockets only, for now */
-	struct activation_fd *inherited =
-	    lc->transport == TRANSPORT_TCP ? activation_take(act, lc) : NULL;
+	struct activation_fd *inherited = activation_take(act, lc);
 	struct net_addr bound;
 	struct listener *l;
 	char why[ERRLEN];
@@ -272,6 +275,8 @@ listener_log_inherited(struct listener *l)
 		log_info("listener %s: the inherited socket has no SO_REUSEPORT: it runs on one "
 			 "socket, on one worker of %d",
 		    lc->name, l->nworkers);
+	if (lc->transport == TRANSPORT_UDP)
+		return; /* no backlog */
 	rc = l->addr.ss.ss_family == AF_UNIX
 	    ? queue_accept_unix(l->fds[0], &q, err, sizeof err)
 	    : queue_accept(l->fds[0], l->addr.ss.ss_family, &q, err, sizeof err);
