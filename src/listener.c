@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -164,6 +165,28 @@ fail:
 }
 
 /*
+ * The n sockets of `from`, each dup()ed, for a listener that takes over
+ * from it (listener_successor): the same sockets, so the same port and
+ * the same SO_REUSEPORT group.  All or none.
+ */
+static int
+listener_share(
+    const struct listener *from, int n, int *fds, struct net_addr *bound, char *err, size_t errlen)
+{
+	*bound = from->addr;
+	for (int i = 0; i < n; i++)
+		if (from->fds[i] == -1 ||
+		    (fds[i] = fcntl(from->fds[i], F_DUPFD_CLOEXEC, 0)) == -1) {
+			snprintf(err, errlen, "fcntl F_DUPFD_CLOEXEC %s: %s", from->addrstr,
+			    from->fds[i] == -1 ? "socket already closed" : strerror(errno));
+			while (i-- > 0)
+				close(fds[i]);
+			return -1;
+		}
+	return 0;
+}
+
+/*
  * Stop taking new connections now, on the main thread, before the workers
  * are told to close the sockets: a unix listener's socket file goes, and
  * each TCP socket drops new SYNs (net_drop_syns), so that once a reload
@@ -191,18 +214,14 @@ listener_stop_accepting(struct listener *l)
 	}
 }
 
-/*
- * Open the sockets, each for its worker of workers[nworkers], or adopt
- * the socket act holds for this listener (act may be NULL); nothing is
- * accepted until listener_start().
- */
-struct listener *
-listener_new(const struct listener_conf *lc, struct worker **workers, int nworkers,
-    struct activation *act, char *err, size_t errlen)
+/* listener_new, or (from) a listener on the sockets of `from`. */
+static struct listener *
+listener_make(const struct listener_conf *lc, struct worker **workers, int nworkers,
+    struct activation *act, const struct listener *from, char *err, size_t errlen)
 {
 	static unsigned next_one; /* spreads one-loop listeners over the workers */
-	int n = listener_count(nworkers, lc);
-	struct activation_fd *inherited = activation_take(act, lc);
+	int n = from != NULL ? from->nacceptors : listener_count(nworkers, lc);
+	struct activation_fd *inherited = from != NULL ? NULL : activation_take(act, lc);
 	struct net_addr bound;
 	struct listener *l;
 	char why[ERRLEN];
@@ -216,8 +235,15 @@ listener_new(const struct listener_conf *lc, struct worker **workers, int nworke
 	l->nworkers = nworkers;
 	l->inherited_fd = -1;
 	/* the call and the address say what failed; the name says whose it was */
-	if ((inherited != NULL &&
-		listener_adopt(l, lc, inherited, &n, l->fds, &bound, why, sizeof why) == -1) ||
+	if (from != NULL) {
+		l->inherited_alone = from->inherited_alone;
+		if (listener_share(from, n, l->fds, &bound, why, sizeof why) == -1) {
+			snprintf(err, errlen, "listener %s: %s", lc->name, why);
+			goto fail;
+		}
+	} else if ((inherited != NULL &&
+		       listener_adopt(l, lc, inherited, &n, l->fds, &bound, why, sizeof why) ==
+			   -1) ||
 	    (inherited == NULL && listener_open(lc, n, l->fds, &bound, why, sizeof why) == -1)) {
 		snprintf(err, errlen, "listener %s: %s", lc->name, why);
 		goto fail;
@@ -254,6 +280,38 @@ fail:
 		free(l);
 	}
 	return NULL;
+}
+
+/*
+ * Open the sockets, each for its worker of workers[nworkers], or adopt
+ * the socket act holds for this listener (act may be NULL); nothing is
+ * accepted until listener_start().
+ */
+struct listener *
+listener_new(const struct listener_conf *lc, struct worker **workers, int nworkers,
+    struct activation *act, char *err, size_t errlen)
+{
+	return listener_make(lc, workers, nworkers, act, NULL, err, errlen);
+}
+
+/*
+ * The listener that takes over from UDP listener l, which a reload
+ * changed beyond what its sockets take in place (service, max_datagram,
+ * address), made before l retires.  While the configured address stays,
+ * it runs on l's very sockets (dup()ed): the port stays, and a datagram
+ * sent meanwhile waits in the socket for whichever acceptor reads first,
+ * where closing the socket and binding another would refuse it (and
+ * without SO_REUSEPORT the bind would fail while l's socket is open).  A
+ * new address gets sockets of its own, opened now, before l's close.
+ * NULL (err) when they cannot be had: l stays.  Not started yet.
+ */
+struct listener *
+listener_successor(const struct listener *l, const struct listener_conf *lc,
+    struct worker **workers, int nworkers, char *err, size_t errlen)
+{
+	if (net_addr_equal(&lc->addr, &l->conf->addr))
+		return listener_make(lc, workers, nworkers, NULL, l, err, errlen);
+	return listener_make(lc, workers, nworkers, NULL, NULL, err, errlen);
 }
 
 /* What adopting a socket changed, once the log is where it belongs. */
