@@ -525,7 +525,8 @@ def test_systemd_socket_activate_udp():
 
 def test_example_units():
     """conf/synackd.socket listens where conf/synackd.conf's listeners
-    do, with their backlog, for synackd.service."""
+    do: a ListenStream= per TCP listener, with their backlog, and a
+    ListenDatagram= per UDP one, for synackd.service."""
     src = os.environ.get('SYNACK_SRCDIR') or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), '..', '..')
     with open(os.path.join(src, 'conf', 'synackd.socket')) as f:
@@ -533,14 +534,22 @@ def test_example_units():
     with open(os.path.join(src, 'conf', 'synackd.conf')) as f:
         conf = f.read()
     streams = set(re.findall(r'^ListenStream=(\S+)$', unit, re.M))
-    want, backlogs = set(), set()
+    datagrams = set(re.findall(r'^ListenDatagram=(\S+)$', unit, re.M))
+    want = {'tcp': set(), 'udp': set()}
+    backlogs = set()
     for section in re.split(r'^\[', conf, flags=re.M)[1:]:
         if not section.startswith('listener '):
             continue
         keys = dict(re.findall(r'^(\w+)\s*=\s*(\S+)', section, re.M))
-        want.add('%s:%s' % (keys['address'], keys['port']))
-        backlogs.add(keys.get('backlog', '511'))
-    check_eq(streams, want, 'synackd.socket\'s ListenStream= vs synackd.conf\'s listeners')
+        transport = keys.get('transport', 'tcp')
+        want[transport].add('%s:%s' % (keys['address'], keys['port']))
+        if transport == 'tcp':
+            backlogs.add(keys.get('backlog', '511'))
+    check_eq(streams, want['tcp'], 'synackd.socket\'s ListenStream= vs synackd.conf\'s '
+             'TCP listeners')
+    check_eq(datagrams, want['udp'], 'synackd.socket\'s ListenDatagram= vs synackd.conf\'s '
+             'UDP listeners')
+    check(datagrams, 'synackd.conf has UDP listeners')
     check_eq(re.findall(r'^Backlog=(\d+)$', unit, re.M), sorted(backlogs),
              'synackd.socket\'s Backlog= vs the listeners\' backlog')
     check(re.search(r'^Service=synackd\.service$', unit, re.M) is not None,
