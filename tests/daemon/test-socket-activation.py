@@ -388,8 +388,13 @@ def test_adopt_udp():
     if v6:
         d6 = datagram_socket('::1', reuseport=True)
         p6 = d6.getsockname()[1]
-        passed.append(d6)
-        names.append('')
+        # a dual-stack wildcard, as BindIPv6Only=both makes it
+        dual = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        dual.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        dual.bind(('::', 0))
+        pdual = dual.getsockname()[1]
+        passed += [d6, dual]
+        names += ['', 'dual']
     early = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     early.settimeout(5)
     early.sendto(b'queued before start', ('127.0.0.1', p4))
@@ -400,6 +405,7 @@ def test_adopt_udp():
             'listener own': udp_listener('echo')}
     if v6:
         conf['listener udp6'] = udp_listener('echo', address='::1', port=p6)
+        conf['listener dual'] = udp_listener('echo', address='*')
     d = Daemon(conf, preexec_fn=passing(passed, names), close_fds=False)
     with d:
         for sock in passed:
@@ -428,6 +434,13 @@ def test_adopt_udp():
         if v6:
             got, src = udp_ask(('::1', p6), b'six')
             check_eq((got, src[:2]), (b'six', ('::1', p6)), 'echo over the adopted IPv6 socket')
+            d.wait_log(r'listener dual: adopted inherited socket fd 7 \(\[::\]:%d\)' % pdual)
+            for dst in ('127.0.0.1', '127.0.0.2'):
+                got, src = udp_ask((dst, pdual), b'v4 to ' + dst.encode(), src=dst)
+                check_eq(src, (dst, pdual), 'source of the answer to an IPv4 datagram sent '
+                         'to %s on the adopted dual-stack socket (IP_PKTINFO)' % dst)
+            got, src = udp_ask(('::1', pdual), b'v6')
+            check_eq((got, src[:2]), (b'v6', ('::1', pdual)), 'IPv6 on the dual-stack socket')
         udp_ask(d.addr('own'), b'own')
         n = test_workers()
         check_eq(udp_sockets_on(p4), 1, 'UDP sockets on the inherited port without '
