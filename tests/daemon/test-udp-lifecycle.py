@@ -14,6 +14,10 @@
 #    lost (the new listener runs on the old one's sockets).
 #  - queued, then stopped: SIGSTOP, N queued, SIGTERM, SIGCONT: N answers,
 #    then exit 0.
+#  - a queue longer than one wakeup reads (1,500 datagrams on a socket with
+#    a 4 MiB buffer, passed as a service manager would): all answered when a
+#    reload removes the listener and when SIGTERM stops synackd.
+import fcntl
 import os
 import signal
 import socket
@@ -291,7 +295,64 @@ def test_shutdown_queued():
          'exit 0' % N)
 
 
+def passing(sock):
+    """A preexec_fn that hands sock to synackd as a service manager would:
+    at fd 3, with LISTEN_PID and LISTEN_FDS."""
+    fd = sock.fileno()
+
+    def preexec():
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 100)
+        os.dup2(high, 3, inheritable=True)
+        os.environ['LISTEN_PID'] = str(os.getpid())
+        os.environ['LISTEN_FDS'] = '1'
+    return preexec
+
+
+def test_drain_big_queue():
+    """More than one wakeup's worth queued: a socket with a 4 MiB receive
+    buffer (a socket unit's ReceiveBuffer=; synackd keeps the buffer of a
+    socket it adopts) holds 1,500 datagrams; all are answered when a reload
+    removes the listener, and when SIGTERM stops synackd."""
+    for how in ('reload', 'SIGTERM'):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        sock.bind(('127.0.0.1', 0))
+        conf = {'server': server_section(workers=1),
+                'listener big': udp_listener('echo', port=sock.getsockname()[1]),
+                'listener other': udp_listener('echo')}
+        d = Daemon(conf, preexec_fn=passing(sock), close_fds=False)
+        try:
+            sock.close()
+            d.wait_log(r'listener big: adopted inherited socket fd 3')
+            sender = Sender(d.addr('big'), clients=1)
+            sender.socks[0].setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+            freeze(d)
+            sender.send(1500, b'big')
+            check(udp_queues(d.port('big'))[0] > 256 * 600, 'more than 256 datagrams queued')
+            if how == 'reload':
+                del conf['listener big']
+                reload(d, conf)
+            else:
+                d.send_signal(signal.SIGTERM)
+            d.send_signal(signal.SIGCONT)
+            got = sender.collect(1500)
+            check_eq(len(got), 1500, 'answers to the 1,500 datagrams queued before the %s'
+                     % how)
+            check_eq(sorted(got), sorted(sender.sent), 'the echoes')
+            sender.close()
+            if how == 'reload':
+                d.wait_log(r'reload: done')
+                d.stop()
+            else:
+                check_eq(d.wait_exit(15), 0, 'exit status after SIGTERM')
+            check(not d.find_all_log(r'Sanitizer|runtime error'), 'no sanitizer report')
+        finally:
+            d.kill()
+        note('1,500 datagrams queued on one socket, then %s: all answered' % how)
+
+
 def run():
+    test_drain_big_queue()
     test_reload_queued(1)
     test_reload_queued(2)
     test_reload_throughout()
