@@ -27,7 +27,8 @@ for f in /usr/sbin/synackd /usr/bin/synack-load /etc/synackd.conf \
 	/usr/share/man/man1/synack-load.1.gz /lib/systemd/system/synackd.service \
 	/lib/systemd/system/synackd.service.d/user.conf \
 	/usr/share/doc/synack/copyright /usr/share/doc/synack/changelog.Debian.gz \
-	/usr/share/doc/synack/examples/synackd.logrotate; do
+	/usr/share/doc/synack/examples/synackd.logrotate \
+	/usr/share/doc/synack/examples/udp.conf; do
 	grep -qx "$f" "$tmp/files" || fail "missing $f"
 done
 # a unit in one place only, logrotate only as an example (synackd logs to
@@ -66,6 +67,12 @@ grep -qx 'ExecStart=/usr/sbin/synackd -c /etc/synackd.conf' "$unit" 2>/dev/null 
 	fail "synackd.service does not run /usr/sbin/synackd -c /etc/synackd.conf"
 grep -qx 'User=synackd' "$tmp/root/lib/systemd/system/synackd.service.d/user.conf" 2>/dev/null ||
 	fail "synackd.service does not run as User=synackd"
+
+# UDP listeners in the configuration, their sockets in the socket unit
+grep -q '^transport = udp' "$tmp/root/etc/synackd.conf" ||
+	fail "/etc/synackd.conf has no UDP listener"
+grep -q '^ListenDatagram=' "$tmp/root/lib/systemd/system/synackd.socket" 2>/dev/null ||
+	fail "synackd.socket has no ListenDatagram="
 
 # the packaged daemon reads the packaged configuration
 out=$("$tmp/root/usr/sbin/synackd" -t -c "$tmp/root/etc/synackd.conf" 2>&1)

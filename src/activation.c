@@ -11,16 +11,20 @@
  * (activation_probe, main's first call): a LISTEN_FDS that counts more
  * than were passed must not make synackd take, or close, a descriptor it
  * opened itself on one of those numbers.  A slot that was not open is
- * reported and never touched; one that is open but unusable (not a
- * listening stream socket) is closed when loaded, before synackd opens
- * anything, with a warning later.
+ * reported and never touched; one that is open but unusable (neither a
+ * listening stream socket nor a bound, unconnected UDP socket) is closed
+ * when loaded, before synackd opens anything, with a warning later.
  *
  * A listener adopts the inherited socket named like it (a systemd
  * socket unit's FileDescriptorName=), else the one bound to its address
  * and port, or unix path (a listener on port 0 matches by name only).
- * Only a listening stream socket of the listener's family is adopted;
- * the sockets left once every listener is open are closed, with a
- * warning (activation_finish).  The parsing is pure, for the unit tests.
+ * Only a socket of the listener's family and transport is adopted: a
+ * stream socket (ListenStream=) by a tcp listener, a datagram socket
+ * (ListenDatagram=) by a udp one; a socket that has a listener's name or
+ * address but the other transport is named in its warning.  The sockets
+ * left once every listener is open are closed, with a warning
+ * (activation_finish).  The parsing and the matching are pure, for the
+ * unit tests.
  */
 #include "config.h"
 
@@ -112,10 +116,14 @@ activation_name(const char *names, int i, char *buf, size_t size)
 	return buf;
 }
 
-/* Is fd a listening stream socket?  Its address in *a if so, else why not. */
+/*
+ * Is fd a listening stream socket, or a bound and unconnected UDP socket?
+ * Its type and address in *f if so, else why not.
+ */
 static int
 activation_check(int fd, struct activation_fd *f)
 {
+	struct sockaddr_storage peer;
 	struct stat st;
 	int type = 0, listening = 0, reuse = 0;
 	socklen_t len = sizeof type;
@@ -131,12 +139,15 @@ activation_check(int fd, struct activation_fd *f)
 					      : "other");
 		return -1;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 || type != SOCK_STREAM) {
-		snprintf(f->why, sizeof f->why, "not a stream socket");
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    (type != SOCK_STREAM && type != SOCK_DGRAM)) {
+		snprintf(f->why, sizeof f->why, "not a stream or datagram socket");
 		return -1;
 	}
+	f->type = type;
 	len = sizeof listening;
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == -1 || !listening) {
+	if (type == SOCK_STREAM &&
+	    (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == -1 || !listening)) {
 		snprintf(f->why, sizeof f->why,
 		    "not a listening socket (connected, or never listen()ed)");
 		return -1;
@@ -147,9 +158,20 @@ activation_check(int fd, struct activation_fd *f)
 		return -1;
 	}
 	if (f->addr.ss.ss_family != AF_INET && f->addr.ss.ss_family != AF_INET6 &&
-	    f->addr.ss.ss_family != AF_UNIX) {
-		snprintf(f->why, sizeof f->why, "address family %d", f->addr.ss.ss_family);
+	    (f->addr.ss.ss_family != AF_UNIX || type == SOCK_DGRAM)) {
+		snprintf(f->why, sizeof f->why, "%saddress family %d",
+		    type == SOCK_DGRAM ? "datagram socket of " : "", f->addr.ss.ss_family);
 		return -1;
+	}
+	if (type == SOCK_DGRAM) {
+		/* a connected one would take datagrams from its peer only */
+		len = sizeof peer;
+		if (net_addr_port(&f->addr) == 0 ||
+		    getpeername(fd, (struct sockaddr *)&peer, &len) == 0) {
+			snprintf(f->why, sizeof f->why, "a datagram socket %s",
+			    net_addr_port(&f->addr) == 0 ? "never bound" : "connected to a peer");
+			return -1;
+		}
 	}
 	len = sizeof reuse;
 	if (f->addr.ss.ss_family != AF_UNIX &&
@@ -336,14 +358,24 @@ activation_addr_match(const struct net_addr *want, const struct net_addr *got)
 	return activation_same_host(want, got);
 }
 
+/* The socket type a listener of transport t serves on. */
+int
+activation_type(int transport)
+{
+	return transport == TRANSPORT_UDP ? SOCK_DGRAM : SOCK_STREAM;
+}
+
 /*
  * The inherited socket for listener lc, now the listener's: by name
- * first, else by address.  NULL when none fits.
+ * first, else by address, and only of lc's transport.  NULL when none
+ * fits; a socket that has lc's name or address but the other transport
+ * keeps lc's name in f->other, for activation_finish's warning.
  */
 struct activation_fd *
 activation_take(struct activation *act, const struct listener_conf *lc)
 {
 	struct activation_fd *f;
+	int fits;
 
 	if (act == NULL)
 		return NULL;
@@ -352,12 +384,17 @@ activation_take(struct activation *act, const struct listener_conf *lc)
 			f = &act->fds[i];
 			if (f->state != ACTIVATION_FREE)
 				continue;
-			if (pass == 0 ? strcmp(f->name, lc->name) == 0 &&
-				    activation_family_ok(&lc->addr, &f->addr)
-				      : activation_addr_match(&lc->addr, &f->addr)) {
-				f->state = ACTIVATION_ADOPTED;
-				return f;
+			fits = pass == 0 ? strcmp(f->name, lc->name) == 0 &&
+				activation_family_ok(&lc->addr, &f->addr)
+					 : activation_addr_match(&lc->addr, &f->addr);
+			if (!fits)
+				continue;
+			if (f->type != activation_type(lc->transport)) {
+				snprintf(f->other, sizeof f->other, "%s", lc->name);
+				continue;
 			}
+			f->state = ACTIVATION_ADOPTED;
+			return f;
 		}
 	return NULL;
 }
@@ -397,9 +434,22 @@ activation_finish(struct activation *act)
 			break;
 		case ACTIVATION_FREE:
 			close(f->fd); /* before the warning says so */
-			log_warnx("inherited socket fd %d (%s%s%s) matches no listener; closed",
-			    f->fd, net_addr_str(&f->addr, addr, sizeof addr),
-			    f->name[0] != '\0' ? ", name " : "", f->name);
+			if (f->other[0] != '\0')
+				log_warnx("inherited socket fd %d (%s%s%s%s) matches no listener: "
+					  "listener %s has its name or address but transport = "
+					  "%s, and a %s socket serves only transport = %s; closed",
+				    f->fd, net_addr_str(&f->addr, addr, sizeof addr),
+				    f->type == SOCK_DGRAM ? " udp" : "",
+				    f->name[0] != '\0' ? ", name " : "", f->name, f->other,
+				    f->type == SOCK_DGRAM ? "tcp" : "udp",
+				    f->type == SOCK_DGRAM ? "datagram" : "stream",
+				    f->type == SOCK_DGRAM ? "udp" : "tcp");
+			else
+				log_warnx("inherited socket fd %d (%s%s%s%s) matches no listener; "
+					  "closed",
+				    f->fd, net_addr_str(&f->addr, addr, sizeof addr),
+				    f->type == SOCK_DGRAM ? " udp" : "",
+				    f->name[0] != '\0' ? ", name " : "", f->name);
 			break;
 		case ACTIVATION_ADOPTED:
 			break;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * activation.h: activation.c's interface: the listening sockets a service
- * manager passed (LISTEN_FDS), checked and handed to the listeners.
+ * activation.h: activation.c's interface: the listening (stream) and bound
+ * (datagram) sockets a service manager passed (LISTEN_FDS), checked and
+ * handed to the listeners.
  */
 #ifndef SYNACK_ACTIVATION_H
 #define SYNACK_ACTIVATION_H
@@ -39,9 +40,11 @@ struct activation_fd {
 	int fd;
 	char name[ACTIVATION_NAME_MAX]; /* its LISTEN_FDNAMES entry, or "" */
 	enum activation_state state;
-	struct net_addr addr; /* getsockname(), if FREE or ADOPTED */
-	int reuseport;        /* SO_REUSEPORT is set on it */
-	char why[128];        /* BAD: why it cannot be used */
+	int type;                        /* SOCK_STREAM or SOCK_DGRAM, if FREE or ADOPTED */
+	struct net_addr addr;            /* getsockname(), if FREE or ADOPTED */
+	int reuseport;                   /* SO_REUSEPORT is set on it */
+	char other[ACTIVATION_NAME_MAX]; /* FREE: a listener of the other transport it fits */
+	char why[128];                   /* BAD: why it cannot be used */
 };
 
 struct activation {
@@ -56,6 +59,7 @@ int activation_family_ok(const struct net_addr *want, const struct net_addr *got
 int activation_addr_match(const struct net_addr *want, const struct net_addr *got);
 void activation_probe(struct activation_probe *);
 struct activation *activation_load(const struct activation_probe *, char *err, size_t errlen);
+int activation_type(int transport);
 struct activation_fd *activation_take(struct activation *, const struct listener_conf *);
 void activation_finish(struct activation *);
 

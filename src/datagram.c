@@ -42,7 +42,8 @@
 #include "service.h"
 
 #define DATAGRAM_ROUNDS 8 /* batches a wakeup reads at most: the loop's other events get a turn */
-#define DATAGRAM_OUT_MIN 512 /* room for an answer: chargen's 512, a daytime line */
+#define DATAGRAM_MIN_TRUESIZE 256 /* receive buffer bytes a queued datagram takes, at least */
+#define DATAGRAM_OUT_MIN 512      /* room for an answer: chargen's 512, a daytime line */
 
 /* IPv4 or IPv6 packet info, and SO_RXQ_OVFL's counter */
 #define DATAGRAM_CONTROL                                                                           \
@@ -310,12 +311,25 @@ datagram_set_conf(struct datagram *d, const struct listener_conf *lc, const char
 	d->addrstr = addrstr;
 }
 
-/* Answer what is queued on the socket now, then close it: a retired socket's datagrams are served.
+/*
+ * Answer what is queued on the socket now, before it closes: a retired
+ * socket's datagrams are served.  The whole queue, which a receive buffer
+ * larger than the default (a socket unit's ReceiveBuffer=) makes longer
+ * than one wakeup's rounds; bounded by what the buffer can hold (no
+ * datagram takes less than DATAGRAM_MIN_TRUESIZE of it), so that a flood
+ * arriving meanwhile cannot keep the worker here.
  */
 void
 datagram_drain(struct datagram *d)
 {
-	for (int round = 0; round < DATAGRAM_ROUNDS; round++)
+	int rcvbuf = 0;
+	socklen_t len = sizeof rcvbuf;
+	long rounds = DATAGRAM_ROUNDS;
+
+	if (getsockopt(d->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0 &&
+	    rcvbuf / DATAGRAM_MIN_TRUESIZE / DATAGRAM_BATCH + 1 > rounds)
+		rounds = rcvbuf / DATAGRAM_MIN_TRUESIZE / DATAGRAM_BATCH + 1;
+	for (long round = 0; round < rounds; round++)
 		if (datagram_batch(d) < DATAGRAM_BATCH)
 			break;
 }

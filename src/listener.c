@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -99,10 +100,12 @@ listener_open(const struct listener_conf *lc, int n, int *fds, struct net_addr *
 /*
  * Take over a socket the service manager passed (activation.c) as the
  * first of *n: it keeps its bind and its backlog (the manager's
- * Backlog=), and gets the listener's socket options.  The others are
- * opened on its address with SO_REUSEPORT, which only works when the
- * inherited socket has it too: without, the listener runs on it alone
- * (*n = 1).  All or none: on failure the ones opened here are closed.
+ * Backlog=), and gets the listener's socket options (a UDP one: what the
+ * datagram loop reads with each datagram).  The others are opened on its
+ * address with SO_REUSEPORT, which only works when the inherited socket
+ * has it too (ReusePort=): without, the listener runs on it alone, on one
+ * worker (*n = 1).  All or none: on failure the ones opened here are
+ * closed.
  */
 static int
 listener_adopt(struct listener *l, const struct listener_conf *lc, struct activation_fd *f, int *n,
@@ -126,7 +129,10 @@ listener_adopt(struct listener *l, const struct listener_conf *lc, struct activa
 	if (bound->ss.ss_family == AF_INET6 &&
 	    getsockopt(f->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) == 0)
 		bound->dual = !v6only;
-	if (bound->ss.ss_family != AF_UNIX &&
+	if (lc->transport == TRANSPORT_UDP) {
+		if (net_datagram_opts(f->fd, bound, err, errlen) == -1)
+			goto fail;
+	} else if (bound->ss.ss_family != AF_UNIX &&
 	    (net_setopt(f->fd, SOL_SOCKET, SO_KEEPALIVE, lc->keepalive, "SO_KEEPALIVE", bound, err,
 		 errlen) == -1 ||
 		net_setopt(f->fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", bound, err, errlen) ==
@@ -148,7 +154,7 @@ listener_adopt(struct listener *l, const struct listener_conf *lc, struct activa
 	}
 	for (; i < *n; i++) {
 		a = *bound;
-		if ((fds[i] = net_listen(&a, &o, err, errlen)) == -1)
+		if ((fds[i] = listener_socket(lc, &a, &o, err, errlen)) == -1)
 			goto fail;
 	}
 	return 0;
@@ -156,6 +162,28 @@ fail:
 	while (i-- > 1)
 		close(fds[i]);
 	return -1; /* fds[0] is the caller's to close */
+}
+
+/*
+ * The n sockets of `from`, each dup()ed, for a listener that takes over
+ * from it (listener_successor): the same sockets, so the same port and
+ * the same SO_REUSEPORT group.  All or none.
+ */
+static int
+listener_share(
+    const struct listener *from, int n, int *fds, struct net_addr *bound, char *err, size_t errlen)
+{
+	*bound = from->addr;
+	for (int i = 0; i < n; i++)
+		if (from->fds[i] == -1 ||
+		    (fds[i] = fcntl(from->fds[i], F_DUPFD_CLOEXEC, 0)) == -1) {
+			snprintf(err, errlen, "fcntl F_DUPFD_CLOEXEC %s: %s", from->addrstr,
+			    from->fds[i] == -1 ? "socket already closed" : strerror(errno));
+			while (i-- > 0)
+				close(fds[i]);
+			return -1;
+		}
+	return 0;
 }
 
 /*
@@ -186,20 +214,14 @@ listener_stop_accepting(struct listener *l)
 	}
 }
 
-/*
- * Open the sockets, each for its worker of workers[nworkers], or adopt
- * the socket act holds for this listener (act may be NULL); nothing is
- * accepted until listener_start().
- */
-struct listener *
-listener_new(const struct listener_conf *lc, struct worker **workers, int nworkers,
-    struct activation *act, char *err, size_t errlen)
+/* listener_new, or (from) a listener on the sockets of `from`. */
+static struct listener *
+listener_make(const struct listener_conf *lc, struct worker **workers, int nworkers,
+    struct activation *act, const struct listener *from, char *err, size_t errlen)
 {
 	static unsigned next_one; /* spreads one-loop listeners over the workers */
-	int n = listener_count(nworkers, lc);
-	/* socket activation hands over stream sockets only, for now */
-	struct activation_fd *inherited =
-	    lc->transport == TRANSPORT_TCP ? activation_take(act, lc) : NULL;
+	int n = from != NULL ? from->nacceptors : listener_count(nworkers, lc);
+	struct activation_fd *inherited = from != NULL ? NULL : activation_take(act, lc);
 	struct net_addr bound;
 	struct listener *l;
 	char why[ERRLEN];
@@ -213,8 +235,15 @@ listener_new(const struct listener_conf *lc, struct worker **workers, int nworke
 	l->nworkers = nworkers;
 	l->inherited_fd = -1;
 	/* the call and the address say what failed; the name says whose it was */
-	if ((inherited != NULL &&
-		listener_adopt(l, lc, inherited, &n, l->fds, &bound, why, sizeof why) == -1) ||
+	if (from != NULL) {
+		l->inherited_alone = from->inherited_alone;
+		if (listener_share(from, n, l->fds, &bound, why, sizeof why) == -1) {
+			snprintf(err, errlen, "listener %s: %s", lc->name, why);
+			goto fail;
+		}
+	} else if ((inherited != NULL &&
+		       listener_adopt(l, lc, inherited, &n, l->fds, &bound, why, sizeof why) ==
+			   -1) ||
 	    (inherited == NULL && listener_open(lc, n, l->fds, &bound, why, sizeof why) == -1)) {
 		snprintf(err, errlen, "listener %s: %s", lc->name, why);
 		goto fail;
@@ -253,6 +282,38 @@ fail:
 	return NULL;
 }
 
+/*
+ * Open the sockets, each for its worker of workers[nworkers], or adopt
+ * the socket act holds for this listener (act may be NULL); nothing is
+ * accepted until listener_start().
+ */
+struct listener *
+listener_new(const struct listener_conf *lc, struct worker **workers, int nworkers,
+    struct activation *act, char *err, size_t errlen)
+{
+	return listener_make(lc, workers, nworkers, act, NULL, err, errlen);
+}
+
+/*
+ * The listener that takes over from UDP listener l, which a reload
+ * changed beyond what its sockets take in place (service, max_datagram,
+ * address), made before l retires.  While the configured address stays,
+ * it runs on l's very sockets (dup()ed): the port stays, and a datagram
+ * sent meanwhile waits in the socket for whichever acceptor reads first,
+ * where closing the socket and binding another would refuse it (and
+ * without SO_REUSEPORT the bind would fail while l's socket is open).  A
+ * new address gets sockets of its own, opened now, before l's close.
+ * NULL (err) when they cannot be had: l stays.  Not started yet.
+ */
+struct listener *
+listener_successor(const struct listener *l, const struct listener_conf *lc,
+    struct worker **workers, int nworkers, char *err, size_t errlen)
+{
+	if (net_addr_equal(&lc->addr, &l->conf->addr))
+		return listener_make(lc, workers, nworkers, NULL, l, err, errlen);
+	return listener_make(lc, workers, nworkers, NULL, NULL, err, errlen);
+}
+
 /* What adopting a socket changed, once the log is where it belongs. */
 static void
 listener_log_inherited(struct listener *l)
@@ -272,6 +333,8 @@ listener_log_inherited(struct listener *l)
 		log_info("listener %s: the inherited socket has no SO_REUSEPORT: it runs on one "
 			 "socket, on one worker of %d",
 		    lc->name, l->nworkers);
+	if (lc->transport == TRANSPORT_UDP)
+		return; /* no backlog */
 	rc = l->addr.ss.ss_family == AF_UNIX
 	    ? queue_accept_unix(l->fds[0], &q, err, sizeof err)
 	    : queue_accept(l->fds[0], l->addr.ss.ss_family, &q, err, sizeof err);

@@ -488,6 +488,35 @@ server_reload_settings(struct server *s, const struct config *old, struct config
 }
 
 /*
+ * A listener that a reload changed beyond what it takes in place.  A TCP
+ * one retires, and the new one opens with the listeners added.  A UDP one
+ * (still UDP) has its successor made first, on the same sockets while the
+ * address stays (listener_successor), put on `fresh` to start once the
+ * retirements are posted; if that cannot be had, the old one stays.
+ */
+static void
+server_replace_listener(
+    struct server *s, struct listener *l, const struct listener_conf *lc, struct listeners *fresh)
+{
+	struct listener *n;
+	char err[ERRLEN];
+
+	if (l->conf->transport != TRANSPORT_UDP || lc->transport != TRANSPORT_UDP) {
+		listener_retire(l, "service changed by reload");
+		return;
+	}
+	if ((n = listener_successor(l, lc, s->workers, s->nworkers, err, sizeof err)) == NULL) {
+		log_error("reload: %s; still listening on %s as before", err, l->addrstr);
+		return;
+	}
+	listener_retire(l,
+	    net_addr_equal(&lc->addr, &l->conf->addr)
+		? "changed by reload (its sockets go to the new configuration)"
+		: "changed by reload");
+	TAILQ_INSERT_TAIL(fresh, n, entry);
+}
+
+/*
  * SIGHUP: read the file again.  An invalid file changes nothing.
  * Otherwise listeners are matched by name: removed ones close, changed
  * ones are reconfigured (a listener whose new sockets cannot be had keeps
@@ -498,6 +527,7 @@ server_reload(struct server *s)
 {
 	struct config *old = s->conf, *nc;
 	struct listener *l, *next;
+	struct listeners fresh;
 	struct listener_conf *lc;
 	char err[ERRLEN];
 
@@ -508,6 +538,7 @@ server_reload(struct server *s)
 	}
 	log_info("reload: %s", old->path);
 	server_fit_descriptors(nc);
+	TAILQ_INIT(&fresh);
 	for (l = TAILQ_FIRST(&s->listeners); l != NULL; l = next) {
 		next = TAILQ_NEXT(l, entry);
 		if (l->retired)
@@ -515,7 +546,13 @@ server_reload(struct server *s)
 		if ((lc = config_find_listener(nc, l->conf->name)) == NULL)
 			listener_retire(l, "removed by reload");
 		else if (listener_reconfigure(l, lc) == 1)
-			listener_retire(l, "service changed by reload");
+			server_replace_listener(s, l, lc, &fresh);
+	}
+	/* posted to the workers after the retired ones: the same sockets change hands */
+	while ((l = TAILQ_FIRST(&fresh)) != NULL) {
+		TAILQ_REMOVE(&fresh, l, entry);
+		TAILQ_INSERT_TAIL(&s->listeners, l, entry);
+		listener_start(l);
 	}
 	TAILQ_FOREACH(lc, &nc->listeners, entry)
 		if (server_find_listener(s, lc->name) == NULL)

@@ -415,29 +415,45 @@ net_listen(struct net_addr *a, const struct net_listen_opts *o, char *err, size_
 int
 net_bind_datagram(struct net_addr *a, int reuseport, char *err, size_t errlen)
 {
-	int fd, family;
+	int fd;
 
 	if ((fd = net_socket(a, SOCK_DGRAM)) == -1)
 		return net_fail(fd, err, errlen, "socket", a);
-	family = a->ss.ss_family;
 	if ((reuseport &&
 		net_setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT", a, err, errlen) ==
 		    -1) ||
-	    net_setopt(fd, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL", a, err, errlen) == -1)
-		return net_drop(fd);
-	if (family == AF_INET6 &&
-	    (net_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, a->dual ? 0 : 1, "IPV6_V6ONLY", a, err,
-		 errlen) == -1 ||
-		net_setopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO", a, err,
-		    errlen) == -1))
-		return net_drop(fd);
-	/* on a dual-stack socket IPv4 peers come with IP_PKTINFO too */
-	if ((family == AF_INET || a->dual) &&
-	    net_setopt(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO", a, err, errlen) == -1)
+	    (a->ss.ss_family == AF_INET6 &&
+		net_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, a->dual ? 0 : 1, "IPV6_V6ONLY", a, err,
+		    errlen) == -1) ||
+	    net_datagram_opts(fd, a, err, errlen) == -1)
 		return net_drop(fd);
 	if (bind(fd, (struct sockaddr *)&a->ss, a->len) == -1)
 		return net_fail(fd, err, errlen, "bind", a);
 	return net_bound(fd, a, err, errlen);
+}
+
+/*
+ * The options a UDP socket on a (a->dual: dual-stack) needs, whether
+ * synackd opened it or a service manager passed it bound: the kernel's
+ * drop count with each read (SO_RXQ_OVFL) and each datagram's
+ * destination, so that the answer leaves from it (IP_PKTINFO,
+ * IPV6_RECVPKTINFO).
+ */
+int
+net_datagram_opts(int fd, const struct net_addr *a, char *err, size_t errlen)
+{
+	int family = a->ss.ss_family;
+
+	if (net_setopt(fd, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL", a, err, errlen) == -1 ||
+	    (family == AF_INET6 &&
+		net_setopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO", a, err,
+		    errlen) == -1))
+		return -1;
+	/* on a dual-stack socket IPv4 peers come with IP_PKTINFO too */
+	if ((family == AF_INET || a->dual) &&
+	    net_setopt(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO", a, err, errlen) == -1)
+		return -1;
+	return 0;
 }
 
 /* The kernel's cap on every listen() backlog, or -1 if it cannot be read. */

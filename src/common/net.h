@@ -41,6 +41,7 @@ int net_setopt(int fd, int level, int name, int value, const char *what, const s
     char *err, size_t errlen);
 int net_listen(struct net_addr *, const struct net_listen_opts *, char *err, size_t errlen);
 int net_bind_datagram(struct net_addr *, int reuseport, char *err, size_t errlen);
+int net_datagram_opts(int fd, const struct net_addr *, char *err, size_t errlen);
 int net_somaxconn(void);
 int net_drop_syns(int fd, char *err, size_t errlen);
 void net_allow_syns(int fd);

@@ -11,6 +11,10 @@
 # more than were passed leaves the slots that were not open alone (synackd's
 # own descriptors take those numbers later); one that is no count closes the
 # listening sockets passed from fd 3 on and adopts none.
+# Datagram sockets (ListenDatagram=) go to transport = udp listeners only, a
+# stream socket to tcp ones only: over IPv4 and IPv6, with what was queued
+# before the start answered, each answer from the address written to (the
+# options synackd sets on its own UDP sockets are set on the adopted ones).
 import fcntl
 import os
 import re
@@ -22,9 +26,9 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, check, check_eq, check_refused, connect, echo_check,  # noqa: E402
-                        echo_roundtrip, fmt_addr, hold_port, http_get, join_chat,
-                        listener, main, note, recv_exact, recv_line, server_section,
-                        ss_listen_queues, test_workers)
+                        echo_roundtrip, fail, fmt_addr, have_ipv6_loopback, hold_port,
+                        http_get, join_chat, listener, main, note, recv_exact, recv_line,
+                        server_section, ss_listen_queues, test_workers)
 
 
 def listening_socket(reuseport=False, backlog=16):
@@ -60,6 +64,50 @@ def passing(fds, names=None, pid=None, count=None):
         if names is not None:
             os.environ['LISTEN_FDNAMES'] = ':'.join(names)
     return preexec
+
+
+def datagram_socket(host='127.0.0.1', reuseport=False, port=0):
+    """A bound UDP socket, as a service manager's ListenDatagram= makes it:
+    none of the options synackd sets on its own."""
+    s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_DGRAM)
+    if reuseport:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.bind((host, port))
+    return s
+
+
+def udp_sockets_on(port):
+    """UDP sockets bound to port, from /proc/net/udp and udp6."""
+    n = 0
+    for path in ('/proc/net/udp', '/proc/net/udp6'):
+        try:
+            with open(path) as f:
+                for line in f.readlines()[1:]:
+                    if int(line.split()[1].rsplit(':', 1)[1], 16) == port:
+                        n += 1
+        except FileNotFoundError:
+            pass
+    return n
+
+
+def udp_ask(addr, payload, src=None, what='echo'):
+    """Send payload to addr (from src), return (answer, where it came from)."""
+    c = socket.socket(socket.AF_INET6 if ':' in addr[0] else socket.AF_INET,
+                      socket.SOCK_DGRAM)
+    c.settimeout(5)
+    if src is not None:
+        c.bind((src, 0))
+    c.sendto(payload, addr)
+    try:
+        got = c.recvfrom(65536)
+    except socket.timeout:
+        fail('%s: no answer from %s within 5 s' % (what, fmt_addr(addr)))
+    c.close()
+    return got
+
+
+def udp_listener(service, address='127.0.0.1', **kw):
+    return listener(service, address, transport='udp', **kw)
 
 
 def sockets_on(port):
@@ -320,9 +368,178 @@ def test_systemd_socket_activate():
         echo_check(('127.0.0.1', port)).close()
 
 
+def test_adopt_udp():
+    """ListenDatagram= sockets: a udp listener adopts the datagram socket
+    of its address (IPv4, IPv6) or name, a tcp listener on the same port
+    the stream one; a datagram queued before synackd started is answered;
+    a wildcard socket answers from the address written to (synackd set
+    IP_PKTINFO on the socket it was given); SO_REUSEPORT decides whether
+    the other workers get sockets of their own; a reload keeps them."""
+    v6 = have_ipv6_loopback()
+    d4 = datagram_socket()
+    p4 = d4.getsockname()[1]
+    s4 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # TCP on the same port
+    s4.bind(('127.0.0.1', p4))
+    s4.listen(16)
+    wild = datagram_socket('0.0.0.0', reuseport=True)
+    pw = wild.getsockname()[1]
+    passed = [s4, d4, wild]
+    names = ['', '', 'wild']
+    if v6:
+        d6 = datagram_socket('::1', reuseport=True)
+        p6 = d6.getsockname()[1]
+        # a dual-stack wildcard, as BindIPv6Only=both makes it
+        dual = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        dual.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        dual.bind(('::', 0))
+        pdual = dual.getsockname()[1]
+        passed += [d6, dual]
+        names += ['', 'dual']
+    early = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    early.settimeout(5)
+    early.sendto(b'queued before start', ('127.0.0.1', p4))
+    conf = {'server': server_section(),
+            'listener tcp4': listener('echo', port=p4),
+            'listener udp4': udp_listener('echo', port=p4),
+            'listener wild': udp_listener('echo', address='0.0.0.0'),
+            'listener own': udp_listener('echo')}
+    if v6:
+        conf['listener udp6'] = udp_listener('echo', address='::1', port=p6)
+        conf['listener dual'] = udp_listener('echo', address='*')
+    d = Daemon(conf, preexec_fn=passing(passed, names), close_fds=False)
+    with d:
+        for sock in passed:
+            sock.close()
+        adopted(d, 'tcp4', 3, p4)
+        adopted(d, 'udp4', 4, p4)
+        d.wait_log(r'listener wild: adopted inherited socket fd 5 \(0\.0\.0\.0:%d\)' % pw)
+        if v6:
+            d.wait_log(r'listener udp6: adopted inherited socket fd 6 \(\[::1\]:%d\)' % p6)
+        check(d.find_log(r'listener own: adopted') is None, '"own" adopts nothing')
+        check(not d.find_all_log(r'matches no listener|refused|(udp4|wild|udp6): backlog'),
+              'no warning about the passed sockets, no backlog line for UDP')
+        check_eq(d.listeners['udp4']['transport'], 'udp', 'transport of udp4')
+        check_eq(d.port('wild'), pw, 'port of the listener adopting fd 5 by name')
+        got, src = early.recvfrom(65536)
+        check_eq(got, b'queued before start', 'answer to the datagram queued before '
+                 'synackd started')
+        check_eq(src, ('127.0.0.1', p4), 'source of that answer')
+        early.close()
+        echo_check(('127.0.0.1', p4)).close()  # the stream socket is tcp4's
+        for dst in ('127.0.0.1', '127.0.0.2'):
+            got, src = udp_ask((dst, pw), b'to ' + dst.encode(), src=dst)
+            check_eq(got, b'to ' + dst.encode(), 'echo through the adopted wildcard')
+            check_eq(src, (dst, pw), 'source of the answer to a datagram sent to %s '
+                     '(IP_PKTINFO on the adopted socket)' % dst)
+        if v6:
+            got, src = udp_ask(('::1', p6), b'six')
+            check_eq((got, src[:2]), (b'six', ('::1', p6)), 'echo over the adopted IPv6 socket')
+            d.wait_log(r'listener dual: adopted inherited socket fd 7 \(\[::\]:%d\)' % pdual)
+            for dst in ('127.0.0.1', '127.0.0.2'):
+                got, src = udp_ask((dst, pdual), b'v4 to ' + dst.encode(), src=dst)
+                check_eq(src, (dst, pdual), 'source of the answer to an IPv4 datagram sent '
+                         'to %s on the adopted dual-stack socket (IP_PKTINFO)' % dst)
+            got, src = udp_ask(('::1', pdual), b'v6')
+            check_eq((got, src[:2]), (b'v6', ('::1', pdual)), 'IPv6 on the dual-stack socket')
+        udp_ask(d.addr('own'), b'own')
+        n = test_workers()
+        check_eq(udp_sockets_on(p4), 1, 'UDP sockets on the inherited port without '
+                 'SO_REUSEPORT')
+        check_eq(udp_sockets_on(pw), n, 'UDP sockets on the inherited port with SO_REUSEPORT')
+        if v6:
+            check_eq(udp_sockets_on(p6), n, 'UDP sockets on the inherited IPv6 port')
+        if n > 1:
+            d.wait_log(r'listener udp4: the inherited socket has no SO_REUSEPORT: '
+                       r'it runs on one socket, on one worker of %d' % n)
+            for i in range(8 * n):  # every socket of the group answers
+                got, src = udp_ask(('127.0.0.2', pw), b'%d' % i, src='127.0.0.2')
+                check_eq(src, ('127.0.0.2', pw), 'source of answer %d on %d workers' % (i, n))
+        check(d.find_log(r'listener wild: the inherited socket has no') is None,
+              'a socket with SO_REUSEPORT is shared with the other workers')
+        start = d.log_count()
+        d.send_signal(signal.SIGHUP)
+        d.wait_log(r'reload: done', start=start)
+        check(d.find_log(r'listener (udp4|wild|udp6): listening on', start=start) is None,
+              'a reload keeps the inherited datagram sockets')
+        check_eq(udp_sockets_on(p4), 1, 'UDP sockets on %d after the reload' % p4)
+        check_eq(udp_sockets_on(pw), n, 'UDP sockets on %d after the reload' % pw)
+        check_eq(udp_ask(('127.0.0.1', p4), b'after')[0], b'after', 'echo after the reload')
+    check_eq(udp_sockets_on(p4), 0, 'UDP sockets on the inherited port after synackd stopped')
+
+
+def test_udp_mismatch():
+    """A datagram socket named for a tcp listener, or bound at a udp
+    listener's address as a stream socket, is adopted by neither: the
+    warning says which listener and which transport; a connected UDP socket
+    and a unix datagram socket are refused; the listeners bind their own."""
+    dg = datagram_socket()
+    st = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    st.bind(('127.0.0.1', 0))
+    st.listen(4)
+    ps = st.getsockname()[1]
+    conn = datagram_socket()
+    conn.connect(('127.0.0.1', 9))
+    ux = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    conf = {'server': server_section(),
+            'listener echo': listener('echo'),
+            'listener udp': udp_listener('echo', port=ps)}
+    pd = dg.getsockname()[1]
+    try:
+        d = Daemon(conf, expect_listeners=[],
+                   preexec_fn=passing([dg, st, conn, ux], ['echo', '', '', '']),
+                   close_fds=False)
+    finally:
+        for sock in (dg, st, conn, ux):
+            sock.close()
+    with d:
+        d.wait_log(r'inherited socket fd 3 \(127\.0\.0\.1:%d udp, name echo\) matches no '
+                   r'listener: listener echo has its name or address but transport = tcp, '
+                   r'and a datagram socket serves only transport = udp; closed' % pd)
+        d.wait_log(r'inherited socket fd 4 \(127\.0\.0\.1:%d\) matches no listener: '
+                   r'listener udp has its name or address but transport = udp, and a stream '
+                   r'socket serves only transport = tcp; closed' % ps)
+        d.wait_log(r'inherited fd 5 refused: a datagram socket connected to a peer; closed')
+        d.wait_log(r'inherited fd 6 refused: datagram socket of address family 1; closed')
+        check(d.find_log(r'adopted') is None, 'nothing adopted')
+        d.wait_log(r'listener udp: listening on')
+        check_refused(('127.0.0.1', ps), 'the stream socket no listener took, closed')
+        m = d.wait_log(r'listener udp: listening on 127\.0\.0\.1:(\d+)')
+        check_eq(int(m.group(1)), ps, 'the udp listener binds the port the stream socket had')
+        check_eq(udp_ask(('127.0.0.1', ps), b'own')[0], b'own', 'echo on its own socket')
+
+
+def test_systemd_socket_activate_udp():
+    """systemd-socket-activate --datagram, which holds a socket until the
+    first datagram and then execs synackd with it. It takes no port 0, but
+    passes through the sockets it was given the same way: this test hands
+    it a datagram socket on a port the kernel chose."""
+    exe = shutil.which('systemd-socket-activate')
+    if exe is None:
+        note('systemd-socket-activate is not installed: the datagram part is skipped')
+        return
+    sock = datagram_socket()
+    port = sock.getsockname()[1]
+    conf = {'server': server_section(),
+            'listener echo': udp_listener('echo')}
+    with Daemon(conf, expect_listeners=[], preexec_fn=passing([sock], ['echo']),
+                close_fds=False, command_prefix=[exe, '--datagram', '--fdname=echo']) as d:
+        sock.close()
+        d.wait_log(r'Listening on 127\.0\.0\.1:%d as 3' % port)
+        c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        c.settimeout(5)
+        c.sendto(b'first', ('127.0.0.1', port))
+        m = d.wait_log(r'listener echo: listening on (\S+) service=echo transport=udp')
+        check_eq(m.group(1), '127.0.0.1:%d' % port, 'the address synackd reports')
+        adopted(d, 'echo', 3, port)
+        check_eq(c.recvfrom(100), (b'first', ('127.0.0.1', port)),
+                 'the answer to the datagram that started synackd')
+        c.close()
+
+
 def test_example_units():
     """conf/synackd.socket listens where conf/synackd.conf's listeners
-    do, with their backlog, for synackd.service."""
+    do: a ListenStream= per TCP listener, with their backlog, and a
+    ListenDatagram= per UDP one, for synackd.service."""
     src = os.environ.get('SYNACK_SRCDIR') or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), '..', '..')
     with open(os.path.join(src, 'conf', 'synackd.socket')) as f:
@@ -330,14 +547,22 @@ def test_example_units():
     with open(os.path.join(src, 'conf', 'synackd.conf')) as f:
         conf = f.read()
     streams = set(re.findall(r'^ListenStream=(\S+)$', unit, re.M))
-    want, backlogs = set(), set()
+    datagrams = set(re.findall(r'^ListenDatagram=(\S+)$', unit, re.M))
+    want = {'tcp': set(), 'udp': set()}
+    backlogs = set()
     for section in re.split(r'^\[', conf, flags=re.M)[1:]:
         if not section.startswith('listener '):
             continue
         keys = dict(re.findall(r'^(\w+)\s*=\s*(\S+)', section, re.M))
-        want.add('%s:%s' % (keys['address'], keys['port']))
-        backlogs.add(keys.get('backlog', '511'))
-    check_eq(streams, want, 'synackd.socket\'s ListenStream= vs synackd.conf\'s listeners')
+        transport = keys.get('transport', 'tcp')
+        want[transport].add('%s:%s' % (keys['address'], keys['port']))
+        if transport == 'tcp':
+            backlogs.add(keys.get('backlog', '511'))
+    check_eq(streams, want['tcp'], 'synackd.socket\'s ListenStream= vs synackd.conf\'s '
+             'TCP listeners')
+    check_eq(datagrams, want['udp'], 'synackd.socket\'s ListenDatagram= vs synackd.conf\'s '
+             'UDP listeners')
+    check(datagrams, 'synackd.conf has UDP listeners')
     check_eq(re.findall(r'^Backlog=(\d+)$', unit, re.M), sorted(backlogs),
              'synackd.socket\'s Backlog= vs the listeners\' backlog')
     check(re.search(r'^Service=synackd\.service$', unit, re.M) is not None,
@@ -353,6 +578,9 @@ def run():
     test_count_too_high()
     test_count_invalid()
     test_systemd_socket_activate()
+    test_adopt_udp()
+    test_udp_mismatch()
+    test_systemd_socket_activate_udp()
 
 
 main(run, timeout=120)

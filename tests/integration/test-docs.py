@@ -53,7 +53,7 @@ LOAD_CONNECTIONS_MAX = 20
 LINK_RE = re.compile(r'!?\[[^\]]*\]\(([^)\s]+)\)')
 FENCE_RE = re.compile(r'^```(\w*)\n(.*?)^```', re.M | re.S)
 CODE_SPAN_RE = re.compile(r'`[^`\n]*`')
-ADDR_RE = re.compile(r'127\.0\.0\.1:(\d+)')
+ADDR_RE = re.compile(r'(UDP[46]?:)?127\.0\.0\.1:(\d+)')
 
 
 def doc_files():
@@ -164,20 +164,25 @@ def check_quick_start():
 
 
 def default_ports(conf_text):
-    """{port: listener name} of a configuration, and the metrics port."""
+    """{port: listener name} of a configuration, and the metrics port; a
+    UDP listener's port is keyed 'udp/PORT' (a TCP listener may have the
+    same number)."""
     ports = {}
-    name = None
-    for line in conf_text.splitlines():
-        m = re.match(r'\s*\[listener\s+(\S+)\]', line)
-        if m:
-            name = m.group(1)
-        m = re.match(r'\s*port\s*=\s*(\d+)', line)
-        if m and name:
-            ports[m.group(1)] = name
-        m = re.match(r'\s*metrics\s*=\s*\S+:(\d+)', line)
+    for section in re.split(r'^\s*(?=\[)', conf_text, flags=re.M):
+        m = re.match(r'\[listener\s+(\S+)\]', section)
+        port = re.search(r'^\s*port\s*=\s*(\d+)', section, re.M)
+        if m and port:
+            udp = re.search(r'^\s*transport\s*=\s*udp\b', section, re.M)
+            ports[('udp/' if udp else '') + port.group(1)] = m.group(1)
+        m = re.search(r'^\s*metrics\s*=\s*\S+:(\d+)', section, re.M)
         if m:
             ports[m.group(1)] = 'metrics'
     return ports
+
+
+def addr_key(m):
+    """The default_ports key of an ADDR_RE match."""
+    return ('udp/' if m.group(1) else '') + m.group(2)
 
 
 def default_daemon(text):
@@ -189,10 +194,10 @@ def default_daemon(text):
 
 def with_real_ports(cmd, real):
     def sub(m):
-        if m.group(1) not in real:
+        if addr_key(m) not in real:
             fail('command %r: no listener of the default configuration on %s' %
                  (cmd, m.group(0)))
-        return '127.0.0.1:%d' % real[m.group(1)]
+        return '%s127.0.0.1:%d' % (m.group(1) or '', real[addr_key(m)])
     return ADDR_RE.sub(sub, cmd)
 
 
@@ -289,6 +294,26 @@ def socat_chat(cmd, real, d):
                 p.wait()
 
 
+def check_socat_udp(cmd, run, name, tmp):
+    """A UDP socat line, as typed in a terminal: one line, one datagram."""
+    rc, out, err = run_sh(run, tmp, stdin=b'hello\n')
+    check(rc == 0, '%r: exit %d: %s' % (cmd, rc, err))
+    if name == 'echo':
+        check_eq(out, b'hello\n', '%r: output' % cmd)
+    elif name == 'discard':
+        check_eq(out, b'', '%r: output' % cmd)
+    elif name == 'daytime':
+        check(DAYTIME_RE.match(out.decode(errors='replace')), '%r: output %r' % (cmd, out))
+    elif name == 'chargen':
+        pattern = ''.join(chr(32 + i % 95) for i in range(95)) * 2
+        text = out.decode(errors='replace')
+        check(len(out) <= 512 and all(line.rstrip('\r') in pattern
+                                      for line in text.split('\n')),
+              '%r: 0 to 512 characters of the pattern, got %r' % (cmd, out))
+    else:
+        fail('the README\'s %r is for no UDP service this test knows' % cmd)
+
+
 def check_socat(d, names, real, tmp):
     if not shutil.which('socat'):
         note('skipped the socat lines: no socat (scripts/deps.sh installs it)')
@@ -305,12 +330,14 @@ def check_socat(d, names, real, tmp):
     with open(os.path.join(tmp, 'file'), 'wb') as f:
         f.write(b'x' * 65536)
     for service, cmd in cmds:
-        listener = names.get(ADDR_RE.search(cmd).group(1))
+        listener = names.get(addr_key(ADDR_RE.search(cmd)))
         name = d.listeners[listener]['service'] if listener in d.listeners else None
         check(service in (None, name), '%r is on the port of %s, not of %s' %
               (cmd, name, service))
         run = with_real_ports(cmd, real)
-        if name == 'chat':
+        if 'UDP:' in cmd:
+            check_socat_udp(cmd, run, name, tmp)
+        elif name == 'chat':
             socat_chat(cmd, real, d)
         elif name == 'echo':
             rc, out, err = run_sh(run, tmp, stdin=b'hello\n')

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * test-activation.c: socket activation's pure parts: LISTEN_PID and
- * LISTEN_FDS, the names in LISTEN_FDNAMES, and which inherited address a
- * listener's address matches.
+ * LISTEN_FDS, the names in LISTEN_FDNAMES, which inherited address a
+ * listener's address matches, and which inherited socket a listener takes
+ * (by name, else by address, and only of its transport).
  */
 #include "config.h"
 
@@ -12,10 +13,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
 #include "activation.h"
+#include "conf.h"
 #include "net.h"
 #include "unit.h"
 
@@ -149,6 +152,68 @@ test_match(void **state)
 	assert_false(activation_addr_match(&want, &got));
 }
 
+/*
+ * activation_take(): four inherited sockets, a stream and a datagram one
+ * on 127.0.0.1:7007, a datagram one named "dns" on 127.0.0.1:7008 and a
+ * stream one on ::1:7009; which one each listener takes, in order, and
+ * which listener of the other transport a socket left over fitted.
+ */
+static void
+test_take(void **state)
+{
+	static const struct {
+		const char *name, *addr;
+		int port;
+		enum transport transport;
+		int fd; /* taken, or -1 */
+	} cases[] = {
+		{ "u7", "127.0.0.1", 7007, TRANSPORT_UDP, 4 },   /* the datagram one */
+		{ "t7", "127.0.0.1", 7007, TRANSPORT_TCP, 3 },   /* the stream one */
+		{ "u7b", "127.0.0.1", 7007, TRANSPORT_UDP, -1 }, /* both taken */
+		{ "dns", "127.0.0.1", 0, TRANSPORT_TCP, -1 },    /* its name, not its type */
+		{ "u9", "::1", 7009, TRANSPORT_UDP, -1 },        /* its address, not its type */
+		{ "dns", "127.0.0.1", 0, TRANSPORT_UDP, 5 },     /* by name */
+		{ "t9", "*", 7009, TRANSPORT_TCP, -1 },          /* "*" is no ::1 */
+	};
+	static const struct {
+		const char *name, *addr;
+		int port, type;
+	} fds[] = {
+		{ "", "127.0.0.1", 7007, SOCK_STREAM },
+		{ "", "127.0.0.1", 7007, SOCK_DGRAM },
+		{ "dns", "127.0.0.1", 7008, SOCK_DGRAM },
+		{ "", "::1", 7009, SOCK_STREAM },
+	};
+	struct activation_fd f[sizeof fds / sizeof fds[0]];
+	struct activation act = { .n = (int)(sizeof fds / sizeof fds[0]), .fds = f };
+	struct listener_conf lc;
+	struct activation_fd *got;
+
+	(void)state;
+	memset(f, 0, sizeof f);
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+		f[i].fd = 3 + (int)i;
+		f[i].type = fds[i].type;
+		f[i].addr = unit_addr(fds[i].addr, fds[i].port);
+		snprintf(f[i].name, sizeof f[i].name, "%s", fds[i].name);
+	}
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memset(&lc, 0, sizeof lc);
+		lc.name = (char *)cases[i].name;
+		lc.addr = unit_addr(cases[i].addr, cases[i].port);
+		lc.transport = cases[i].transport;
+		got = activation_take(&act, &lc);
+		assert_int_equal(got != NULL ? got->fd : -1, cases[i].fd);
+		if (got != NULL)
+			assert_int_equal(got->state, ACTIVATION_ADOPTED);
+	}
+	assert_int_equal(f[3].state, ACTIVATION_FREE);
+	assert_string_equal(f[3].other, "u9");
+	assert_null(activation_take(NULL, &lc));
+	assert_int_equal(activation_type(TRANSPORT_UDP), SOCK_DGRAM);
+	assert_int_equal(activation_type(TRANSPORT_TCP), SOCK_STREAM);
+}
+
 int
 main(void)
 {
@@ -156,6 +221,7 @@ main(void)
 		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_take),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
