@@ -218,6 +218,7 @@ conf synackd-metrics echo 0 "" yes
 	echo "[listener bench]"
 	echo "service = echo"
 	echo "transport = udp"
+	echo "rcvbuf = 4194304" # what bench/echo-udp asks for
 	echo "address = 127.0.0.1"
 	echo "port = 0"
 } >"$TMP/synackd-udp.conf"

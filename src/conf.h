@@ -51,6 +51,7 @@ struct listener_conf {
 	long chat_burst;             /* bytes it may send at once */
 	long max_datagram;           /* udp: bytes read of a datagram; longer ones are dropped */
 	long udp_rate;               /* udp: chargen/daytime answers a second a source; 0 = any */
+	long rcvbuf;                 /* udp: SO_RCVBUF bytes asked for; 0 = the kernel's default */
 	uint64_t seen;               /* keys set, to refuse duplicates */
 	int key_line[LISTENER_KEYS]; /* where each key was set, for later checks */
 };

@@ -97,6 +97,7 @@ static const struct key listener_keys[] = {
 	{ "transport", K_TRANSPORT, L(transport), 0, 0 },
 	{ "max_datagram", K_LONG, L(max_datagram), 1, MAX_DATAGRAM_LIMIT },
 	{ "udp_rate", K_LONG, L(udp_rate), 0, 1000000 },
+	{ "rcvbuf", K_LONG, L(rcvbuf), 0, 1073741824 },
 };
 
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
@@ -552,7 +553,7 @@ check_service(struct parse *p, struct listener_conf *lc)
 static const char *const tcp_only_keys[] = { "backlog", "reuseport", "keepalive", "defer_accept",
 	"fastopen", "save_syn", "proxy_protocol", "proxy_timeout", "proxy_from", "max_line",
 	"output_limit" };
-static const char *const udp_only_keys[] = { "max_datagram", "udp_rate" };
+static const char *const udp_only_keys[] = { "max_datagram", "udp_rate", "rcvbuf" };
 
 static int
 check_transport(struct parse *p, const struct listener_conf *lc)

@@ -47,7 +47,7 @@ listener_socket(const struct listener_conf *lc, struct net_addr *addr,
     const struct net_listen_opts *o, char *err, size_t errlen)
 {
 	if (lc->transport == TRANSPORT_UDP)
-		return net_bind_datagram(addr, o->reuseport, err, errlen);
+		return net_bind_datagram(addr, o, err, errlen);
 	return net_listen(addr, o, err, errlen);
 }
 
@@ -71,6 +71,7 @@ listener_open(const struct listener_conf *lc, int n, int *fds, struct net_addr *
 		.defer_accept = lc->defer_accept,
 		.fastopen = lc->fastopen,
 		.save_syn = lc->save_syn,
+		.rcvbuf = (int)lc->rcvbuf,
 	};
 	struct net_listen_opts probe = o;
 	struct net_addr addr;
@@ -119,6 +120,7 @@ listener_adopt(struct listener *l, const struct listener_conf *lc, struct activa
 		.defer_accept = lc->defer_accept,
 		.fastopen = lc->fastopen,
 		.save_syn = lc->save_syn,
+		.rcvbuf = (int)lc->rcvbuf,
 	};
 	struct net_addr a;
 	int v6only = 1, i = 1;
@@ -130,7 +132,7 @@ listener_adopt(struct listener *l, const struct listener_conf *lc, struct activa
 	    getsockopt(f->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) == 0)
 		bound->dual = !v6only;
 	if (lc->transport == TRANSPORT_UDP) {
-		if (net_datagram_opts(f->fd, bound, err, errlen) == -1)
+		if (net_datagram_opts(f->fd, bound, (int)lc->rcvbuf, err, errlen) == -1)
 			goto fail;
 	} else if (bound->ss.ss_family != AF_UNIX &&
 	    (net_setopt(f->fd, SOL_SOCKET, SO_KEEPALIVE, lc->keepalive, "SO_KEEPALIVE", bound, err,
@@ -212,6 +214,47 @@ listener_stop_accepting(struct listener *l)
 			log_warnx("listener %s: %s", l->conf->name, err);
 		l->fds[i] = -1;
 	}
+}
+
+/*
+ * What a UDP socket's receive buffer holds decides when the kernel drops
+ * a burst: say so when the kernel granted less than rcvbuf asked (without
+ * CAP_NET_ADMIN, net.core.rmem_max caps it).  It reports twice what it
+ * grants, the half it keeps for its bookkeeping included.
+ */
+static void
+listener_check_rcvbuf(const struct listener *l)
+{
+	const struct listener_conf *lc = l->conf;
+	int got = 0;
+	socklen_t len = sizeof got;
+
+	if (lc->transport != TRANSPORT_UDP || lc->rcvbuf == 0 || l->fds[0] == -1 ||
+	    getsockopt(l->fds[0], SOL_SOCKET, SO_RCVBUF, &got, &len) == -1 || got / 2 >= lc->rcvbuf)
+		return;
+	log_warnx("listener %s: rcvbuf %ld is capped to %d by net.core.rmem_max (raise it, or "
+		  "run with CAP_NET_ADMIN)",
+	    lc->name, lc->rcvbuf, got / 2);
+}
+
+/*
+ * A reload's new rcvbuf, on the sockets in place: a socket option, not
+ * state of the workers' loops, so the main thread, which holds the
+ * descriptors as long as the listener runs, sets it.  0 goes back to
+ * the kernel's default, net.core.rmem_default: a new socket's buffer, not
+ * doubled as a request is, hence the half.
+ */
+static void
+listener_set_rcvbuf(struct listener *l, long before, const struct listener_conf *lc)
+{
+	int bytes = lc->rcvbuf > 0 ? (int)lc->rcvbuf : net_sysctl("core/rmem_default") / 2;
+	char err[ERRLEN];
+
+	for (int i = 0; bytes > 0 && i < l->nacceptors; i++)
+		if (l->fds[i] != -1 &&
+		    net_rcvbuf(l->fds[i], &l->addr, bytes, err, sizeof err) == -1)
+			log_warnx("listener %s: reload: %s", lc->name, err);
+	log_info("listener %s: rcvbuf %ld -> %ld", lc->name, before, lc->rcvbuf);
 }
 
 /* listener_new, or (from) a listener on the sockets of `from`. */
@@ -309,9 +352,14 @@ struct listener *
 listener_successor(const struct listener *l, const struct listener_conf *lc,
     struct worker **workers, int nworkers, char *err, size_t errlen)
 {
-	if (net_addr_equal(&lc->addr, &l->conf->addr))
-		return listener_make(lc, workers, nworkers, NULL, l, err, errlen);
-	return listener_make(lc, workers, nworkers, NULL, NULL, err, errlen);
+	struct listener *n;
+
+	if (!net_addr_equal(&lc->addr, &l->conf->addr))
+		return listener_make(lc, workers, nworkers, NULL, NULL, err, errlen);
+	if ((n = listener_make(lc, workers, nworkers, NULL, l, err, errlen)) != NULL &&
+	    lc->rcvbuf != l->conf->rcvbuf)
+		listener_set_rcvbuf(n, l->conf->rcvbuf, lc);
+	return n;
 }
 
 /* What adopting a socket changed, once the log is where it belongs. */
@@ -366,6 +414,7 @@ listener_start(struct listener *l)
 	    somaxconn < lc->backlog)
 		log_warnx("listener %s: backlog %d is capped to %d by net.core.somaxconn", lc->name,
 		    lc->backlog, somaxconn);
+	listener_check_rcvbuf(l);
 	for (int i = 0; i < l->nacceptors; i++) {
 		if ((cmd = calloc(1, sizeof *cmd)) == NULL) {
 			log_error("listener %s: out of memory", lc->name);
@@ -419,10 +468,11 @@ listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 	char err[ERRLEN];
 	int *fds;
 
-	/* an inherited socket alone (no SO_REUSEPORT) stays alone at its address */
 	/*
-	 * A UDP socket's new address or max_datagram (its buffers' size) takes
-	 * a new listener: the acceptor's replace path is the stream one.
+	 * An inherited socket alone (no SO_REUSEPORT) stays alone at its
+	 * address.  A UDP socket's new address or max_datagram (its buffers'
+	 * size) takes a new listener: the acceptor's replace path is the
+	 * stream one.
 	 */
 	if (lc->service != old->service || lc->transport != old->transport ||
 	    (lc->transport == TRANSPORT_UDP &&
@@ -467,9 +517,13 @@ listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 		if (lc->backlog != old->backlog)
 			log_info(
 			    "listener %s: backlog %d -> %d", old->name, old->backlog, lc->backlog);
+		if (lc->rcvbuf != old->rcvbuf)
+			listener_set_rcvbuf(l, old->rcvbuf, lc);
 	}
 	free(fds);
 	l->conf = nc;
+	if (lc->rcvbuf != old->rcvbuf)
+		listener_check_rcvbuf(l);
 	listener_conf_free(old);
 	return 0;
 }

@@ -410,22 +410,23 @@ net_listen(struct net_addr *a, const struct net_listen_opts *o, char *err, size_
  * IPV6_RECVPKTINFO on IPv6, which a dual-stack socket needs for IPv4
  * peers too), so that a wildcard socket answers from the address the
  * client wrote to; and the kernel's count of datagrams dropped for a full
- * receive buffer (SO_RXQ_OVFL).  a gets the real port, as net_listen's.
+ * receive buffer (SO_RXQ_OVFL); o->rcvbuf sizes that buffer.  a gets the
+ * real port, as net_listen's.  Of o only reuseport and rcvbuf apply.
  */
 int
-net_bind_datagram(struct net_addr *a, int reuseport, char *err, size_t errlen)
+net_bind_datagram(struct net_addr *a, const struct net_listen_opts *o, char *err, size_t errlen)
 {
 	int fd;
 
 	if ((fd = net_socket(a, SOCK_DGRAM)) == -1)
 		return net_fail(fd, err, errlen, "socket", a);
-	if ((reuseport &&
+	if ((o->reuseport &&
 		net_setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT", a, err, errlen) ==
 		    -1) ||
 	    (a->ss.ss_family == AF_INET6 &&
 		net_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, a->dual ? 0 : 1, "IPV6_V6ONLY", a, err,
 		    errlen) == -1) ||
-	    net_datagram_opts(fd, a, err, errlen) == -1)
+	    net_datagram_opts(fd, a, o->rcvbuf, err, errlen) == -1)
 		return net_drop(fd);
 	if (bind(fd, (struct sockaddr *)&a->ss, a->len) == -1)
 		return net_fail(fd, err, errlen, "bind", a);
@@ -437,14 +438,16 @@ net_bind_datagram(struct net_addr *a, int reuseport, char *err, size_t errlen)
  * synackd opened it or a service manager passed it bound: the kernel's
  * drop count with each read (SO_RXQ_OVFL) and each datagram's
  * destination, so that the answer leaves from it (IP_PKTINFO,
- * IPV6_RECVPKTINFO).
+ * IPV6_RECVPKTINFO); and rcvbuf bytes of receive buffer unless 0 (a
+ * passed socket then keeps the manager's ReceiveBuffer=).
  */
 int
-net_datagram_opts(int fd, const struct net_addr *a, char *err, size_t errlen)
+net_datagram_opts(int fd, const struct net_addr *a, int rcvbuf, char *err, size_t errlen)
 {
 	int family = a->ss.ss_family;
 
-	if (net_setopt(fd, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL", a, err, errlen) == -1 ||
+	if ((rcvbuf > 0 && net_rcvbuf(fd, a, rcvbuf, err, errlen) == -1) ||
+	    net_setopt(fd, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL", a, err, errlen) == -1 ||
 	    (family == AF_INET6 &&
 		net_setopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO", a, err,
 		    errlen) == -1))
@@ -456,20 +459,43 @@ net_datagram_opts(int fd, const struct net_addr *a, char *err, size_t errlen)
 	return 0;
 }
 
-/* The kernel's cap on every listen() backlog, or -1 if it cannot be read. */
+/*
+ * Ask for a receive buffer of `bytes`.  SO_RCVBUF is capped by
+ * net.core.rmem_max; SO_RCVBUFFORCE is not, and works with CAP_NET_ADMIN,
+ * so it is tried first.  The kernel doubles the request for its own
+ * bookkeeping: getsockopt(SO_RCVBUF) tells what was granted.
+ */
 int
-net_somaxconn(void)
+net_rcvbuf(int fd, const struct net_addr *a, int bytes, char *err, size_t errlen)
 {
-	FILE *f = fopen("/proc/sys/net/core/somaxconn", "re");
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) == 0)
+		return 0;
+	return net_setopt(fd, SOL_SOCKET, SO_RCVBUF, bytes, "SO_RCVBUF", a, err, errlen);
+}
+
+/* A sysctl of the network stack (path under /proc/sys/net), or -1 if it cannot be read. */
+int
+net_sysctl(const char *path)
+{
+	char full[128];
+	FILE *f;
 	int v = -1;
 
-	if (f == NULL)
+	snprintf(full, sizeof full, "/proc/sys/net/%s", path);
+	if ((f = fopen(full, "re")) == NULL)
 		return -1;
 	/* NOLINTNEXTLINE(cert-err34-c): the kernel writes an int there */
 	if (fscanf(f, "%d", &v) != 1)
 		v = -1;
 	fclose(f);
 	return v;
+}
+
+/* The kernel's cap on every listen() backlog, or -1 if it cannot be read. */
+int
+net_somaxconn(void)
+{
+	return net_sysctl("core/somaxconn");
 }
 
 /*

@@ -28,6 +28,7 @@ struct net_listen_opts {
 	int defer_accept; /* seconds; 0 = off */
 	int fastopen;     /* TCP_FASTOPEN's queue length; 0 = not set */
 	int save_syn;     /* TCP_SAVE_SYN */
+	int rcvbuf;       /* UDP: SO_RCVBUF's request in bytes; 0 = the kernel's default */
 };
 
 int net_addr_parse(struct net_addr *, const char *host, int port, char *err, size_t errlen);
@@ -40,8 +41,10 @@ const char *net_addr_str(const struct net_addr *, char *buf, size_t size);
 int net_setopt(int fd, int level, int name, int value, const char *what, const struct net_addr *,
     char *err, size_t errlen);
 int net_listen(struct net_addr *, const struct net_listen_opts *, char *err, size_t errlen);
-int net_bind_datagram(struct net_addr *, int reuseport, char *err, size_t errlen);
-int net_datagram_opts(int fd, const struct net_addr *, char *err, size_t errlen);
+int net_bind_datagram(struct net_addr *, const struct net_listen_opts *, char *err, size_t errlen);
+int net_datagram_opts(int fd, const struct net_addr *, int rcvbuf, char *err, size_t errlen);
+int net_rcvbuf(int fd, const struct net_addr *, int bytes, char *err, size_t errlen);
+int net_sysctl(const char *path);
 int net_somaxconn(void);
 int net_drop_syns(int fd, char *err, size_t errlen);
 void net_allow_syns(int fd);

@@ -1054,10 +1054,12 @@ def main(fn, timeout=60):
 SYS_pidfd_getfd = 438  # the same number on every architecture
 
 
-def listening_sockopt(d, port, level, opt, family=socket.AF_INET):
-    """An integer option of each of the daemon's listening TCP sockets on
-    `port`, read on a duplicate of it (pidfd_getfd): the socket's own value,
-    as a reload left it.  Skips the test where pidfd_getfd is refused."""
+def listening_sockopt(d, port, level, opt, family=socket.AF_INET,
+                      type=socket.SOCK_STREAM):
+    """An integer option of each of the daemon's listening sockets on
+    `port` (TCP; with type=SOCK_DGRAM its UDP sockets), read on a duplicate
+    of it (pidfd_getfd): the socket's own value, as a reload left it.
+    Skips the test where pidfd_getfd is refused."""
     libc = ctypes.CDLL(None, use_errno=True)
     pidfd = os.pidfd_open(d.pid)
     values = []
@@ -1076,8 +1078,9 @@ def listening_sockopt(d, port, level, opt, family=socket.AF_INET):
                 skip('pidfd_getfd: %s' % os.strerror(e))
             s = socket.socket(fileno=fd)
             try:
-                if (s.family == family and s.type == socket.SOCK_STREAM and
-                        s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) and
+                if (s.family == family and s.type == type and
+                        (type != socket.SOCK_STREAM or
+                         s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)) and
                         s.getsockname()[1] == port):
                     values.append(s.getsockopt(level, opt))
             finally:

@@ -953,7 +953,7 @@ test_fastopen(void **state)
 }
 
 /*
- * transport: tcp (the default) or udp; udp takes max_datagram and udp_rate
+ * transport: tcp (the default) or udp; udp takes max_datagram, udp_rate and rcvbuf
  * and refuses what only a connection has, chat and unix sockets; a TCP
  * and a UDP listener may share an address and port, two UDP ones not.
  */
@@ -988,6 +988,11 @@ test_transport(void **state)
 		{ "max_datagram too big",
 		    "[listener echo]\nport = 0\ntransport = udp\nmax_datagram = 65536\n", 4,
 		    "max_datagram: \"65536\" is not a number from 1 to 65535" },
+		{ "rcvbuf on tcp", "[listener echo]\nport = 0\nrcvbuf = 65536\n", 3,
+		    "listener echo: rcvbuf is for listeners with transport = udp" },
+		{ "rcvbuf too big",
+		    "[listener echo]\nport = 0\ntransport = udp\nrcvbuf = 1073741825\n", 4,
+		    "rcvbuf: \"1073741825\" is not a number from 0 to 1073741824" },
 		{ "udp_rate negative",
 		    "[listener echo]\nport = 0\ntransport = udp\nudp_rate = -1\n", 4,
 		    "udp_rate: \"-1\" is not a number from 0 to 1000000" },
@@ -1006,14 +1011,16 @@ test_transport(void **state)
 	config_free(c);
 	c = parse_ok("[listener echo]\nport = 0\ntransport = udp\n"
 		     "[listener daytime]\nport = 0\ntransport = udp\nmax_datagram = 65535\n"
-		     "udp_rate = 0\n");
+		     "udp_rate = 0\nrcvbuf = 4194304\n");
 	lc = nth_listener(c, 0);
 	assert_int_equal(lc->transport, TRANSPORT_UDP);
 	assert_int_equal(lc->max_datagram, MAX_DATAGRAM_DEFAULT);
 	assert_int_equal(lc->udp_rate, UDP_RATE_DEFAULT);
+	assert_int_equal(lc->rcvbuf, 0);
 	lc = nth_listener(c, 1);
 	assert_int_equal(lc->max_datagram, 65535);
 	assert_int_equal(lc->udp_rate, 0);
+	assert_int_equal(lc->rcvbuf, 4194304);
 	config_free(c);
 	/* one port number, two transports: two ports; and beside metrics */
 	c = parse_ok("[server]\nmetrics = 127.0.0.1:9100\n"
