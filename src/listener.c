@@ -492,6 +492,7 @@ int
 listener_acceptor_done(struct listener *l, struct acceptor *a)
 {
 	listener_stats_add(&l->gone, &a->stats);
+	datagram_stats_add(&l->dgram_gone, &a->dgram_stats);
 	syn_stats_add(&l->syn_gone, a->syn);
 	for (int i = 0; i < l->nacceptors; i++)
 		if (l->acceptors[i] == a) {
