@@ -95,7 +95,7 @@ server_snapshot(void *arg, struct metrics_snapshot *snap)
 	if (n > 0) {
 		if (queue_syn_recv(addrs, n, syn, err, sizeof err) == 0) {
 			for (i = 0; i < n; i++)
-				if (addrs[i].ss.ss_family != AF_UNIX) {
+				if (addrs[i].ss.ss_family != AF_UNIX && !snap->listeners[i].udp) {
 					snap->listeners[i].syn_recv = syn[i];
 					snap->listeners[i].have_syn_recv = 1;
 				}
