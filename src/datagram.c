@@ -25,11 +25,11 @@
  * chargen and daytime, whose answer may be larger than the datagram,
  * answer each source (an IPv4 address, an IPv6 /64) at most udp_rate
  * times a second (ratelimit.c: a bounded table per worker, in which each
- * socket has its own buckets).
+ * socket has its own buckets).  A datagram longer than max_datagram is
+ * read as max_datagram + 1 bytes (MSG_TRUNC tells the rest) and dropped.
  *
  * The counters are the acceptor's (struct datagram_stats, stat.h: this
- * worker writes, the main thread reads).  A datagram longer than max_datagram is read
- * as max_datagram + 1 bytes (MSG_TRUNC tells the rest) and dropped.
+ * worker writes, the main thread reads and sums them per listener).
  */
 #include "config.h"
 
