@@ -262,7 +262,8 @@ acceptor_start(struct acceptor *a)
 		return -1;
 	}
 	if (lc->transport == TRANSPORT_UDP) {
-		if ((a->dgram = datagram_new(base, a->fd, lc, a->addrstr)) == NULL) {
+		if ((a->dgram = datagram_new(
+			 a->worker->dgram, base, a->fd, lc, a->addrstr, &a->dgram_stats)) == NULL) {
 			log_error(
 			    "listener %s: cannot start the datagram loop on %s: out of memory",
 			    lc->name, a->addrstr);

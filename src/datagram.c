@@ -5,8 +5,11 @@
  * persistent EV_READ event on the socket, and on each wakeup batches of
  * up to DATAGRAM_BATCH datagrams read with one recvmmsg(), answered by
  * the service's datagram() (a pure function) and sent with one
- * sendmmsg().  The buffers are allocated once, when the socket starts:
- * nothing is allocated per datagram.
+ * sendmmsg().  A worker's sockets share one scratch area (struct
+ * datagram_area: the buffers, sized for the largest max_datagram among
+ * them and grown when a larger one starts, and the message headers):
+ * one batch is read, answered and sent before the next is read, so one
+ * area serves them all, and nothing is allocated per datagram.
  *
  * Each reply leaves from the address its datagram was sent to: the
  * socket asks for the destination (IP_PKTINFO, IPV6_RECVPKTINFO: see
@@ -16,11 +19,17 @@
  *
  * Never answered (the classic reflection loops between two UDP services):
  * a datagram from source port 0 or from the ports of echo, discard,
- * daytime, chargen and time.  chargen and daytime, whose answer may be
- * larger than the datagram, answer each source (an IPv4 address, an IPv6
- * /64) at most udp_rate times a second (ratelimit.c: a bounded table per
- * socket).  A datagram longer than max_datagram is read
- * as max_datagram + 1 bytes (MSG_TRUNC tells the rest) and dropped.
+ * daytime, chargen and time, nor one from a port that one of synackd's
+ * own UDP listeners uses (the main thread hands each worker the set at
+ * start and at each reload that changes it: datagram_area_set_ports).
+ * chargen and daytime, whose answer may be larger than the datagram,
+ * answer each source (an IPv4 address, an IPv6 /64) at most udp_rate
+ * times a second (ratelimit.c: a bounded table per worker, in which each
+ * socket has its own buckets).  A datagram longer than max_datagram is
+ * read as max_datagram + 1 bytes (MSG_TRUNC tells the rest) and dropped.
+ *
+ * The counters are the acceptor's (struct datagram_stats, stat.h: this
+ * worker writes, the main thread reads and sums them per listener).
  */
 #include "config.h"
 
@@ -40,6 +49,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "service.h"
+#include "stats.h"
 
 #define DATAGRAM_ROUNDS 8 /* batches a wakeup reads at most: the loop's other events get a turn */
 #define DATAGRAM_MIN_TRUESIZE 256 /* receive buffer bytes a queued datagram takes, at least */
@@ -59,42 +69,121 @@ struct datagram_slot {
 	struct iovec iov;
 };
 
-struct datagram {
-	const struct listener_conf *conf; /* the acceptor's, which outlives this */
-	const char *addrstr;
-	int fd;
-	struct event *ev;
-	size_t inmax;  /* max_datagram + 1: one byte more tells a longer datagram */
-	size_t outmax; /* what an answer may fill */
+struct datagram_area {
+	size_t inmax;  /* each slot's room to read: the largest max_datagram + 1 */
+	size_t outmax; /* each answer's room */
 	char *in;      /* DATAGRAM_BATCH * inmax */
 	char *out;     /* DATAGRAM_BATCH * outmax */
 	struct datagram_slot rx[DATAGRAM_BATCH], tx[DATAGRAM_BATCH];
 	struct mmsghdr rmsg[DATAGRAM_BATCH], smsg[DATAGRAM_BATCH];
-	struct rate_table *rate; /* udp_rate: for the services that answer more than they read */
-	uint32_t seq;            /* datagrams answered: chargen's line and length */
-	uint32_t ovfl;           /* SO_RXQ_OVFL's last value: the kernel's drops so far */
-	struct datagram_stats stats;
+	struct rate_table *rate; /* udp_rate's, once a socket needs it */
+	uint32_t next_scope;     /* the next socket's number in it */
+	uint16_t *own;           /* the ports of synackd's UDP listeners, sorted */
+	size_t nown;
+};
+
+struct datagram {
+	struct datagram_area *area;       /* its worker's, which outlives it */
+	const struct listener_conf *conf; /* the acceptor's, which outlives this */
+	const char *addrstr;
+	int fd;
+	struct event *ev;
+	size_t inmax;                 /* max_datagram + 1: one byte more tells a longer datagram */
+	int limited;                  /* the service answers more than it reads: udp_rate applies */
+	uint32_t scope;               /* its buckets in the area's rate table */
+	uint32_t seq;                 /* datagrams answered: chargen's line and length */
+	uint32_t ovfl;                /* SO_RXQ_OVFL's last value: the kernel's drops so far */
+	struct datagram_stats *stats; /* the acceptor's */
 	struct log_limit drop_log;
 };
 
 /* The ports of the services that answer anything: answering them loops. */
-static const int datagram_bad_ports[] = { 0, 7, 9, 13, 19, 37 };
+static const uint16_t datagram_bad_ports[] = { 0, 7, 9, 13, 19, 37 };
 
-int
-datagram_source_ok(const struct sockaddr *sa)
+static int
+datagram_port_cmp(const void *a, const void *b)
 {
-	int port;
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/*
+ * Why a datagram from sa is never answered (DGRAM_DROP_BAD_SOURCE, or
+ * DGRAM_DROP_OWN_PORT: from one of own[nown], sorted), or -1: it may be.
+ */
+int
+datagram_source_drop(const struct sockaddr *sa, const uint16_t *own, size_t nown)
+{
+	uint16_t port;
 
 	if (sa->sa_family == AF_INET)
 		port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
 	else if (sa->sa_family == AF_INET6)
 		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
 	else
-		return 0;
+		return DGRAM_DROP_BAD_SOURCE;
 	for (size_t i = 0; i < sizeof datagram_bad_ports / sizeof datagram_bad_ports[0]; i++)
 		if (port == datagram_bad_ports[i])
-			return 0;
-	return 1;
+			return DGRAM_DROP_BAD_SOURCE;
+	if (nown > 0 && bsearch(&port, own, nown, sizeof *own, datagram_port_cmp) != NULL)
+		return DGRAM_DROP_OWN_PORT;
+	return -1;
+}
+
+struct datagram_area *
+datagram_area_new(void)
+{
+	return calloc(1, sizeof(struct datagram_area));
+}
+
+/* The ports of synackd's UDP listeners now (malloc()ed, sorted): the area keeps them. */
+void
+datagram_area_set_ports(struct datagram_area *area, uint16_t *ports, size_t n)
+{
+	free(area->own);
+	area->own = ports;
+	area->nown = n;
+}
+
+/*
+ * Room for a socket of max_datagram (and udp_rate's table if it needs
+ * one): the buffers only grow, to the largest of the worker's sockets.
+ */
+static int
+datagram_area_fit(struct datagram_area *area, long max_datagram, int limited)
+{
+	size_t inmax = (size_t)max_datagram + 1;
+	size_t outmax =
+	    (size_t)max_datagram > DATAGRAM_OUT_MIN ? (size_t)max_datagram : DATAGRAM_OUT_MIN;
+	char *p;
+
+	if (limited && area->rate == NULL && (area->rate = calloc(1, sizeof *area->rate)) == NULL)
+		return -1;
+	if (inmax > area->inmax) {
+		if ((p = realloc(area->in, DATAGRAM_BATCH * inmax)) == NULL)
+			return -1;
+		area->in = p;
+		area->inmax = inmax;
+	}
+	if (outmax > area->outmax) {
+		if ((p = realloc(area->out, DATAGRAM_BATCH * outmax)) == NULL)
+			return -1;
+		area->out = p;
+		area->outmax = outmax;
+	}
+	return 0;
+}
+
+/* After the worker's loop, and after every socket of it is freed. */
+void
+datagram_area_free(struct datagram_area *area)
+{
+	if (area == NULL)
+		return;
+	free(area->in);
+	free(area->out);
+	free(area->rate);
+	free(area->own);
+	free(area);
 }
 
 /*
@@ -148,17 +237,26 @@ datagram_overflow(struct datagram *d, struct msghdr *rx)
 	for (c = CMSG_FIRSTHDR(rx); c != NULL; c = CMSG_NXTHDR(rx, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
 			memcpy(&v, CMSG_DATA(c), sizeof v);
-			d->stats.rxq_overflow += (uint32_t)(v - d->ovfl);
+			stat_add(&d->stats->kernel_drops, (uint32_t)(v - d->ovfl));
 			d->ovfl = v;
 		}
 }
 
+static const char *const datagram_drop_text[DGRAM_DROPS] = {
+	[DGRAM_DROP_BAD_SOURCE] =
+	    "from port 0 or a port of echo, discard, daytime, chargen or time",
+	[DGRAM_DROP_OWN_PORT] = "from the port of one of synackd's own UDP listeners",
+	[DGRAM_DROP_RATE] = "over udp_rate for its source",
+	[DGRAM_DROP_TRUNCATED] = "longer than max_datagram",
+	[DGRAM_DROP_SEND_ERROR] = "its answer could not be sent",
+};
+
 static void
-datagram_drop(struct datagram *d, uint64_t *counter, const char *why, size_t len)
+datagram_drop(struct datagram *d, int reason, const char *why, size_t len)
 {
 	unsigned long suppressed;
 
-	(*counter)++;
+	stat_add(&d->stats->dropped[reason], 1);
 	if (log_limit_pass(&d->drop_log, &suppressed))
 		log_info("listener %s: dropped a datagram of %zu bytes on %s: %s (%lu more "
 			 "dropped in the last second)",
@@ -169,23 +267,24 @@ datagram_drop(struct datagram *d, uint64_t *counter, const char *why, size_t len
 static void
 datagram_send(struct datagram *d, unsigned n)
 {
+	struct mmsghdr *smsg = d->area->smsg;
 	unsigned done = 0;
 	int r;
 
 	while (done < n) {
-		r = sendmmsg(d->fd, d->smsg + done, n - done, MSG_DONTWAIT);
+		r = sendmmsg(d->fd, smsg + done, n - done, MSG_DONTWAIT);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
 			/* the first of them failed: skip it, try the rest */
-			datagram_drop(d, &d->stats.drop_send, strerror(errno),
-			    d->smsg[done].msg_hdr.msg_iov->iov_len);
+			datagram_drop(d, DGRAM_DROP_SEND_ERROR, strerror(errno),
+			    smsg[done].msg_hdr.msg_iov->iov_len);
 			done++;
 			continue;
 		}
 		for (int i = 0; i < r; i++) {
-			d->stats.out++;
-			d->stats.bytes_out += d->smsg[done + (unsigned)i].msg_len;
+			stat_add(&d->stats->out, 1);
+			stat_add(&d->stats->bytes_out, smsg[done + (unsigned)i].msg_len);
 		}
 		done += (unsigned)r;
 	}
@@ -195,25 +294,26 @@ datagram_send(struct datagram *d, unsigned n)
 static int
 datagram_batch(struct datagram *d)
 {
+	struct datagram_area *area = d->area;
 	struct datagram_ctx ctx = { .now = time(NULL) };
 	uint64_t now_ms = clock_ns() / 1000000;
 	struct source_key key;
 	unsigned nout = 0;
-	int n;
+	int n, why;
 
 	for (unsigned i = 0; i < DATAGRAM_BATCH; i++) {
-		struct msghdr *m = &d->rmsg[i].msg_hdr;
+		struct msghdr *m = &area->rmsg[i].msg_hdr;
 
-		d->rx[i].iov = (struct iovec){ d->in + i * d->inmax, d->inmax };
-		*m = (struct msghdr){ .msg_name = &d->rx[i].peer,
-			.msg_namelen = sizeof d->rx[i].peer,
-			.msg_iov = &d->rx[i].iov,
+		area->rx[i].iov = (struct iovec){ area->in + i * area->inmax, d->inmax };
+		*m = (struct msghdr){ .msg_name = &area->rx[i].peer,
+			.msg_namelen = sizeof area->rx[i].peer,
+			.msg_iov = &area->rx[i].iov,
 			.msg_iovlen = 1,
-			.msg_control = d->rx[i].control.buf,
-			.msg_controllen = sizeof d->rx[i].control.buf };
+			.msg_control = area->rx[i].control.buf,
+			.msg_controllen = sizeof area->rx[i].control.buf };
 	}
 	do
-		n = recvmmsg(d->fd, d->rmsg, DATAGRAM_BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(d->fd, area->rmsg, DATAGRAM_BATCH, MSG_DONTWAIT, NULL);
 	while (n == -1 && errno == EINTR);
 	if (n == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -221,42 +321,43 @@ datagram_batch(struct datagram *d)
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		struct msghdr *m = &d->rmsg[i].msg_hdr, *s;
-		size_t len = d->rmsg[i].msg_len;
-		char *out = d->out + nout * d->outmax;
+		struct msghdr *m = &area->rmsg[i].msg_hdr, *s;
+		const struct sockaddr *peer = (const struct sockaddr *)&area->rx[i].peer;
+		size_t len = area->rmsg[i].msg_len;
+		char *out = area->out + nout * area->outmax;
 		ssize_t alen;
 
 		datagram_overflow(d, m);
-		d->stats.in++;
-		d->stats.bytes_in += len;
+		stat_add(&d->stats->in, 1);
+		stat_add(&d->stats->bytes_in, len);
 		if ((m->msg_flags & MSG_TRUNC) || len > (size_t)d->conf->max_datagram) {
-			datagram_drop(d, &d->stats.drop_truncated, "longer than max_datagram", len);
+			datagram_drop(
+			    d, DGRAM_DROP_TRUNCATED, datagram_drop_text[DGRAM_DROP_TRUNCATED], len);
 			continue;
 		}
-		if (!datagram_source_ok((struct sockaddr *)&d->rx[i].peer)) {
-			datagram_drop(d, &d->stats.drop_source,
-			    "from port 0 or a port of echo, discard, daytime, chargen or time",
-			    len);
+		if ((why = datagram_source_drop(peer, area->own, area->nown)) != -1) {
+			datagram_drop(d, why, datagram_drop_text[why], len);
 			continue;
 		}
-		if (d->rate != NULL && source_key((struct sockaddr *)&d->rx[i].peer, &key) == 0 &&
-		    !rate_allow(d->rate, &key, now_ms, d->conf->udp_rate)) {
-			datagram_drop(d, &d->stats.drop_rate, "over udp_rate for its source", len);
+		if (d->limited && source_key(peer, &key) == 0 &&
+		    !rate_allow(area->rate, d->scope, &key, now_ms, d->conf->udp_rate)) {
+			datagram_drop(d, DGRAM_DROP_RATE, datagram_drop_text[DGRAM_DROP_RATE], len);
 			continue;
 		}
 		ctx.seq = d->seq;
-		alen = d->conf->service->datagram(d->rx[i].iov.iov_base, len, out, d->outmax, &ctx);
+		alen = d->conf->service->datagram(
+		    area->rx[i].iov.iov_base, len, out, area->outmax, &ctx);
 		if (alen < 0)
 			continue;
 		d->seq++;
-		s = &d->smsg[nout].msg_hdr;
-		d->tx[nout].iov = (struct iovec){ out, (size_t)alen };
-		*s = (struct msghdr){ .msg_name = &d->rx[i].peer,
+		s = &area->smsg[nout].msg_hdr;
+		area->tx[nout].iov = (struct iovec){ out, (size_t)alen };
+		*s = (struct msghdr){ .msg_name = &area->rx[i].peer,
 			.msg_namelen = m->msg_namelen,
-			.msg_iov = &d->tx[nout].iov,
+			.msg_iov = &area->tx[nout].iov,
 			.msg_iovlen = 1,
-			.msg_control = d->tx[nout].control.buf,
-			.msg_controllen = sizeof d->tx[nout].control.buf };
+			.msg_control = area->tx[nout].control.buf,
+			.msg_controllen = sizeof area->tx[nout].control.buf };
 		datagram_reply_control(m, s);
 		nout++;
 	}
@@ -278,22 +379,23 @@ datagram_read_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct datagram *
-datagram_new(struct event_base *base, int fd, const struct listener_conf *lc, const char *addrstr)
+datagram_new(struct datagram_area *area, struct event_base *base, int fd,
+    const struct listener_conf *lc, const char *addrstr, struct datagram_stats *stats)
 {
 	struct datagram *d = calloc(1, sizeof *d);
 
 	if (d == NULL)
 		return NULL;
+	d->area = area;
 	d->conf = lc;
 	d->addrstr = addrstr;
 	d->fd = fd;
+	d->stats = stats;
 	d->inmax = (size_t)lc->max_datagram + 1;
-	d->outmax = (size_t)lc->max_datagram > DATAGRAM_OUT_MIN ? (size_t)lc->max_datagram
-								: DATAGRAM_OUT_MIN;
 	/* those that speak first answer whatever came: an answer larger than the datagram */
-	if ((lc->service->speaks_first && (d->rate = calloc(1, sizeof *d->rate)) == NULL) ||
-	    (d->in = malloc(DATAGRAM_BATCH * d->inmax)) == NULL ||
-	    (d->out = malloc(DATAGRAM_BATCH * d->outmax)) == NULL ||
+	d->limited = lc->service->speaks_first;
+	d->scope = area->next_scope++;
+	if (datagram_area_fit(area, lc->max_datagram, d->limited) == -1 ||
 	    (d->ev = event_new(base, fd, EV_READ | EV_PERSIST, datagram_read_cb, d)) == NULL ||
 	    event_add(d->ev, NULL) == -1) {
 		d->fd = -1; /* the caller's still */
@@ -343,8 +445,7 @@ datagram_free(struct datagram *d)
 		event_free(d->ev);
 	if (d->fd != -1)
 		close(d->fd);
-	free(d->rate);
-	free(d->in);
-	free(d->out);
+	if (d->limited && d->area->rate != NULL)
+		rate_forget(d->area->rate, d->scope);
 	free(d);
 }

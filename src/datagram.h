@@ -6,6 +6,7 @@
 #ifndef SYNACK_DATAGRAM_H
 #define SYNACK_DATAGRAM_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -13,23 +14,19 @@
 
 struct event_base;
 struct listener_conf;
+struct datagram_stats;
 
-/* What a socket saw; each counter only grows. */
-struct datagram_stats {
-	uint64_t in, bytes_in;   /* datagrams read, bytes of them */
-	uint64_t out, bytes_out; /* answers sent */
-	uint64_t drop_source;    /* from a port never answered */
-	uint64_t drop_rate;      /* over udp_rate for its source */
-	uint64_t drop_truncated; /* longer than max_datagram */
-	uint64_t drop_send;      /* sendmmsg refused them */
-	uint64_t rxq_overflow;   /* the kernel dropped them: receive buffer full (SO_RXQ_OVFL) */
-};
-
+/* What a worker's datagram sockets share: the scratch space, udp_rate's table, the own ports. */
+struct datagram_area;
+/* One UDP socket and its loop */
 struct datagram;
 
-int datagram_source_ok(const struct sockaddr *);
-struct datagram *datagram_new(
-    struct event_base *, int fd, const struct listener_conf *, const char *addrstr);
+struct datagram_area *datagram_area_new(void);
+void datagram_area_set_ports(struct datagram_area *, uint16_t *ports, size_t n);
+void datagram_area_free(struct datagram_area *);
+int datagram_source_drop(const struct sockaddr *, const uint16_t *own, size_t nown);
+struct datagram *datagram_new(struct datagram_area *, struct event_base *, int fd,
+    const struct listener_conf *, const char *addrstr, struct datagram_stats *);
 void datagram_set_conf(struct datagram *, const struct listener_conf *, const char *addrstr);
 void datagram_drain(struct datagram *);
 void datagram_free(struct datagram *);

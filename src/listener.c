@@ -542,7 +542,7 @@ listener_active(const struct listener *l)
 /*
  * What /metrics and /stats show of the listener, read now: its counters
  * summed over its acceptors (and those already freed), and its sockets'
- * accept queues.
+ * accept queues, or a UDP listener's receive queues.
  */
 void
 listener_snapshot(const struct listener *l, struct metrics_listener *ml)
@@ -560,14 +560,26 @@ listener_snapshot(const struct listener *l, struct metrics_listener *ml)
 	ml->stats = l->gone;
 	ml->save_syn = l->conf->save_syn;
 	ml->syn = l->syn_gone;
+	ml->udp = l->conf->transport == TRANSPORT_UDP;
+	ml->dgram = l->dgram_gone;
 	for (int i = 0; i < l->nacceptors; i++)
 		if (l->acceptors[i] != NULL) {
 			listener_stats_add(&ml->stats, &l->acceptors[i]->stats);
+			datagram_stats_add(&ml->dgram, &l->acceptors[i]->dgram_stats);
 			syn_stats_add(&ml->syn, l->acceptors[i]->syn);
 		}
 	syn_counts_top(&ml->syn);
 	ml->active = listener_active(l);
 	ml->queues = 0;
+	if (ml->udp) {
+		/* the datagram sockets' receive queues, where TCP has its accept queues */
+		if (queue_datagram(l->fds, (size_t)l->nacceptors, l->addr.ss.ss_family,
+			(unsigned)ml->port, &ml->recv_queue, err, sizeof err) == 0)
+			ml->have_recv_queue = 1;
+		else
+			log_debug("metrics: listener %s: %s", l->conf->name, err);
+		return;
+	}
 	for (int i = 0; i < l->nacceptors && i < METRICS_SOCKETS_MAX; i++) {
 		/* a datagram socket has no accept queue */
 		if (l->fds[i] == -1 || l->conf->transport == TRANSPORT_UDP)
@@ -609,6 +621,7 @@ int
 listener_acceptor_done(struct listener *l, struct acceptor *a)
 {
 	listener_stats_add(&l->gone, &a->stats);
+	datagram_stats_add(&l->dgram_gone, &a->dgram_stats);
 	syn_stats_add(&l->syn_gone, a->syn);
 	for (int i = 0; i < l->nacceptors; i++)
 		if (l->acceptors[i] == a) {

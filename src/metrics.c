@@ -348,7 +348,7 @@ prom_accept_wait(const struct metrics_snapshot *snap, struct evbuffer *b)
 		uint64_t n = 0;
 		char le[16];
 
-		if (ml->port < 0)
+		if (ml->port < 0 || ml->udp)
 			continue;
 		for (int k = 0; k < ACCEPT_WAIT_BUCKETS; k++) {
 			n += st->accept_wait[k];
@@ -430,6 +430,49 @@ prom_syn(const struct metrics_snapshot *snap, struct evbuffer *b)
 				    snap->listeners[i].syn.options[o]);
 }
 
+/*
+ * A UDP listener's datagrams (transport = udp), where a TCP one has its
+ * connections: counted over all its sockets, those a reload closed
+ * included, and its sockets' receive queues now.
+ */
+static void
+prom_datagrams(const struct metrics_snapshot *snap, struct evbuffer *b)
+{
+	static const char dropped[] = "synackd_listener_datagrams_dropped_total";
+
+	PROM_EACH(b, "synackd_listener_datagrams_received_total", "counter",
+	    "Datagrams read, the dropped ones included.", ml->udp, ml->dgram.in);
+	PROM_EACH(b, "synackd_listener_datagrams_sent_total", "counter",
+	    "Answers sent (taken by the kernel).", ml->udp, ml->dgram.out);
+	PROM_EACH(b, "synackd_listener_datagram_received_bytes_total", "counter",
+	    "Bytes of the datagrams read (a truncated one counts what was read: max_datagram + "
+	    "1).",
+	    ml->udp, ml->dgram.bytes_in);
+	PROM_EACH(b, "synackd_listener_datagram_sent_bytes_total", "counter",
+	    "Bytes of the answers sent.", ml->udp, ml->dgram.bytes_out);
+	prom_family(b, dropped, "counter",
+	    "Datagrams read and not answered, by reason: bad_source (port 0, 7, 9, 13, 19, 37), "
+	    "own_port (a port of synackd's UDP listeners), rate_limited (udp_rate), truncated "
+	    "(over max_datagram), send_error (the answer was refused).");
+	for (size_t i = 0; i < snap->nlisteners; i++)
+		for (int r = 0; r < DGRAM_DROPS && snap->listeners[i].udp; r++)
+			prom_listener(b, dropped, &snap->listeners[i], "reason",
+			    datagram_drop_label[r], snap->listeners[i].dgram.dropped[r]);
+	PROM_EACH(b, "synackd_listener_datagram_kernel_drops_total", "counter",
+	    "Datagrams the kernel dropped before synackd could read them: the socket's receive "
+	    "buffer was full (SO_RXQ_OVFL).",
+	    ml->udp, ml->dgram.kernel_drops);
+	PROM_EACH(b, "synackd_listener_datagram_receive_queue_bytes", "gauge",
+	    "Memory the datagrams waiting to be read take now, all the listener's sockets "
+	    "together (sock_diag idiag_rqueue: each datagram's truesize).",
+	    ml->udp && ml->have_recv_queue, ml->recv_queue.queued);
+	PROM_EACH(b, "synackd_listener_datagram_receive_buffer_bytes", "gauge",
+	    "What the receive queues may hold, all the listener's sockets together (SO_RCVBUF, "
+	    "in the same bytes as receive_queue_bytes); a datagram that finds its socket's "
+	    "queue full is a kernel drop.",
+	    ml->udp && ml->have_recv_queue, ml->recv_queue.buffer);
+}
+
 static void
 prom_listeners(const struct metrics_snapshot *snap, struct evbuffer *b)
 {
@@ -441,7 +484,7 @@ prom_listeners(const struct metrics_snapshot *snap, struct evbuffer *b)
 	PROM_EACH(b, "synackd_listener_workers", "gauge",
 	    "Workers serving the listener, each with its own listening socket.", 1, ml->workers);
 	PROM_EACH(b, "synackd_listener_backlog", "gauge",
-	    "The listen() backlog configured, per socket.", 1, ml->backlog);
+	    "The listen() backlog configured, per socket.", !ml->udp, ml->backlog);
 	PROM_EACH(b, "synackd_listener_backlog_effective", "gauge",
 	    "The backlog in effect per socket: the configured one capped by somaxconn (TCP_INFO "
 	    "tcpi_sacked on the listening socket).",
@@ -459,9 +502,9 @@ prom_listeners(const struct metrics_snapshot *snap, struct evbuffer *b)
 	    "SYN_RECV on the listener's address and port, from sock_diag).",
 	    ml->have_syn_recv, ml->syn_recv);
 	PROM_EACH(b, "synackd_listener_connections_accepted_total", "counter",
-	    "Connections accepted and served as clients.", 1, ml->stats.accepted);
-	PROM_EACH(b, "synackd_listener_connections_active", "gauge", "Clients connected now.", 1,
-	    ml->active);
+	    "Connections accepted and served as clients.", !ml->udp, ml->stats.accepted);
+	PROM_EACH(b, "synackd_listener_connections_active", "gauge", "Clients connected now.",
+	    !ml->udp, ml->active);
 	for (size_t f = 0; f < sizeof prom_reasons / sizeof prom_reasons[0]; f++) {
 		const struct prom_reasons *pr = &prom_reasons[f];
 
@@ -470,21 +513,22 @@ prom_listeners(const struct metrics_snapshot *snap, struct evbuffer *b)
 			const char *st = (const char *)&snap->listeners[i].stats;
 			const uint64_t *v = (const uint64_t *)(const void *)(st + pr->offset);
 
-			for (int r = 0; r < pr->n; r++)
+			for (int r = 0; r < pr->n && !snap->listeners[i].udp; r++)
 				prom_listener(
 				    b, pr->name, &snap->listeners[i], pr->key, pr->labels[r], v[r]);
 		}
 	}
 	PROM_EACH(b, "synackd_listener_received_bytes_total", "counter", "Bytes read from clients.",
-	    1, ml->stats.bytes_in);
+	    !ml->udp, ml->stats.bytes_in);
 	PROM_EACH(b, "synackd_listener_sent_bytes_total", "counter",
-	    "Bytes written to clients (taken by the kernel).", 1, ml->stats.bytes_out);
+	    "Bytes written to clients (taken by the kernel).", !ml->udp, ml->stats.bytes_out);
 	prom_accept_wait(snap, b);
 	PROM_EACH(b, "synackd_listener_syn_data_total", "counter",
 	    "Clients whose SYN carried data the kernel took (TCP Fast Open: TCP_INFO "
 	    "tcpi_options has TCPI_OPT_SYN_DATA at accept).",
-	    ml->port >= 0, ml->stats.syn_data);
+	    ml->port >= 0 && !ml->udp, ml->stats.syn_data);
 	prom_syn(snap, b);
+	prom_datagrams(snap, b);
 }
 
 /* The host's TCP counters and settings: read from /proc, if they could be. */
@@ -617,7 +661,7 @@ json_accept_wait(struct evbuffer *b, const struct metrics_listener *ml)
 	const struct listener_stats *st = &ml->stats;
 	uint64_t n = 0;
 
-	if (ml->port < 0) {
+	if (ml->port < 0 || ml->udp) {
 		evbuffer_add_printf(b, ",\"accept_wait\":null");
 		return;
 	}
@@ -704,6 +748,37 @@ json_syn(struct evbuffer *b, const struct metrics_listener *ml)
 	evbuffer_add(b, "]}", 2);
 }
 
+/*
+ * A UDP listener's "datagrams": its counters, drops by reason, and its
+ * receive queues now (null if they could not be read); null for TCP.
+ */
+static void
+json_datagrams(struct evbuffer *b, const struct metrics_listener *ml)
+{
+	const struct datagram_stats *st = &ml->dgram;
+	uint64_t dropped = 0;
+
+	if (!ml->udp) {
+		evbuffer_add_printf(b, ",\"datagrams\":null");
+		return;
+	}
+	for (int r = 0; r < DGRAM_DROPS; r++)
+		dropped += st->dropped[r];
+	evbuffer_add_printf(b,
+	    ",\"datagrams\":{\"received\":%" PRIu64 ",\"sent\":%" PRIu64
+	    ",\"bytes_received\":%" PRIu64 ",\"bytes_sent\":%" PRIu64 ",\"dropped_total\":%" PRIu64,
+	    st->in, st->out, st->bytes_in, st->bytes_out, dropped);
+	json_counts(b, "dropped", datagram_drop_label, st->dropped, DGRAM_DROPS);
+	evbuffer_add_printf(b, ",\"kernel_drops\":%" PRIu64, st->kernel_drops);
+	if (ml->have_recv_queue)
+		evbuffer_add_printf(b,
+		    ",\"receive_queue_bytes\":%" PRIu64 ",\"receive_buffer_bytes\":%" PRIu64 "}",
+		    ml->recv_queue.queued, ml->recv_queue.buffer);
+	else
+		evbuffer_add_printf(
+		    b, ",\"receive_queue_bytes\":null,\"receive_buffer_bytes\":null}");
+}
+
 static void
 json_listener(struct evbuffer *b, const struct metrics_listener *ml)
 {
@@ -721,7 +796,11 @@ json_listener(struct evbuffer *b, const struct metrics_listener *ml)
 		evbuffer_add_printf(b, ",\"port\":%d", ml->port);
 	else
 		evbuffer_add_printf(b, ",\"port\":null");
-	evbuffer_add_printf(b, ",\"backlog\":%d,\"workers\":%d", ml->backlog, ml->workers);
+	evbuffer_add_printf(b, ",\"transport\":\"%s\"", ml->udp ? "udp" : "tcp");
+	if (ml->udp)
+		evbuffer_add_printf(b, ",\"backlog\":null,\"workers\":%d", ml->workers);
+	else
+		evbuffer_add_printf(b, ",\"backlog\":%d,\"workers\":%d", ml->backlog, ml->workers);
 	if (ml->queues > 0) {
 		evbuffer_add_printf(b,
 		    ",\"backlog_effective\":%u,\"accept_queue\":%u,\"accept_queue_limit\":%u,"
@@ -739,7 +818,7 @@ json_listener(struct evbuffer *b, const struct metrics_listener *ml)
 	else
 		evbuffer_add_printf(b, ",\"syn_recv\":null");
 	json_accept_wait(b, ml);
-	if (ml->port >= 0)
+	if (ml->port >= 0 && !ml->udp)
 		evbuffer_add_printf(b, ",\"syn_data\":%" PRIu64, st->syn_data);
 	else
 		evbuffer_add_printf(b, ",\"syn_data\":null");
@@ -753,7 +832,9 @@ json_listener(struct evbuffer *b, const struct metrics_listener *ml)
 	json_counts(b, "closed", close_reason_label, st->closed, CLOSE_REASONS);
 	json_counts(b, "accept_errors", accept_error_label, st->accept_errors, ACCEPT_ERRORS);
 	evbuffer_add_printf(
-	    b, ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64 "}", st->bytes_in, st->bytes_out);
+	    b, ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64, st->bytes_in, st->bytes_out);
+	json_datagrams(b, ml);
+	evbuffer_add(b, "}", 1);
 }
 
 void

@@ -13,6 +13,7 @@
 
 #include "net.h"
 #include "procfs.h"
+#include "queues.h"
 #include "stats.h"
 #include "syn-stats.h"
 
@@ -36,6 +37,10 @@ struct metrics_listener {
 	unsigned long syn_recv;
 	int save_syn;          /* configured now */
 	struct syn_counts syn; /* syn_counts_top()ed */
+	int udp;               /* transport = udp: the datagram figures below, not the TCP ones */
+	struct datagram_stats dgram; /* summed over its acceptors */
+	int have_recv_queue;         /* its sockets' receive queues could be read */
+	struct queue_recv recv_queue;
 };
 
 struct metrics_snapshot {

@@ -95,7 +95,7 @@ server_snapshot(void *arg, struct metrics_snapshot *snap)
 	if (n > 0) {
 		if (queue_syn_recv(addrs, n, syn, err, sizeof err) == 0) {
 			for (i = 0; i < n; i++)
-				if (addrs[i].ss.ss_family != AF_UNIX) {
+				if (addrs[i].ss.ss_family != AF_UNIX && !snap->listeners[i].udp) {
 					snap->listeners[i].syn_recv = syn[i];
 					snap->listeners[i].have_syn_recv = 1;
 				}
@@ -199,6 +199,52 @@ server_warn_fastopen(const struct config *conf)
 		    lc->name, lc->fastopen, v, v | CONFIG_TFO_SERVER);
 }
 
+static int
+server_port_cmp(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/*
+ * The ports synackd's UDP listeners are bound to (the real ones, port 0
+ * resolved), never answered by any of them: two listeners, or two
+ * synackd, cannot be made to answer each other forever.  The set is the
+ * main thread's; each worker gets a copy whenever it changes, before the
+ * new listeners' sockets are handed to it (its mailbox keeps the order).
+ */
+static void
+server_post_own_ports(struct server *s)
+{
+	struct listener *l;
+	uint16_t *ports;
+	size_t n = 0, k = 0;
+
+	TAILQ_FOREACH(l, &s->listeners, entry)
+		n++;
+	if ((ports = calloc(n > 0 ? n : 1, sizeof *ports)) == NULL) {
+		log_error(
+		    "out of memory for the UDP listeners' ports; the workers keep the old set");
+		return;
+	}
+	TAILQ_FOREACH(l, &s->listeners, entry)
+		if (!l->retired && l->conf->transport == TRANSPORT_UDP)
+			ports[k++] = (uint16_t)net_addr_port(&l->addr);
+	qsort(ports, k, sizeof *ports, server_port_cmp);
+	n = 0;
+	for (size_t i = 0; i < k; i++) /* two listeners may share a port */
+		if (n == 0 || ports[i] != ports[n - 1])
+			ports[n++] = ports[i];
+	if (n == s->nown_ports && (n == 0 || memcmp(ports, s->own_ports, n * sizeof *ports) == 0)) {
+		free(ports);
+		return;
+	}
+	for (int w = 0; w < s->nworkers; w++)
+		worker_post_ports(s->workers[w], ports, n);
+	free(s->own_ports);
+	s->own_ports = ports;
+	s->nown_ports = n;
+}
+
 /* Create the event loops and start accepting; call after detaching. */
 int
 server_start(struct server *s, char *err, size_t errlen)
@@ -224,6 +270,7 @@ server_start(struct server *s, char *err, size_t errlen)
 	for (int w = 0; w < s->nworkers; w++)
 		if (worker_start(s->workers[w], err, errlen) == -1)
 			return -1;
+	server_post_own_ports(s);
 	TAILQ_FOREACH(l, &s->listeners, entry)
 		listener_start(l);
 	server_warn_untrusted(s->conf);
@@ -392,7 +439,8 @@ server_find_listener(struct server *s, const char *name)
 	return NULL;
 }
 
-static void
+/* A listener a reload adds, bound but not started (the own ports first); NULL if it failed. */
+static struct listener *
 server_add_listener(struct server *s, const struct listener_conf *lc)
 {
 	struct listener *l;
@@ -401,10 +449,10 @@ server_add_listener(struct server *s, const struct listener_conf *lc)
 	if ((l = listener_new(lc, s->workers, s->nworkers, s->activation, err, sizeof err)) ==
 	    NULL) {
 		log_error("reload: %s; not added", err); /* err names the listener */
-		return;
+		return NULL;
 	}
 	TAILQ_INSERT_TAIL(&s->listeners, l, entry);
-	listener_start(l);
+	return l;
 }
 
 static int
@@ -526,9 +574,10 @@ static void
 server_reload(struct server *s)
 {
 	struct config *old = s->conf, *nc;
-	struct listener *l, *next;
+	struct listener *l, *next, **added;
 	struct listeners fresh;
 	struct listener_conf *lc;
+	size_t nadded = 0;
 	char err[ERRLEN];
 
 	if ((nc = config_load(old->path, err, sizeof err)) == NULL) {
@@ -548,15 +597,35 @@ server_reload(struct server *s)
 		else if (listener_reconfigure(l, lc) == 1)
 			server_replace_listener(s, l, lc, &fresh);
 	}
-	/* posted to the workers after the retired ones: the same sockets change hands */
+	/*
+	 * The successors and the new listeners start once the workers know
+	 * the new set of UDP ports, and after the retirements are posted
+	 * (the same sockets change hands).  Each is one of nc's listeners.
+	 */
+	TAILQ_FOREACH(lc, &nc->listeners, entry)
+		nadded++;
+	added = calloc(nadded > 0 ? nadded : 1, sizeof *added);
+	nadded = 0;
 	while ((l = TAILQ_FIRST(&fresh)) != NULL) {
 		TAILQ_REMOVE(&fresh, l, entry);
 		TAILQ_INSERT_TAIL(&s->listeners, l, entry);
-		listener_start(l);
+		if (added != NULL)
+			added[nadded++] = l;
+		else
+			listener_start(l); /* no memory to defer it: started at once */
 	}
 	TAILQ_FOREACH(lc, &nc->listeners, entry)
-		if (server_find_listener(s, lc->name) == NULL)
-			server_add_listener(s, lc);
+		if (server_find_listener(s, lc->name) == NULL &&
+		    (l = server_add_listener(s, lc)) != NULL) {
+			if (added != NULL)
+				added[nadded++] = l;
+			else
+				listener_start(l);
+		}
+	server_post_own_ports(s);
+	for (size_t i = 0; i < nadded; i++)
+		listener_start(added[i]);
+	free(added);
 	server_warn_untrusted(nc);
 	server_warn_fastopen(nc);
 	s->conf = nc;
@@ -638,6 +707,7 @@ server_free(struct server *s)
 	if (s->base != NULL)
 		event_base_free(s->base);
 	free(s->workers);
+	free(s->own_ports);
 	limits_free(s->limits);
 	config_free(s->conf);
 	free(s);

@@ -144,3 +144,23 @@ listener_stats_add(struct listener_stats *sum, const struct listener_stats *st)
 	sum->accept_wait_ms += stat_get(&st->accept_wait_ms);
 	sum->syn_data += stat_get(&st->syn_data);
 }
+
+const char *const datagram_drop_label[DGRAM_DROPS] = {
+	[DGRAM_DROP_BAD_SOURCE] = "bad_source",
+	[DGRAM_DROP_OWN_PORT] = "own_port",
+	[DGRAM_DROP_RATE] = "rate_limited",
+	[DGRAM_DROP_TRUNCATED] = "truncated",
+	[DGRAM_DROP_SEND_ERROR] = "send_error",
+};
+
+void
+datagram_stats_add(struct datagram_stats *sum, const struct datagram_stats *st)
+{
+	sum->in += stat_get(&st->in);
+	sum->bytes_in += stat_get(&st->bytes_in);
+	sum->out += stat_get(&st->out);
+	sum->bytes_out += stat_get(&st->bytes_out);
+	for (int i = 0; i < DGRAM_DROPS; i++)
+		sum->dropped[i] += stat_get(&st->dropped[i]);
+	sum->kernel_drops += stat_get(&st->kernel_drops);
+}

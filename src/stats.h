@@ -77,4 +77,29 @@ struct listener_stats {
 
 void listener_stats_add(struct listener_stats *sum, const struct listener_stats *);
 
+/* Why a UDP listener read a datagram and did not answer it */
+enum datagram_drop {
+	DGRAM_DROP_BAD_SOURCE, /* from port 0 or a port of echo, discard, daytime, chargen, time */
+	DGRAM_DROP_OWN_PORT,   /* from a port one of synackd's own UDP listeners uses */
+	DGRAM_DROP_RATE,       /* over udp_rate for its source */
+	DGRAM_DROP_TRUNCATED,  /* longer than max_datagram */
+	DGRAM_DROP_SEND_ERROR, /* its answer was refused by sendmmsg() */
+	DGRAM_DROPS
+};
+extern const char *const datagram_drop_label[DGRAM_DROPS];
+
+/*
+ * A UDP listener's counters, kept like struct listener_stats: each socket
+ * has its own, in its acceptor, written by its worker alone (stat_add);
+ * summed by the main thread with what its freed acceptors counted.
+ */
+struct datagram_stats {
+	uint64_t in, bytes_in;   /* datagrams read (the dropped ones too), their bytes */
+	uint64_t out, bytes_out; /* answers the kernel took, their bytes */
+	uint64_t dropped[DGRAM_DROPS];
+	uint64_t kernel_drops; /* the receive queue was full: SO_RXQ_OVFL's count */
+};
+
+void datagram_stats_add(struct datagram_stats *sum, const struct datagram_stats *);
+
 #endif

@@ -61,6 +61,7 @@ struct listener {
 	struct listener_stats gone; /* what acceptors already freed counted */
 	struct log_limit wait_log;  /* accept_wait_warn: its acceptors' warnings together */
 	struct syn_counts syn_gone; /* save_syn: what acceptors already freed counted */
+	struct datagram_stats dgram_gone; /* transport = udp: the same */
 };
 TAILQ_HEAD(listeners, listener);
 
@@ -135,6 +136,7 @@ struct acceptor {
 	uint64_t active;
 	void *service_state;
 	struct listener_stats stats;
+	struct datagram_stats dgram_stats; /* transport = udp: its socket's */
 	struct syn_stats *syn; /* save_syn: its clients' SYNs (locked: the main thread reads) */
 	/* save_syn: the SYN of the client being accepted, for its connect line (client_open) */
 	char syn_field[SYN_FIELDSLEN];
@@ -183,6 +185,7 @@ enum worker_cmd_type {
 	WORKER_REFRESH,     /* max_clients changed state: accept or not */
 	WORKER_STOP,        /* graceful shutdown */
 	WORKER_ABORT,       /* shutdown_timeout: drop every client */
+	WORKER_OWN_PORTS,   /* the ports of synackd's UDP listeners, never answered */
 };
 
 struct worker_cmd {
@@ -192,6 +195,8 @@ struct worker_cmd {
 	int fd;
 	struct net_addr addr;
 	struct worker_settings settings;
+	uint16_t *ports; /* WORKER_OWN_PORTS: sorted, handed over to the worker */
+	size_t nports;
 };
 
 struct worker {
@@ -206,11 +211,12 @@ struct worker {
 	int refresh_posted;         /* a WORKER_REFRESH is on its way (atomic) */
 	TAILQ_HEAD(, acceptor) acceptors;
 	struct worker_settings settings;
-	TAILQ_HEAD(, client) idle; /* open clients, the longest idle first */
-	struct event *sweep;       /* closes idle clients, late headers: every WORKER_SWEEP_MS */
-	char *scratch;             /* CLIENT_READ_MAX bytes: every read lands here */
-	uint32_t now;              /* the idle clock at the last sweep, in sweeps */
-	int closing;               /* listening sockets in their grace period */
+	TAILQ_HEAD(, client) idle;   /* open clients, the longest idle first */
+	struct event *sweep;         /* closes idle clients, late headers: every WORKER_SWEEP_MS */
+	char *scratch;               /* CLIENT_READ_MAX bytes: every read lands here */
+	struct datagram_area *dgram; /* its UDP sockets' scratch, rate table and own ports */
+	uint32_t now;                /* the idle clock at the last sweep, in sweeps */
+	int closing;                 /* listening sockets in their grace period */
 	int stopping;
 	int done;
 };
@@ -223,6 +229,7 @@ struct worker *worker_new(int id, const struct worker_settings *, struct limits 
 int worker_start(struct worker *, char *err, size_t errlen);
 void worker_post(struct worker *, struct worker_cmd *);
 void worker_post_type(struct worker *, enum worker_cmd_type);
+void worker_post_ports(struct worker *, const uint16_t *ports, size_t n);
 void worker_refresh(struct worker *);
 void worker_check_done(struct worker *);
 void worker_join(struct worker *);
@@ -320,7 +327,9 @@ struct server {
 	struct metrics *metrics;       /* the endpoint, or NULL: off */
 	uint64_t metrics_rejected;     /* refused by the endpoints a reload replaced */
 	struct activation *activation; /* inherited sockets, until server_start() */
-	int stopping;                  /* (atomic) */
+	uint16_t *own_ports;           /* the UDP listeners' ports, as the workers last got them */
+	size_t nown_ports;
+	int stopping; /* (atomic) */
 	int workers_done;
 	struct event *signals[4];
 	struct event *shutdown_timer;

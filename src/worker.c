@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "datagram.h"
 #include "log.h"
 #include "stats.h"
 #include "synackd.h"
@@ -45,8 +46,14 @@ worker_new(int id, const struct worker_settings *settings, struct limits *limits
 		snprintf(err, errlen, "worker %d: out of memory", id);
 		return NULL;
 	}
+	if ((w->dgram = datagram_area_new()) == NULL) {
+		snprintf(err, errlen, "worker %d: out of memory", id);
+		free(w);
+		return NULL;
+	}
 	if ((w->cmds = mailbox_new(worker_run_cmd, w, why, sizeof why)) == NULL) {
 		snprintf(err, errlen, "worker %d: %s", id, why);
+		datagram_area_free(w->dgram);
 		free(w);
 		return NULL;
 	}
@@ -120,6 +127,7 @@ worker_post(struct worker *w, struct worker_cmd *cmd)
 		/* only a broken pipe gets here: the worker is gone */
 		log_error("worker %d: cannot post a command: %s", w->id, strerror(errno));
 		free(cmd->conf);
+		free(cmd->ports);
 		free(cmd);
 	}
 }
@@ -135,6 +143,28 @@ worker_post_type(struct worker *w, enum worker_cmd_type type)
 	}
 	cmd->type = type;
 	cmd->fd = -1;
+	worker_post(w, cmd);
+}
+
+/*
+ * The ports of synackd's UDP listeners (sorted): the worker's datagram
+ * sockets answer none of them.  The worker gets a copy of its own.
+ */
+void
+worker_post_ports(struct worker *w, const uint16_t *ports, size_t n)
+{
+	struct worker_cmd *cmd = calloc(1, sizeof *cmd);
+
+	if (cmd == NULL || (n > 0 && (cmd->ports = malloc(n * sizeof *ports)) == NULL)) {
+		log_error("worker %d: out of memory for the own ports", w->id);
+		free(cmd);
+		return;
+	}
+	if (n > 0)
+		memcpy(cmd->ports, ports, n * sizeof *ports);
+	cmd->type = WORKER_OWN_PORTS;
+	cmd->fd = -1;
+	cmd->nports = n;
 	worker_post(w, cmd);
 }
 
@@ -333,8 +363,13 @@ worker_run_cmd(void *msg, void *arg)
 	case WORKER_ABORT:
 		worker_abort(w);
 		break;
+	case WORKER_OWN_PORTS:
+		datagram_area_set_ports(w->dgram, cmd->ports, cmd->nports);
+		cmd->ports = NULL;
+		break;
 	}
 	free(cmd->conf);
+	free(cmd->ports);
 	free(cmd);
 }
 
@@ -369,6 +404,7 @@ worker_free(struct worker *w, worker_acceptor_fn *done, void *arg)
 		else if (cmd->type == WORKER_REPLACE && cmd->fd != -1)
 			close(cmd->fd);
 		free(cmd->conf);
+		free(cmd->ports);
 		free(cmd);
 	}
 	/* nothing is reported any more: the main thread is tearing down */
@@ -383,5 +419,6 @@ worker_free(struct worker *w, worker_acceptor_fn *done, void *arg)
 	if (w->base != NULL)
 		event_base_free(w->base);
 	free(w->scratch);
+	datagram_area_free(w->dgram); /* after its acceptors: their sockets' buckets are in it */
 	free(w);
 }

@@ -10,6 +10,15 @@
  * listed by a sock_diag (inet_diag) dump, which is what ss(8) reads, and
  * counted per listener by their local address and port.
  *
+ * A UDP socket has a receive queue instead: the datagrams the kernel
+ * holds for it, counted in the memory they take (each one's truesize,
+ * about its length plus a few hundred bytes of buffer overhead), up to
+ * SO_RCVBUF (which the kernel doubles from what was set, for the same
+ * overhead); a datagram that finds it full is dropped (SO_RXQ_OVFL
+ * counts those).  sock_diag's udp_diag gives each socket's queue as
+ * idiag_rqueue, found by the socket's inode; with SO_REUSEPORT a
+ * listener has one socket per worker, summed.
+ *
  * Nothing here keeps state: each call opens its netlink socket and
  * closes it, so a scrape costs what it reads and nothing in between.
  */
@@ -24,6 +33,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -262,5 +272,88 @@ queue_syn_recv(
 			rc = 0;
 	}
 	close(nl);
+	return rc;
+}
+
+struct recv_ctx {
+	const unsigned long *inodes;
+	size_t n;
+	struct queue_recv *q;
+};
+
+static void
+queue_recv_msg(const struct nlmsghdr *h, void *arg)
+{
+	struct recv_ctx *ctx = arg;
+	const struct inet_diag_msg *m = NLMSG_DATA(h);
+
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof *m))
+		return;
+	for (size_t i = 0; i < ctx->n; i++)
+		if (ctx->inodes[i] != 0 && ctx->inodes[i] == m->idiag_inode) {
+			ctx->q->queued += m->idiag_rqueue;
+			ctx->q->sockets++;
+		}
+}
+
+/*
+ * The receive queues of the n UDP sockets fds (-1: none) of one family,
+ * bound to port (host order), summed into *q with their SO_RCVBUF.
+ */
+int
+queue_datagram(const int *fds, size_t n, int family, unsigned port, struct queue_recv *q, char *err,
+    size_t errlen)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req;
+	struct recv_ctx ctx = { .n = n, .q = q };
+	unsigned long *inodes;
+	struct stat st;
+	socklen_t len;
+	int nl, rc, buf;
+
+	memset(q, 0, sizeof *q);
+	if ((inodes = calloc(n > 0 ? n : 1, sizeof *inodes)) == NULL) {
+		snprintf(err, errlen, "receive queue: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		len = sizeof buf;
+		if (fds[i] == -1)
+			continue;
+		if (fstat(fds[i], &st) == -1) {
+			snprintf(err, errlen, "fstat fd %d: %s", fds[i], strerror(errno));
+			free(inodes);
+			return -1;
+		}
+		if (getsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &buf, &len) == -1) {
+			snprintf(
+			    err, errlen, "getsockopt SO_RCVBUF fd %d: %s", fds[i], strerror(errno));
+			free(inodes);
+			return -1;
+		}
+		inodes[i] = (unsigned long)st.st_ino;
+		q->buffer += (uint64_t)buf;
+	}
+	ctx.inodes = inodes;
+	memset(&req, 0, sizeof req);
+	req.nlh.nlmsg_len = sizeof req;
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.r.sdiag_family = (unsigned char)family;
+	req.r.sdiag_protocol = IPPROTO_UDP;
+	req.r.idiag_states = ~0U; /* an unconnected UDP socket is in state CLOSE */
+	req.r.id.idiag_sport = htons((uint16_t)port);
+	if ((nl = queue_netlink(err, errlen)) == -1) {
+		free(inodes);
+		return -1;
+	}
+	rc = queue_send(nl, &req, sizeof req, err, errlen);
+	if (rc == 0)
+		rc = queue_recv(nl, queue_recv_msg, &ctx, err, errlen);
+	close(nl);
+	free(inodes);
 	return rc;
 }

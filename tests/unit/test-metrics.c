@@ -840,7 +840,8 @@ test_json(void **state)
 	    "\"listeners\":[{");
 	unit_has(t,
 	    "{\"name\":\"" WEIRD_JSON "\",\"service\":\"echo\",\"address\":\"127.0.0.1:7007\","
-	    "\"port\":7007,\"backlog\":4,\"workers\":2,\"backlog_effective\":4,"
+	    "\"port\":7007,\"transport\":\"tcp\",\"backlog\":4,\"workers\":2,\"backlog_effective\":"
+	    "4,"
 	    "\"accept_queue\":8,\"accept_queue_limit\":10,\"accept_queue_per_socket\":[3,5],"
 	    "\"syn_recv\":7,\"accept_wait\":{\"count\":11,\"sum_ms\":7606,\"p50_ms\":1,"
 	    "\"p90_ms\":200,\"p99_ms\":null,\"buckets_ms\":{\"0\":0,\"1\":6,\"2\":0,\"5\":0,"
@@ -850,11 +851,12 @@ test_json(void **state)
 	unit_has(t,
 	    "\"rejected\":{\"max_clients\":0,\"max_clients_per_source\":6,"
 	    "\"out_of_memory\":0,\"proxy_untrusted\":0}");
-	unit_has(t, "\"bytes_in\":100,\"bytes_out\":200}");
+	unit_has(t, "\"bytes_in\":100,\"bytes_out\":200,\"datagrams\":null}");
 	/* no queues read: null, and no sockets */
 	unit_has(t,
 	    "{\"name\":\"sleepy\",\"service\":\"discard\",\"address\":\"[::1]:9\",\"port\":9,"
-	    "\"backlog\":511,\"workers\":2,\"backlog_effective\":null,\"accept_queue\":null,"
+	    "\"transport\":\"tcp\",\"backlog\":511,\"workers\":2,\"backlog_effective\":null,"
+	    "\"accept_queue\":null,"
 	    "\"accept_queue_limit\":null,\"accept_queue_per_socket\":[],\"syn_recv\":0,"
 	    "\"accept_wait\":{\"count\":0,\"sum_ms\":0,\"p50_ms\":null,\"p90_ms\":null,"
 	    "\"p99_ms\":null,");
@@ -990,6 +992,104 @@ test_syn(void **state)
 	unit_has(t, ",\"syn\":{\"enabled\":false,\"saved\":5,");
 	free(t);
 	snapshot_free(snap);
+}
+
+/*
+ * A UDP listener: its datagram families with every drop reason, its
+ * receive queue and buffer, and none of the TCP ones; in JSON its
+ * transport, null backlog and accept wait, and "datagrams".  One whose
+ * queues could not be read has no queue samples and nulls.
+ */
+static void
+test_udp(void **state)
+{
+	struct metrics_snapshot snap = { .version = "1", .nlisteners = 2 };
+	struct metrics_listener *l = calloc(2, sizeof *l);
+	char *t;
+
+	assert_non_null(l);
+	snap.listeners = l;
+	for (int i = 0; i < 2; i++) {
+		l[i].name = i == 0 ? "dg" : "dg2";
+		l[i].service = "chargen";
+		l[i].address = "127.0.0.1:7019";
+		l[i].port = 7019;
+		l[i].workers = 2;
+		l[i].udp = 1;
+	}
+	l[0].dgram.in = 40;
+	l[0].dgram.out = 30;
+	l[0].dgram.bytes_in = 400;
+	l[0].dgram.bytes_out = 3000;
+	l[0].dgram.dropped[DGRAM_DROP_BAD_SOURCE] = 1;
+	l[0].dgram.dropped[DGRAM_DROP_OWN_PORT] = 2;
+	l[0].dgram.dropped[DGRAM_DROP_RATE] = 3;
+	l[0].dgram.dropped[DGRAM_DROP_TRUNCATED] = 4;
+	l[0].dgram.kernel_drops = 9;
+	l[0].have_recv_queue = 1;
+	l[0].recv_queue.queued = 2304;
+	l[0].recv_queue.buffer = 425984;
+	l[0].recv_queue.sockets = 2;
+
+	t = format(&snap, 0);
+	prom_check(t);
+	unit_has(t,
+	    "synackd_listener_datagrams_received_total{listener=\"dg\",service=\"chargen\"} "
+	    "40\n");
+	unit_has(
+	    t, "synackd_listener_datagrams_sent_total{listener=\"dg\",service=\"chargen\"} 30\n");
+	unit_has(t,
+	    "synackd_listener_datagram_received_bytes_total{listener=\"dg\",service=\"chargen\"} "
+	    "400\n");
+	unit_has(t,
+	    "synackd_listener_datagram_sent_bytes_total{listener=\"dg\",service=\"chargen\"} "
+	    "3000\n");
+	unit_has(t,
+	    "synackd_listener_datagrams_dropped_total{listener=\"dg\",service=\"chargen\","
+	    "reason=\"bad_source\"} 1\n");
+	unit_has(t,
+	    "synackd_listener_datagrams_dropped_total{listener=\"dg\",service=\"chargen\","
+	    "reason=\"own_port\"} 2\n");
+	unit_has(t,
+	    "synackd_listener_datagrams_dropped_total{listener=\"dg\",service=\"chargen\","
+	    "reason=\"rate_limited\"} 3\n");
+	unit_has(t,
+	    "synackd_listener_datagrams_dropped_total{listener=\"dg\",service=\"chargen\","
+	    "reason=\"truncated\"} 4\n");
+	unit_has(t,
+	    "synackd_listener_datagrams_dropped_total{listener=\"dg\",service=\"chargen\","
+	    "reason=\"send_error\"} 0\n");
+	unit_has(t,
+	    "synackd_listener_datagram_kernel_drops_total{listener=\"dg\",service=\"chargen\"} "
+	    "9\n");
+	unit_has(t,
+	    "synackd_listener_datagram_receive_queue_bytes{listener=\"dg\",service=\"chargen\"} "
+	    "2304\n");
+	unit_has(t,
+	    "synackd_listener_datagram_receive_buffer_bytes{listener=\"dg\",service=\"chargen\"} "
+	    "425984\n");
+	assert_null(strstr(t, "synackd_listener_datagram_receive_queue_bytes{listener=\"dg2\""));
+	assert_non_null(strstr(t, "synackd_listener_datagram_kernel_drops_total{listener=\"dg2\""));
+	assert_null(strstr(t, "synackd_listener_connections_accepted_total{"));
+	assert_null(strstr(t, "synackd_listener_backlog{"));
+	assert_null(strstr(t, "synackd_listener_accept_wait_seconds_bucket{"));
+	assert_null(strstr(t, "synackd_listener_syn_data_total{"));
+	assert_null(strstr(t, "synackd_listener_connections_closed_total{"));
+	free(t);
+
+	t = format(&snap, 1);
+	json_check(t);
+	unit_has(t, "\"port\":7019,\"transport\":\"udp\",\"backlog\":null,\"workers\":2,");
+	unit_has(t, "\"accept_wait\":null,\"syn_data\":null,");
+	unit_has(t,
+	    "\"datagrams\":{\"received\":40,\"sent\":30,\"bytes_received\":400,"
+	    "\"bytes_sent\":3000,\"dropped_total\":10,\"dropped\":{\"bad_source\":1,"
+	    "\"own_port\":2,\"rate_limited\":3,\"truncated\":4,\"send_error\":0},"
+	    "\"kernel_drops\":9,\"receive_queue_bytes\":2304,\"receive_buffer_bytes\":425984}}");
+	unit_has(
+	    t, "\"kernel_drops\":0,\"receive_queue_bytes\":null,\"receive_buffer_bytes\":null}}");
+	free(t);
+	free(l);
 }
 
 /*
@@ -1241,94 +1341,122 @@ static const char exact_prom[] =
     "} 200\n"
     "synackd_listener_sent_bytes_total{listener=\"sleepy\",service=\"discard\"} 0\n"
     "synackd_listener_sent_bytes_total{listener=\"ux\",service=\"echo\"} 0\n"
-    "# HELP synackd_listener_accept_wait_seconds Time a connection waited in the accept queue, "
-    "from its handshake's last ACK to accept() (TCP_INFO tcpi_last_ack_recv at accept; less for a "
-    "client that sent data while it waited).\n"
+    "# HELP synackd_listener_accept_wait_seconds Time a connection waited in the accept q"
+    "ueue, from its handshake's last ACK to accept() (TCP_INFO tcpi_last_ack_recv at acce"
+    "pt; less for a client that sent data while it waited).\n"
     "# TYPE synackd_listener_accept_wait_seconds histogram\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
-    "\"echo\",le=\"0\"} 0\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
-    "\"echo\",le=\"0.001\"} 6\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
-    "\"echo\",le=\"0.002\"} 6\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
-    "\"echo\",le=\"0.005\"} 6\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
-    "\"echo\",le=\"0.01\"} 6\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
-    "\"echo\",le=\"0.02\"} 6\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
-    "\"echo\",le=\"0.05\"} 6\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
-    "\"echo\",le=\"0.1\"} 6\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
-    "\"echo\",le=\"0.2\"} 10\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
-    "\"echo\",le=\"0.5\"} 10\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
-    "\"echo\",le=\"1\"} 10\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
-    "\"echo\",le=\"2\"} 10\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
-    "\"echo\",le=\"5\"} 10\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",service="
-    "\"echo\",le=\"+Inf\"} 11\n"
-    "synackd_listener_accept_wait_seconds_sum{listener=\"we\\\"ird\\\\na\\nme\",service=\"echo\"} "
-    "7.606\n"
-    "synackd_listener_accept_wait_seconds_count{listener=\"we\\\"ird\\\\na\\nme\",service=\"echo\"}"
-    " 11\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0\"} "
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",servic"
+    "e=\"echo\",le=\"0\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",servic"
+    "e=\"echo\",le=\"0.001\"} 6\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",servic"
+    "e=\"echo\",le=\"0.002\"} 6\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",servic"
+    "e=\"echo\",le=\"0.005\"} 6\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",servic"
+    "e=\"echo\",le=\"0.01\"} 6\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",servic"
+    "e=\"echo\",le=\"0.02\"} 6\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",servic"
+    "e=\"echo\",le=\"0.05\"} 6\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",servic"
+    "e=\"echo\",le=\"0.1\"} 6\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",servic"
+    "e=\"echo\",le=\"0.2\"} 10\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",servic"
+    "e=\"echo\",le=\"0.5\"} 10\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",servic"
+    "e=\"echo\",le=\"1\"} 10\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",servic"
+    "e=\"echo\",le=\"2\"} 10\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",servic"
+    "e=\"echo\",le=\"5\"} 10\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"we\\\"ird\\\\na\\nme\",servic"
+    "e=\"echo\",le=\"+Inf\"} 11\n"
+    "synackd_listener_accept_wait_seconds_sum{listener=\"we\\\"ird\\\\na\\nme\",service="
+    "\"echo\"} 7.606\n"
+    "synackd_listener_accept_wait_seconds_count{listener=\"we\\\"ird\\\\na\\nme\",service"
+    "=\"echo\"} 11\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\","
+    "le=\"0\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\","
+    "le=\"0.001\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\","
+    "le=\"0.002\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\","
+    "le=\"0.005\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\","
+    "le=\"0.01\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\","
+    "le=\"0.02\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\","
+    "le=\"0.05\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\","
+    "le=\"0.1\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\","
+    "le=\"0.2\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\","
+    "le=\"0.5\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\","
+    "le=\"1\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\","
+    "le=\"2\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\","
+    "le=\"5\"} 0\n"
+    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\","
+    "le=\"+Inf\"} 0\n"
+    "synackd_listener_accept_wait_seconds_sum{listener=\"sleepy\",service=\"discard\"} 0."
+    "000\n"
+    "synackd_listener_accept_wait_seconds_count{listener=\"sleepy\",service=\"discard\"} "
     "0\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
-    "001\"} 0\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
-    "002\"} 0\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
-    "005\"} 0\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
-    "01\"} 0\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
-    "02\"} 0\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
-    "05\"} 0\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
-    "1\"} 0\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
-    "2\"} 0\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"0."
-    "5\"} 0\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"1\"} "
-    "0\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"2\"} "
-    "0\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"5\"} "
-    "0\n"
-    "synackd_listener_accept_wait_seconds_bucket{listener=\"sleepy\",service=\"discard\",le=\"+"
-    "Inf\"} 0\n"
-    "synackd_listener_accept_wait_seconds_sum{listener=\"sleepy\",service=\"discard\"} 0.000\n"
-    "synackd_listener_accept_wait_seconds_count{listener=\"sleepy\",service=\"discard\"} 0\n"
     "# HELP synackd_listener_syn_data_total Clients whose SYN carried data the kernel too"
     "k (TCP Fast Open: TCP_INFO tcpi_options has TCPI_OPT_SYN_DATA at accept).\n"
     "# TYPE synackd_listener_syn_data_total counter\n"
     "synackd_listener_syn_data_total{listener=\"we\\\"ird\\\\na\\nme\",service=\"echo\"} "
     "5\n"
     "synackd_listener_syn_data_total{listener=\"sleepy\",service=\"discard\"} 0\n"
-    "# HELP synackd_listener_syn_saved_total Clients whose SYN was read (save_syn: TCP_SAV"
-    "ED_SYN at accept) and parsed.\n"
+    "# HELP synackd_listener_syn_saved_total Clients whose SYN was read (save_syn: TCP_SA"
+    "VED_SYN at accept) and parsed.\n"
     "# TYPE synackd_listener_syn_saved_total counter\n"
-    "# HELP synackd_listener_syn_unread_total Clients of a save_syn listener whose SYN the"
-    " kernel had not saved (it arrived before a reload set save_syn).\n"
+    "# HELP synackd_listener_syn_unread_total Clients of a save_syn listener whose SYN th"
+    "e kernel had not saved (it arrived before a reload set save_syn).\n"
     "# TYPE synackd_listener_syn_unread_total counter\n"
-    "# HELP synackd_listener_syn_invalid_total Clients whose saved SYN did not parse, by r"
-    "eason (never fatal: the client is served).\n"
+    "# HELP synackd_listener_syn_invalid_total Clients whose saved SYN did not parse, by "
+    "reason (never fatal: the client is served).\n"
     "# TYPE synackd_listener_syn_invalid_total counter\n"
-    "# HELP synackd_listener_syn_mss_total Clients' SYNs by the MSS option they carried as"
-    " they arrived: the most frequent values, \"other\" for the rest, \"none\" without the opt"
-    "ion.\n"
+    "# HELP synackd_listener_syn_mss_total Clients' SYNs by the MSS option they carried a"
+    "s they arrived: the most frequent values, \"other\" for the rest, \"none\" without t"
+    "he option.\n"
     "# TYPE synackd_listener_syn_mss_total counter\n"
-    "# HELP synackd_listener_syn_options_total Clients' SYNs by the set of TCP options the"
-    "y carried (fastopen, mss, sackok, ts, ws, unknown; \"none\"), as they arrived.\n"
+    "# HELP synackd_listener_syn_options_total Clients' SYNs by the set of TCP options th"
+    "ey carried (fastopen, mss, sackok, ts, ws, unknown; \"none\"), as they arrived.\n"
     "# TYPE synackd_listener_syn_options_total counter\n"
+    "# HELP synackd_listener_datagrams_received_total Datagrams read, the dropped ones in"
+    "cluded.\n"
+    "# TYPE synackd_listener_datagrams_received_total counter\n"
+    "# HELP synackd_listener_datagrams_sent_total Answers sent (taken by the kernel).\n"
+    "# TYPE synackd_listener_datagrams_sent_total counter\n"
+    "# HELP synackd_listener_datagram_received_bytes_total Bytes of the datagrams read (a"
+    " truncated one counts what was read: max_datagram + 1).\n"
+    "# TYPE synackd_listener_datagram_received_bytes_total counter\n"
+    "# HELP synackd_listener_datagram_sent_bytes_total Bytes of the answers sent.\n"
+    "# TYPE synackd_listener_datagram_sent_bytes_total counter\n"
+    "# HELP synackd_listener_datagrams_dropped_total Datagrams read and not answered, by "
+    "reason: bad_source (port 0, 7, 9, 13, 19, 37), own_port (a port of synackd's UDP lis"
+    "teners), rate_limited (udp_rate), truncated (over max_datagram), send_error (the ans"
+    "wer was refused).\n"
+    "# TYPE synackd_listener_datagrams_dropped_total counter\n"
+    "# HELP synackd_listener_datagram_kernel_drops_total Datagrams the kernel dropped bef"
+    "ore synackd could read them: the socket's receive buffer was full (SO_RXQ_OVFL).\n"
+    "# TYPE synackd_listener_datagram_kernel_drops_total counter\n"
+    "# HELP synackd_listener_datagram_receive_queue_bytes Memory the datagrams waiting to"
+    " be read take now, all the listener's sockets together (sock_diag idiag_rqueue: each"
+    " datagram's truesize).\n"
+    "# TYPE synackd_listener_datagram_receive_queue_bytes gauge\n"
+    "# HELP synackd_listener_datagram_receive_buffer_bytes What the receive queues may ho"
+    "ld, all the listener's sockets together (SO_RCVBUF, in the same bytes as receive_que"
+    "ue_bytes); a datagram that finds its socket's queue full is a kernel drop.\n"
+    "# TYPE synackd_listener_datagram_receive_buffer_bytes gauge\n"
     "# HELP synackd_host_tcp_listen_overflows_total TcpExt ListenOverflows of the host (i"
     "ts network namespace): a handshake completed while the listener's accept queue was f"
     "ull.\n"
@@ -1397,47 +1525,46 @@ static const char exact_json[] =
     "\"max\":10},\"max_clients_reached\":4,\"reloads\":{\"ok\":1,\"failed\":2},\"metrics"
     "\":{\"connections\":5,\"max_connections\":32,\"rejected\":21},\"listeners\":[{\"name"
     "\":\"we\\\"ird\\\\na\\nme\",\"service\":\"echo\",\"address\":\"127.0.0.1:7007\",\"po"
-    "rt\":7007,\"backlog\":4,\"workers\":2,\"backlog_effective\":4,\"accept_queue\":8,\"a"
-    "ccept_queue_limit\":10,\"accept_queue_per_socket\":[3,5],\"syn_recv\":7,\"accept_wai"
-    "t\":{\"count\":11,\"sum_ms\":7606,\"p50_ms\":1,\"p90_ms\":200,\"p99_ms\":null,\"buck"
-    "ets_ms\":{\"0\":0,\"1\":6,\"2\":0,\"5\":0,\"10\":0,\"20\":0,\"50\":0,\"100\":0,\"200"
-    "\":4,\"500\":0,\"1000\":0,\"2000\":0,\"5000\":0,\"+Inf\":1}},\"syn_data\":5,\"syn\":null,"
-    "\"accept"
-    "ed\":11,\"active\":2,\"rejected_total\":6,\"rejected\":{\"max_clients\":0,\"max_clie"
-    "nts_per_source\":6,\"out_of_memory\":0,\"proxy_untrusted\":0},\"closed\":{\"peer\":0"
-    ",\"idle_timeout\":0,\"slow_consumer\":0,\"line_too_long\":0,\"shutdown\":0,\"error\""
-    ":0,\"done\":0,\"out_of_memory\":0,\"proxy_invalid\":0,\"proxy_timeout\":0,\"max_clie"
-    "nts_per_source\":0},\"accept_errors\":{\"EMFILE\":0,\"ENFILE\":0,\"ENOBUFS\":0,\"ENO"
-    "MEM\":0,\"EPERM\":0,\"other\":0},\"bytes_in\":100,\"bytes_out\":200},{\"name\":\"sle"
-    "epy\",\"service\":\"discard\",\"address\":\"[::1]:9\",\"port\":9,\"backlog\":511,\"w"
-    "orkers\":2,\"backlog_effective\":null,\"accept_queue\":null,\"accept_queue_limit\":n"
-    "ull,\"accept_queue_per_socket\":[],\"syn_recv\":0,\"accept_wait\":{\"count\":0,\"sum"
-    "_ms\":0,\"p50_ms\":null,\"p90_ms\":null,\"p99_ms\":null,\"buckets_ms\":{\"0\":0,\"1"
-    "\":0,\"2\":0,\"5\":0,\"10\":0,\"20\":0,\"50\":0,\"100\":0,\"200\":0,\"500\":0,\"1000"
-    "\":0,\"2000\":0,\"5000\":0,\"+Inf\":0}},\"syn_data\":0,\"syn\":null,\"accepted\":0,\"active\":"
-    "0,"
-    "\"rejected_total\":0,\"rejected\":{\"max_clients\":0,\"max_clients_per_source\":0,\""
-    "out_of_memory\":0,\"proxy_untrusted\":0},\"closed\":{\"peer\":0,\"idle_timeout\":0,"
-    "\"slow_consumer\":0,\"line_too_long\":0,\"shutdown\":0,\"error\":0,\"done\":0,\"out_"
-    "of_memory\":0,\"proxy_invalid\":0,\"proxy_timeout\":0,\"max_clients_per_source\":0},"
-    "\"accept_errors\":{\"EMFILE\":0,\"ENFILE\":0,\"ENOBUFS\":0,\"ENOMEM\":0,\"EPERM\":0,"
-    "\"other\":0},\"bytes_in\":0,\"bytes_out\":0},{\"name\":\"ux\",\"service\":\"echo\","
-    "\"address\":\"unix:/run/s\\\"ock\",\"port\":null,\"backlog\":8,\"workers\":1,\"backl"
-    "og_effective\":8,\"accept_queue\":9,\"accept_queue_limit\":9,\"accept_queue_per_sock"
-    "et\":[9],\"syn_recv\":null,\"accept_wait\":null,\"syn_data\":null,\"syn\":null,\"accepted\":0,"
-    "\"a"
-    "ctive\":0,\"rejected_total\":0,\"rejected\":{\"max_clients\":0,\"max_clients_per_sou"
-    "rce\":0,\"out_of_memory\":0,\"proxy_untrusted\":0},\"closed\":{\"peer\":0,\"idle_tim"
-    "eout\":0,\"slow_consumer\":0,\"line_too_long\":0,\"shutdown\":0,\"error\":0,\"done\""
-    ":0,\"out_of_memory\":0,\"proxy_invalid\":0,\"proxy_timeout\":0,\"max_clients_per_sou"
-    "rce\":0},\"accept_errors\":{\"EMFILE\":0,\"ENFILE\":0,\"ENOBUFS\":0,\"ENOMEM\":0,\"E"
-    "PERM\":0,\"other\":0},\"bytes_in\":0,\"bytes_out\":0}],\"host\":{\"listen_overflows"
-    "\":17,\"listen_drops\":18,\"syncookies_sent\":19,\"req_q_full_drop\":20,\"fastopen_p"
-    "assive\":21,\"fastopen_passive_fail\":22,\"fastopen_listen_overflow\":23,\"fastopen_"
-    "cookie_reqd\":24,\"somaxconn\":4096,\"tcp_max_syn_backlog\":-1,\"tcp_syncookies\":1,"
-    "\"tcp_fastopen\":1},\"process\":{\"start_time_seconds\":1700000000.50,\"cpu_seconds"
-    "\":1.25,\"resident_memory_bytes\":8192,\"virtual_memory_bytes\":65536,\"open_fds\":1"
-    "2,\"max_fds\":-1}}\n";
+    "rt\":7007,\"transport\":\"tcp\",\"backlog\":4,\"workers\":2,\"backlog_effective\":4,"
+    "\"accept_queue\":8,\"accept_queue_limit\":10,\"accept_queue_per_socket\":[3,5],\"syn"
+    "_recv\":7,\"accept_wait\":{\"count\":11,\"sum_ms\":7606,\"p50_ms\":1,\"p90_ms\":200,"
+    "\"p99_ms\":null,\"buckets_ms\":{\"0\":0,\"1\":6,\"2\":0,\"5\":0,\"10\":0,\"20\":0,\""
+    "50\":0,\"100\":0,\"200\":4,\"500\":0,\"1000\":0,\"2000\":0,\"5000\":0,\"+Inf\":1}},"
+    "\"syn_data\":5,\"syn\":null,\"accepted\":11,\"active\":2,\"rejected_total\":6,\"reje"
+    "cted\":{\"max_clients\":0,\"max_clients_per_source\":6,\"out_of_memory\":0,\"proxy_u"
+    "ntrusted\":0},\"closed\":{\"peer\":0,\"idle_timeout\":0,\"slow_consumer\":0,\"line_t"
+    "oo_long\":0,\"shutdown\":0,\"error\":0,\"done\":0,\"out_of_memory\":0,\"proxy_invali"
+    "d\":0,\"proxy_timeout\":0,\"max_clients_per_source\":0},\"accept_errors\":{\"EMFILE"
+    "\":0,\"ENFILE\":0,\"ENOBUFS\":0,\"ENOMEM\":0,\"EPERM\":0,\"other\":0},\"bytes_in\":1"
+    "00,\"bytes_out\":200,\"datagrams\":null},{\"name\":\"sleepy\",\"service\":\"discard"
+    "\",\"address\":\"[::1]:9\",\"port\":9,\"transport\":\"tcp\",\"backlog\":511,\"worker"
+    "s\":2,\"backlog_effective\":null,\"accept_queue\":null,\"accept_queue_limit\":null,"
+    "\"accept_queue_per_socket\":[],\"syn_recv\":0,\"accept_wait\":{\"count\":0,\"sum_ms"
+    "\":0,\"p50_ms\":null,\"p90_ms\":null,\"p99_ms\":null,\"buckets_ms\":{\"0\":0,\"1\":0"
+    ",\"2\":0,\"5\":0,\"10\":0,\"20\":0,\"50\":0,\"100\":0,\"200\":0,\"500\":0,\"1000\":0"
+    ",\"2000\":0,\"5000\":0,\"+Inf\":0}},\"syn_data\":0,\"syn\":null,\"accepted\":0,\"act"
+    "ive\":0,\"rejected_total\":0,\"rejected\":{\"max_clients\":0,\"max_clients_per_sourc"
+    "e\":0,\"out_of_memory\":0,\"proxy_untrusted\":0},\"closed\":{\"peer\":0,\"idle_timeo"
+    "ut\":0,\"slow_consumer\":0,\"line_too_long\":0,\"shutdown\":0,\"error\":0,\"done\":0"
+    ",\"out_of_memory\":0,\"proxy_invalid\":0,\"proxy_timeout\":0,\"max_clients_per_sourc"
+    "e\":0},\"accept_errors\":{\"EMFILE\":0,\"ENFILE\":0,\"ENOBUFS\":0,\"ENOMEM\":0,\"EPE"
+    "RM\":0,\"other\":0},\"bytes_in\":0,\"bytes_out\":0,\"datagrams\":null},{\"name\":\"u"
+    "x\",\"service\":\"echo\",\"address\":\"unix:/run/s\\\"ock\",\"port\":null,\"transpor"
+    "t\":\"tcp\",\"backlog\":8,\"workers\":1,\"backlog_effective\":8,\"accept_queue\":9,"
+    "\"accept_queue_limit\":9,\"accept_queue_per_socket\":[9],\"syn_recv\":null,\"accept_"
+    "wait\":null,\"syn_data\":null,\"syn\":null,\"accepted\":0,\"active\":0,\"rejected_to"
+    "tal\":0,\"rejected\":{\"max_clients\":0,\"max_clients_per_source\":0,\"out_of_memory"
+    "\":0,\"proxy_untrusted\":0},\"closed\":{\"peer\":0,\"idle_timeout\":0,\"slow_consume"
+    "r\":0,\"line_too_long\":0,\"shutdown\":0,\"error\":0,\"done\":0,\"out_of_memory\":0,"
+    "\"proxy_invalid\":0,\"proxy_timeout\":0,\"max_clients_per_source\":0},\"accept_error"
+    "s\":{\"EMFILE\":0,\"ENFILE\":0,\"ENOBUFS\":0,\"ENOMEM\":0,\"EPERM\":0,\"other\":0},"
+    "\"bytes_in\":0,\"bytes_out\":0,\"datagrams\":null}],\"host\":{\"listen_overflows\":1"
+    "7,\"listen_drops\":18,\"syncookies_sent\":19,\"req_q_full_drop\":20,\"fastopen_passi"
+    "ve\":21,\"fastopen_passive_fail\":22,\"fastopen_listen_overflow\":23,\"fastopen_cook"
+    "ie_reqd\":24,\"somaxconn\":4096,\"tcp_max_syn_backlog\":-1,\"tcp_syncookies\":1,\"tc"
+    "p_fastopen\":1},\"process\":{\"start_time_seconds\":1700000000.50,\"cpu_seconds\":1."
+    "25,\"resident_memory_bytes\":8192,\"virtual_memory_bytes\":65536,\"open_fds\":12,\"m"
+    "ax_fds\":-1}}\n";
 
 /* Equal, or the first line that differs. */
 static void
@@ -1629,6 +1756,7 @@ main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_syn),
 		cmocka_unit_test(test_exact),
+		cmocka_unit_test(test_udp),
 		cmocka_unit_test(test_framing),
 		cmocka_unit_test(test_accept_wait_bucket),
 		cmocka_unit_test(test_accept_wait_percentile),

@@ -40,14 +40,20 @@ key(const char *addr)
 
 /* How many of n datagrams at now_ms get an answer. */
 static int
-burst(struct rate_table *t, const char *addr, uint64_t now_ms, long rate, int n)
+burst_in(struct rate_table *t, uint32_t scope, const char *addr, uint64_t now_ms, long rate, int n)
 {
 	struct source_key k = key(addr);
 	int allowed = 0;
 
 	for (int i = 0; i < n; i++)
-		allowed += rate_allow(t, &k, now_ms, rate);
+		allowed += rate_allow(t, scope, &k, now_ms, rate);
 	return allowed;
+}
+
+static int
+burst(struct rate_table *t, const char *addr, uint64_t now_ms, long rate, int n)
+{
+	return burst_in(t, 1, addr, now_ms, rate, n);
 }
 
 static void
@@ -102,12 +108,33 @@ test_rate_bounded(void **state)
 	free(t);
 }
 
+/* One table per worker: each socket (scope) keeps its own buckets, and forgets them when it goes.
+ */
+static void
+test_rate_scopes(void **state)
+{
+	struct rate_table *t = calloc(1, sizeof *t);
+
+	assert_non_null(t);
+	assert_int_equal(burst_in(t, 1, "192.0.2.1", 1000, 5, 100), 5);
+	/* the same source on another socket of the worker: a bucket of its own */
+	assert_int_equal(burst_in(t, 2, "192.0.2.1", 1000, 3, 100), 3);
+	assert_int_equal(burst_in(t, 1, "192.0.2.1", 1000, 5, 100), 0);
+	assert_int_equal(burst_in(t, 2, "192.0.2.1", 1000, 3, 100), 0);
+	/* socket 1 is gone: a new socket numbered 1 starts full; socket 2 still remembers */
+	rate_forget(t, 1);
+	assert_int_equal(burst_in(t, 1, "192.0.2.1", 1000, 5, 100), 5);
+	assert_int_equal(burst_in(t, 2, "192.0.2.1", 1000, 3, 100), 0);
+	free(t);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_rate_bounded),
+		cmocka_unit_test(test_rate_scopes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
