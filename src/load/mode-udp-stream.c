@@ -26,7 +26,9 @@
  *
  * Pacing follows the clock, not a schedule per datagram: each wakeup sends
  * what fell due since the socket opened (at most a batch, so that reads
- * get their turn) and sets the timer for the next one.  A datagram the
+ * get their turn, with one sendmmsg(), which is what lets one socket keep
+ * up with iperf3 -u's write() a datagram) and sets the timer for the next
+ * one.  The datagrams of a batch carry the time of its call.  A datagram the
  * socket does not take (its queue is full) is not sent again: it was due,
  * and counts as sent and so as lost, as a datagram dropped on the path.
  */
@@ -76,45 +78,55 @@ stream_rate_ns(const struct conn *c)
 }
 
 /*
- * 0: sent; 1: the socket's queue is full; -1: the conn failed and is
- * closed.  Paced, a datagram the socket refused was due and counts as sent
- * (and so lost); flat out, it is not sent and keeps its number.
+ * Send the next n datagrams (n <= UDP_STREAM_BATCH) with one sendmmsg(),
+ * all stamped with the time of the call.  0: all sent; 1: the socket's
+ * queue took fewer; -1: the conn failed and is closed.  Paced, a datagram
+ * the socket refused was due and counts as sent (and so lost); flat out,
+ * it is not sent and keeps its number.
  */
 static int
-stream_send_one(struct conn *c, uint64_t now, int paced)
+stream_send_batch(struct conn *c, unsigned n, int paced)
 {
 	struct loader *w = c->w;
 	struct run *r = w->run;
-	uint64_t k = c->k_sent++;
-	unsigned char head[UDP_STREAM_HEADER];
-	struct iovec iov[2];
-	struct msghdr m;
+	unsigned char head[UDP_STREAM_BATCH][UDP_STREAM_HEADER];
+	struct iovec iov[UDP_STREAM_BATCH][2];
+	struct mmsghdr m[UDP_STREAM_BATCH];
+	uint64_t now = clock_ns(), k0 = c->k_sent;
+	int sent;
 
-	put64(head, k);
-	put64(head + 8, now);
-	iov[0].iov_base = head;
-	iov[0].iov_len = sizeof head;
-	/* the payload is read only: sendmsg does not write through iov_base */
-	iov[1].iov_base =
-	    (void *)(uintptr_t)payload_at(r, stream_offset(c->id, k) + UDP_STREAM_HEADER);
-	iov[1].iov_len = r->opt.size - UDP_STREAM_HEADER;
-	memset(&m, 0, sizeof m);
-	m.msg_iov = iov;
-	m.msg_iovlen = 2;
-	if (sendmsg(c->fd, &m, MSG_NOSIGNAL) == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR) {
+	memset(m, 0, n * sizeof m[0]);
+	for (unsigned i = 0; i < n; i++) {
+		put64(head[i], k0 + i);
+		put64(head[i] + 8, now);
+		iov[i][0].iov_base = head[i];
+		iov[i][0].iov_len = UDP_STREAM_HEADER;
+		/* the payload is read only: sendmmsg does not write through iov_base */
+		iov[i][1].iov_base = (void *)(uintptr_t)payload_at(
+		    r, stream_offset(c->id, k0 + i) + UDP_STREAM_HEADER);
+		iov[i][1].iov_len = r->opt.size - UDP_STREAM_HEADER;
+		m[i].msg_hdr.msg_iov = iov[i];
+		m[i].msg_hdr.msg_iovlen = 2;
+	}
+	do
+		sent = sendmmsg(c->fd, m, n, MSG_NOSIGNAL);
+	while (sent == -1 && errno == EINTR);
+	if (sent == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
 			conn_fail(c, stats_classify(errno), errno);
 			return -1;
 		}
-		if (paced)
-			stat_add(&w->stats.dgram.sent, 1);
-		else
-			c->k_sent--;
-		return 1;
+		sent = 0;
 	}
-	stat_add(&w->stats.dgram.sent, 1);
-	stat_add(&w->stats.bytes_sent, r->opt.size);
-	return 0;
+	stat_add(&w->stats.bytes_sent, (uint64_t)sent * r->opt.size);
+	if (paced) {
+		c->k_sent += n;
+		stat_add(&w->stats.dgram.sent, n);
+	} else {
+		c->k_sent += (unsigned)sent;
+		stat_add(&w->stats.dgram.sent, (unsigned)sent);
+	}
+	return (unsigned)sent < n;
 }
 
 static void
@@ -123,19 +135,14 @@ stream_send(struct conn *c)
 	struct loader *w = c->w;
 	double rate = stream_rate_ns(c);
 	uint64_t now = clock_ns(), due;
+	unsigned n = 0;
+	int rc;
 
 	if (rate == 0) {
-		for (int i = 0; i < UDP_STREAM_BATCH; i++) {
-			int rc = stream_send_one(c, clock_ns(), 0);
-
-			if (rc == -1)
-				return;
-			if (rc == 1) {
-				conn_timer_at(c, now + UDP_STREAM_BACKOFF_NS);
-				return;
-			}
-		}
-		conn_timer_at(c, now); /* again at once, after the other events */
+		if ((rc = stream_send_batch(c, UDP_STREAM_BATCH, 0)) == -1)
+			return;
+		/* a full queue: try again a little later; else at once, after the other events */
+		conn_timer_at(c, rc == 1 ? now + UDP_STREAM_BACKOFF_NS : now);
 		return;
 	}
 	due = (uint64_t)((double)(now - c->t_connect) * rate) + 1;
@@ -143,14 +150,14 @@ stream_send(struct conn *c)
 		stat_add(&w->stats.due, due - c->k_due);
 		c->k_due = due;
 	}
-	for (int i = 0; i < UDP_STREAM_BATCH && c->k_sent < due; i++) {
-		uint64_t at = c->t_connect + (uint64_t)((double)c->k_sent / rate);
+	for (; n < UDP_STREAM_BATCH && c->k_sent + n < due; n++) {
+		uint64_t at = c->t_connect + (uint64_t)((double)(c->k_sent + n) / rate);
 
 		hist_record(&w->stats.lag, now > at ? now - at : 0);
 		stat_add(&w->stats.sent, 1);
-		if (stream_send_one(c, clock_ns(), 1) == -1)
-			return;
 	}
+	if (n > 0 && stream_send_batch(c, n, 1) == -1)
+		return;
 	conn_timer_at(c, c->t_connect + (uint64_t)((double)c->k_sent / rate));
 }
 
