@@ -162,6 +162,8 @@ void srcaddr_free(struct srcaddrs *);
 /* mode-rr.c: one request and its echo, shared by rr, crr and hold */
 void rr_request(struct conn *);
 int rr_check(struct conn *, const unsigned char *, size_t);
+uint64_t rr_due_at(const struct conn *, uint64_t k); /* --rate: rr's and udp-rr's schedule */
+uint64_t rr_count_due(struct conn *, uint64_t now);
 
 /* mode.c, mode-*.c */
 struct mode {

@@ -94,9 +94,9 @@ crr_read(struct conn *c, const unsigned char *p, size_t n)
 		conn_close(c); /* and the loader opens the next one */
 }
 
-/* When request k of c is due, on clock_ns()'s clock. */
-static uint64_t
-paced_due_at(const struct conn *c, uint64_t k)
+/* When request k of c is due, on clock_ns()'s clock (--rate: udp-rr's too). */
+uint64_t
+rr_due_at(const struct conn *c, uint64_t k)
 {
 	const struct loader *w = c->w;
 
@@ -104,8 +104,8 @@ paced_due_at(const struct conn *c, uint64_t k)
 }
 
 /* Count the requests of c that came due by now (once each). */
-static uint64_t
-paced_count_due(struct conn *c, uint64_t now)
+uint64_t
+rr_count_due(struct conn *c, uint64_t now)
 {
 	struct loader *w = c->w;
 	uint64_t due = sched_due(&w->requests, c->id, now - w->run->t_load);
@@ -126,10 +126,10 @@ paced_send(struct conn *c)
 {
 	struct loader *w = c->w;
 	struct run *r = w->run;
-	uint64_t now = clock_ns(), due = paced_count_due(c, now), first = c->k_sent;
+	uint64_t now = clock_ns(), due = rr_count_due(c, now), first = c->k_sent;
 
 	while (c->k_sent < due) {
-		uint64_t k = c->k_sent++, at = paced_due_at(c, k);
+		uint64_t k = c->k_sent++, at = rr_due_at(c, k);
 
 		if (k != first)
 			now = clock_ns(); /* after the send before it */
@@ -140,7 +140,7 @@ paced_send(struct conn *c)
 		if (conn_send(c, payload_at(r, rr_offset(c->id, k)), r->opt.size) != 0)
 			return; /* closed, or wait for the socket to drain */
 	}
-	conn_timer_at(c, paced_due_at(c, c->k_sent));
+	conn_timer_at(c, rr_due_at(c, c->k_sent));
 }
 
 /*
@@ -198,7 +198,7 @@ paced_read(struct conn *c, const unsigned char *p, size_t n)
 		c->seq++;
 		c->off = rr_offset(c->id, c->seq);
 		c->got = 0;
-		c->t_send = c->seq < c->k_sent ? paced_due_at(c, c->seq) : 0;
+		c->t_send = c->seq < c->k_sent ? rr_due_at(c, c->seq) : 0;
 	}
 }
 
@@ -214,7 +214,7 @@ static void
 paced_closed(struct conn *c, int was_open)
 {
 	if (was_open)
-		paced_count_due(c, clock_ns());
+		rr_count_due(c, clock_ns());
 }
 
 const struct mode mode_rr = {

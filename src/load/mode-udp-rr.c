@@ -297,29 +297,6 @@ paced_slot(const struct conn *c, uint64_t k)
 	return &pr->t[(size_t)c->id * pr->window + k % pr->window];
 }
 
-/* When datagram k of c is due, on clock_ns()'s clock. */
-static uint64_t
-paced_due_at(const struct conn *c, uint64_t k)
-{
-	const struct loader *w = c->w;
-
-	return w->run->t_load + sched_time(&w->requests, c->id, k);
-}
-
-/* Count the datagrams of c that came due by now (once each). */
-static uint64_t
-paced_count_due(struct conn *c, uint64_t now)
-{
-	struct loader *w = c->w;
-	uint64_t due = sched_due(&w->requests, c->id, now - w->run->t_load);
-
-	if (due > c->k_due) {
-		stat_add(&w->stats.due, due - c->k_due);
-		c->k_due = due;
-	}
-	return due;
-}
-
 /*
  * Move seq past the datagrams answered, and past those lost: unanswered at
  * their deadline, or numbered below `below` (about to leave the ring).
@@ -350,14 +327,14 @@ static void
 paced_send(struct conn *c)
 {
 	struct loader *w = c->w;
-	uint64_t now = clock_ns(), due = paced_count_due(c, now), window = paced_window(c), next;
+	uint64_t now = clock_ns(), due = rr_count_due(c, now), window = paced_window(c), next;
 
 	while (c->k_sent < due) {
 		uint64_t k = c->k_sent;
 
 		if (k + 1 > window)
 			paced_resolve(c, now, k + 1 - window);
-		hist_record(&w->stats.lag, now - paced_due_at(c, k));
+		hist_record(&w->stats.lag, now - rr_due_at(c, k));
 		stat_add(&w->stats.sent, 1);
 		*paced_slot(c, k) = now;
 		if (udp_rr_send_next(c) == -1)
@@ -365,7 +342,7 @@ paced_send(struct conn *c)
 		now = clock_ns();
 	}
 	paced_resolve(c, now, 0);
-	next = paced_due_at(c, c->k_sent);
+	next = rr_due_at(c, c->k_sent);
 	if (c->seq < c->k_sent) {
 		uint64_t deadline = *paced_slot(c, c->seq) + udp_timeout_ns(w->run);
 
@@ -418,7 +395,7 @@ paced_read(struct conn *c, const unsigned char *p, size_t n)
 		stat_add(&s->dgram.late, 1);
 		return;
 	}
-	conn_reply(c, now - paced_due_at(c, k), n);
+	conn_reply(c, now - rr_due_at(c, k), n);
 	paced_resolve(c, now, 0);
 }
 
@@ -434,7 +411,7 @@ static void
 paced_closed(struct conn *c, int was_open)
 {
 	if (was_open)
-		paced_count_due(c, clock_ns());
+		rr_count_due(c, clock_ns());
 }
 
 const struct mode mode_udp_rr_paced = {

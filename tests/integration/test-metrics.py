@@ -35,7 +35,7 @@ import promtext  # noqa: E402
 from synacktest import (Command, Daemon, check, check_eq, connect, fail, fmt_addr,  # noqa: E402
                         http_get, join_chat, listener, main, note, parse_addr,
                         recv_exact, recv_line, recv_until_eof, run_program, run_synackd,
-                        server_section, test_workers, wait_for)
+                        server_section, test_workers, wait_for, wait_counters)
 
 CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 CLOSE_REASONS = ('peer', 'idle_timeout', 'slow_consumer', 'line_too_long', 'shutdown',
@@ -121,18 +121,7 @@ def counts(d, name):
 def wait_counts(d, name, want, what):
     """Wait until every counter of listener `name` named in `want` has
     exactly the value given there, and all the others are 0."""
-    full = {k: 0 for k in counts(d, name)}
-    full.update(want)
-    last = {}
-
-    def done():
-        last.clear()
-        last.update(counts(d, name))
-        return last == full
-    if not wait_for(done, WAIT):
-        diff = {k: (full[k], last.get(k)) for k in full if last.get(k) != full[k]}
-        fail('%s: listener %s: counters (expected, got) that differ after %.0f s: %r' %
-             (what, name, WAIT, diff))
+    wait_counters(lambda: counts(d, name), want, WAIT, '%s: listener %s' % (what, name))
 
 
 def wait_value(d, family, want, what, **labels):

@@ -23,7 +23,7 @@ _lib = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib')
 sys.path.insert(0, _lib)
 import promtext  # noqa: E402
 from synacktest import (Command, Daemon, check, check_eq, expect_silence, fail,  # noqa: E402
-                        http_get, listener, main, note, server_section, wait_for)
+                        http_get, listener, main, note, server_section, wait_for, wait_counters)
 
 REASONS = ('bad_source', 'own_port', 'rate_limited', 'truncated', 'send_error')
 MAX_DATAGRAM = 100
@@ -73,18 +73,9 @@ def counts(d, name, m=None):
 
 
 def wait_counts(d, name, want, what):
-    """Every datagram counter of `name` as in want, the others 0."""
-    full = {k: 0 for k in counts(d, name)}
-    full.update(want)
-    last = {}
-
-    def done():
-        last.clear()
-        last.update(counts(d, name))
-        return last == full
-    if not wait_for(done, WAIT):
-        diff = {k: (full[k], last.get(k)) for k in full if last.get(k) != full[k]}
-        fail('%s: listener %s: counters (expected, got) that differ: %r' % (what, name, diff))
+    """Wait until every counter of listener `name` named in `want` has
+    exactly the value given there, and all the others are 0."""
+    wait_counters(lambda: counts(d, name), want, WAIT, '%s: listener %s' % (what, name))
 
 
 def udp(bind=('127.0.0.1', 0)):

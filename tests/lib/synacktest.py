@@ -1054,6 +1054,23 @@ def main(fn, timeout=60):
 SYS_pidfd_getfd = 438  # the same number on every architecture
 
 
+def wait_counters(read, want, timeout, what):
+    """Wait until the counters read() returns (a dict) have exactly the
+    values of `want` for its keys and 0 for every other; fail showing the
+    ones that differ."""
+    last = {}
+
+    def done():
+        last.clear()
+        last.update(read())
+        return last == dict({k: 0 for k in last}, **want)
+    if not wait_for(done, timeout):
+        full = dict({k: 0 for k in last}, **want)
+        diff = {k: (full[k], last.get(k)) for k in full if last.get(k) != full[k]}
+        fail('%s: counters (expected, got) that differ after %.0f s: %r' %
+             (what, timeout, diff))
+
+
 def listening_sockopt(d, port, level, opt, family=socket.AF_INET,
                       type=socket.SOCK_STREAM):
     """An integer option of each of the daemon's listening sockets on
