@@ -76,6 +76,8 @@ struct datagram_area {
 	char *out;     /* DATAGRAM_BATCH * outmax */
 	struct datagram_slot rx[DATAGRAM_BATCH], tx[DATAGRAM_BATCH];
 	struct mmsghdr rmsg[DATAGRAM_BATCH], smsg[DATAGRAM_BATCH];
+	size_t armed;            /* the read length rmsg is set up for; 0: not set up */
+	unsigned used;           /* rmsg headers the last recvmmsg() wrote to */
 	struct rate_table *rate; /* udp_rate's, once a socket needs it */
 	uint32_t next_scope;     /* the next socket's number in it */
 	uint16_t *own;           /* the ports of synackd's UDP listeners, sorted */
@@ -97,13 +99,31 @@ struct datagram {
 	struct log_limit drop_log;
 };
 
-/* The ports of the services that answer anything: answering them loops. */
-static const uint16_t datagram_bad_ports[] = { 0, 7, 9, 13, 19, 37 };
+/*
+ * The ports of the services that answer anything, answering which loops:
+ * 0, 7 (echo), 9 (discard), 13 (daytime), 19 (chargen), 37 (time), one
+ * bit each.  Tested on every datagram: a mask, not a loop.
+ */
+#define DATAGRAM_BAD_PORTS                                                                         \
+	((1ull << 0) | (1ull << 7) | (1ull << 9) | (1ull << 13) | (1ull << 19) | (1ull << 37))
 
+/* Whether port is one of own[n], sorted. */
 static int
-datagram_port_cmp(const void *a, const void *b)
+datagram_own_port(uint16_t port, const uint16_t *own, size_t n)
 {
-	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (own[mid] == port)
+			return 1;
+		if (own[mid] < port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
 }
 
 /*
@@ -121,10 +141,9 @@ datagram_source_drop(const struct sockaddr *sa, const uint16_t *own, size_t nown
 		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
 	else
 		return DGRAM_DROP_BAD_SOURCE;
-	for (size_t i = 0; i < sizeof datagram_bad_ports / sizeof datagram_bad_ports[0]; i++)
-		if (port == datagram_bad_ports[i])
-			return DGRAM_DROP_BAD_SOURCE;
-	if (nown > 0 && bsearch(&port, own, nown, sizeof *own, datagram_port_cmp) != NULL)
+	if (port < 64 && (DATAGRAM_BAD_PORTS >> port) & 1)
+		return DGRAM_DROP_BAD_SOURCE;
+	if (datagram_own_port(port, own, nown))
 		return DGRAM_DROP_OWN_PORT;
 	return -1;
 }
@@ -163,6 +182,7 @@ datagram_area_fit(struct datagram_area *area, long max_datagram, int limited)
 			return -1;
 		area->in = p;
 		area->inmax = inmax;
+		area->armed = 0;
 	}
 	if (outmax > area->outmax) {
 		if ((p = realloc(area->out, DATAGRAM_BATCH * outmax)) == NULL)
@@ -291,30 +311,50 @@ datagram_send(struct datagram *d, unsigned n)
 }
 
 /* Answer one batch; returns how many datagrams it read (-1: nothing queued, or an error). */
-static int
-datagram_batch(struct datagram *d)
+/*
+ * Set the receive headers up for reads of up to inmax bytes.  Of a header
+ * recvmmsg() rewrites only the lengths of the name and the control data
+ * (and the flags, which it does not read): after a batch only the headers
+ * it used need those two again, not the whole array of 32.  (After a
+ * failed call the first is reset too, whatever the kernel did with it.)
+ */
+static void
+datagram_arm(struct datagram_area *area, size_t inmax)
 {
-	struct datagram_area *area = d->area;
-	struct datagram_ctx ctx = { .now = time(NULL) };
-	uint64_t now_ms = clock_ns() / 1000000;
-	struct source_key key;
-	unsigned nout = 0;
-	int n, why;
-
+	if (area->armed == inmax) {
+		for (unsigned i = 0; i < area->used; i++) {
+			area->rmsg[i].msg_hdr.msg_namelen = sizeof area->rx[i].peer;
+			area->rmsg[i].msg_hdr.msg_controllen = sizeof area->rx[i].control.buf;
+		}
+		return;
+	}
 	for (unsigned i = 0; i < DATAGRAM_BATCH; i++) {
-		struct msghdr *m = &area->rmsg[i].msg_hdr;
-
-		area->rx[i].iov = (struct iovec){ area->in + i * area->inmax, d->inmax };
-		*m = (struct msghdr){ .msg_name = &area->rx[i].peer,
+		area->rx[i].iov = (struct iovec){ area->in + i * area->inmax, inmax };
+		area->rmsg[i].msg_hdr = (struct msghdr){ .msg_name = &area->rx[i].peer,
 			.msg_namelen = sizeof area->rx[i].peer,
 			.msg_iov = &area->rx[i].iov,
 			.msg_iovlen = 1,
 			.msg_control = area->rx[i].control.buf,
 			.msg_controllen = sizeof area->rx[i].control.buf };
 	}
+	area->armed = inmax;
+}
+
+static int
+datagram_batch(struct datagram *d)
+{
+	struct datagram_area *area = d->area;
+	struct datagram_ctx ctx = { .now = time(NULL) };
+	uint64_t now_ms = d->limited ? clock_ns() / 1000000 : 0; /* udp_rate's clock */
+	struct source_key key;
+	unsigned nout = 0;
+	int n, why;
+
+	datagram_arm(area, d->inmax);
 	do
 		n = recvmmsg(d->fd, area->rmsg, DATAGRAM_BATCH, MSG_DONTWAIT, NULL);
 	while (n == -1 && errno == EINTR);
+	area->used = n > 0 ? (unsigned)n : 1;
 	if (n == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			log_warn("listener %s: recvmmsg %s", d->conf->name, d->addrstr);

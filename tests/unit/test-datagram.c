@@ -68,11 +68,35 @@ test_source(void **state)
 	assert_int_equal(drop("192.0.2.1", 19, NULL, 0), DGRAM_DROP_BAD_SOURCE);
 }
 
+/* Every port, against own sets of every size from 0 to 5: only the six and the set's. */
+static void
+test_every_port(void **state)
+{
+	static const uint16_t bad[] = { 0, 7, 9, 13, 19, 37 };
+	static const uint16_t own[] = { 38, 63, 64, 7000, 65535 };
+
+	for (size_t n = 0; n <= sizeof own / sizeof own[0]; n++)
+		for (unsigned port = 0; port <= 65535; port++) {
+			int want = -1;
+
+			for (size_t i = 0; i < n; i++)
+				if (own[i] == port)
+					want = DGRAM_DROP_OWN_PORT;
+			for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+				if (bad[i] == port)
+					want = DGRAM_DROP_BAD_SOURCE;
+			if (drop("192.0.2.1", (uint16_t)port, own, n) != want)
+				fail_msg("port %u with %zu own ports: %d, not %d", port, n,
+				    drop("192.0.2.1", (uint16_t)port, own, n), want);
+		}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_source),
+		cmocka_unit_test(test_every_port),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
