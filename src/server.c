@@ -536,11 +536,17 @@ server_reload_settings(struct server *s, const struct config *old, struct config
 }
 
 /*
- * A listener that a reload changed beyond what it takes in place.  A TCP
- * one retires, and the new one opens with the listeners added.  A UDP one
- * (still UDP) has its successor made first, on the same sockets while the
- * address stays (listener_successor), put on `fresh` to start once the
- * retirements are posted; if that cannot be had, the old one stays.
+ * A listener that a reload changed beyond what it takes in place (its
+ * service or its transport; for UDP also its address or max_datagram).
+ * Its successor is had first, then it retires, and the successor starts
+ * once the retirements are posted (on `fresh`): if the successor cannot
+ * be had, the old listener stays as it was, and the log says why.  A UDP
+ * one at the same address runs on the very same sockets
+ * (listener_successor).  A TCP one opens sockets of its own, which on the
+ * same port takes SO_REUSEPORT on both (reuseport = yes, or more than one
+ * worker); without it the bind fails while the old socket is open.  A
+ * unix socket's path is the old one's until it goes: that one retires
+ * first, and the new one opens with the listeners added.
  */
 static void
 server_replace_listener(
@@ -549,16 +555,21 @@ server_replace_listener(
 	struct listener *n;
 	char err[ERRLEN];
 
-	if (l->conf->transport != TRANSPORT_UDP || lc->transport != TRANSPORT_UDP) {
+	if (l->conf->addr.ss.ss_family == AF_UNIX || lc->addr.ss.ss_family == AF_UNIX) {
 		listener_retire(l, "service changed by reload");
 		return;
 	}
-	if ((n = listener_successor(l, lc, s->workers, s->nworkers, err, sizeof err)) == NULL) {
+	if (l->conf->transport == TRANSPORT_UDP && lc->transport == TRANSPORT_UDP)
+		n = listener_successor(l, lc, s->workers, s->nworkers, err, sizeof err);
+	else
+		n = listener_new(lc, s->workers, s->nworkers, s->activation, err, sizeof err);
+	if (n == NULL) {
 		log_error("reload: %s; still listening on %s as before", err, l->addrstr);
 		return;
 	}
 	listener_retire(l,
-	    net_addr_equal(&lc->addr, &l->conf->addr)
+	    l->conf->transport == TRANSPORT_UDP && lc->transport == TRANSPORT_UDP &&
+		    net_addr_equal(&lc->addr, &l->conf->addr)
 		? "changed by reload (its sockets go to the new configuration)"
 		: "changed by reload");
 	TAILQ_INSERT_TAIL(fresh, n, entry);

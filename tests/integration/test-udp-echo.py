@@ -13,7 +13,8 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, check, check_eq, expect_silence, fail,  # noqa: E402
-                        have_ipv6_loopback, listener, main, note, server_section)
+                        have_ipv6_loopback, listener, loopback_address, main, note,
+                        server_section)
 
 
 def udp(family=socket.AF_INET, bind=None):
@@ -102,7 +103,11 @@ def run():
                 c = udp(bind=('127.0.0.1', 0))
                 c.connect((dst, port))
                 c.send(b'connected')
-                check_eq(c.recv(100), b'connected', '%s: connected client via %s' % (name, dst))
+                try:
+                    data = c.recv(100)
+                except socket.timeout:
+                    fail('%s: a connected client via %s got no answer within 5 s' % (name, dst))
+                check_eq(data, b'connected', '%s: connected client via %s' % (name, dst))
                 c.close()
         if v6:
             c = udp(socket.AF_INET6)
@@ -110,7 +115,8 @@ def run():
             c.close()
 
         # never answered: a datagram from chargen's port (a loop in the making)
-        c = udp(bind=('127.0.0.1', 19))
+        # port 19 of an address of its own: tests running beside may bind 19 too
+        c = udp(bind=(loopback_address(), 19))
         mark = d.log_count()
         c.sendto(b'loop?', d.addr('echo'))
         d.wait_log(r'listener echo: dropped a datagram of 5 bytes .*: from port 0 or a port of',

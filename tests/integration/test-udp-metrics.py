@@ -23,7 +23,8 @@ _lib = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib')
 sys.path.insert(0, _lib)
 import promtext  # noqa: E402
 from synacktest import (Command, Daemon, check, check_eq, expect_silence, fail,  # noqa: E402
-                        http_get, listener, main, note, server_section, wait_for, wait_counters)
+                        http_get, listener, loopback_address, main, note, server_section,
+                        wait_counters, wait_for)
 
 REASONS = ('bad_source', 'own_port', 'rate_limited', 'truncated', 'send_error')
 MAX_DATAGRAM = 100
@@ -120,7 +121,8 @@ def echo_traffic(d):
         s.sendto(b'x' * n, d.addr('echo'))
     expect_silence(s, 0.3)
     # from chargen's port: never answered
-    bad = udp(('127.0.0.1', 19))
+    # port 19 of an address of its own: tests running beside may bind 19 too
+    bad = udp((loopback_address(), 19))
     for _ in range(2):
         bad.sendto(b'loop', d.addr('echo'))
     expect_silence(bad, 0.3)

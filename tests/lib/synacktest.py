@@ -33,6 +33,7 @@
 import ctypes
 import errno
 import os
+import random
 import re
 import select
 import shutil
@@ -1052,6 +1053,14 @@ def main(fn, timeout=60):
 
 
 SYS_pidfd_getfd = 438  # the same number on every architecture
+
+
+def loopback_address():
+    """A random address of 127.0.0.0/8 outside 127.0.0.0/24 (every one is on
+    lo): a client that must bind a fixed port (a source port the daemon
+    refuses) does so there, where no test running beside binds it too."""
+    return '127.%d.%d.%d' % (random.randint(1, 254), random.randint(1, 254),
+                             random.randint(1, 254))
 
 
 def wait_counters(read, want, timeout, what):
