@@ -17,7 +17,7 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, check_eq, expect_silence, fail, listener,  # noqa: E402
-                        main, parse_addr, render_config, server_section)
+                        main, parse_addr, render_config, server_section, wait_for)
 
 OWN = r"from the port of one of synackd's own UDP listeners"
 
@@ -38,6 +38,19 @@ def answered(d, port, dst, what):
         fail('%s: no answer within 5 s' % what)
     check_eq(data, b'from %d' % port, what)
     s.close()
+
+
+def answers(port, dst):
+    """Whether a datagram from port is answered within 0.2 s."""
+    s = udp_from(port)
+    s.settimeout(0.2)
+    try:
+        s.sendto(b'from %d' % port, dst)
+        return s.recv(100) == b'from %d' % port
+    except socket.timeout:
+        return False
+    finally:
+        s.close()
 
 
 def dropped(d, port, dst, what):
@@ -76,13 +89,18 @@ def run():
         conf['listener c'] = listener('echo', transport='udp')
         mark = reload(d, conf)
         m = d.wait_log(r'listener c: listening on (\S+) ', start=mark)
-        dropped(d, parse_addr(m.group(1))[1], b, "from the port of c, added by a reload")
+        c = parse_addr(m.group(1))
+        # a worker takes the new set of ports before it starts c, after
+        # "reload: done": once c answers, the set is the workers'
+        answered(d, 0, c, 'listener c, added by a reload')
+        dropped(d, c[1], b, "from the port of c, added by a reload")
 
         # a reload removes a: its port is a client's like any other again
         port_a = d.port('a')
         del conf['listener a']
         reload(d, conf)
-        answered(d, port_a, b, "from the port of a, removed by a reload")
+        wait_for(lambda: answers(port_a, b), 10,
+                 what="an answer from the port of a, removed by a reload")
 
 
 if __name__ == '__main__':

@@ -15,7 +15,7 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, check, check_eq, fail, listener, main, note,  # noqa: E402
-                        parse_addr, render_config, sanitized, server_section)
+                        parse_addr, render_config, sanitized, server_section, wait_for)
 
 EXTRA = 16
 LIMIT_KIB = 16 * 1024
@@ -40,6 +40,19 @@ def echo(addr, payload, what):
         fail('%s: no answer within 5 s' % what)
     s.close()
     check_eq(data, payload, what)
+
+
+def answered(addr, payload):
+    """Whether payload comes back within 0.2 s."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.2)
+    try:
+        s.sendto(payload, addr)
+        return s.recv(65536) == payload
+    except socket.timeout:
+        return False
+    finally:
+        s.close()
 
 
 def address_space(n):
@@ -79,7 +92,12 @@ def run():
         d.send_signal(signal.SIGHUP)
         m = d.wait_log(r'listener small: listening on (\S+) ', 10, start=mark)
         d.wait_log(r'reload: done', 10, start=mark)
-        echo(parse_addr(m.group(1)), os.urandom(65507),
+        addr = parse_addr(m.group(1))
+        # the worker takes the new listener after "reload: done": until then
+        # the old one reads (and drops) what is longer than 100 bytes
+        wait_for(lambda: answered(addr, b'z' * 101), 10,
+                 what='a 101-byte datagram answered under the new max_datagram')
+        echo(addr, os.urandom(65507),
              'echo of 65,507 bytes after max_datagram went from 100 to 65535')
 
 
