@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from synacktest import (Daemon, check, check_eq, check_refused, connect, echo_check,  # noqa: E402
                         echo_roundtrip, fail, fmt_addr, have_ipv6_loopback, hold_port,
                         http_get, join_chat, listener, main, note, recv_exact, recv_line,
-                        server_section, ss_listen_queues, test_workers)
+                        server_section, ss_listen_queues, test_workers, udp_sockets)
 
 
 def listening_socket(reuseport=False, backlog=16):
@@ -74,20 +74,6 @@ def datagram_socket(host='127.0.0.1', reuseport=False, port=0):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     s.bind((host, port))
     return s
-
-
-def udp_sockets_on(port):
-    """UDP sockets bound to port, from /proc/net/udp and udp6."""
-    n = 0
-    for path in ('/proc/net/udp', '/proc/net/udp6'):
-        try:
-            with open(path) as f:
-                for line in f.readlines()[1:]:
-                    if int(line.split()[1].rsplit(':', 1)[1], 16) == port:
-                        n += 1
-        except FileNotFoundError:
-            pass
-    return n
 
 
 def udp_ask(addr, payload, src=None, what='echo'):
@@ -443,11 +429,12 @@ def test_adopt_udp():
             check_eq((got, src[:2]), (b'v6', ('::1', pdual)), 'IPv6 on the dual-stack socket')
         udp_ask(d.addr('own'), b'own')
         n = test_workers()
-        check_eq(udp_sockets_on(p4), 1, 'UDP sockets on the inherited port without '
+        check_eq(udp_sockets(p4, d.pid), 1, 'UDP sockets on the inherited port without '
                  'SO_REUSEPORT')
-        check_eq(udp_sockets_on(pw), n, 'UDP sockets on the inherited port with SO_REUSEPORT')
+        check_eq(udp_sockets(pw, d.pid), n,
+                 'UDP sockets on the inherited port with SO_REUSEPORT')
         if v6:
-            check_eq(udp_sockets_on(p6), n, 'UDP sockets on the inherited IPv6 port')
+            check_eq(udp_sockets(p6, d.pid), n, 'UDP sockets on the inherited IPv6 port')
         if n > 1:
             d.wait_log(r'listener udp4: the inherited socket has no SO_REUSEPORT: '
                        r'it runs on one socket, on one worker of %d' % n)
@@ -461,10 +448,10 @@ def test_adopt_udp():
         d.wait_log(r'reload: done', start=start)
         check(d.find_log(r'listener (udp4|wild|udp6): listening on', start=start) is None,
               'a reload keeps the inherited datagram sockets')
-        check_eq(udp_sockets_on(p4), 1, 'UDP sockets on %d after the reload' % p4)
-        check_eq(udp_sockets_on(pw), n, 'UDP sockets on %d after the reload' % pw)
+        check_eq(udp_sockets(p4, d.pid), 1, 'UDP sockets on %d after the reload' % p4)
+        check_eq(udp_sockets(pw, d.pid), n, 'UDP sockets on %d after the reload' % pw)
         check_eq(udp_ask(('127.0.0.1', p4), b'after')[0], b'after', 'echo after the reload')
-    check_eq(udp_sockets_on(p4), 0, 'UDP sockets on the inherited port after synackd stopped')
+    check_eq(udp_sockets(p4), 0, 'UDP sockets on the inherited port after synackd stopped')
 
 
 def test_udp_mismatch():

@@ -14,7 +14,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, check, check_eq, expect_silence, fail,  # noqa: E402
                         have_ipv6_loopback, listener, loopback_address, main, note,
-                        server_section)
+                        server_section, udp_sockets)
 
 
 def udp(family=socket.AF_INET, bind=None):
@@ -37,21 +37,6 @@ def roundtrip(s, addr, payload, what):
 
 def udp_listener(service, address='127.0.0.1', **kw):
     return listener(service, address, transport='udp', **kw)
-
-
-def udp_sockets(port):
-    """UDP sockets bound to port, from /proc/net/udp and udp6."""
-    n = 0
-    for path in ('/proc/net/udp', '/proc/net/udp6'):
-        try:
-            with open(path) as f:
-                for line in f.readlines()[1:]:
-                    local = line.split()[1]
-                    if int(local.rsplit(':', 1)[1], 16) == port:
-                        n += 1
-        except FileNotFoundError:
-            pass
-    return n
 
 
 def run():
@@ -138,7 +123,7 @@ def run():
     conf = {'server': server_section(workers=2), 'listener echo': udp_listener('echo')}
     with Daemon(conf) as d:
         port = d.port('echo')
-        check_eq(udp_sockets(port), 2, 'UDP sockets on the port with workers = 2')
+        check_eq(udp_sockets(port, d.pid), 2, 'UDP sockets on the port with workers = 2')
         for i in range(20):
             c = udp()
             roundtrip(c, d.addr('echo'), b'client %d' % i, 'client %d of 20' % i)

@@ -1063,6 +1063,34 @@ def loopback_address():
                              random.randint(1, 254))
 
 
+def udp_sockets(port, pid=None):
+    """UDP sockets bound to port, from /proc/net/udp and udp6; with pid,
+    only that process's (a client of a test running beside may have the
+    same port number on another address)."""
+    inodes = None
+    if pid is not None:
+        inodes = set()
+        for fd in os.listdir('/proc/%d/fd' % pid):
+            try:
+                link = os.readlink('/proc/%d/fd/%s' % (pid, fd))
+            except FileNotFoundError:
+                continue
+            if link.startswith('socket:['):
+                inodes.add(link[8:-1])
+    n = 0
+    for path in ('/proc/net/udp', '/proc/net/udp6'):
+        try:
+            with open(path) as f:
+                for line in f.readlines()[1:]:
+                    fields = line.split()
+                    if (int(fields[1].rsplit(':', 1)[1], 16) == port and
+                            (inodes is None or fields[9] in inodes)):
+                        n += 1
+        except FileNotFoundError:
+            pass
+    return n
+
+
 def wait_counters(read, want, timeout, what):
     """Wait until the counters read() returns (a dict) have exactly the
     values of `want` for its keys and 0 for every other; fail showing the
