@@ -5,10 +5,10 @@
  * The loader opens its connections (all at once, at its share of
  * --ramp-rate, or each at its slot's time with --connect-rate), lets the
  * mode drive them, and when the main thread says stop it closes them, or,
- * for a mode with a last exchange (hold), waits for that until the
- * deadline.  Nothing here is shared with other loaders except through the
- * run's atomics and loader_kick(); the main thread only reads the counters
- * and activates stop_ev.
+ * for a mode with a last exchange (hold's echo, udp-rr's datagrams in
+ * flight), waits for that until the deadline.  Nothing here is shared
+ * with other loaders except through the run's atomics and loader_kick();
+ * the main thread only reads the counters and activates stop_ev.
  *
  * --connect-rate is a schedule (schedule.h) over the conns of the whole
  * run, one slot each: slot i's k-th connection is due at (i + k*C)/N s, so
@@ -216,9 +216,16 @@ loader_stop_cb(evutil_socket_t fd, short what, void *arg)
 		loader_done(w);
 		return;
 	}
-	/* the last echo is a request: --request-timeout, or if none the connect timeout */
+	/*
+	 * The last echo is a request: --request-timeout, or if none the
+	 * connect timeout.  Datagrams in flight end at their own deadlines
+	 * (the mode's timer): this only stops a loop that is very late.
+	 */
 	if (deadline_ms == 0)
-		deadline_ms = w->run->opt.connect_timeout_ms;
+		deadline_ms =
+		    m->dgram ? (long)UDP_RR_DEFAULT_TIMEOUT_MS : w->run->opt.connect_timeout_ms;
+	if (m->dgram)
+		deadline_ms += SWEEP_MS;
 	tv.tv_sec = deadline_ms / 1000;
 	tv.tv_usec = (suseconds_t)(deadline_ms % 1000 * 1000);
 	evtimer_add(w->final_ev, &tv);

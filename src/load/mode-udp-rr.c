@@ -37,6 +37,12 @@
  * deadline passes, or when its slot is needed again (half the ring later:
  * only if the timer is very late).  An answer to a datagram already lost
  * is late.
+ *
+ * When the run ends, a socket with datagrams in flight sends no more and
+ * waits for them (finish): each is answered or lost by its deadline, so
+ * that sent = answered + lost.  Leaving them out would understate the
+ * loss: the answered ones of the last --request-timeout are counted, the
+ * lost ones of that time are not yet.
  */
 #include "config.h"
 
@@ -105,6 +111,23 @@ udp_rr_send(struct conn *c)
 	c->t_send = clock_ns();
 	if (udp_rr_send_next(c) == 0)
 		conn_timer_at(c, c->t_send + udp_timeout_ns(c->w->run));
+}
+
+/* Closed loop: the datagram in flight was answered or lost; after the run, that was the last. */
+static void
+udp_rr_next(struct conn *c)
+{
+	if (c->finishing)
+		conn_close(c);
+	else
+		udp_rr_send(c);
+}
+
+/* The run is over: wait for the datagram in flight, if there is one. */
+static int
+udp_rr_finish(struct conn *c)
+{
+	return c->t_send != 0;
 }
 
 static void
@@ -198,7 +221,7 @@ udp_rr_read(struct conn *c, const unsigned char *p, size_t n)
 	}
 	conn_reply(c, now - c->t_send, n);
 	c->t_send = 0;
-	udp_rr_send(c);
+	udp_rr_next(c);
 }
 
 /* --request-timeout passed without an answer: lost; the next one goes. */
@@ -215,7 +238,7 @@ udp_rr_timer(struct conn *c)
 	}
 	stat_add(&c->w->stats.dgram.lost, 1);
 	c->t_send = 0;
-	udp_rr_send(c);
+	udp_rr_next(c);
 }
 
 /*
@@ -397,20 +420,51 @@ paced_read(struct conn *c, const unsigned char *p, size_t n)
 	}
 	conn_reply(c, now - rr_due_at(c, k), n);
 	paced_resolve(c, now, 0);
+	if (c->finishing && c->seq == c->k_sent)
+		conn_close(c);
+}
+
+/*
+ * After the run: declare lost those past their deadline; close once none
+ * is in flight, else wake up at the oldest one's deadline.  1 while some
+ * are in flight.
+ */
+static int
+paced_drain(struct conn *c)
+{
+	paced_resolve(c, clock_ns(), 0);
+	if (c->seq == c->k_sent)
+		return 0;
+	conn_timer_at(c, *paced_slot(c, c->seq) + udp_timeout_ns(c->w->run));
+	return 1;
 }
 
 /* The timer may fire a little early: then nothing is due yet, and it is set again. */
 static void
 paced_timer(struct conn *c)
 {
-	paced_send(c);
+	if (!c->finishing)
+		paced_send(c);
+	else if (paced_drain(c) == 0)
+		conn_close(c);
 }
 
-/* The datagrams due until the socket closed were due, sent or not. */
+/* The run is over: the datagrams due until now were due; wait for those in flight. */
+static int
+paced_finish(struct conn *c)
+{
+	rr_count_due(c, clock_ns());
+	return paced_drain(c);
+}
+
+/*
+ * The datagrams due until the socket closed were due, sent or not (one
+ * that waited for its last answers counted them when the run ended).
+ */
 static void
 paced_closed(struct conn *c, int was_open)
 {
-	if (was_open)
+	if (was_open && !c->finishing)
 		rr_count_due(c, clock_ns());
 }
 
@@ -420,6 +474,7 @@ const struct mode mode_udp_rr_paced = {
 	.open = paced_open,
 	.read = paced_read,
 	.timer = paced_timer,
+	.finish = paced_finish,
 	.closed = paced_closed,
 };
 
@@ -431,4 +486,5 @@ const struct mode mode_udp_rr = {
 	.open = udp_rr_open,
 	.read = udp_rr_read,
 	.timer = udp_rr_timer,
+	.finish = udp_rr_finish,
 };

@@ -461,8 +461,8 @@ sources_human(FILE *f, const struct report_data *d)
 
 /*
  * The share of datagrams lost, in percent: of those whose fate is known,
- * answered in time or declared lost; those still in flight at the end are
- * neither.
+ * answered in time or declared lost (udp-rr waits for those in flight at
+ * the end; a second interrupt stops that wait, and leaves them neither).
  */
 double
 report_loss_pct(const struct dgram_counts *g, uint64_t answered)

@@ -9,7 +9,9 @@
 # above 100 ms (closed loop would see one slow answer).  Every 10th dropped:
 # 10% lost within a point, none late.  Every 10th answered 300 ms late
 # with --request-timeout 100ms: lost, then late (but those the end of the
-# run cut short).  A rate and timeout that keep more than 32,768 datagrams
+# run cut short).  Each run waits for the datagrams in flight when it
+# ends, so that answered + lost = sent (else the loss of the last 100 ms
+# is missing from the loss: 9% for 10%).  A rate and timeout that keep more than 32,768 datagrams
 # in flight per socket are a usage error naming --request-timeout (the
 # same rate with a shorter one runs); --rate for crr is still refused.
 import os
@@ -32,6 +34,9 @@ def paced(target, args, what, rc=0):
     check_eq(g['answered'], rep['requests'], '%s: answered datagrams are the requests' % what)
     check_eq(g['sent'], rep['schedule']['sent'], '%s: datagrams sent are the schedule\'s' % what)
     check_eq(rep['errors']['verify'], 0, '%s: verify errors' % what)
+    # the run waits for those in flight: each is answered or lost
+    check_eq(g['answered'] + g['lost'], g['sent'], '%s: answered and lost are the sent: %r'
+             % (what, g))
     return rep, g
 
 
