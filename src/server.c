@@ -134,7 +134,8 @@ server_new(struct config *conf, struct activation *act, char *err, size_t errlen
 	TAILQ_INIT(&s->listeners);
 	s->nworkers = server_workers(conf);
 	if ((s->limits = limits_new(conf->max_clients, server_full_changed, s)) == NULL ||
-	    (s->workers = calloc((size_t)s->nworkers, sizeof *s->workers)) == NULL) {
+	    (s->workers = calloc((size_t)s->nworkers, sizeof *s->workers)) == NULL ||
+	    (s->synced = calloc((size_t)s->nworkers, sizeof *s->synced)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -311,6 +312,37 @@ server_acceptor_done(void *arg, struct acceptor *a)
 	}
 }
 
+/*
+ * Worker `id` answered a WORKER_SYNC (or could not be asked): each reload
+ * whose sync every worker has answered is done, its changes all taken.
+ */
+static void
+server_synced(struct server *s, int id)
+{
+	uint64_t all;
+
+	s->synced[id]++;
+	all = s->synced[0];
+	for (int i = 1; i < s->nworkers; i++)
+		if (s->synced[i] < all)
+			all = s->synced[i];
+	for (; s->syncs_done < all; s->syncs_done++)
+		log_info("reload: done");
+}
+
+/*
+ * After a reload has posted its changes: ask each worker to say when it
+ * has taken them (a mailbox keeps the order), so that "reload: done"
+ * means the new configuration is what the workers serve.
+ */
+static void
+server_sync(struct server *s)
+{
+	for (int i = 0; i < s->nworkers; i++)
+		if (worker_post_type(s->workers[i], WORKER_SYNC) == -1)
+			server_synced(s, i); /* logged: "reload: done" cannot wait for it */
+}
+
 /* A report from a worker or an acceptor, on the main thread (s->msgs). */
 static void
 server_handle(void *msg, void *arg)
@@ -325,6 +357,9 @@ server_handle(void *msg, void *arg)
 	case SERVER_WORKER_DONE:
 		if (++s->workers_done == s->nworkers && s->stopping)
 			event_base_loopbreak(s->base);
+		break;
+	case SERVER_WORKER_SYNCED:
+		server_synced(s, m->worker->id);
 		break;
 	}
 }
@@ -580,6 +615,7 @@ server_replace_listener(
  * Otherwise listeners are matched by name: removed ones close, changed
  * ones are reconfigured (a listener whose new sockets cannot be had keeps
  * the old ones), new ones open.  Established clients are not touched.
+ * "reload: done" comes once every worker has taken it (server_sync).
  */
 static void
 server_reload(struct server *s)
@@ -643,7 +679,7 @@ server_reload(struct server *s)
 	server_reload_settings(s, old, nc);
 	config_free(old);
 	s->reloads_ok++;
-	log_info("reload: done");
+	server_sync(s);
 }
 
 static void
@@ -718,6 +754,7 @@ server_free(struct server *s)
 	if (s->base != NULL)
 		event_base_free(s->base);
 	free(s->workers);
+	free(s->synced);
 	free(s->own_ports);
 	limits_free(s->limits);
 	config_free(s->conf);

@@ -86,6 +86,7 @@ void listener_free(struct listener *);
 enum server_msg_type {
 	SERVER_ACCEPTOR_DONE, /* a worker let go of an acceptor: free it */
 	SERVER_WORKER_DONE,   /* a stopping worker has no client left */
+	SERVER_WORKER_SYNCED, /* a worker took every command posted before a WORKER_SYNC */
 };
 
 struct server_msg {
@@ -186,6 +187,7 @@ enum worker_cmd_type {
 	WORKER_STOP,        /* graceful shutdown */
 	WORKER_ABORT,       /* shutdown_timeout: drop every client */
 	WORKER_OWN_PORTS,   /* the ports of synackd's UDP listeners, never answered */
+	WORKER_SYNC,        /* answer SERVER_WORKER_SYNCED: all before this is done */
 };
 
 struct worker_cmd {
@@ -208,6 +210,7 @@ struct worker {
 	struct mailbox *cmds;       /* struct worker_cmd, from any thread */
 	struct mailbox *reply;      /* the main thread's: told when the worker is done */
 	struct server_msg done_msg; /* that report */
+	struct server_msg sync_msg; /* the answer to each WORKER_SYNC (posted as often) */
 	int refresh_posted;         /* a WORKER_REFRESH is on its way (atomic) */
 	TAILQ_HEAD(, acceptor) acceptors;
 	struct worker_settings settings;
@@ -228,7 +231,7 @@ struct worker *worker_new(int id, const struct worker_settings *, struct limits 
     struct mailbox *reply, char *err, size_t errlen);
 int worker_start(struct worker *, char *err, size_t errlen);
 void worker_post(struct worker *, struct worker_cmd *);
-void worker_post_type(struct worker *, enum worker_cmd_type);
+int worker_post_type(struct worker *, enum worker_cmd_type);
 void worker_post_ports(struct worker *, const uint16_t *ports, size_t n);
 void worker_refresh(struct worker *);
 void worker_check_done(struct worker *);
@@ -331,6 +334,8 @@ struct server {
 	size_t nown_ports;
 	int stopping; /* (atomic) */
 	int workers_done;
+	uint64_t *synced;    /* per worker: the WORKER_SYNCs it answered, one per reload */
+	uint64_t syncs_done; /* the reloads every worker answered: "reload: done" logged */
 	struct event *signals[4];
 	struct event *shutdown_timer;
 };

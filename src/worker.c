@@ -60,6 +60,7 @@ worker_new(int id, const struct worker_settings *settings, struct limits *limits
 	w->limits = limits;
 	w->id = id;
 	w->reply = reply;
+	w->sync_msg = (struct server_msg){ .type = SERVER_WORKER_SYNCED, .worker = w };
 	TAILQ_INIT(&w->acceptors);
 	TAILQ_INIT(&w->idle);
 	w->settings = *settings;
@@ -132,18 +133,19 @@ worker_post(struct worker *w, struct worker_cmd *cmd)
 	}
 }
 
-void
+int
 worker_post_type(struct worker *w, enum worker_cmd_type type)
 {
 	struct worker_cmd *cmd = calloc(1, sizeof *cmd);
 
 	if (cmd == NULL) {
 		log_error("worker %d: out of memory for a command", w->id);
-		return;
+		return -1;
 	}
 	cmd->type = type;
 	cmd->fd = -1;
 	worker_post(w, cmd);
+	return 0;
 }
 
 /*
@@ -366,6 +368,11 @@ worker_run_cmd(void *msg, void *arg)
 	case WORKER_OWN_PORTS:
 		datagram_area_set_ports(w->dgram, cmd->ports, cmd->nports);
 		cmd->ports = NULL;
+		break;
+	case WORKER_SYNC:
+		if (mailbox_post(w->reply, &w->sync_msg) == -1)
+			log_error("worker %d: cannot report to the main thread: %s", w->id,
+			    strerror(errno));
 		break;
 	}
 	free(cmd->conf);

@@ -220,6 +220,33 @@ queue_syn_match(const struct net_addr *l, int family, const uint32_t src[4], uns
 	    memcmp(&sin6->sin6_addr, src, sizeof sin6->sin6_addr) == 0;
 }
 
+/*
+ * One inet_diag dump on nl: the sockets of this family and protocol in
+ * these states (bound to port sport, host order, unless it is 0), each
+ * handed to fn.
+ */
+static int
+queue_dump(int nl, int family, int protocol, uint32_t states, unsigned sport,
+    void (*fn)(const struct nlmsghdr *, void *), void *arg, char *err, size_t errlen)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req;
+
+	memset(&req, 0, sizeof req);
+	req.nlh.nlmsg_len = sizeof req;
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.r.sdiag_family = (unsigned char)family;
+	req.r.sdiag_protocol = (unsigned char)protocol;
+	req.r.idiag_states = states;
+	req.r.id.idiag_sport = htons((uint16_t)sport);
+	if (queue_send(nl, &req, sizeof req, err, errlen) == -1)
+		return -1;
+	return queue_recv(nl, fn, arg, err, errlen);
+}
+
 struct syn_ctx {
 	const struct net_addr *addrs;
 	size_t n;
@@ -246,10 +273,6 @@ queue_syn_recv(
     const struct net_addr *addrs, size_t n, unsigned long *counts, char *err, size_t errlen)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 r;
-	} req;
 	struct syn_ctx ctx = { addrs, n, counts };
 	int nl, rc = 0;
 
@@ -257,16 +280,8 @@ queue_syn_recv(
 	if ((nl = queue_netlink(err, errlen)) == -1)
 		return -1;
 	for (size_t f = 0; rc == 0 && f < sizeof families / sizeof families[0]; f++) {
-		memset(&req, 0, sizeof req);
-		req.nlh.nlmsg_len = sizeof req;
-		req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-		req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-		req.r.sdiag_family = (unsigned char)families[f];
-		req.r.sdiag_protocol = IPPROTO_TCP;
-		req.r.idiag_states = 1U << TCP_SYN_RECV;
-		rc = queue_send(nl, &req, sizeof req, err, errlen);
-		if (rc == 0)
-			rc = queue_recv(nl, queue_syn_msg, &ctx, err, errlen);
+		rc = queue_dump(nl, families[f], IPPROTO_TCP, 1U << TCP_SYN_RECV, 0, queue_syn_msg,
+		    &ctx, err, errlen);
 		/* a host without IPv6 has nothing of that family to list */
 		if (rc == -1 && families[f] == AF_INET6 && errno == ENOENT)
 			rc = 0;
@@ -304,10 +319,6 @@ int
 queue_datagram(const int *fds, size_t n, int family, unsigned port, struct queue_recv *q, char *err,
     size_t errlen)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 r;
-	} req;
 	struct recv_ctx ctx = { .n = n, .q = q };
 	unsigned long *inodes;
 	struct stat st;
@@ -338,21 +349,12 @@ queue_datagram(const int *fds, size_t n, int family, unsigned port, struct queue
 		q->buffer += (uint64_t)buf;
 	}
 	ctx.inodes = inodes;
-	memset(&req, 0, sizeof req);
-	req.nlh.nlmsg_len = sizeof req;
-	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.r.sdiag_family = (unsigned char)family;
-	req.r.sdiag_protocol = IPPROTO_UDP;
-	req.r.idiag_states = ~0U; /* an unconnected UDP socket is in state CLOSE */
-	req.r.id.idiag_sport = htons((uint16_t)port);
 	if ((nl = queue_netlink(err, errlen)) == -1) {
 		free(inodes);
 		return -1;
 	}
-	rc = queue_send(nl, &req, sizeof req, err, errlen);
-	if (rc == 0)
-		rc = queue_recv(nl, queue_recv_msg, &ctx, err, errlen);
+	/* every state: an unconnected UDP socket is in state CLOSE */
+	rc = queue_dump(nl, family, IPPROTO_UDP, ~0U, port, queue_recv_msg, &ctx, err, errlen);
 	close(nl);
 	free(inodes);
 	return rc;

@@ -8,15 +8,13 @@
 #     open well past 2 s and still echoes.
 import os
 import re
-import signal
 import sys
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, check, check_eq, connect, echo_roundtrip,  # noqa: E402
-                        expect_silence, fmt_addr, listener, main, note, render_config,
-                        server_section)
+                        expect_silence, fmt_addr, listener, main, note, server_section)
 
 
 def conf(idle):
@@ -25,11 +23,7 @@ def conf(idle):
 
 
 def reload(d, idle):
-    with open(d.conf_path, 'w') as f:
-        f.write(render_config(conf(idle)))
-    mark = d.log_count()
-    d.send_signal(signal.SIGHUP)
-    d.wait_log(r'reload: done', 10, start=mark)
+    d.reload(conf(idle))
 
 
 def test():

@@ -11,13 +11,12 @@
 #  2. reuseport = yes (one worker or two): the new service takes the port,
 #     while a client of the old one goes on with echo.
 import os
-import signal
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, connect, echo_roundtrip,  # noqa: E402
-                        expect_silence, listener, main, render_config, server_section)
+                        expect_silence, listener, main, server_section)
 
 
 def conf(workers, service, port=0, **kw):
@@ -25,21 +24,12 @@ def conf(workers, service, port=0, **kw):
             'listener a': listener(service, port=port, **kw)}
 
 
-def reload(d, c):
-    with open(d.conf_path, 'w') as f:
-        f.write(render_config(c))
-    mark = d.log_count()
-    d.send_signal(signal.SIGHUP)
-    d.wait_log(r'reload: done', 10, start=mark)
-    return mark
-
-
 def test():
     # 1: the port cannot be shared: the listener stays, serving echo
     for workers in (1, 2):
         with Daemon(conf(workers, 'echo')) as d:
             port = d.port('a')
-            mark = reload(d, conf(workers, 'discard', port=port))
+            mark = d.reload(conf(workers, 'discard', port=port))
             d.wait_log(r'error: reload: listener a: bind 127\.0\.0\.1:%d: Address already '
                        r'in use; still listening on 127\.0\.0\.1:%d as before' % (port, port),
                        start=mark)
@@ -53,7 +43,7 @@ def test():
             port = d.port('a')
             old = connect(('127.0.0.1', port))
             echo_roundtrip(old, b'before\n', what='a client of echo')
-            mark = reload(d, conf(workers, 'discard', port=port, reuseport='yes'))
+            mark = d.reload(conf(workers, 'discard', port=port, reuseport='yes'))
             d.wait_log(r'listener a: listening on 127\.0\.0\.1:%d service=discard' % port,
                        start=mark)
             d.wait_log(r'listener a: changed by reload, closing', start=mark)

@@ -15,6 +15,7 @@
 # stream socket to tcp ones only: over IPv4 and IPv6, with what was queued
 # before the start answered, each answer from the address written to (the
 # options synackd sets on its own UDP sockets are set on the adopted ones).
+import errno
 import fcntl
 import os
 import re
@@ -74,6 +75,23 @@ def datagram_socket(host='127.0.0.1', reuseport=False, port=0):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     s.bind((host, port))
     return s
+
+
+def stream_and_datagram(host='127.0.0.1', tries=20):
+    """A listening TCP socket and a UDP one bound to the same port, which
+    the kernel chose for TCP.  The UDP port of that number may be another
+    process's: then another pair, at most `tries` times."""
+    for _ in range(tries):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((host, 0))
+        s.listen(16)
+        try:
+            return s, datagram_socket(host, port=s.getsockname()[1])
+        except OSError as e:
+            s.close()
+            if e.errno != errno.EADDRINUSE:
+                raise
+    fail('no port free for both TCP and UDP on %s in %d tries' % (host, tries))
 
 
 def udp_ask(addr, payload, src=None, what='echo'):
@@ -362,11 +380,8 @@ def test_adopt_udp():
     IP_PKTINFO on the socket it was given); SO_REUSEPORT decides whether
     the other workers get sockets of their own; a reload keeps them."""
     v6 = have_ipv6_loopback()
-    d4 = datagram_socket()
+    s4, d4 = stream_and_datagram()  # TCP and UDP on the same port
     p4 = d4.getsockname()[1]
-    s4 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # TCP on the same port
-    s4.bind(('127.0.0.1', p4))
-    s4.listen(16)
     wild = datagram_socket('0.0.0.0', reuseport=True)
     pw = wild.getsockname()[1]
     passed = [s4, d4, wild]

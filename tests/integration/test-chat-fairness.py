@@ -18,7 +18,6 @@
 #     bytes of text would take 0.5 s.
 import os
 import re
-import signal
 import sys
 import threading
 import time
@@ -26,7 +25,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, abort, check, check_eq, fail, fmt_addr, join_chat,  # noqa: E402
-                        listener, main, note, recv_exact, render_config, server_section)
+                        listener, main, note, recv_exact, server_section)
 
 RATE = 20000
 BURST = 10000
@@ -130,13 +129,8 @@ def paced(d):
 
 
 def reload(d, rate, burst):
-    conf = config(rate, burst)
-    with open(d.conf_path, 'w') as fh:
-        fh.write(render_config(conf))
-    mark = d.log_count()
-    d.send_signal(signal.SIGHUP)
+    mark = d.reload(config(rate, burst))
     d.wait_log(r'listener paced: chat_rate %d burst %d' % (rate, burst), 10, start=mark)
-    d.wait_log(r'reload: done', 10, start=mark)
 
 
 def reloaded(d, f, flood, slow):

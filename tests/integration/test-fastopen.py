@@ -26,7 +26,6 @@
 #     error, syn_data 0, echoes right.
 import os
 import re
-import signal
 import socket
 import sys
 
@@ -35,8 +34,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 import promtext  # noqa: E402
 from netns import enter_netns, sysctl_set  # noqa: E402
 from synacktest import (Daemon, check, check_eq, http_get, listener,  # noqa: E402
-                        listening_sockopt, main, recv_exact, render_config,
-                        server_section, wait_for, with_workers)
+                        listening_sockopt, main, recv_exact, server_section, wait_for)
 
 TCP_FASTOPEN = 23
 TCP_FASTOPEN_CONNECT = 30
@@ -53,14 +51,7 @@ def conf(fastopen):
 
 
 def reload(d, fastopen):
-    """Rewrite the daemon's configuration and reload it (SIGHUP).  Each
-    worker applies it to its own socket after "reload: done": wait for the
-    sockets, not the line, before relying on it."""
-    start = d.log_count()
-    with open(d.conf_path, 'w') as f:
-        f.write(with_workers(render_config(conf(fastopen))))
-    d.send_signal(signal.SIGHUP)
-    d.wait_log(r'reload: done', WAIT, start=start)
+    d.reload(conf(fastopen), timeout=WAIT)
 
 
 def listening_fastopen(d):

@@ -10,14 +10,13 @@
 # added by a reload is in it at once, a removed one's port is answered
 # again.
 import os
-import signal
 import socket
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, check_eq, expect_silence, fail, listener,  # noqa: E402
-                        main, parse_addr, render_config, server_section, wait_for)
+                        main, parse_addr, server_section, wait_for)
 
 OWN = r"from the port of one of synackd's own UDP listeners"
 
@@ -62,15 +61,6 @@ def dropped(d, port, dst, what):
     answered(d, 0, dst, 'after a datagram %s' % what)
 
 
-def reload(d, conf):
-    with open(d.conf_path, 'w') as f:
-        f.write(render_config(conf))
-    mark = d.log_count()
-    d.send_signal(signal.SIGHUP)
-    d.wait_log(r'reload: done', 10, start=mark)
-    return mark
-
-
 def run():
     conf = {'server': server_section(),
             'listener a': listener('echo', transport='udp'),
@@ -87,18 +77,18 @@ def run():
 
         # a reload adds c: its port is never answered from then on
         conf['listener c'] = listener('echo', transport='udp')
-        mark = reload(d, conf)
+        mark = d.reload(conf)
         m = d.wait_log(r'listener c: listening on (\S+) ', start=mark)
         c = parse_addr(m.group(1))
-        # a worker takes the new set of ports before it starts c, after
-        # "reload: done": once c answers, the set is the workers'
+        # a worker takes the new set of ports before it starts c, and
+        # "reload: done" comes once it has
         answered(d, 0, c, 'listener c, added by a reload')
         dropped(d, c[1], b, "from the port of c, added by a reload")
 
         # a reload removes a: its port is a client's like any other again
         port_a = d.port('a')
         del conf['listener a']
-        reload(d, conf)
+        d.reload(conf)
         wait_for(lambda: answers(port_a, b), 10,
                  what="an answer from the port of a, removed by a reload")
 

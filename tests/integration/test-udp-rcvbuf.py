@@ -8,15 +8,13 @@
 # caps it at net.core.rmem_max, and synackd says so.
 import os
 import shutil
-import signal
 import socket
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, check, check_eq, listener, listening_sockopt,  # noqa: E402
-                        main, render_config, server_section, skip, wait_for,
-                        with_workers)
+from synacktest import (Daemon, check_eq, listener, listening_sockopt,  # noqa: E402
+                        main, server_section, skip, wait_for)
 
 WAIT = 10.0
 
@@ -37,11 +35,7 @@ def rcvbufs(d, port):
 
 
 def reload(d, **kw):
-    start = d.log_count()
-    with open(d.conf_path, 'w') as f:
-        f.write(with_workers(render_config(conf(**kw))))
-    d.send_signal(signal.SIGHUP)
-    d.wait_log(r'reload: done', WAIT, start=start)
+    d.reload(conf(**kw), timeout=WAIT)
 
 
 def wait_rcvbuf(d, port, want, what):

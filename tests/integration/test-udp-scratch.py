@@ -8,14 +8,13 @@
 # raises a listener's max_datagram from 100 to 65535 echoes a 65,507-byte
 # datagram whole.
 import os
-import signal
 import socket
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from synacktest import (Daemon, check, check_eq, fail, listener, main, note,  # noqa: E402
-                        parse_addr, render_config, sanitized, server_section, wait_for)
+                        parse_addr, sanitized, server_section)
 
 EXTRA = 16
 LIMIT_KIB = 16 * 1024
@@ -42,10 +41,10 @@ def echo(addr, payload, what):
     check_eq(data, payload, what)
 
 
-def answered(addr, payload):
-    """Whether payload comes back within 0.2 s."""
+def answered(addr, payload, timeout=0.2):
+    """Whether payload comes back within timeout seconds."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(0.2)
+    s.settimeout(timeout)
     try:
         s.sendto(payload, addr)
         return s.recv(65536) == payload
@@ -86,17 +85,11 @@ def run():
     with Daemon(conf) as d:
         echo(d.addr('small'), b'y' * 100, 'echo of 100 bytes')
         conf['listener small'] = listener('echo', transport='udp', max_datagram=65535)
-        with open(d.conf_path, 'w') as f:
-            f.write(render_config(conf))
-        mark = d.log_count()
-        d.send_signal(signal.SIGHUP)
-        m = d.wait_log(r'listener small: listening on (\S+) ', 10, start=mark)
-        d.wait_log(r'reload: done', 10, start=mark)
-        addr = parse_addr(m.group(1))
-        # the worker takes the new listener after "reload: done": until then
-        # the old one reads (and drops) what is longer than 100 bytes
-        wait_for(lambda: answered(addr, b'z' * 101), 10,
-                 what='a 101-byte datagram answered under the new max_datagram')
+        mark = d.reload(conf)
+        addr = parse_addr(d.wait_log(r'listener small: listening on (\S+) ', start=mark).group(1))
+        # "reload: done": the worker has the new listener and its larger area
+        check(answered(addr, b'z' * 101, timeout=5),
+              'a 101-byte datagram answered under the new max_datagram\n' + d.describe())
         echo(addr, os.urandom(65507),
              'echo of 65,507 bytes after max_datagram went from 100 to 65535')
 

@@ -873,6 +873,20 @@ class Daemon:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
 
+    def reload(self, conf, done=True, timeout=10.0):
+        """Write conf (as the constructor does) and SIGHUP; with done, wait
+        for "reload: done", which comes once every worker serves it.  The
+        log index where the reload started."""
+        text = with_workers(render_config(conf).replace('@TMPDIR@', self.tmpdir))
+        with open(self.conf_path, 'w') as f:
+            f.write(text)
+        self.conf_text = text
+        mark = self.log_count()
+        self.send_signal(signal.SIGHUP)
+        if done:
+            self.wait_log(r'reload: done', timeout, start=mark)
+        return mark
+
     def wait_exit(self, timeout):
         try:
             self.exit_code = self.proc.wait(timeout)
