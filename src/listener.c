@@ -338,6 +338,28 @@ listener_new(const struct listener_conf *lc, struct worker **workers, int nworke
 }
 
 /*
+ * Is `want` where l is?  Its configured address; or, if that asked for
+ * port 0, the same address with the port the kernel chose: a file updated
+ * to pin the port it got changes nothing.
+ */
+int
+listener_at(const struct listener *l, const struct net_addr *want)
+{
+	struct net_addr pinned = l->conf->addr;
+	int port = net_addr_port(&l->addr);
+
+	if (net_addr_equal(want, &pinned))
+		return 1;
+	if (net_addr_port(&pinned) != 0 || port <= 0)
+		return 0;
+	if (pinned.ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&pinned.ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)&pinned.ss)->sin6_port = htons((uint16_t)port);
+	return net_addr_equal(want, &pinned);
+}
+
+/*
  * The listener that takes over from UDP listener l, which a reload
  * changed beyond what its sockets take in place (service, max_datagram,
  * address), made before l retires.  While the configured address stays,
@@ -354,7 +376,7 @@ listener_successor(const struct listener *l, const struct listener_conf *lc,
 {
 	struct listener *n;
 
-	if (!net_addr_equal(&lc->addr, &l->conf->addr))
+	if (!listener_at(l, &lc->addr))
 		return listener_make(lc, workers, nworkers, NULL, NULL, err, errlen);
 	if ((n = listener_make(lc, workers, nworkers, NULL, l, err, errlen)) != NULL &&
 	    lc->rcvbuf != l->conf->rcvbuf)
@@ -476,10 +498,9 @@ listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 	 */
 	if (lc->service != old->service || lc->transport != old->transport ||
 	    (lc->transport == TRANSPORT_UDP &&
-		(!net_addr_equal(&lc->addr, &old->addr) ||
-		    lc->max_datagram != old->max_datagram)) ||
+		(!listener_at(l, &lc->addr) || lc->max_datagram != old->max_datagram)) ||
 	    (listener_count(l->nworkers, lc) != l->nacceptors &&
-		!(l->inherited_alone && net_addr_equal(&lc->addr, &old->addr))))
+		!(l->inherited_alone && listener_at(l, &lc->addr))))
 		return 1;
 	if ((nc = listener_conf_dup(lc)) == NULL ||
 	    (fds = calloc((size_t)l->nacceptors, sizeof *fds)) == NULL) {
@@ -488,7 +509,7 @@ listener_reconfigure(struct listener *l, const struct listener_conf *lc)
 		return -1;
 	}
 	/* an inherited socket's SO_REUSEPORT is the service manager's: it stays */
-	if (!net_addr_equal(&lc->addr, &old->addr) ||
+	if (!listener_at(l, &lc->addr) ||
 	    (lc->reuseport != old->reuseport && l->inherited_fd == -1)) {
 		if (listener_open(lc, l->nacceptors, fds, &bound, err, sizeof err) == -1) {
 			log_error("listener %s: reload: %s; still listening on %s", old->name, err,

@@ -604,7 +604,7 @@ server_replace_listener(
 	}
 	listener_retire(l,
 	    l->conf->transport == TRANSPORT_UDP && lc->transport == TRANSPORT_UDP &&
-		    net_addr_equal(&lc->addr, &l->conf->addr)
+		    listener_at(l, &lc->addr)
 		? "changed by reload (its sockets go to the new configuration)"
 		: "changed by reload");
 	TAILQ_INSERT_TAIL(fresh, n, entry);

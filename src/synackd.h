@@ -69,6 +69,7 @@ struct listener *listener_new(const struct listener_conf *, struct worker **work
     struct activation *, char *err, size_t errlen);
 struct listener *listener_successor(const struct listener *, const struct listener_conf *,
     struct worker **workers, int nworkers, char *err, size_t errlen);
+int listener_at(const struct listener *, const struct net_addr *);
 void listener_start(struct listener *);
 int listener_reconfigure(struct listener *, const struct listener_conf *);
 void listener_retire(struct listener *, const char *why);

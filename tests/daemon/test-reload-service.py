@@ -10,12 +10,17 @@
 #     before, it retired first and was lost;
 #  2. reuseport = yes (one worker or two): the new service takes the port,
 #     while a client of the old one goes on with echo.
+#  3. a file that only pins the port that port 0 got changes nothing: the
+#     TCP listener keeps its sockets (no new bind, which failed before with
+#     'Address already in use' and left a needless error), and a UDP one
+#     whose service changes at the same time goes on on its very sockets.
 import os
+import socket
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from synacktest import (Daemon, connect, echo_roundtrip,  # noqa: E402
+from synacktest import (Daemon, check, connect, echo_roundtrip,  # noqa: E402
                         expect_silence, listener, main, server_section)
 
 
@@ -53,6 +58,38 @@ def test():
             s.sendall(b'into discard\n')
             expect_silence(s, 0.3)
             s.close()
+
+    # 3: pinning the port port 0 got is no change of address
+    for workers in (1, 2):
+        with Daemon(conf(workers, 'echo')) as d:
+            port = d.port('a')
+            old = connect(('127.0.0.1', port))
+            mark = d.reload(conf(workers, 'echo', port=port))
+            for line in d.log_lines()[mark:]:
+                check('error' not in line and 'listening on' not in line and
+                      'changed by reload' not in line,
+                      'pinning port %d changed the listener: %r\n%s' % (port, line, d.describe()))
+            echo_roundtrip(old, b'same socket\n', what='a client from before the pin')
+            old.close()
+            s = connect(('127.0.0.1', port))
+            echo_roundtrip(s, b'pinned\n', what='a new client on the pinned port')
+            s.close()
+        with Daemon({'server': server_section(workers=workers),
+                     'listener u': listener('echo', transport='udp')}) as d:
+            port = d.port('u')
+            mark = d.reload({'server': server_section(workers=workers),
+                             'listener u': listener('daytime', port=port, transport='udp')})
+            d.wait_log(r'listener u: changed by reload \(its sockets go to the new '
+                       r'configuration\)', start=mark)
+            check(d.find_log(r'error', start=mark) is None,
+                  'pinning the UDP port failed\n' + d.describe())
+            c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            c.settimeout(5)
+            c.sendto(b'time?', ('127.0.0.1', port))
+            got = c.recv(512)
+            c.close()
+            check(got.endswith(b'\r\n') and got != b'time?',
+                  'daytime on the pinned UDP port: %r' % got)
 
 
 if __name__ == '__main__':
