@@ -41,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/sock_diag.h>
+
 #include <event2/event.h>
 
 #include "clock.h"
@@ -247,6 +249,24 @@ datagram_reply_control(struct msghdr *rx, struct msghdr *tx)
 	tx->msg_controllen = 0;
 }
 
+/*
+ * The kernel's drops on the socket so far (SO_MEMINFO), where counting
+ * starts: a socket handed over by a reload (a successor on the same
+ * sockets) or by a service manager has a count already, which the first
+ * SO_RXQ_OVFL would otherwise add again.  0 if it cannot be read.
+ */
+static uint32_t
+datagram_drops_so_far(int fd)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof mem;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == -1 ||
+	    len <= SK_MEMINFO_DROPS * sizeof mem[0])
+		return 0;
+	return mem[SK_MEMINFO_DROPS];
+}
+
 /* SO_RXQ_OVFL: the kernel's count of datagrams it dropped on this socket so far. */
 static void
 datagram_overflow(struct datagram *d, struct msghdr *rx)
@@ -431,6 +451,7 @@ datagram_new(struct datagram_area *area, struct event_base *base, int fd,
 	d->addrstr = addrstr;
 	d->fd = fd;
 	d->stats = stats;
+	d->ovfl = datagram_drops_so_far(fd);
 	d->inmax = (size_t)lc->max_datagram + 1;
 	/* those that speak first answer whatever came: an answer larger than the datagram */
 	d->limited = lc->service->speaks_first;

@@ -6,7 +6,10 @@
 # was queued.  The kernel's count (SO_RXQ_OVFL) rides on the next datagram
 # read, so one more is sent once the queue is answered; then every
 # datagram sent is either answered or a kernel drop, and some were
-# dropped.
+# dropped.  A reload that gives the listener a successor on the very same
+# sockets (a new max_datagram) counts from there: its first datagram does
+# not bring the socket's old drops again (before, its kernel drops were
+# those the old listener had counted).
 import os
 import signal
 import socket
@@ -72,6 +75,20 @@ def run():
         check_eq(last['received'], last['sent'], 'every datagram read was answered')
         note('%d sent while stopped (receive buffer %d bytes): %d answered, %d dropped by '
              'the kernel' % (n, rcvbuf, last['sent'] - 1, last['drops']))
+
+        conf['listener echo'] = listener('echo', transport='udp', max_datagram=PAYLOAD + 1)
+        mark = d.reload(conf)
+        d.wait_log(r'listener echo: changed by reload \(its sockets go to the new '
+                   r'configuration\)', start=mark)
+        c.close()
+        c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # none of the old answers
+        c.settimeout(5)
+        c.sendto(b'after the reload', d.addr('echo'))
+        check_eq(c.recv(100), b'after the reload', 'the echo after the reload')
+        m = scrape(d)
+        check_eq(value(m, 'datagrams_sent_total'), 1, "the successor's datagrams answered")
+        check_eq(value(m, 'datagram_kernel_drops_total'), 0,
+                 "the successor's kernel drops (the socket had %d before it)" % last['drops'])
         c.close()
 
 
