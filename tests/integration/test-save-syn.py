@@ -22,7 +22,6 @@
 # 4. A reload that sets save_syn on the plain listener applies it to its
 #    socket: its next client is counted.
 import os
-import signal
 import socket
 import sys
 
@@ -33,7 +32,7 @@ import promtext  # noqa: E402
 from netns import enter_netns, find_nft, nft, sysctl_set  # noqa: E402
 from synacktest import (Daemon, check, check_eq, connect, echo_check,  # noqa: E402
                         echo_roundtrip, fmt_addr, have_ipv6_loopback, http_get,
-                        listener, listening_sockopt, main, note, render_config,
+                        listener, listening_sockopt, main, note,
                         server_section, wait_for)
 
 NFT_TABLE = 'synack_syn'
@@ -189,16 +188,11 @@ def run():
             sysctl_set(k, 1)
 
         # 4. a reload turns it on for the plain listener's socket
-        with open(d.conf_path, 'w') as f:
-            f.write(render_config(conf(plain_save_syn='yes', v6=v6)))
-        mark = d.log_count()
-        d.send_signal(signal.SIGHUP)
-        d.wait_log(r'reload: done', WAIT, start=mark)
-        # each worker sets it on its own socket after "reload: done": wait
-        # for the sockets, not the line
-        wait_for(lambda: all(v == 1 for v in listening_sockopt(
-            d, d.port('plain'), socket.IPPROTO_TCP, TCP_SAVE_SYN)), WAIT,
-            what='TCP_SAVE_SYN set on the plain listener\'s sockets')
+        d.reload(conf(plain_save_syn='yes', v6=v6), timeout=WAIT)
+        # "reload: done": each worker has set it on its own socket
+        vals = listening_sockopt(d, d.port('plain'), socket.IPPROTO_TCP, TCP_SAVE_SYN)
+        check(vals and all(v == 1 for v in vals),
+              'TCP_SAVE_SYN on the plain listener\'s sockets: %r' % vals)
         cl = clients(d, 'plain', 1)
         syn = syn_of(d, 'plain', 1)
         check_eq([x['peer'] for x in syn['last']], [cl[0][0]], 'plain: the SYN after the reload')
